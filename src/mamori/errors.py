@@ -1,0 +1,103 @@
+"""The one exception hierarchy of mamori.
+
+Every error mamori raises on purpose derives from :class:`MamoriError`. Each subclass's
+docstring is its default message. Domain errors carry no HTTP status: ``mamori.web.errors``
+maps them with one table, and the CLI maps them to one line and a non-zero exit code.
+
+Messages never contain personal data: they name IDs, paths and settings, never values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "AuditError",
+    "ConfigError",
+    "DatabaseUnavailable",
+    "KeyFileError",
+    "MamoriError",
+    "NotFound",
+    "PolicyError",
+    "PolicyFileError",
+    "PolicyNotPublished",
+    "Problem",
+    "UserInputError",
+]
+
+
+class MamoriError(Exception):
+    """mamori could not complete the operation."""
+
+    exit_code = 1
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or (self.__doc__ or "error").strip().splitlines()[0]
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UserInputError(MamoriError):
+    """The input is not valid."""
+
+    exit_code = 2
+
+
+class NotFound(UserInputError):
+    """The requested object does not exist."""
+
+
+class ConfigError(UserInputError):
+    """A setting is missing or invalid."""
+
+
+class KeyFileError(ConfigError):
+    """The master-key file cannot be read or has unsafe permissions."""
+
+
+class DatabaseUnavailable(MamoriError):
+    """The database cannot be reached; check MAMORI_DATABASE_URL and that the server is running."""
+
+    exit_code = 3
+
+
+class PolicyNotPublished(NotFound):
+    """No policy has been published yet; run `mamori policy publish PATH`."""
+
+
+class AuditError(MamoriError):
+    """The audit log is not intact."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One mistake in a policy file, located by line and by path inside the document."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class PolicyFileError(UserInputError):
+    """The policy file cannot be read."""
+
+
+class PolicyError(UserInputError):
+    """The policy declaration has mistakes."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        first = str(self.problems[0]) if self.problems else ""
+        summary = f"{count} problem{'s' if count != 1 else ''} in the policy"
+        super().__init__(f"{summary}: {first}" if count == 1 else summary)

@@ -1,0 +1,429 @@
+"""Typed models of the policy declaration (``policy.yaml``, schema ``mamori/v1``).
+
+These models check the shape of each value. Cross-references between parts of the document
+(an item named in a purpose, a cookie's category, ...) are checked in :mod:`mamori.policy.checks`,
+which can report every problem at once with the nearest valid id.
+
+Everything a person reads is a :class:`Text` with Japanese and English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "SCHEMA",
+    "BusinessLine",
+    "ConsentCategory",
+    "Contact",
+    "ContractorEntry",
+    "CookieService",
+    "Cookies",
+    "DataItem",
+    "DataSubject",
+    "ExternalService",
+    "Id",
+    "ItemSource",
+    "JointUse",
+    "Link",
+    "Operator",
+    "Organisation",
+    "Policy",
+    "ProvisionException",
+    "ProvisionExceptionKind",
+    "Purpose",
+    "PurposeGroup",
+    "Requests",
+    "Retention",
+    "Revision",
+    "SecurityGroup",
+    "SecurityMeasure",
+    "Text",
+    "ThirdPartyProvision",
+    "ValueKind",
+]
+
+SCHEMA = "mamori/v1"
+
+_ID = r"^[a-z][a-z0-9_]{0,62}$"
+Id = Annotated[str, StringConstraints(pattern=_ID)]
+"""A stable identifier: lower-case ASCII letters, digits and underscores, starting with a letter."""
+
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d{1,5})?(/[^\s]*)?$")
+
+
+def _check_url(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError(f"malformed URL {value!r}: expected http:// or https:// and a host name")
+    return value
+
+
+Url = Annotated[str, AfterValidator(_check_url)]
+"""An absolute http(s) URL."""
+
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+"""An ISO 3166-1 alpha-2 country code such as ``JP`` or ``US``."""
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Text(_Model):
+    """Text people read, in Japanese (first) and English."""
+
+    ja: NonEmpty
+    en: NonEmpty
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.ja
+
+
+class Link(_Model):
+    label: Text
+    url: Url
+
+
+class Organisation(_Model):
+    """A party named in the policy: its name, address and representative."""
+
+    name: Text
+    address: Text | None = None
+    representative: Text | None = None
+    country: Country | None = None
+    url: Url | None = None
+
+
+class Representative(_Model):
+    title: Text
+    name: Text
+
+
+class Operator(_Model):
+    """The business operator (個人情報取扱事業者) that publishes the policy."""
+
+    name: Text
+    representative: Representative
+    address: Text
+    country: Country = "JP"
+    corporate_number: Annotated[str, StringConstraints(pattern=r"^\d{13}$")] | None = None
+    url: Url | None = None
+
+
+class Contact(_Model):
+    """The contact window for questions, complaints and requests (お問い合わせ窓口)."""
+
+    name: Text
+    url: Url
+    text: Text
+    call_recording_notice: Text | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+
+
+class BusinessLine(_Model):
+    id: Id
+    label: Text
+
+
+class DataSubject(_Model):
+    """A kind of person whose data the operator holds (customers, partners' contacts, ...)."""
+
+    id: Id
+    label: Text
+
+
+class ItemSource(StrEnum):
+    provided = "provided"
+    """Given by the person (forms, uploads)."""
+    linked_service = "linked_service"
+    """Received from an external service the person linked, within the scopes consented there."""
+    collected = "collected"
+    """Collected automatically from the device or from usage."""
+
+
+class ValueKind(StrEnum):
+    """How the vault stores and normalises values of an item."""
+
+    text = "text"
+    name = "name"
+    email = "email"
+    phone = "phone"
+    address = "address"
+    postal_code = "postal_code"
+    date = "date"
+    document = "document"
+    external_id = "external_id"
+    device_id = "device_id"
+    ip_address = "ip_address"
+    json = "json"
+    events = "events"
+
+
+class Retention(_Model):
+    """How long values of an item are kept: a number of days, or until withdrawal (退会)."""
+
+    days: Annotated[int, Field(gt=0)] | None = None
+    until_withdrawal: bool = False
+    note: Text | None = None
+
+
+class DataItem(_Model):
+    id: Id
+    label: Text
+    description: Text | None = None
+    category: Id
+    kind: ValueKind = ValueKind.text
+    source: ItemSource
+    subjects: list[Id] = Field(min_length=1)
+    linked_scopes: list[NonEmpty] = Field(default_factory=list)
+    sensitive: bool = False
+    """要配慮個人情報: collecting it always needs consent."""
+    identifier_code: bool = False
+    """個人識別符号 (My Number, passport number, ...)."""
+    financial_risk: bool = False
+    """Data whose leak could cause financial loss (card numbers, bank logins)."""
+    essential: bool = False
+    """Needed to provide the service: the person can stop it only by withdrawing."""
+    retention: Retention = Field(default_factory=lambda: Retention(until_withdrawal=True))
+
+
+class PurposeGroup(StrEnum):
+    business_line = "business_line"
+    service_provision = "service_provision"
+    marketing_statistics = "marketing_statistics"
+    advertising = "advertising"
+
+
+class Purpose(_Model):
+    id: Id
+    label: Text
+    group: PurposeGroup
+    statistics_only: bool = False
+    """Items are used only in a form that identifies nobody (statistics)."""
+    business_lines: list[Id] = Field(default_factory=list)
+    items: list[Id]
+
+
+class PurposeSection(_Model):
+    """Headings and introduction of the policy's purposes section (§2)."""
+
+    intro: Text
+    business_lines_heading: Text
+    group_headings: dict[PurposeGroup, Text]
+
+
+class SecurityGroup(StrEnum):
+    organisational = "organisational"
+    human = "human"
+    physical = "physical"
+    technical = "technical"
+    foreign_environment = "foreign_environment"
+
+
+class SecurityMeasure(_Model):
+    text: Text
+    groups: list[SecurityGroup] = Field(default_factory=list)
+
+
+class Security(_Model):
+    basic_policy: Text
+    measures_intro: Text
+    measures: list[SecurityMeasure] = Field(min_length=1)
+
+
+class JointUse(_Model):
+    """共同利用 (APPI 27(5)(iii)): every field here must be told to people in advance."""
+
+    id: Id
+    items: list[Id] = Field(min_length=1)
+    items_note: Text | None = None
+    users: list[Text] = Field(min_length=1)
+    purposes: list[Text] = Field(min_length=1)
+    responsible: Organisation
+
+
+class ProvisionExceptionKind(StrEnum):
+    entrustment = "entrustment"
+    business_succession = "business_succession"
+    joint_use = "joint_use"
+    information_module = "information_module"
+    public_authority = "public_authority"
+    laws_and_regulations = "laws_and_regulations"
+    life_body_property = "life_body_property"
+    public_health = "public_health"
+    academic_research = "academic_research"
+    other_legal = "other_legal"
+
+
+class ProvisionException(_Model):
+    id: Id
+    kind: ProvisionExceptionKind
+    label: Text
+
+
+class ThirdPartyProvision(_Model):
+    consent_required: Literal[True] = True
+    statement: Text
+    exceptions: list[ProvisionException] = Field(default_factory=list)
+    supervision: Text | None = None
+
+
+class ContractorEntry(_Model):
+    """A contractor (委託先) that handles personal data on the operator's behalf."""
+
+    id: Id
+    name: Text
+    task: Text
+    items: list[Id] = Field(min_length=1)
+    country: Country
+    address: Text | None = None
+
+
+class ConsentCategory(_Model):
+    id: Id
+    label: Text
+    description: Text | None = None
+    required: bool = False
+    """Strictly necessary: always on, no choice offered."""
+    consent_mode: list[
+        Literal[
+            "ad_storage",
+            "analytics_storage",
+            "ad_user_data",
+            "ad_personalization",
+            "functionality_storage",
+            "personalization_storage",
+            "security_storage",
+        ]
+    ] = Field(default_factory=list)
+    """Google Consent Mode v2 types granted when the person consents to this category."""
+
+
+class CookieService(_Model):
+    id: Id
+    name: NonEmpty
+    provider: Organisation
+    purpose: Text
+    privacy_policy_url: Url
+    opt_out: Url | Literal["none"]
+    """The provider's opt-out page, or ``none`` when the provider offers none (提供なし)."""
+    category: Id
+
+
+class Cookies(_Model):
+    intro: Text
+    categories: list[ConsentCategory] = Field(min_length=1)
+    services: list[CookieService] = Field(default_factory=list)
+
+
+class ExternalService(_Model):
+    """An external API whose terms the policy must disclose (e.g. YouTube API Services)."""
+
+    id: Id
+    name: NonEmpty
+    provider: Organisation
+    text: Text
+    links: list[Link] = Field(default_factory=list)
+
+
+class Fee(_Model):
+    amount: Annotated[int, Field(ge=0)]
+    currency: Literal["JPY"] = "JPY"
+    note: Text | None = None
+
+
+class Requests(_Model):
+    """How people make requests (APPI 法32, 37): where, identity check, fees, texts shown."""
+
+    disclosure: Text
+    correction_and_stop: Text
+    erasure: Text
+    mail_opt_out: Text
+    usage_stop_settings: Text
+    identity_verification: Text
+    where: Text
+    disclosure_fee: Fee | None = None
+
+
+class Revision(_Model):
+    date: dt.date
+    label: Text
+    summary: Text | None = None
+
+
+class Policy(_Model):
+    """A whole policy declaration."""
+
+    schema_: Literal["mamori/v1"] = Field(alias="schema")
+    id: Id
+    title: Text
+    preamble: list[Text] = Field(min_length=1)
+    operator: Operator
+    contact: Contact
+    accredited_organisation: Organisation | None = None
+    business_lines: list[BusinessLine] = Field(default_factory=list)
+    subjects: list[DataSubject] = Field(min_length=1)
+    collection: CollectionSection
+    items: list[DataItem] = Field(min_length=1)
+    purpose_section: PurposeSection
+    purposes: list[Purpose] = Field(min_length=1)
+    security: Security
+    joint_use: list[JointUse] = Field(default_factory=list)
+    usage_stop: Text
+    cookies: Cookies
+    external_services: list[ExternalService] = Field(default_factory=list)
+    third_party_provision: ThirdPartyProvision
+    contractors: list[ContractorEntry] = Field(default_factory=list)
+    requests: Requests
+    changes: Text
+    revisions: list[Revision] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def effective_date(self) -> dt.date:
+        return self.revisions[-1].date
+
+    def item(self, item_id: str) -> DataItem:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def purpose(self, purpose_id: str) -> Purpose:
+        for purpose in self.purposes:
+            if purpose.id == purpose_id:
+                return purpose
+        raise KeyError(purpose_id)
+
+
+class CollectionGroup(_Model):
+    """One heading of the collection section (§1): the items it covers and the text shown."""
+
+    id: Id
+    heading: Text
+    intro: Text | None = None
+    entries: list[CollectionEntry] = Field(min_length=1)
+
+
+class CollectionEntry(_Model):
+    """One numbered entry under a collection heading, naming the items it collects."""
+
+    heading: Text | None = None
+    text: Text
+    items: list[Id] = Field(min_length=1)
+
+
+class CollectionSection(_Model):
+    groups: list[CollectionGroup] = Field(min_length=1)
+
+
+CollectionGroup.model_rebuild()
+Policy.model_rebuild()

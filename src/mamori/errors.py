@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "AuditEntryError",
     "AuditError",
     "ConfigError",
     "DatabaseUnavailable",
@@ -101,3 +102,7 @@ class PolicyError(UserInputError):
         first = str(self.problems[0]) if self.problems else ""
         summary = f"{count} problem{'s' if count != 1 else ''} in the policy"
         super().__init__(f"{summary}: {first}" if count == 1 else summary)
+
+
+class AuditEntryError(UserInputError):
+    """An audit entry may hold only identifiers and codes, never personal data."""

@@ -209,6 +209,10 @@ class Purpose(_Model):
     """Items are used only in a form that identifies nobody (statistics)."""
     business_lines: list[Id] = Field(default_factory=list)
     items: list[Id]
+    stated_in: Literal["purposes", "collection"] = "purposes"
+    """Where the published policy states this purpose: in the purposes section (§2), or in the
+    collection entry that names its items (the seed states the purpose of partners' contact
+    details in §1 (3)①), in which case the purposes section does not list it again."""
 
 
 class PurposeSection(_Model):
@@ -309,6 +313,9 @@ class ConsentCategory(_Model):
 class CookieService(_Model):
     id: Id
     name: NonEmpty
+    label: Text | None = None
+    """The name shown to people when it differs by language (Google 広告, Google Ads); ``name``
+    when absent."""
     provider: Organisation
     purpose: Text
     privacy_policy_url: Url
@@ -328,6 +335,8 @@ class ExternalService(_Model):
 
     id: Id
     name: NonEmpty
+    heading: Text | None = None
+    """The heading of its part of the published policy (YouTube API サービスの利用について)."""
     provider: Organisation
     text: Text
     links: list[Link] = Field(default_factory=list)

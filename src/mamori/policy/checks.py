@@ -1,0 +1,287 @@
+"""Cross-reference checks of a policy declaration.
+
+The models in :mod:`mamori.policy.model` check each value's shape; these checks look across the
+document: ids that are unknown or given twice, purposes with no items, items with no purpose,
+cookies without a category, joint use missing what APPI 27(5)(iii) requires, providers without a
+country, dates out of order. They run on the raw YAML data (so they report problems even where
+the models found others) and never raise: each problem is yielded as (path, message).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+__all__ = ["check"]
+
+PathKey = tuple[str | int, ...]
+Found = tuple[PathKey, str]
+
+# Lists of objects with an `id`, and the word used for them in messages.
+_ID_LISTS: dict[PathKey, str] = {
+    ("subjects",): "data subject",
+    ("business_lines",): "business line",
+    ("items",): "data item",
+    ("purposes",): "purpose",
+    ("joint_use",): "joint use",
+    ("contractors",): "contractor",
+    ("external_services",): "external service",
+    ("cookies", "categories"): "cookie category",
+    ("cookies", "services"): "cookie service",
+    ("third_party_provision", "exceptions"): "provision exception",
+}
+
+
+def _get(data: Any, path: PathKey) -> Any:
+    current = data
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(current, list) or part >= len(current):
+                return None
+        elif not isinstance(current, Mapping):
+            return None
+        current = current[part] if isinstance(part, int) else current.get(part)
+    return current
+
+
+def _entries(data: Any, path: PathKey) -> Iterator[tuple[PathKey, Mapping[str, Any]]]:
+    value = _get(data, path)
+    if isinstance(value, list):
+        for index, entry in enumerate(value):
+            if isinstance(entry, Mapping):
+                yield (*path, index), entry
+
+
+def _ids(data: Any, path: PathKey) -> list[str]:
+    return [str(e["id"]) for _, e in _entries(data, path) if isinstance(e.get("id"), str)]
+
+
+def _suggest(name: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _references(where: PathKey, refs: Any, known: Sequence[str], word: str) -> Iterator[Found]:
+    if not isinstance(refs, list):
+        return
+    for index, ref in enumerate(refs):
+        if isinstance(ref, str) and ref not in known:
+            yield (*where, index), f"unknown {word} '{ref}'{_suggest(ref, known)}"
+
+
+def _duplicates(data: Any) -> Iterator[Found]:
+    for path, word in _ID_LISTS.items():
+        first: dict[str, int] = {}
+        for entry_path, entry in _entries(data, path):
+            ident = entry.get("id")
+            if not isinstance(ident, str):
+                continue
+            if ident in first:
+                yield (
+                    (*entry_path, "id"),
+                    (
+                        f"duplicate {word} id '{ident}' (already used by "
+                        f"{'.'.join(map(str, path))}[{first[ident]}])"
+                    ),
+                )
+            else:
+                first[ident] = int(entry_path[-1])
+
+
+def _items_and_purposes(data: Any) -> Iterator[Found]:
+    items = _ids(data, ("items",))
+    subjects = _ids(data, ("subjects",))
+    lines = _ids(data, ("business_lines",))
+    used: set[str] = set()
+    for path, purpose in _entries(data, ("purposes",)):
+        refs = purpose.get("items")
+        if isinstance(refs, list):
+            if not refs:
+                yield (
+                    (*path, "items"),
+                    (f"purpose '{purpose.get('id')}' allows no data item: list the items it uses"),
+                )
+            used.update(r for r in refs if isinstance(r, str))
+            yield from _references((*path, "items"), refs, items, "data item")
+        yield from _references(
+            (*path, "business_lines"), purpose.get("business_lines"), lines, "business line"
+        )
+        if purpose.get("group") == "business_line" and not purpose.get("business_lines"):
+            yield (
+                (*path, "business_lines"),
+                ("a purpose of group business_line must name the business lines it serves"),
+            )
+    for path, item in _entries(data, ("items",)):
+        ident = item.get("id")
+        if isinstance(ident, str) and ident not in used and _get(data, ("purposes",)) is not None:
+            yield (
+                (*path, "id"),
+                (
+                    f"data item '{ident}' is not allowed for any purpose: "
+                    "add it to a purpose's items or remove it"
+                ),
+            )
+        yield from _references((*path, "subjects"), item.get("subjects"), subjects, "data subject")
+        if item.get("source") == "linked_service" and item.get("essential") is True:
+            yield (
+                (*path, "essential"),
+                (
+                    "an item from a linked external service cannot be essential: "
+                    "the person may unlink the service"
+                ),
+            )
+    for group_path, _group in _entries(data, ("collection", "groups")):
+        for entry_path, entry in _entries(data, (*group_path, "entries")):
+            yield from _references((*entry_path, "items"), entry.get("items"), items, "data item")
+    for path, joint in _entries(data, ("joint_use",)):
+        yield from _references((*path, "items"), joint.get("items"), items, "data item")
+    for path, contractor in _entries(data, ("contractors",)):
+        yield from _references((*path, "items"), contractor.get("items"), items, "data item")
+
+
+_JOINT_USE_FIELDS = {
+    "items": "the items used jointly",
+    "users": "the scope of the joint users",
+    "purposes": "the joint users' purposes",
+    "responsible": "the party responsible for the data",
+}
+_RESPONSIBLE_FIELDS = {
+    "name": "name",
+    "address": "address",
+    "representative": "representative",
+}
+
+
+def _joint_use(data: Any) -> Iterator[Found]:
+    for path, joint in _entries(data, ("joint_use",)):
+        for key, what in _JOINT_USE_FIELDS.items():
+            if key not in joint or joint.get(key) in (None, [], ""):
+                yield (
+                    (*path, key),
+                    (f"joint use must state {what} ('{key}'), as APPI 27(5)(iii) requires"),
+                )
+        responsible = joint.get("responsible")
+        if isinstance(responsible, Mapping):
+            for key, what in _RESPONSIBLE_FIELDS.items():
+                if responsible.get(key) in (None, ""):
+                    yield (
+                        (*path, "responsible", key),
+                        (
+                            f"joint use must state the responsible party's {what} ('{key}'), "
+                            "as APPI 27(5)(iii) requires"
+                        ),
+                    )
+
+
+def _cookies(data: Any) -> Iterator[Found]:
+    categories = _ids(data, ("cookies", "categories"))
+    for path, service in _entries(data, ("cookies", "services")):
+        category = service.get("category")
+        if category is None:
+            yield (
+                (*path, "category"),
+                (
+                    f"cookie service '{service.get('id')}' has no consent category: "
+                    f"give one of {', '.join(categories) or '(no categories declared)'}"
+                ),
+            )
+        elif isinstance(category, str) and category not in categories:
+            yield (
+                (*path, "category"),
+                (f"unknown cookie category '{category}'{_suggest(category, categories)}"),
+            )
+
+
+def _countries(data: Any) -> Iterator[Found]:
+    providers: list[tuple[PathKey, Any]] = []
+    for path, service in _entries(data, ("cookies", "services")):
+        providers.append(((*path, "provider"), service.get("provider")))
+    for path, service in _entries(data, ("external_services",)):
+        providers.append(((*path, "provider"), service.get("provider")))
+    for path, provider in providers:
+        if isinstance(provider, Mapping) and not provider.get("country"):
+            name = provider.get("name")
+            shown = f" '{name.get('en')}'" if isinstance(name, Mapping) else ""
+            yield (
+                (*path, "country"),
+                (
+                    f"provider{shown} has no country: give its ISO 3166-1 code (e.g. US); "
+                    "people must be told where data sent to a foreign provider goes (APPI 28, 31)"
+                ),
+            )
+    for path, contractor in _entries(data, ("contractors",)):
+        if not contractor.get("country"):
+            yield (
+                (*path, "country"),
+                (
+                    "contractor has no country: give its ISO 3166-1 code (e.g. JP); "
+                    "contractors abroad must be disclosed (APPI 28)"
+                ),
+            )
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _dates(data: Any) -> Iterator[Found]:
+    previous: dt.date | None = None
+    previous_index = 0
+    for path, revision in _entries(data, ("revisions",)):
+        date = _as_date(revision.get("date"))
+        if date is None:
+            continue
+        if previous is not None and date <= previous:
+            yield (
+                (*path, "date"),
+                (
+                    f"revision date {date.isoformat()} is not after the one before it "
+                    f"({previous.isoformat()}, revisions[{previous_index}]): list revisions oldest "
+                    "first, one per date"
+                ),
+            )
+        previous, previous_index = date, int(path[-1])
+
+
+def _purpose_headings(data: Any) -> Iterator[Found]:
+    headings = _get(data, ("purpose_section", "group_headings"))
+    if not isinstance(headings, Mapping):
+        return
+    for path, purpose in _entries(data, ("purposes",)):
+        group = purpose.get("group")
+        if group == "advertising" and "marketing_statistics" in headings:
+            continue  # listed under the marketing heading, as the seed does
+        if isinstance(group, str) and group != "business_line" and group not in headings:
+            yield (
+                (*path, "group"),
+                (f"purpose group '{group}' has no heading in purpose_section.group_headings"),
+            )
+
+
+def check(data: Any) -> list[Found]:
+    """Every cross-reference problem in the raw policy data, in document order."""
+    if not isinstance(data, Mapping):
+        return []
+    found: list[Found] = []
+    for rule in (
+        _duplicates,
+        _items_and_purposes,
+        _joint_use,
+        _cookies,
+        _countries,
+        _dates,
+        _purpose_headings,
+    ):
+        found.extend(rule(data))
+    return found

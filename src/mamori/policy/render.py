@@ -1,0 +1,575 @@
+"""Render a policy declaration as the published privacy policy, in Japanese or English.
+
+The declaration is first turned into a small document tree (sections of paragraphs, numbered
+lists, sub-sections and one table), with every text already in the chosen language and every
+number, date and link in place. The Jinja templates in ``templates/`` only lay that tree out, as
+an HTML fragment, a standalone HTML page or GitHub-flavoured Markdown, so every format carries the
+same facts in the same order: the order of the worked example's sections 1-12.
+
+Rendering is pure and deterministic: the only I/O is reading the package's own templates, and the
+same declaration always gives the same bytes. It expects a checked declaration (see
+:mod:`mamori.policy.checks`): an unknown item id in a joint use raises :class:`KeyError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import ClassVar, Literal
+
+import jinja2
+from babel.dates import format_date
+from babel.lists import format_list
+from babel.numbers import format_currency
+
+from mamori.policy.model import (
+    CookieService,
+    ExternalService,
+    Organisation,
+    Policy,
+    Purpose,
+    PurposeGroup,
+    SecurityGroup,
+    Text,
+)
+
+__all__ = ["Format", "Lang", "render_policy", "render_policy_page"]
+
+Lang = Literal["ja", "en"]
+Format = Literal["html", "md"]
+
+_LANGS: tuple[Lang, ...] = ("ja", "en")
+_FORMATS: tuple[Format, ...] = ("html", "md")
+
+
+def render_policy(policy: Policy, *, lang: Lang, fmt: Format, version: int | None = None) -> str:
+    """The policy as an HTML fragment (one ``<article>``) or as Markdown.
+
+    ``version`` is the published version number, shown after the revision history when given.
+    """
+    _check_args(lang, fmt)
+    doc = _Builder(policy, lang, version).document()
+    out = _environment(fmt).get_template(f"article.{fmt}").render(doc=doc)
+    if fmt == "md":
+        out = re.sub(r"\n{3,}", "\n\n", out).strip("\n") + "\n"
+    return out
+
+
+def render_policy_page(policy: Policy, *, lang: Lang, version: int | None = None) -> str:
+    """The policy as a standalone HTML document with inline CSS and no external resources."""
+    _check_args(lang, "html")
+    doc = _Builder(policy, lang, version).document()
+    return _environment("html").get_template("page.html").render(doc=doc)
+
+
+def _check_args(lang: str, fmt: str) -> None:
+    if lang not in _LANGS:
+        raise ValueError(f"unknown language {lang!r}: expected one of {', '.join(_LANGS)}")
+    if fmt not in _FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(_FORMATS)}")
+
+
+# The document tree handed to the templates.
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A run of text, a link when ``href`` is set."""
+
+    text: str
+    href: str | None = None
+
+
+_Inline = tuple[_Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Para:
+    kind: ClassVar[str] = "para"
+    spans: _Inline
+    marker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    spans: _Inline
+    marker: str | None = None
+    blocks: tuple[_Block, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _List:
+    kind: ClassVar[str] = "list"
+    entries: tuple[_Entry, ...]
+    numbered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    kind: ClassVar[str] = "table"
+    head: tuple[str, ...]
+    rows: tuple[tuple[_Inline, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Sub:
+    """A sub-section: ``(1) heading`` followed by its blocks."""
+
+    kind: ClassVar[str] = "sub"
+    marker: str | None
+    heading: str
+    blocks: tuple[_Block, ...]
+
+
+_Block = _Para | _List | _Table | _Sub
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    key: str
+    number: int
+    heading: str
+    blocks: tuple[_Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    lang: Lang
+    title: str
+    page_title: str
+    preamble: tuple[_Para, ...]
+    sections: tuple[_Section, ...]
+    version: int | None
+
+
+_Part = tuple[str, str, Sequence[_Block]]
+"""A section before numbering: its key, heading and blocks."""
+
+
+def _plain(text: str) -> _Inline:
+    return (_Span(text),)
+
+
+def _para(text: str, marker: str | None = None) -> _Para:
+    return _Para(_plain(text), marker)
+
+
+def _circled(n: int) -> str:
+    """①-⑳, ㉑-㉟, ㊱-㊿ as Japanese documents number list entries; (51) beyond."""
+    if 1 <= n <= 20:
+        return chr(0x2460 + n - 1)
+    if 21 <= n <= 35:
+        return chr(0x3251 + n - 21)
+    if 36 <= n <= 50:
+        return chr(0x32B1 + n - 36)
+    return f"({n})"
+
+
+def _roman(n: int) -> str:
+    numerals = (
+        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+        (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+    )  # fmt: skip
+    out = []
+    for value, numeral in numerals:
+        count, n = divmod(n, value)
+        out.append(numeral * count)
+    return "".join(out)
+
+
+class _Builder:
+    """Builds the document tree of one policy in one language."""
+
+    def __init__(self, policy: Policy, lang: Lang, version: int | None) -> None:
+        self.policy = policy
+        self.lang: Lang = lang
+        self.version = version
+        self.words = _strings()[lang]
+
+    def t(self, text: Text) -> str:
+        return text.get(self.lang)
+
+    def entry_marker(self, n: int) -> str:
+        return _circled(n) if self.lang == "ja" else f"({_roman(n)})"
+
+    def numbered(self, texts: Iterable[str]) -> _List:
+        entries = (_Entry(_plain(text), self.entry_marker(n)) for n, text in enumerate(texts, 1))
+        return _List(tuple(entries), numbered=True)
+
+    def facts(self, facts: Iterable[tuple[str, str, str | None]]) -> _List:
+        """A bulleted list of ``label: value`` lines; the value is a link when given an href."""
+        entries = (
+            _Entry((_Span(self.words["fact"].format(label=self.words[key])), _Span(value, href)))
+            for key, value, href in facts
+        )
+        return _List(tuple(entries), numbered=False)
+
+    def link(self, label: str, url: str) -> _Inline:
+        words = self.words
+        return (_Span(label + words["link_open"]), _Span(url, url), _Span(words["link_close"]))
+
+    def document(self) -> _Document:
+        parts = (
+            self.collection(),
+            self.purposes(),
+            self.security(),
+            self.joint_use(),
+            self.usage_stop(),
+            self.cookies(),
+            self.external_services(),
+            self.third_party_provision(),
+            self.disclosure(),
+            self.correction(),
+            self.management(),
+            self.changes(),
+        )
+        present = [part for part in parts if part is not None]
+        sections = tuple(
+            _Section(key, number, heading, tuple(blocks))
+            for number, (key, heading, blocks) in enumerate(present, 1)
+        )
+        title = self.t(self.policy.title)
+        page_title = self.words["page_title"].format(
+            title=title, operator=self.t(self.policy.operator.name)
+        )
+        preamble = tuple(_para(self.t(text)) for text in self.policy.preamble)
+        return _Document(self.lang, title, page_title, preamble, sections, self.version)
+
+    # Sections, in the worked example's order.
+
+    def collection(self) -> _Part:
+        subs = []
+        for n, group in enumerate(self.policy.collection.groups, 1):
+            blocks: list[_Block] = []
+            if group.intro is not None:
+                blocks.append(_para(self.t(group.intro)))
+            entries = []
+            for m, entry in enumerate(group.entries, 1):
+                marker = self.entry_marker(m)
+                if entry.heading is None:
+                    entries.append(_Entry(_plain(self.t(entry.text)), marker))
+                else:
+                    body = (_para(self.t(entry.text)),)
+                    entries.append(_Entry(_plain(self.t(entry.heading)), marker, body))
+            blocks.append(_List(tuple(entries), numbered=True))
+            subs.append(_Sub(f"({n})", self.t(group.heading), tuple(blocks)))
+        return "collection", self.words["section_collection"], subs
+
+    def purposes(self) -> _Part:
+        section = self.policy.purpose_section
+        lists: list[tuple[str, list[str]]] = []
+        if self.policy.business_lines:
+            labels = [self.t(line.label) for line in self.policy.business_lines]
+            lists.append((self.t(section.business_lines_heading), labels))
+        listed = [p for p in self.policy.purposes if p.stated_in == "purposes"]
+        order = [
+            *section.group_headings,
+            *(g for g in PurposeGroup if g not in section.group_headings),
+        ]
+
+        def heading_of(purpose: Purpose) -> PurposeGroup:
+            # Advertising is listed under the marketing heading unless it has one of its own
+            # (the seed lists ad delivery in §2 (3)).
+            if (
+                purpose.group is PurposeGroup.advertising
+                and PurposeGroup.advertising not in section.group_headings
+                and PurposeGroup.marketing_statistics in section.group_headings
+            ):
+                return PurposeGroup.marketing_statistics
+            return purpose.group
+
+        for group in order:
+            labels = [self.t(p.label) for p in listed if heading_of(p) == group]
+            if labels:
+                declared = section.group_headings.get(group)
+                heading = (
+                    self.t(declared) if declared else self.words[f"purpose_group_{group.value}"]
+                )
+                lists.append((heading, labels))
+        blocks: list[_Block] = [_para(self.t(section.intro))]
+        for n, (heading, labels) in enumerate(lists, 1):
+            blocks.append(_Sub(f"({n})", heading, (self.numbered(labels),)))
+        return "purposes", self.words["section_purposes"], blocks
+
+    def security(self) -> _Part:
+        security = self.policy.security
+        measures = (self.t(m.text) + self.security_groups(m.groups) for m in security.measures)
+        blocks = (
+            _para(self.t(security.basic_policy), "(1)"),
+            _para(self.t(security.measures_intro), "(2)"),
+            self.numbered(measures),
+        )
+        return "security", self.words["section_security"], blocks
+
+    def security_groups(self, groups: Sequence[SecurityGroup]) -> str:
+        """The seed's parenthesis after a measure: (人的・物理的・技術的安全管理措置)."""
+        if not groups:
+            return ""
+        words = self.words
+        kinds = [words[f"security_group_{g.value}"] for g in groups if g.value in _MEASURE_KINDS]
+        phrases = []
+        if kinds:
+            joined = "・".join(kinds) if self.lang == "ja" else format_list(kinds, locale="en")
+            phrases.append(words["security_measures"].format(kinds=joined))
+        if SecurityGroup.foreign_environment in groups:
+            phrases.append(words["security_foreign_environment"])
+        joined = "・".join(phrases) if self.lang == "ja" else " and ".join(phrases)
+        return words["security_groups"].format(groups=joined)
+
+    def joint_use(self) -> _Part | None:
+        uses = self.policy.joint_use
+        if not uses:
+            return None
+        words = self.words
+        blocks: list[_Block] = []
+        for n, use in enumerate(uses, 1):
+            items = [self.t(self.policy.item(item_id).label) for item_id in use.items]
+            if use.items_note is not None:
+                items.append(self.t(use.items_note))
+            items_text = _para(words["list_separator"].join(items))
+            users = self.numbered(self.t(user) for user in use.users)
+            purposes = self.numbered(self.t(purpose) for purpose in use.purposes)
+            subs = (
+                _Sub("(1)", words["joint_use_items"], (items_text,)),
+                _Sub("(2)", words["joint_use_users"], (users,)),
+                _Sub("(3)", words["joint_use_purposes"], (purposes,)),
+                _Sub("(4)", words["joint_use_responsible"], (self.organisation(use.responsible),)),
+            )
+            if len(uses) == 1:
+                blocks.extend(subs)
+            else:
+                blocks.append(_Sub(None, words["joint_use_n"].format(n=n), subs))
+        return "joint-use", words["section_joint_use"], blocks
+
+    def organisation(self, org: Organisation) -> _List:
+        facts: list[tuple[str, str, str | None]] = [("fact_name", self.t(org.name), None)]
+        if org.address is not None:
+            facts.append(("fact_address", self.t(org.address), None))
+        if org.representative is not None:
+            facts.append(("fact_representative", self.t(org.representative), None))
+        if org.url is not None:
+            facts.append(("fact_url", org.url, org.url))
+        return self.facts(facts)
+
+    def usage_stop(self) -> _Part:
+        text = self.t(self.policy.usage_stop)
+        return "usage-stop", self.words["section_usage_stop"], (_para(text),)
+
+    def cookies(self) -> _Part:
+        cookies = self.policy.cookies
+        words = self.words
+        head = tuple(
+            words[key]
+            for key in (
+                "cookie_service",
+                "cookie_provider",
+                "cookie_purpose",
+                "cookie_privacy_policy",
+                "cookie_opt_out",
+            )
+        )
+        rows = tuple(self.cookie_row(service) for service in cookies.services)
+        blocks: list[_Block] = [_para(self.t(cookies.intro))]
+        if rows:
+            blocks.append(_Table(head, rows))
+        return "cookies", words["section_cookies"], blocks
+
+    def cookie_row(self, service: CookieService) -> tuple[_Inline, ...]:
+        name = self.t(service.label) if service.label else service.name
+        url = service.privacy_policy_url
+        opt_out = (
+            _plain(self.words["opt_out_none"])
+            if service.opt_out == "none"
+            else (_Span(service.opt_out, service.opt_out),)
+        )
+        return (
+            _plain(name),
+            _plain(self.t(service.provider.name)),
+            _plain(self.t(service.purpose)),
+            (_Span(url, url),),
+            opt_out,
+        )
+
+    def external_services(self) -> _Part | None:
+        services = self.policy.external_services
+        if not services:
+            return None
+        if len(services) == 1 and services[0].heading is not None:
+            return "external-services", self.t(services[0].heading), self.external(services[0])
+        subs = [
+            _Sub(None, self.t(s.heading) if s.heading else s.name, self.external(s))
+            for s in services
+        ]
+        return "external-services", self.words["section_external_services"], subs
+
+    def external(self, service: ExternalService) -> tuple[_Block, ...]:
+        links = (
+            _Para(self.link(self.t(link.label), link.url), f"({n})")
+            for n, link in enumerate(service.links, 1)
+        )
+        return (_para(self.t(service.text)), *links)
+
+    def third_party_provision(self) -> _Part:
+        provision = self.policy.third_party_provision
+        supervision = provision.supervision
+        blocks: list[_Block] = [_para(self.t(provision.statement), "(1)" if supervision else None)]
+        if provision.exceptions:
+            blocks.append(self.numbered(self.t(e.label) for e in provision.exceptions))
+        if supervision is not None:
+            blocks.append(_para(self.t(supervision), "(2)"))
+        return "third-party-provision", self.words["section_third_party_provision"], blocks
+
+    def disclosure(self) -> _Part:
+        requests = self.policy.requests
+        blocks = [_para(self.t(requests.disclosure))]
+        fee = requests.disclosure_fee
+        if fee is not None:
+            if fee.amount == 0:
+                text = self.words["disclosure_fee_free"]
+            else:
+                amount = format_currency(fee.amount, fee.currency, locale=self.lang)
+                text = self.words["disclosure_fee"].format(amount=amount)
+            if fee.note is not None:
+                text += self.words["sentence_separator"] + self.t(fee.note)
+            blocks.append(_para(text))
+        return "disclosure", self.words["section_disclosure"], blocks
+
+    def correction(self) -> _Part:
+        requests = self.policy.requests
+        procedure = (_para(self.t(requests.where)), _para(self.t(requests.identity_verification)))
+        blocks = (
+            _para(self.t(requests.correction_and_stop), "(1)"),
+            _para(self.t(requests.erasure), "(2)"),
+            _para(self.t(requests.mail_opt_out), "(3)"),
+            _Sub(None, self.words["request_procedure"], procedure),
+        )
+        return "correction", self.words["section_correction"], blocks
+
+    def management(self) -> _Part:
+        operator = self.policy.operator
+        contact = self.policy.contact
+        words = self.words
+        representative = words["representative"].format(
+            title=self.t(operator.representative.title), name=self.t(operator.representative.name)
+        )
+        facts: list[tuple[str, str, str | None]] = [
+            ("fact_name", self.t(operator.name), None),
+            ("fact_representative", representative, None),
+            ("fact_address", self.t(operator.address), None),
+        ]
+        if operator.corporate_number is not None:
+            facts.append(("fact_corporate_number", operator.corporate_number, None))
+        if operator.url is not None:
+            facts.append(("fact_url", operator.url, operator.url))
+        window = self.t(contact.text)
+        if contact.call_recording_notice is not None:
+            window += words["sentence_separator"] + self.t(contact.call_recording_notice)
+        contact_blocks: list[_Block] = [
+            _para(window),
+            _para(self.t(contact.name)),
+            _Para((_Span(contact.url, contact.url),)),
+        ]
+        if contact.email is not None:
+            email = ("fact_email", contact.email, f"mailto:{contact.email}")
+            contact_blocks.append(self.facts([email]))
+        blocks: list[_Block] = [
+            _Sub("(1)", words["operator_heading"], (self.facts(facts),)),
+            _Sub("(2)", words["contact_heading"], tuple(contact_blocks)),
+        ]
+        accredited = self.policy.accredited_organisation
+        if accredited is not None:
+            organisation = self.organisation(accredited)
+            blocks.append(_Sub("(3)", words["accredited_heading"], (organisation,)))
+        return "management", words["section_management"], blocks
+
+    def changes(self) -> _Part:
+        words = self.words
+        entries = []
+        for revision in self.policy.revisions:
+            date = format_date(revision.date, "long", locale=self.lang)
+            line = words["revision"].format(date=date, label=self.t(revision.label))
+            if revision.summary is not None:
+                summary = self.t(revision.summary)
+                line = words["revision_summary"].format(revision=line, summary=summary)
+            entries.append(_Entry(_plain(line)))
+        history = _List(tuple(entries), numbered=False)
+        blocks: list[_Block] = [_para(self.t(self.policy.changes)), history]
+        if self.version is not None:
+            blocks.append(_para(words["version"].format(version=self.version)))
+        return "changes", words["section_changes"], blocks
+
+
+_MEASURE_KINDS = frozenset({"organisational", "human", "physical", "technical"})
+"""Security groups named "X的安全管理措置"; the others are phrases of their own."""
+
+
+@functools.cache
+def _strings() -> dict[str, dict[str, str]]:
+    source = resources.files("mamori.policy").joinpath("templates", "strings.toml")
+    data = tomllib.loads(source.read_text(encoding="utf-8"))
+    return {lang: {str(k): str(v) for k, v in data[lang].items()} for lang in _LANGS}
+
+
+@functools.cache
+def _environment(fmt: Format) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("mamori.policy", "templates"),
+        autoescape=fmt == "html",
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters["md"] = _md_escape
+    env.filters["md_inline"] = _md_inline
+    return env
+
+
+# Markdown escaping: text from the declaration must never become markup.
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_MD_LINE_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
+
+
+def _md_escape(text: str, *, line_start: bool = True) -> str:
+    """Escape text for Markdown, on one line (also safe inside a table cell).
+
+    With ``line_start``, also escape what would open a block there (``#``, ``-``, ``1.``, ...).
+    """
+    text = " ".join(text.splitlines())
+    text = _MD_ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", text))
+    match = _MD_LINE_START.match(text) if line_start else None
+    if match is None:
+        return text
+    if match.group(1)[0].isdigit():
+        end = match.end()
+        return f"{text[:end]}\\{text[end:]}"
+    return "\\" + text
+
+
+_MD_DESTINATION = re.compile(r"([\\()<>])")
+
+
+def _md_link(text: str, href: str, *, line_start: bool) -> str:
+    if text == href and not re.search(r"[<>\s]", href):
+        return f"<{href}>"
+    label = _md_escape(text, line_start=line_start)
+    destination = _MD_DESTINATION.sub(r"\\\1", href)
+    return f"[{label}]({destination})"
+
+
+def _md_inline(spans: Sequence[_Span]) -> str:
+    """Markdown for a run of spans: escaped text and links."""
+    out = []
+    for n, span in enumerate(spans):
+        if span.href is None:
+            out.append(_md_escape(span.text, line_start=n == 0))
+        else:
+            out.append(_md_link(span.text, span.href, line_start=n == 0))
+    return "".join(out)

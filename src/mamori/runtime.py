@@ -1,0 +1,95 @@
+"""Opening mamori: the database, its migrations, the master keys and the published policy.
+
+The first start on the embedded default creates everything a new user needs: the data folder,
+the SQLite database with every migration applied, a master-key file with owner-only permissions,
+and the example policy published as version 1. Every step that changes something is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from mamori.audit.log import AuditLog
+from mamori.config import Settings
+from mamori.errors import KeyFileError
+from mamori.keyring import MasterKeys, create_key_file, parse_keys, read_key_file
+from mamori.policy.loader import read_policy
+from mamori.store import db, policies
+
+__all__ = ["Runtime", "load_master_keys", "open_runtime", "publish_policy_file"]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What a running mamori holds: settings, the database engine, the audit log, the keys."""
+
+    settings: Settings
+    engine: Engine
+    audit: AuditLog
+    keys: MasterKeys
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def load_master_keys(settings: Settings, *, create: bool) -> tuple[MasterKeys, bool]:
+    """The master keys from MAMORI_MASTER_KEY or the key file; (keys, created now)."""
+    if settings.master_key:
+        return parse_keys(settings.master_key, "MAMORI_MASTER_KEY"), False
+    path = settings.effective_master_key_file
+    if path.exists():
+        return read_key_file(path), False
+    if not create:
+        raise KeyFileError(
+            f"{path}: master-key file not found; set MAMORI_MASTER_KEY or run `mamori init`"
+        )
+    return create_key_file(path), True
+
+
+def publish_policy_file(runtime: Runtime, path: Path, *, actor: str) -> policies.PublishResult:
+    loaded = read_policy(path)
+    return policies.publish(
+        runtime.engine,
+        policy_id=loaded.policy.id,
+        source_yaml=loaded.source,
+        canonical_json=loaded.canonical_json,
+        content_hash=loaded.content_hash,
+        effective_date=loaded.policy.effective_date,
+        actor=actor,
+    )
+
+
+def open_runtime(settings: Settings, *, initialise: bool = True, actor: str = "system") -> Runtime:
+    """Connect and migrate; with ``initialise``, also create the key file and publish a policy.
+
+    On PostgreSQL a missing master key is an error rather than a new key: a production database
+    must never start encrypting under a key nobody has backed up. ``mamori init`` creates one
+    explicitly.
+    """
+    if settings.is_embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = db.create_engine(settings.effective_database_url)
+    try:
+        db.check_connection(engine)
+        db.migrate(engine)
+        audit = AuditLog(engine)
+        keys, created = load_master_keys(settings, create=initialise and settings.is_embedded)
+        runtime = Runtime(settings, engine, audit, keys)
+        if created:
+            with engine.begin() as conn:
+                audit.append(
+                    conn,
+                    actor=actor,
+                    action="keys.master.create",
+                    targets=[f"master-key:{keys.current_version}"],
+                    details={"origin": "key-file"},
+                )
+        if initialise and policies.current(engine) is None:
+            publish_policy_file(runtime, settings.effective_policy_path, actor=actor)
+    except BaseException:
+        engine.dispose()
+        raise
+    return runtime

@@ -1,0 +1,257 @@
+"""Engines, transactions and migrations.
+
+Every connection the store and the audit log open goes through :func:`write` or :func:`read`,
+so a database that cannot be reached surfaces as one :class:`~mamori.errors.DatabaseUnavailable`
+naming the file or the host and port (never a password).
+
+SQLite (the embedded default) runs in WAL mode, and every write transaction starts with
+``BEGIN IMMEDIATE``: the write lock is taken up front, so writers in several processes queue on
+``busy_timeout`` instead of failing half-way with "database is locked" when a read lock cannot be
+upgraded. Read transactions start with a plain (deferred) ``BEGIN`` and never block writers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from mamori.errors import ConfigError, DatabaseUnavailable
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "MIGRATIONS",
+    "check_connection",
+    "create_engine",
+    "current_revision",
+    "describe",
+    "lock",
+    "lock_sql",
+    "migrate",
+    "read",
+    "write",
+]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+"""The Alembic script folder, shipped inside the package."""
+
+BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another process's write transaction to finish."""
+
+_BEGIN = "mamori_sqlite_begin"  # execution option read by the "begin" event on SQLite
+
+# Transaction-scoped PostgreSQL advisory locks, one key per serialised resource. The high 32 bits
+# spell "mmri" so that mamori's keys do not collide with another application's on a shared server.
+_LOCK_KEYS = {
+    "migrate": 0x6D6D7269_00000001,
+    "audit": 0x6D6D7269_00000002,
+    "policy": 0x6D6D7269_00000003,
+}
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for ``url``: ``sqlite:///path/to/file.db`` or ``postgresql+psycopg://...``.
+
+    SQLite: the parent folder of the file is created; every connection gets WAL,
+    ``foreign_keys=ON``, ``busy_timeout`` and ``synchronous=NORMAL``. PostgreSQL: psycopg 3,
+    connections checked before use (``pool_pre_ping``).
+    """
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError(
+            "MAMORI_DATABASE_URL: not a database URL (for example sqlite:///mamori-data/mamori.db "
+            "or postgresql+psycopg://mamori@127.0.0.1:5432/mamori)"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend == "postgresql":
+        if parsed.drivername in ("postgresql", "postgresql+psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.drivername != "postgresql+psycopg":
+            raise ConfigError(
+                f"MAMORI_DATABASE_URL: driver {parsed.drivername!r} is not supported; "
+                "use postgresql+psycopg://"
+            )
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    raise ConfigError(
+        f"MAMORI_DATABASE_URL: database {backend!r} is not supported; "
+        "use sqlite: or postgresql+psycopg:"
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot create the folder {path.parent} for the SQLite database: "
+                f"{exc.strerror or exc}"
+            ) from exc
+    engine = sa.create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module: SQLAlchemy's "begin" event
+        # below emits BEGIN itself (the documented pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_BEGIN, "IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def describe(url: URL | str) -> str:
+    """Where ``url`` points, for messages: file, or host, port, database and user; no password."""
+    url = make_url(url) if isinstance(url, str) else url
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ":memory:"
+        if database in (":memory:", ""):
+            return "the in-memory SQLite database"
+        return f"the SQLite database {Path(database).expanduser().resolve()}"
+    host = url.host or "localhost (Unix socket)"
+    port = url.port or 5432
+    user = f" as user {url.username!r}" if url.username else ""
+    return f"PostgreSQL at {host}:{port}, database {url.database!r}{user}"
+
+
+def _unavailable(engine: Engine, exc: BaseException) -> DatabaseUnavailable:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = reason[0] if reason else type(exc).__name__
+    password = engine.url.password
+    if password:
+        first = first.replace(str(password), "***")
+    first = re.sub(r"^\(?[\w.]+\)\s*", "", first)  # drop a "(psycopg.OperationalError)" prefix
+    if engine.dialect.name == "sqlite":
+        return DatabaseUnavailable(
+            f"{describe(engine.url)} cannot be opened: {first}; check MAMORI_DATABASE_URL "
+            "and that the file is a SQLite database you may write to"
+        )
+    return DatabaseUnavailable(
+        f"{describe(engine.url)} cannot be reached: {first}; "
+        "check MAMORI_DATABASE_URL and that the database server is running"
+    )
+
+
+def _connect(engine: Engine) -> Connection:
+    try:
+        return engine.connect()
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise _unavailable(engine, exc) from exc
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction, committed when the block ends, rolled back on error.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``, so it holds the database's write
+    lock from its first statement: keep write transactions short.
+    """
+    conn = _connect(engine)
+    with conn:
+        try:
+            transaction = conn.begin()
+        except sa.exc.OperationalError as exc:
+            raise _busy(engine, exc) from exc
+        with transaction:
+            yield conn
+
+
+@contextmanager
+def read(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
+    """A connection in a read-only transaction that never blocks writers.
+
+    With ``snapshot=True`` every statement sees the same snapshot of the database (PostgreSQL:
+    ``REPEATABLE READ, READ ONLY``; SQLite: a read transaction in WAL mode always does).
+    """
+    conn = _connect(engine)
+    with conn:
+        if conn.dialect.name == "sqlite":
+            conn.execution_options(**{_BEGIN: "DEFERRED"})
+        else:
+            options: dict[str, Any] = {"postgresql_readonly": True}
+            if snapshot:
+                options["isolation_level"] = "REPEATABLE READ"
+            conn.execution_options(**options)
+        with conn.begin():
+            yield conn
+
+
+def _busy(engine: Engine, exc: sa.exc.OperationalError) -> DatabaseUnavailable:
+    if "locked" in str(exc.orig):
+        return DatabaseUnavailable(
+            f"{describe(engine.url)} stayed locked by another writer for more than "
+            f"{BUSY_TIMEOUT_MS // 1000} s; try again, or look for a stuck mamori process"
+        )
+    return _unavailable(engine, exc)
+
+
+def lock(conn: Connection, resource: Literal["migrate", "audit", "policy"]) -> None:
+    """Serialise writers of ``resource`` until the current transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock (taken before reading the state it protects,
+    so that a READ COMMITTED transaction then sees every earlier holder's commit). SQLite: nothing
+    to do, ``BEGIN IMMEDIATE`` already holds the database's only write lock.
+    """
+    sql = lock_sql(conn, resource)
+    if sql:
+        conn.exec_driver_sql(sql)
+
+
+def lock_sql(conn: Connection, resource: Literal["migrate", "audit", "policy"]) -> str | None:
+    """The statement :func:`lock` runs on ``conn``'s database (``None``: nothing to run)."""
+    if conn.dialect.name == "postgresql":
+        return f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[resource]})"
+    return None
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise :class:`~mamori.errors.DatabaseUnavailable` unless the database answers a query."""
+    try:
+        with read(engine) as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as exc:
+        raise _unavailable(engine, exc) from exc
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every Alembic migration up to the newest; a no-op on an up-to-date database.
+
+    Runs in one transaction, serialised against other processes migrating at the same time.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with write(engine) as conn:
+        lock(conn, "migrate")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at, or ``None`` before the first migration."""
+    with read(engine) as conn:
+        return MigrationContext.configure(conn).get_current_revision()

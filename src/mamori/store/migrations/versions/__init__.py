@@ -1,0 +1,1 @@
+"""Migration scripts, one per revision, named ``NNNN_what.py``."""

@@ -1,0 +1,128 @@
+"""Published versions of the policy declaration.
+
+Publishing stores a new version only when the content differs from the current version, and
+records ``policy.publish`` in the audit log in the same transaction: a version is never
+published without its audit entry, nor the other way round. A policy may be reverted to an
+earlier content; that is a new version with an old content hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from mamori.audit.log import AuditLog
+from mamori.errors import NotFound
+from mamori.store import db
+from mamori.store.tables import PolicyVersionRow
+
+__all__ = ["PolicyVersion", "PublishResult", "current", "get", "publish", "versions"]
+
+_table = cast(sa.Table, PolicyVersionRow.__table__)
+_CURRENT = sa.select(_table).order_by(_table.c.version.desc()).limit(1)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    """One published version of the policy."""
+
+    version: int
+    policy_id: str
+    content_hash: str
+    """SHA-256 (hex) of ``canonical_json``."""
+    effective_date: dt.date
+    published_at: dt.datetime
+    source_yaml: str
+    canonical_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    version: int
+    """The version now current."""
+    created: bool
+    """``False`` when the content was already the current version's (nothing was written)."""
+
+
+def publish(
+    engine: Engine,
+    *,
+    policy_id: str,
+    source_yaml: str,
+    canonical_json: str,
+    content_hash: str,
+    effective_date: dt.date,
+    actor: str,
+) -> PublishResult:
+    """Publish the policy as a new version unless its content is already the current one.
+
+    ``content_hash`` must be the SHA-256 (hex) of ``canonical_json`` encoded as UTF-8.
+    ``actor`` is an audit actor ID such as ``cli:root`` (see :mod:`mamori.audit.entry`).
+    """
+    if hashlib.sha256(canonical_json.encode()).hexdigest() != content_hash:
+        raise ValueError("content_hash is not the SHA-256 (hex) of canonical_json")
+    with db.write(engine) as conn:
+        db.lock(conn, "policy")
+        latest = conn.execute(_CURRENT).first()
+        if latest is not None and latest.content_hash == content_hash:
+            return PublishResult(latest.version, created=False)
+        version = latest.version + 1 if latest is not None else 1
+        conn.execute(
+            sa.insert(_table).values(
+                version=version,
+                policy_id=policy_id,
+                content_hash=content_hash,
+                effective_date=effective_date,
+                published_at=dt.datetime.now(dt.UTC),
+                source_yaml=source_yaml,
+                canonical_json=canonical_json,
+            )
+        )
+        AuditLog(engine).append(
+            conn,
+            actor=actor,
+            action="policy.publish",
+            targets=[f"policy:{policy_id}", f"policy_version:{version}"],
+            details={"content_hash": content_hash, "effective_date": effective_date.isoformat()},
+        )
+    return PublishResult(version, created=True)
+
+
+def current(engine: Engine) -> PolicyVersion | None:
+    """The current (latest) version, or ``None`` before the first publication."""
+    with db.read(engine) as conn:
+        row = conn.execute(_CURRENT).first()
+    return _version(row) if row is not None else None
+
+
+def get(engine: Engine, version: int) -> PolicyVersion:
+    """Version ``version``; :class:`~mamori.errors.NotFound` if it was never published."""
+    with db.read(engine) as conn:
+        row = conn.execute(sa.select(_table).where(_table.c.version == version)).first()
+    if row is None:
+        raise NotFound(f"policy version {version} does not exist")
+    return _version(row)
+
+
+def versions(engine: Engine) -> list[PolicyVersion]:
+    """Every published version, oldest first."""
+    with db.read(engine) as conn:
+        rows = conn.execute(sa.select(_table).order_by(_table.c.version)).all()
+    return [_version(row) for row in rows]
+
+
+def _version(row: sa.Row[Any]) -> PolicyVersion:
+    return PolicyVersion(
+        version=row.version,
+        policy_id=row.policy_id,
+        content_hash=row.content_hash,
+        effective_date=row.effective_date,
+        published_at=row.published_at,
+        source_yaml=row.source_yaml,
+        canonical_json=row.canonical_json,
+    )

@@ -1,0 +1,1 @@
+"""The ASGI application: public pages, the REST API, and (later) the privacy center and console."""

@@ -1,0 +1,116 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mamori import __version__
+from mamori.config import Settings, load_settings
+from mamori.errors import MamoriError
+from mamori.runtime import Runtime, open_runtime
+from mamori.web import api, pages
+from mamori.web.errors import status_for
+from mamori.web.rendering import error_page, wants_html
+
+__all__ = ["create_app", "create_app_from_env"]
+
+log = logging.getLogger("mamori.web")
+
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. With no runtime given, one is opened (and initialised) at startup."""
+    settings = settings or (runtime.settings if runtime else load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        app.state.runtime = runtime or open_runtime(settings, actor="system:serve")
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.runtime.close()
+
+    app = FastAPI(
+        title="mamori",
+        version=__version__,
+        description=(
+            "mamori publishes a declared privacy policy and enforces it. "
+            "This document describes the REST API under /api/v1."
+        ),
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI loads scripts from a CDN; /openapi.json is served instead.
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    if runtime is not None:
+        app.state.runtime = runtime
+
+    app.mount(
+        "/static",
+        StaticFiles(directory=Path(__file__).parent / "static"),
+        name="static",
+    )
+    app.include_router(pages.router)
+    app.include_router(api.router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(MamoriError)
+    async def on_mamori_error(request: Request, exc: MamoriError) -> Response:
+        status = status_for(exc)
+        if status >= 500:
+            log.error("request failed: %s %s: %s", request.method, request.url.path, type(exc))
+        return _error(request, status, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(request, exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg"))
+        return _error(request, 422, "; ".join(str(p) for p in parts) or "invalid request")
+
+    return app
+
+
+def _error(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    headers = dict(headers) if headers else None
+    if wants_html(request):
+        return error_page(request, status, message, headers=headers)
+    return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory mamori.web.app:create_app_from_env` (several workers)."""
+    return create_app(load_settings())

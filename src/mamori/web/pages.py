@@ -1,0 +1,124 @@
+"""Public pages: the start page, the privacy policy and its earlier versions, the health check."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
+
+from mamori import __version__
+from mamori.errors import DatabaseUnavailable, PolicyNotPublished
+from mamori.policy.loader import parse_policy
+from mamori.policy.model import Policy
+from mamori.policy.render import render_policy
+from mamori.runtime import Runtime
+from mamori.store import db, policies
+from mamori.web.i18n import Lang
+from mamori.web.rendering import page, request_lang
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@lru_cache(maxsize=32)
+def _policy(source_yaml: str, name: str) -> Policy:
+    return parse_policy(source_yaml, name)
+
+
+@lru_cache(maxsize=64)
+def _article(content_hash: str, source_yaml: str, version: int, lang: Lang) -> str:
+    policy = _policy(source_yaml, f"policy version {version}")
+    return render_policy(policy, lang=lang, fmt="html", version=version)
+
+
+def _show(request: Request, version: policies.PolicyVersion, current: int) -> HTMLResponse:
+    lang = request_lang(request)
+    policy = _policy(version.source_yaml, f"policy version {version.version}")
+    article = _article(version.content_hash, version.source_yaml, version.version, lang)
+    return page(
+        request,
+        "privacy.html",
+        lang,
+        title=policy.title.get(lang),
+        operator=policy.operator.name.get(lang),
+        article=Markup(article),  # rendered by mamori.policy.render with autoescape on
+        version=version,
+        current=current,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    lang = request_lang(request)
+    current = policies.current(_runtime(request).engine)
+    operator = None
+    if current is not None:
+        operator = _policy(current.source_yaml, f"policy version {current.version}").operator
+    return page(
+        request,
+        "index.html",
+        lang,
+        current=current,
+        operator=operator.name.get(lang) if operator else None,
+        mamori_version=__version__,
+    )
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy(request: Request) -> HTMLResponse:
+    current = policies.current(_runtime(request).engine)
+    if current is None:
+        raise PolicyNotPublished()
+    return _show(request, current, current.version)
+
+
+@router.get("/privacy/versions", response_class=HTMLResponse)
+def privacy_versions(request: Request) -> HTMLResponse:
+    lang = request_lang(request)
+    engine = _runtime(request).engine
+    versions = policies.versions(engine)
+    if not versions:
+        raise PolicyNotPublished()
+    return page(
+        request,
+        "versions.html",
+        lang,
+        versions=list(reversed(versions)),
+        current=versions[-1].version,
+    )
+
+
+@router.get("/privacy/versions/{number}", response_class=HTMLResponse)
+def privacy_version(request: Request, number: int) -> HTMLResponse:
+    engine = _runtime(request).engine
+    version = policies.get(engine, number)
+    current = policies.current(engine)
+    return _show(request, version, current.version if current else number)
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> JSONResponse:
+    """Liveness and readiness: the database answers and a policy is published."""
+    engine = _runtime(request).engine
+    try:
+        db.check_connection(engine)
+        current = policies.current(engine)
+    except (DatabaseUnavailable, SQLAlchemyError):
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "policy_version": current.version if current else None,
+            "version": __version__,
+        }
+    )

@@ -1,0 +1,72 @@
+"""Jinja2 environment of the pages and the helpers views share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from mamori.web.i18n import Lang, negotiate, words
+
+__all__ = ["error_page", "page", "request_lang", "templates", "wants_html"]
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def request_lang(request: Request, *, strict: bool = True) -> Lang:
+    """The page language: ``?lang=``, then Accept-Language, then MAMORI_DEFAULT_LANGUAGE."""
+    default: Lang = request.app.state.settings.default_language
+    try:
+        return negotiate(
+            request.query_params.get("lang"), request.headers.get("accept-language"), default
+        )
+    except ValueError:
+        if not strict:
+            return default
+        from mamori.errors import UserInputError
+
+        raise UserInputError("unsupported language in ?lang=: use ja or en") from None
+
+
+def wants_html(request: Request) -> bool:
+    if request.url.path.startswith(("/api/", "/healthz", "/openapi.json")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def page(
+    request: Request,
+    name: str,
+    lang: Lang,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"lang": lang, "t": words(lang), "other_lang": "en" if lang == "ja" else "ja", **context},
+        status_code=status_code,
+        headers=headers,
+    )
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
+def error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    lang = request_lang(request, strict=False)
+    return page(
+        request,
+        "error.html",
+        lang,
+        status_code=status,
+        headers=headers,
+        status=status,
+        message=message,
+    )

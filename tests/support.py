@@ -1,0 +1,17 @@
+"""Helpers shared by the web, CLI and browser tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mamori.config import Settings
+from mamori.keyring import create_key_file
+from mamori.runtime import Runtime, open_runtime
+
+
+def open_test_runtime(tmp_path: Path, database_url: str) -> Runtime:
+    """mamori as first started: on PostgreSQL with a key file made first, as `mamori init` does."""
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    if not settings.is_embedded:
+        create_key_file(settings.effective_master_key_file)
+    return open_runtime(settings, initialise=True)

@@ -69,8 +69,9 @@ def open_runtime(settings: Settings, *, initialise: bool = True, actor: str = "s
     must never start encrypting under a key nobody has backed up. ``mamori init`` creates one
     explicitly.
     """
-    if settings.is_embedded:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.is_embedded and not settings.data_dir.exists():
+        # Owner-only: the folder holds the database and, by default, the master-key file.
+        settings.data_dir.mkdir(parents=True, mode=0o700)
     engine = db.create_engine(settings.effective_database_url)
     try:
         db.check_connection(engine)

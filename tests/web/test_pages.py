@@ -110,6 +110,7 @@ def test_security_headers(client: TestClient) -> None:
 def test_first_start_creates_an_owner_only_key_file_and_audits(runtime: Runtime) -> None:
     key_file = runtime.settings.effective_master_key_file
     assert key_file.stat().st_mode & 0o777 == 0o600
+    assert runtime.settings.data_dir.stat().st_mode & 0o777 == 0o700
     actions = [entry.action for entry in runtime.audit.tail(10)]
     assert "policy.publish" in actions
     # The embedded default creates (and audits) its key; PostgreSQL never does so silently.

@@ -14,7 +14,25 @@ from alembic.runtime.migration import MigrationContext
 from mamori.store import db
 from mamori.store.tables import Base
 
-TABLES = {"policy_versions", "audit_entries", "audit_checkpoints", "audit_nodes", "alembic_version"}
+TABLES = {
+    "alembic_version",
+    "audit_checkpoints",
+    "audit_entries",
+    "audit_nodes",
+    "blind_indexes",
+    "center_links",
+    "center_sessions",
+    "policy_versions",
+    "restrictions",
+    "service_keys",
+    "subject_items",
+    "subjects",
+    "system_keys",
+    "usage_events",
+}
+
+
+LATEST = "0002_vault"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -26,7 +44,7 @@ def test_migrations_create_the_declared_schema_and_are_idempotent(
         assert db.current_revision(engine) is None
         db.migrate(engine)
         db.migrate(engine)  # a second run changes nothing
-        assert db.current_revision(engine) == "0001_initial"
+        assert db.current_revision(engine) == LATEST
         with db.read(engine) as conn:
             assert set(sa.inspect(conn).get_table_names()) == TABLES
             differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -52,7 +70,7 @@ def test_concurrent_migrations_serialise(database_url: str) -> None:
         thread.join()
     try:
         assert not errors
-        assert db.current_revision(engines[0]) == "0001_initial"
+        assert db.current_revision(engines[0]) == LATEST
     finally:
         for engine in engines:
             engine.dispose()
@@ -61,5 +79,5 @@ def test_concurrent_migrations_serialise(database_url: str) -> None:
 def test_migrations_are_shipped_in_the_package() -> None:
     assert (db.MIGRATIONS / "env.py").is_file()
     versions = sorted(p.name for p in (db.MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert versions == ["0001_initial.py"]
+    assert versions == ["0001_initial.py", "0002_vault.py"]
     assert os.path.isabs(db.MIGRATIONS)

@@ -15,6 +15,8 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -30,8 +32,17 @@ __all__ = [
     "AuditEntryRow",
     "AuditNodeRow",
     "Base",
+    "BlindIndexRow",
+    "CenterLinkRow",
+    "CenterSessionRow",
     "PolicyVersionRow",
+    "RestrictionRow",
+    "ServiceKeyRow",
+    "SubjectItemRow",
+    "SubjectRow",
+    "SystemKeyRow",
     "UTCDateTime",
+    "UsageEventRow",
 ]
 
 NAMING = {
@@ -136,3 +147,136 @@ class AuditNodeRow(Base):
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     index: Mapped[int] = mapped_column("idx", BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+# -- the personal-data vault (mamori.vault) -------------------------------------------------
+
+
+def _subject_fk() -> ForeignKey:
+    return ForeignKey("subjects.id", ondelete="CASCADE")
+
+
+class SystemKeyRow(Base):
+    """A random system key (blind-index root, link signing, ...) wrapped by the master key."""
+
+    __tablename__ = "system_keys"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    """The key wrapped by master key ``master_version`` (the version is also in its header)."""
+    master_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SubjectRow(Base):
+    """A person whose data the vault holds. Holds no personal data in clear."""
+
+    __tablename__ = "subjects"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'withdrawn')", name="status_known"),
+        Index("uq_subjects_type_external_ref", "type", "external_ref", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    type: Mapped[str] = mapped_column(String(63))
+    """The data-subject id from the policy (``customer``, ``partner_contact``)."""
+    external_ref: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    """Keyed HMAC of the host service's own user ID (never the ID itself)."""
+    status: Mapped[str] = mapped_column(String(16))
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The subject's data key wrapped by the master key; NULL once shredded (withdrawal)."""
+    master_version: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SubjectItemRow(Base):
+    """One data item's value for one subject, encrypted under the subject's data key."""
+
+    __tablename__ = "subject_items"
+
+    subject_id: Mapped[str] = mapped_column(String(40), _subject_fk(), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(16))
+    collected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    """When the policy's retention ends (documents, for example); purged after it."""
+
+
+class BlindIndexRow(Base):
+    """A truncated keyed HMAC of a normalised value: finds candidates without plaintext."""
+
+    __tablename__ = "blind_indexes"
+    __table_args__ = (Index("ix_blind_indexes_subject", "subject_id"),)
+
+    item_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    digest: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subject_id: Mapped[str] = mapped_column(String(40), _subject_fk(), primary_key=True)
+
+
+class UsageEventRow(Base):
+    """A device or usage event (encrypted payload), kept until ``expires_at``."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_events_subject_time", "subject_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = mapped_column(String(40), _subject_fk())
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RestrictionRow(Base):
+    """A usage stop set by the person: an item, or a purpose, no longer used."""
+
+    __tablename__ = "restrictions"
+    __table_args__ = (CheckConstraint("scope IN ('item', 'purpose')", name="scope_known"),)
+
+    subject_id: Mapped[str] = mapped_column(String(40), _subject_fk(), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    target: Mapped[str] = mapped_column(String(63), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ServiceKeyRow(Base):
+    """An API key of a service account: stored as a hash, scoped to purposes and operations."""
+
+    __tablename__ = "service_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """The public part of the key (``mk_...``), shown in lists and audit entries."""
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    purposes: Mapped[str] = mapped_column(Text)
+    """JSON array of purpose ids."""
+    operations: Mapped[str] = mapped_column(Text)
+    """JSON array of ``read``, ``write``, ``delete``."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CenterLinkRow(Base):
+    """A single-use signed link into the privacy center, remembered until it expires."""
+
+    __tablename__ = "center_links"
+
+    nonce_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(40), _subject_fk())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CenterSessionRow(Base):
+    """A person's session in the privacy center (the cookie holds the token; this its hash)."""
+
+    __tablename__ = "center_sessions"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(40), _subject_fk(), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

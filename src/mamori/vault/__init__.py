@@ -1,0 +1,1 @@
+"""The personal-data vault: encrypted items released only for allowed, unstopped purposes."""

@@ -10,16 +10,24 @@ state and pytest-xdist workers never collide.
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from mamori.runtime import Runtime
 from mamori.store import db
+from mamori.web.app import create_app
+from tests.support import open_test_runtime
 
 SERVER_URL = os.environ.get("MAMORI_TEST_DATABASE_URL", "").strip()
 
@@ -57,3 +65,34 @@ def engine(database_url: str) -> Iterator[Engine]:
     db.migrate(engine)
     yield engine
     engine.dispose()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """mamori served by uvicorn on a free loopback port, for the client and the browser."""
+
+    url: str
+    runtime: Runtime
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    runtime = open_test_runtime(tmp_path, database_url)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", runtime)
+    server.should_exit = True
+    thread.join(timeout=10)
+    runtime.close()

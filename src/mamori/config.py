@@ -69,6 +69,36 @@ class Settings(BaseSettings):
     default_language: Literal["ja", "en"] = Field(
         default="ja", description="Language of pages when the request expresses no preference."
     )
+    max_value_bytes: int = Field(
+        default=64 * 1024,
+        ge=256,
+        description="Largest value of one data item, in bytes of its JSON form (documents apart).",
+    )
+    max_document_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        description="Largest document (identity-document image, PDF), in bytes after base64.",
+    )
+    blind_index_population: int = Field(
+        default=1_000_000,
+        ge=2,
+        description=(
+            "Expected number of people; sizes the blind indexes so each lookup returns a few "
+            "false candidates (CipherSweet rule). Fixed once data is stored."
+        ),
+    )
+    center_link_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=1440,
+        description="How long a signed link into the privacy center stays valid, in minutes.",
+    )
+    center_session_minutes: int = Field(
+        default=30,
+        ge=5,
+        le=1440,
+        description="How long a privacy-center session lasts without activity, in minutes.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )

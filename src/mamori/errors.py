@@ -13,18 +13,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ApiError",
     "AuditEntryError",
     "AuditError",
+    "AuthenticationFailed",
+    "CenterLinkExpired",
+    "CenterLinkInvalid",
+    "CenterSessionRequired",
     "ConfigError",
+    "Conflict",
+    "CsrfRejected",
     "DatabaseUnavailable",
+    "DecryptionFailed",
+    "InvalidValue",
     "KeyFileError",
     "MamoriError",
+    "MasterKeyInUse",
     "NotFound",
+    "NotStoppable",
+    "PermissionDenied",
     "PolicyError",
     "PolicyFileError",
     "PolicyNotPublished",
     "Problem",
+    "SubjectNotFound",
+    "SubjectWithdrawn",
+    "UnknownItem",
+    "UnknownPurpose",
+    "UnknownSubjectType",
     "UserInputError",
+    "ValueTooLarge",
 ]
 
 
@@ -69,6 +87,46 @@ class PolicyNotPublished(NotFound):
     """No policy has been published yet; run `mamori policy publish PATH`."""
 
 
+class UnknownItem(UserInputError):
+    """The data item is not declared in the published policy."""
+
+
+class UnknownPurpose(UserInputError):
+    """The purpose is not declared in the published policy."""
+
+
+class UnknownSubjectType(UserInputError):
+    """The kind of data subject is not declared in the published policy."""
+
+
+class SubjectNotFound(NotFound):
+    """No such subject."""
+
+
+class Conflict(UserInputError):
+    """The request conflicts with the current state."""
+
+
+class SubjectWithdrawn(Conflict):
+    """The subject has withdrawn; nothing more can be stored for them."""
+
+
+class ValueTooLarge(UserInputError):
+    """A value is larger than the configured limit."""
+
+
+class NotStoppable(UserInputError):
+    """This item or purpose is essential to the service: it stops only on withdrawal."""
+
+
+class ApiError(MamoriError):
+    """The mamori server refused the request."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(f"{status}: {message}")
+
+
 class AuditError(MamoriError):
     """The audit log is not intact."""
 
@@ -106,3 +164,50 @@ class PolicyError(UserInputError):
 
 class AuditEntryError(UserInputError):
     """An audit entry may hold only identifiers and codes, never personal data."""
+
+
+class AuthenticationFailed(UserInputError):
+    """Authentication required: send `Authorization: Bearer <key>` (see `mamori keys create`).
+
+    Raised for a missing, malformed, unknown or revoked API key. The message never repeats the
+    key (nor any part of its secret).
+    """
+
+
+class PermissionDenied(UserInputError):
+    """This API key may not perform this operation; create a key with the operation it needs."""
+
+
+class DecryptionFailed(MamoriError):
+    """A stored value or key does not decrypt: a wrong key, or data moved from another row.
+
+    The message names only IDs (subject, item, key context), never the value.
+    """
+
+
+class InvalidValue(UserInputError):
+    """The value is not valid for its data item.
+
+    The message names the item and the problem (``item 'email': not a valid e-mail address``),
+    never the value.
+    """
+
+
+class MasterKeyInUse(UserInputError):
+    """The master-key version still wraps data keys; run `mamori keys rotate` first."""
+
+
+class CenterLinkInvalid(UserInputError):
+    """This privacy-center link is not valid: ask the service for a new link."""
+
+
+class CenterLinkExpired(CenterLinkInvalid):
+    """This privacy-center link has expired or has been used: ask the service for a new link."""
+
+
+class CenterSessionRequired(UserInputError):
+    """No privacy-center session: open the privacy center through the service's link."""
+
+
+class CsrfRejected(PermissionDenied):
+    """The form's CSRF token is missing or wrong: reload the page and send the form again."""

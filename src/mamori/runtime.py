@@ -7,7 +7,7 @@ and the example policy published as version 1. Every step that changes something
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -15,9 +15,13 @@ from sqlalchemy import Engine
 from mamori.audit.log import AuditLog
 from mamori.config import Settings
 from mamori.errors import KeyFileError
-from mamori.keyring import MasterKeys, create_key_file, parse_keys, read_key_file
+from mamori.keyring import create_key_file, parse_keys
 from mamori.policy.loader import read_policy
+from mamori.published import PublishedPolicy
 from mamori.store import db, policies
+from mamori.vault.core import Limits, Vault
+from mamori.vault.crypto import MasterKeySource
+from mamori.vault.key_file import ReloadingKeys
 
 __all__ = ["Runtime", "load_master_keys", "open_runtime", "publish_policy_file"]
 
@@ -29,29 +33,49 @@ class Runtime:
     settings: Settings
     engine: Engine
     audit: AuditLog
-    keys: MasterKeys
+    keys: MasterKeySource
+    published: PublishedPolicy = field(init=False)
+    vault: Vault = field(init=False)
+
+    def __post_init__(self) -> None:
+        published = PublishedPolicy(self.engine)
+        object.__setattr__(self, "published", published)
+        limits = Limits(
+            max_value_bytes=self.settings.max_value_bytes,
+            max_document_bytes=self.settings.max_document_bytes,
+            blind_index_bits=Vault.bits_for(self.settings.blind_index_population),
+        )
+        vault = Vault(self.engine, self.audit, self.keys, published.rules, limits)
+        object.__setattr__(self, "vault", vault)
 
     def close(self) -> None:
+        self.vault.close()
         self.engine.dispose()
 
 
-def load_master_keys(settings: Settings, *, create: bool) -> tuple[MasterKeys, bool]:
-    """The master keys from MAMORI_MASTER_KEY or the key file; (keys, created now)."""
+def load_master_keys(settings: Settings, *, create: bool) -> tuple[MasterKeySource, bool]:
+    """The master keys from MAMORI_MASTER_KEY or the key file; (keys, created now).
+
+    Keys from a file are re-read when it changes, so that a server keeps decrypting after
+    `mamori keys rotate` (in another process) added a version and rewrapped data keys with it.
+    Keys from MAMORI_MASTER_KEY are fixed: restart after adding a version to the variable.
+    """
     if settings.master_key:
         return parse_keys(settings.master_key, "MAMORI_MASTER_KEY"), False
     path = settings.effective_master_key_file
     if path.exists():
-        return read_key_file(path), False
+        return ReloadingKeys(path), False
     if not create:
         raise KeyFileError(
             f"{path}: master-key file not found; set MAMORI_MASTER_KEY or run `mamori init`"
         )
-    return create_key_file(path), True
+    create_key_file(path)
+    return ReloadingKeys(path), True
 
 
 def publish_policy_file(runtime: Runtime, path: Path, *, actor: str) -> policies.PublishResult:
     loaded = read_policy(path)
-    return policies.publish(
+    result = policies.publish(
         runtime.engine,
         policy_id=loaded.policy.id,
         source_yaml=loaded.source,
@@ -60,6 +84,8 @@ def publish_policy_file(runtime: Runtime, path: Path, *, actor: str) -> policies
         effective_date=loaded.policy.effective_date,
         actor=actor,
     )
+    runtime.published.invalidate()
+    return result
 
 
 def open_runtime(settings: Settings, *, initialise: bool = True, actor: str = "system") -> Runtime:

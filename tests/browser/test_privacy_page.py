@@ -8,9 +8,11 @@ from pathlib import Path
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser
 
+from tests.conftest import LiveServer
+
 
 def test_policy_page_in_japanese_and_english(
-    browser: Browser, live_server: str, tmp_path: Path
+    browser: Browser, live_server: LiveServer, tmp_path: Path
 ) -> None:
     context = browser.new_context(locale="ja-JP")
     page = context.new_page()
@@ -20,7 +22,7 @@ def test_policy_page_in_japanese_and_english(
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
 
-    page.goto(f"{live_server}/privacy")
+    page.goto(f"{live_server.url}/privacy")
     assert page.locator("html").get_attribute("lang") == "ja"
     assert page.locator("h1").first.inner_text() == "Privacy Policy"
     rows = page.locator("table tbody tr")
@@ -38,5 +40,5 @@ def test_policy_page_in_japanese_and_english(
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
     assert not errors
-    assert all(url.startswith(live_server) for url in requested), "no external resources"
+    assert all(url.startswith(live_server.url) for url in requested), "no external resources"
     context.close()

@@ -17,8 +17,8 @@ from mamori import __version__
 from mamori.config import Settings, load_settings
 from mamori.errors import MamoriError
 from mamori.runtime import Runtime, open_runtime
-from mamori.web import api, pages
-from mamori.web.errors import status_for
+from mamori.web import api, api_vault, center, pages
+from mamori.web.errors import headers_for, status_for
 from mamori.web.rendering import error_page, wants_html
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -72,6 +72,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(api_vault.router)
+    app.include_router(center.router)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -85,7 +87,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         status = status_for(exc)
         if status >= 500:
             log.error("request failed: %s %s: %s", request.method, request.url.path, type(exc))
-        return _error(request, status, exc.message)
+        return _error(request, status, exc.message, headers=headers_for(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -1,0 +1,198 @@
+"""A typed Python client of mamori's REST API, for host services (and mamori's own tests).
+
+    from mamori.client import Client
+
+    with Client("https://privacy.example.jp", api_key=os.environ["MAMORI_API_KEY"]) as mamori:
+        subject = mamori.create_subject("customer", external_id="u-123",
+                                        items={"email": "hanako@example.jp"})
+        result = mamori.read(subject, purpose="service_operation", items=["email"])
+        result.items["email"], result.refused
+
+Errors from the server raise :class:`mamori.errors.ApiError` with the HTTP status and the
+server's one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+import orjson
+
+from mamori.errors import ApiError
+
+__all__ = ["Client", "EventsResult", "ReadResult", "UsageSettings"]
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    items: dict[str, Any]
+    refused: dict[str, str]
+    missing: list[str]
+
+
+@dataclass(frozen=True)
+class UsageSettings:
+    subject_id: str
+    withdrawn: bool
+    items: list[dict[str, Any]]
+    purposes: list[dict[str, Any]]
+
+    @property
+    def stopped_items(self) -> set[str]:
+        return {i["id"] for i in self.items if i["stopped"]}
+
+    @property
+    def stopped_purposes(self) -> set[str]:
+        return {p["id"] for p in self.purposes if p["stopped"]}
+
+
+@dataclass(frozen=True)
+class EventsResult:
+    stored: int
+    dropped: int
+    reason: str | None
+
+
+class Client:
+    """A synchronous client. Use it as a context manager, or call :meth:`close`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/api/v1",
+            headers={"Authorization": f"Bearer {api_key}", "User-Agent": "mamori-client"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise _error(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    # -- subjects ----------------------------------------------------------------------------
+
+    def create_subject(
+        self,
+        type: str,
+        *,
+        external_id: str | None = None,
+        items: Mapping[str, Any] | None = None,
+    ) -> str:
+        body = {"type": type, "external_id": external_id, "items": dict(items or {})}
+        result: dict[str, str] = self._call("POST", "/subjects", json=body)
+        return result["id"]
+
+    def write(self, subject_id: str, items: Mapping[str, Any | None]) -> None:
+        """Set items; a None value deletes the item (needs the delete operation)."""
+        self._call("PATCH", f"/subjects/{subject_id}/items", json=dict(items))
+
+    def read(self, subject_id: str, *, purpose: str, items: Sequence[str]) -> ReadResult:
+        body = self._call(
+            "GET",
+            f"/subjects/{subject_id}/items",
+            params={"purpose": purpose, "items": ",".join(items)},
+        )
+        return ReadResult(body["items"], body["refused"], body["missing"])
+
+    def read_by(
+        self, item: str, value: str, *, purpose: str, items: Sequence[str]
+    ) -> dict[str, ReadResult]:
+        """Find people whose ``item`` (e-mail, phone) is ``value`` and read ``items`` of each."""
+        body = self._call(
+            "GET",
+            "/subjects/items",
+            params={"item": item, "value": value, "purpose": purpose, "items": ",".join(items)},
+        )
+        return {
+            subject_id: ReadResult(r["items"], r["refused"], r["missing"])
+            for subject_id, r in body["subjects"].items()
+        }
+
+    def find(self, item: str, value: str) -> list[str]:
+        """Subjects whose e-mail address or phone number (``item``) equals ``value``."""
+        body = self._call("GET", "/subjects", params={"item": item, "value": value})
+        return list(body["subjects"])
+
+    def find_external(self, type: str, external_id: str) -> str | None:
+        body = self._call("GET", "/subjects", params={"type": type, "external_id": external_id})
+        found: list[str] = body["subjects"]
+        return found[0] if found else None
+
+    def restrictions(self, subject_id: str) -> UsageSettings:
+        return _settings(self._call("GET", f"/subjects/{subject_id}/restrictions"))
+
+    def set_restrictions(
+        self,
+        subject_id: str,
+        *,
+        stopped_items: Sequence[str] = (),
+        stopped_purposes: Sequence[str] = (),
+    ) -> UsageSettings:
+        body = {"stopped_items": list(stopped_items), "stopped_purposes": list(stopped_purposes)}
+        return _settings(self._call("PUT", f"/subjects/{subject_id}/restrictions", json=body))
+
+    def add_events(self, subject_id: str, events: Sequence[Mapping[str, Any]]) -> EventsResult:
+        body = self._call(
+            "POST", f"/subjects/{subject_id}/events", json={"events": [dict(e) for e in events]}
+        )
+        return EventsResult(body["stored"], body["dropped"], body["reason"])
+
+    def center_link(self, subject_id: str) -> str:
+        """A short-lived, single-use link that signs the person into the privacy center."""
+        body = self._call("POST", f"/subjects/{subject_id}/center-link")
+        url: str = body["url"]
+        return url
+
+    def withdraw(self, subject_id: str) -> None:
+        self._call("POST", f"/subjects/{subject_id}/withdraw")
+
+    def bulk_read(self, purpose: str, item: str) -> Iterator[tuple[str, Any]]:
+        """(subject id, value) for everyone whose ``item`` may be used for ``purpose``; streams."""
+        with self._http.stream("GET", f"/purposes/{purpose}/items/{item}") as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _error(response)
+            for line in response.iter_lines():
+                if line:
+                    row = orjson.loads(line)
+                    yield row["subject"], row["value"]
+
+
+def _settings(body: dict[str, Any]) -> UsageSettings:
+    return UsageSettings(body["subject_id"], body["withdrawn"], body["items"], body["purposes"])
+
+
+def _error(response: httpx.Response) -> ApiError:
+    try:
+        message = str(response.json().get("error", response.text))
+    except ValueError:
+        message = response.text or response.reason_phrase
+    return ApiError(response.status_code, message)

@@ -1,0 +1,155 @@
+"""The policy compiled into the rules every read and write must pass (pure, no I/O).
+
+``compile_rules(policy)`` turns a declaration into lookup tables: which items each purpose may
+use, which items a person may stop (not the essential ones), which purposes a person may stop
+(not those the service itself needs), and which items each kind of person has. The vault asks
+these rules; it never reads the declaration itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mamori.errors import UnknownItem, UnknownPurpose, UnknownSubjectType
+from mamori.policy.model import DataItem, Policy, Purpose, PurposeGroup, ValueKind
+
+__all__ = ["ESSENTIAL_GROUPS", "Refusal", "Rules", "compile_rules", "nearest"]
+
+ESSENTIAL_GROUPS = frozenset({PurposeGroup.service_provision, PurposeGroup.business_line})
+"""Purposes of these groups provide the service itself: a person stops them only by withdrawing."""
+
+
+class Refusal(StrEnum):
+    """Why one item was not released by a read. The codes are part of the API."""
+
+    withdrawn = "withdrawn"
+    """The person has withdrawn (退会): nothing of theirs is released any more."""
+    not_for_subject_type = "not_for_subject_type"
+    """The policy does not hold this item for this kind of person."""
+    purpose_not_allowed = "purpose_not_allowed"
+    """The policy does not allow this item for this purpose."""
+    key_not_granted = "key_not_granted"
+    """The caller's key is not granted this purpose."""
+    statistics_only = "statistics_only"
+    """The purpose uses data only in a form that identifies nobody."""
+    stopped_by_person = "stopped_by_person"
+    """The person stopped this item or this purpose in their usage-stop settings."""
+    consent_required = "consent_required"
+    """A policy change needs this person's consent before this use."""
+
+
+def nearest(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Lookup tables compiled from one policy version."""
+
+    version: int
+    items: Mapping[str, DataItem]
+    purposes: Mapping[str, Purpose]
+    allowed: Mapping[str, frozenset[str]]
+    """purpose id -> the items it may use."""
+    purposes_of_item: Mapping[str, tuple[str, ...]]
+    """item id -> the purposes that may use it, in declaration order."""
+    subject_types: Mapping[str, frozenset[str]]
+    """subject type -> the items held for it."""
+
+    def item(self, item_id: str) -> DataItem:
+        try:
+            return self.items[item_id]
+        except KeyError:
+            raise UnknownItem(
+                f"unknown data item '{item_id}'{nearest(item_id, self.items)}"
+            ) from None
+
+    def purpose(self, purpose_id: str) -> Purpose:
+        try:
+            return self.purposes[purpose_id]
+        except KeyError:
+            raise UnknownPurpose(
+                f"undeclared purpose '{purpose_id}'{nearest(purpose_id, self.purposes)}"
+            ) from None
+
+    def subject_type(self, type_id: str) -> frozenset[str]:
+        try:
+            return self.subject_types[type_id]
+        except KeyError:
+            raise UnknownSubjectType(
+                f"unknown data subject type '{type_id}'{nearest(type_id, self.subject_types)}"
+            ) from None
+
+    def item_stoppable(self, item_id: str) -> bool:
+        """A person may stop an item unless it is essential (then only withdrawal stops it)."""
+        return not self.item(item_id).essential
+
+    def purpose_stoppable(self, purpose_id: str) -> bool:
+        return self.purpose(purpose_id).group not in ESSENTIAL_GROUPS
+
+    def indexed(self, item_id: str) -> bool:
+        """Items found by value (blind index): e-mail addresses and phone numbers."""
+        return self.item(item_id).kind in (ValueKind.email, ValueKind.phone)
+
+    def event_item(self) -> DataItem | None:
+        """The item that holds device and usage events (kind ``events``), if declared."""
+        for item in self.items.values():
+            if item.kind is ValueKind.events:
+                return item
+        return None
+
+    def decide(
+        self,
+        *,
+        subject_type: str,
+        purpose_id: str,
+        item_id: str,
+        granted: frozenset[str] | None,
+        stopped_items: frozenset[str],
+        stopped_purposes: frozenset[str],
+        withdrawn: bool,
+    ) -> Refusal | None:
+        """Why ``item_id`` may not be released for ``purpose_id``, or None when it may.
+
+        ``granted`` is the set of purposes the caller's key holds (None: the person or staff
+        acting for them, who are not limited by key scopes).
+        """
+        if withdrawn:
+            return Refusal.withdrawn
+        if item_id not in self.subject_types.get(subject_type, frozenset()):
+            return Refusal.not_for_subject_type
+        if item_id not in self.allowed[purpose_id]:
+            return Refusal.purpose_not_allowed
+        if granted is not None and purpose_id not in granted:
+            return Refusal.key_not_granted
+        if self.purposes[purpose_id].statistics_only:
+            return Refusal.statistics_only
+        if item_id in stopped_items or purpose_id in stopped_purposes:
+            return Refusal.stopped_by_person
+        return None
+
+
+def compile_rules(policy: Policy, version: int = 0) -> Rules:
+    items = {item.id: item for item in policy.items}
+    purposes = {purpose.id: purpose for purpose in policy.purposes}
+    allowed = {purpose.id: frozenset(purpose.items) for purpose in policy.purposes}
+    of_item: dict[str, list[str]] = {item_id: [] for item_id in items}
+    for purpose in policy.purposes:
+        for item_id in purpose.items:
+            of_item.setdefault(item_id, []).append(purpose.id)
+    types: dict[str, set[str]] = {subject.id: set() for subject in policy.subjects}
+    for item in policy.items:
+        for subject in item.subjects:
+            types.setdefault(subject, set()).add(item.id)
+    return Rules(
+        version=version,
+        items=items,
+        purposes=purposes,
+        allowed=allowed,
+        purposes_of_item={k: tuple(v) for k, v in of_item.items()},
+        subject_types={k: frozenset(v) for k, v in types.items()},
+    )

@@ -1,0 +1,65 @@
+"""The published policy as the running process sees it: parsed and compiled once per version.
+
+Every vault call asks for the current rules. A process checks the database for a newer version
+at most once per ``ttl`` seconds, so a publication reaches every process within that time; a
+publication made through this process is seen at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from mamori.errors import PolicyNotPublished
+from mamori.policy.loader import parse_policy
+from mamori.policy.model import Policy
+from mamori.policy.rules import Rules, compile_rules
+from mamori.store import db, policies
+from mamori.store.tables import PolicyVersionRow
+
+__all__ = ["Published", "PublishedPolicy"]
+
+
+@dataclass(frozen=True)
+class Published:
+    version: int
+    policy: Policy
+    rules: Rules
+
+
+class PublishedPolicy:
+    def __init__(self, engine: Engine, ttl: float = 1.0) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._current: Published | None = None
+        self._checked = 0.0
+
+    def invalidate(self) -> None:
+        self._checked = 0.0
+
+    def current(self) -> Published:
+        now = time.monotonic()
+        cached = self._current
+        if cached is not None and now - self._checked < self.ttl:
+            return cached
+        with self._lock:
+            with db.read(self.engine) as conn:
+                latest = conn.execute(sa.select(sa.func.max(PolicyVersionRow.version))).scalar()
+            if latest is None:
+                raise PolicyNotPublished()
+            if self._current is None or self._current.version != latest:
+                version = policies.get(self.engine, int(latest))
+                policy = parse_policy(version.source_yaml, f"policy version {version.version}")
+                self._current = Published(
+                    version.version, policy, compile_rules(policy, version.version)
+                )
+            self._checked = time.monotonic()
+            return self._current
+
+    def rules(self) -> Rules:
+        return self.current().rules

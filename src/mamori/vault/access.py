@@ -1,0 +1,54 @@
+"""Who is reading or writing, and what a read returns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mamori.errors import PermissionDenied
+from mamori.policy.rules import Refusal
+from mamori.vault import service_keys
+
+__all__ = ["OPERATIONS", "Caller", "ReadResult"]
+
+OPERATIONS = frozenset(service_keys.OPERATIONS)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The party behind a vault call, as recorded in the audit log.
+
+    ``purposes`` limits reads to those purposes (a service key's grant); None means the person
+    themself or staff acting on their request, who are limited by the policy alone.
+    """
+
+    actor_id: str
+    purposes: frozenset[str] | None = None
+    operations: frozenset[str] = OPERATIONS
+
+    def require(self, operation: str) -> None:
+        if operation not in self.operations:
+            raise PermissionDenied(f"'{self.actor_id}' may not {operation}")
+
+    @classmethod
+    def of_key(cls, account: service_keys.ServiceAccount) -> Caller:
+        """The caller holding a service key: limited to the key's purposes and operations."""
+        return cls(account.actor_id, frozenset(account.purposes), frozenset(account.operations))
+
+    @classmethod
+    def system(cls, name: str) -> Caller:
+        return cls(actor_id=f"system:{name}")
+
+    @classmethod
+    def person(cls, subject_id: str) -> Caller:
+        return cls(actor_id=f"subject:{subject_id}")
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """Released values, refused items with their reason, and items allowed but not held."""
+
+    items: Mapping[str, Any]
+    refused: Mapping[str, Refusal]
+    missing: tuple[str, ...] = field(default=())

@@ -1,0 +1,167 @@
+"""Usage-stop settings (seed §5): per item and per purpose, what is used, and what is stopped.
+
+A person may stop any item that is not essential to the service, and any purpose that the
+service itself does not need (marketing, statistics, advertising). Essential items stop only on
+withdrawal, and say so. A change takes effect on the very next read: reads consult the
+``restrictions`` table inside their own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import cast
+
+import sqlalchemy as sa
+
+from mamori.errors import NotStoppable, SubjectWithdrawn
+from mamori.policy.model import PurposeGroup, Text
+from mamori.store import db
+from mamori.store.tables import RestrictionRow
+from mamori.vault.access import Caller
+from mamori.vault.core import Vault
+
+__all__ = ["ItemSetting", "PurposeSetting", "UsageSettings", "set_stops", "usage_settings"]
+
+stops_t = cast(sa.Table, RestrictionRow.__table__)
+
+
+@dataclass(frozen=True)
+class ItemSetting:
+    id: str
+    label: Text
+    essential: bool
+    stopped: bool
+    purposes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PurposeSetting:
+    id: str
+    label: Text
+    group: PurposeGroup
+    stoppable: bool
+    stopped: bool
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UsageSettings:
+    subject_id: str
+    withdrawn: bool
+    items: tuple[ItemSetting, ...]
+    purposes: tuple[PurposeSetting, ...]
+
+    @property
+    def stopped_items(self) -> frozenset[str]:
+        return frozenset(i.id for i in self.items if i.stopped)
+
+    @property
+    def stopped_purposes(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.purposes if p.stopped)
+
+
+def usage_settings(vault: Vault, subject_id: str) -> UsageSettings:
+    rules = vault.rules()
+    subject = vault.get_subject(subject_id)
+    with db.read(vault.engine) as conn:
+        rows = conn.execute(
+            sa.select(stops_t.c.scope, stops_t.c.target).where(stops_t.c.subject_id == subject_id)
+        ).all()
+    stopped = {(r.scope, r.target) for r in rows}
+    held = rules.subject_types.get(subject.type, frozenset())
+    items = tuple(
+        ItemSetting(
+            id=item.id,
+            label=item.label,
+            essential=item.essential,
+            stopped=("item", item.id) in stopped,
+            purposes=tuple(p for p in rules.purposes_of_item.get(item.id, ())),
+        )
+        for item in rules.items.values()
+        if item.id in held
+    )
+    purposes = tuple(
+        PurposeSetting(
+            id=purpose.id,
+            label=purpose.label,
+            group=purpose.group,
+            stoppable=rules.purpose_stoppable(purpose.id),
+            stopped=("purpose", purpose.id) in stopped,
+            items=tuple(i for i in purpose.items if i in held),
+        )
+        for purpose in rules.purposes.values()
+        if any(i in held for i in purpose.items)
+    )
+    return UsageSettings(subject_id, subject.withdrawn, items, purposes)
+
+
+def set_stops(
+    vault: Vault,
+    caller: Caller,
+    subject_id: str,
+    *,
+    stopped_items: Iterable[str],
+    stopped_purposes: Iterable[str],
+) -> UsageSettings:
+    """Replace the person's stops with these sets. One transaction, audited."""
+    caller.require("write")
+    rules = vault.rules()
+    items = sorted(set(stopped_items))
+    purposes = sorted(set(stopped_purposes))
+    for item_id in items:
+        if not rules.item_stoppable(item_id):
+            raise NotStoppable(
+                f"item '{item_id}' is essential to the service: it stops only on withdrawal"
+            )
+    for purpose_id in purposes:
+        if not rules.purpose_stoppable(purpose_id):
+            raise NotStoppable(
+                f"purpose '{purpose_id}' provides the service itself: it stops only on withdrawal"
+            )
+    wanted = {("item", i) for i in items} | {("purpose", p) for p in purposes}
+    now = dt.datetime.now(dt.UTC)
+    with db.write(vault.engine) as conn:
+        subject = conn.execute(
+            sa.text("SELECT status FROM subjects WHERE id = :id"), {"id": subject_id}
+        ).one_or_none()
+        if subject is None:
+            from mamori.errors import SubjectNotFound
+
+            raise SubjectNotFound(f"no subject '{subject_id}'")
+        if subject.status == "withdrawn":
+            raise SubjectWithdrawn(f"subject '{subject_id}' has withdrawn")
+        current = {
+            (r.scope, r.target)
+            for r in conn.execute(
+                sa.select(stops_t.c.scope, stops_t.c.target).where(
+                    stops_t.c.subject_id == subject_id
+                )
+            )
+        }
+        for scope, target in sorted(current - wanted):
+            conn.execute(
+                stops_t.delete().where(
+                    stops_t.c.subject_id == subject_id,
+                    stops_t.c.scope == scope,
+                    stops_t.c.target == target,
+                )
+            )
+        for scope, target in sorted(wanted - current):
+            conn.execute(
+                stops_t.insert().values(
+                    subject_id=subject_id, scope=scope, target=target, created_at=now
+                )
+            )
+        details: dict[str, str | int | bool | None] = {}
+        details.update({f"{s}.{t}": "stopped" for s, t in sorted(wanted - current)})
+        details.update({f"{s}.{t}": "resumed" for s, t in sorted(current - wanted)})
+        vault.audit.append(
+            conn,
+            actor=caller.actor_id,
+            action="subject.restrictions",
+            targets=[f"subject:{subject_id}"],
+            details=details,
+        )
+    return usage_settings(vault, subject_id)

@@ -1,0 +1,127 @@
+"""System keys: random keys of the installation, stored wrapped by the master key.
+
+A system key (``blind-index``, ``external-ref``, ``center-link``, ...) is 32 random bytes made on
+first use and kept in ``system_keys`` wrapped like a data key (context ``system:<name>``, see
+:mod:`mamori.vault.crypto`). Random keys rather than keys derived from the master key: master-key
+rotation rewraps them and changes nothing they protect (blind indexes, external references and
+signed links all stay valid).
+
+Two processes creating the same key at once both insert; the loser's insert violates the primary
+key, and it reads and uses the winner's key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import threading
+import unicodedata
+from typing import Final, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from mamori.errors import InvalidValue
+from mamori.store import db
+from mamori.store.tables import SystemKeyRow
+from mamori.vault import crypto
+
+__all__ = ["NAME_PATTERN", "SystemKeys"]
+
+NAME_PATTERN: Final = r"[a-z][a-z0-9-]{0,62}"
+_NAME = re.compile(NAME_PATTERN)
+_EXTERNAL_REF_LABEL: Final = b"mamori:external-ref\x00"
+
+_table = cast(sa.Table, SystemKeyRow.__table__)
+
+
+def _context(name: str) -> str:
+    return f"system:{name}"
+
+
+class SystemKeys:
+    """The system keys in ``engine``'s database, unwrapped once and kept in memory."""
+
+    def __init__(self, engine: Engine, keys: crypto.MasterKeySource) -> None:
+        self.engine = engine
+        self.keys = keys
+        self._cache: dict[str, bytes] = {}
+        self._macs: dict[str, hmac.HMAC] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> bytes:
+        """The 32-byte key ``name``, created (and stored wrapped) on first use."""
+        key = self._cache.get(name)
+        if key is not None:
+            return key
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"a system key name matches {NAME_PATTERN}, not {name!r}")
+        with self._lock:
+            key = self._cache.get(name)
+            if key is None:
+                key = self._load_or_create(name)
+                self._cache[name] = key
+        return key
+
+    def _load_or_create(self, name: str) -> bytes:
+        query = sa.select(_table.c.wrapped).where(_table.c.name == name)
+        with db.read(self.engine) as conn:
+            wrapped = conn.execute(query).scalar_one_or_none()
+        if wrapped is not None:
+            return crypto.unwrap_key(self.keys, wrapped, context=_context(name))
+        key = crypto.new_data_key()
+        wrapped = crypto.wrap_key(self.keys, key, context=_context(name))
+        row = {
+            "name": name,
+            "wrapped": wrapped,
+            "master_version": crypto.wrapped_version(wrapped),
+            "created_at": dt.datetime.now(dt.UTC),
+        }
+        try:
+            with db.write(self.engine) as conn:
+                conn.execute(sa.insert(_table), row)
+        except sa.exc.IntegrityError:
+            with db.read(self.engine) as conn:  # another process made it first: use theirs
+                wrapped = conn.execute(query).scalar_one()
+            return crypto.unwrap_key(self.keys, wrapped, context=_context(name))
+        return key
+
+    def external_ref(self, subject_type: str, external_id: str) -> bytes:
+        """A 32-byte keyed HMAC of the host service's own ID of a person, to find them by it.
+
+        Both inputs are NFKC-normalised and trimmed; the ID itself is never stored.
+        """
+        text = unicodedata.normalize("NFKC", external_id).strip()
+        if not text:
+            raise InvalidValue("external_id: the host service's ID is empty")
+        kind = unicodedata.normalize("NFKC", subject_type).strip().encode()
+        mac = self._macs.get("external-ref")
+        if mac is None:
+            mac = hmac.new(self.get("external-ref"), _EXTERNAL_REF_LABEL, hashlib.sha256)
+            self._macs["external-ref"] = mac
+        mac = mac.copy()
+        mac.update(len(kind).to_bytes(2, "big") + kind + text.encode())
+        return mac.digest()
+
+    def rewrap_all(self, conn: Connection) -> list[str]:
+        """Rewrap, inside ``conn``'s transaction, every system key not under the current master
+        version; returns their names. A key changed by someone else meanwhile is left alone."""
+        current = self.keys.current_version
+        rows = conn.execute(
+            sa.select(_table.c.name, _table.c.wrapped)
+            .where(_table.c.master_version < current)
+            .order_by(_table.c.name)
+        ).all()
+        done: list[str] = []
+        for name, wrapped in rows:
+            new = crypto.rewrap_key(self.keys, wrapped, context=_context(name))
+            updated = conn.execute(
+                sa.update(_table)
+                .where(_table.c.name == name, _table.c.wrapped == wrapped)
+                .values(wrapped=new, master_version=crypto.wrapped_version(new))
+            ).rowcount
+            if updated:
+                done.append(name)
+        return done

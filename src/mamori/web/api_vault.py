@@ -1,0 +1,310 @@
+"""The vault's REST API under /api/v1 (Bearer service keys, each call one transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from mamori.errors import UserInputError
+from mamori.runtime import Runtime
+from mamori.vault import events as vault_events
+from mamori.vault import restrictions as vault_restrictions
+from mamori.vault.access import Caller
+from mamori.vault.core import Vault
+from mamori.vault.service_keys import ServiceAccount
+from mamori.web.auth import service_account
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["vault"])
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _vault(request: Request) -> Vault:
+    return _runtime(request).vault
+
+
+def _caller(account: Annotated[ServiceAccount, Depends(service_account)]) -> Caller:
+    return Caller.of_key(account)
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+VaultDep = Annotated[Vault, Depends(_vault)]
+SubjectId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewSubject(_Body):
+    type: str = Field(description="A data-subject id from the policy, e.g. `customer`.")
+    external_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="The host service's own user ID (stored only as a keyed hash).",
+    )
+    items: dict[str, Any] = Field(default_factory=dict, description="item id -> value")
+
+
+class Created(BaseModel):
+    id: str
+
+
+class ReadResponse(BaseModel):
+    items: dict[str, Any] = Field(description="Released values by item id.")
+    refused: dict[str, str] = Field(description="Refused items and why (a reason code).")
+    missing: list[str] = Field(description="Items allowed but not held for this person.")
+
+
+class Matches(BaseModel):
+    subjects: list[str]
+
+
+class Stops(_Body):
+    stopped_items: list[str] = Field(default_factory=list)
+    stopped_purposes: list[str] = Field(default_factory=list)
+
+
+class Label(BaseModel):
+    ja: str
+    en: str
+
+
+class ItemSetting(BaseModel):
+    id: str
+    label: Label
+    essential: bool = Field(description="Stops only on withdrawal.")
+    stopped: bool
+    purposes: list[str]
+
+
+class PurposeSetting(BaseModel):
+    id: str
+    label: Label
+    group: str
+    stoppable: bool
+    stopped: bool
+    items: list[str]
+
+
+class Settings(BaseModel):
+    subject_id: str
+    withdrawn: bool
+    items: list[ItemSetting]
+    purposes: list[PurposeSetting]
+
+
+class Events(_Body):
+    events: list[dict[str, Any]] = Field(
+        description=(
+            "Each: occurred_at (ISO 8601 with zone), action, and optionally device_model, "
+            "os_version, ip_address, advertising_id, cookie_id."
+        )
+    )
+
+
+class EventsStored(BaseModel):
+    stored: int
+    dropped: int
+    reason: str | None
+
+
+class Withdrawn(BaseModel):
+    id: str
+    status: str
+
+
+def _settings(view: vault_restrictions.UsageSettings) -> Settings:
+    return Settings(
+        subject_id=view.subject_id,
+        withdrawn=view.withdrawn,
+        items=[
+            ItemSetting(
+                id=i.id,
+                label=Label(ja=i.label.ja, en=i.label.en),
+                essential=i.essential,
+                stopped=i.stopped,
+                purposes=list(i.purposes),
+            )
+            for i in view.items
+        ],
+        purposes=[
+            PurposeSetting(
+                id=p.id,
+                label=Label(ja=p.label.ja, en=p.label.en),
+                group=p.group.value,
+                stoppable=p.stoppable,
+                stopped=p.stopped,
+                items=list(p.items),
+            )
+            for p in view.purposes
+        ],
+    )
+
+
+@router.post("/subjects", status_code=201, response_model=Created, summary="Store a new person")
+def create_subject(body: NewSubject, caller: CallerDep, vault: VaultDep) -> Created:
+    subject_id = vault.create_subject(
+        caller, type=body.type, external_id=body.external_id, items=body.items
+    )
+    return Created(id=subject_id)
+
+
+@router.get("/subjects", response_model=Matches, summary="Find people by e-mail, phone or host ID")
+def find_subjects(
+    caller: CallerDep,
+    vault: VaultDep,
+    item: Annotated[str | None, Query(description="An indexed item (e-mail, phone).")] = None,
+    value: Annotated[str | None, Query(max_length=1024)] = None,
+    external_id: Annotated[str | None, Query(max_length=256)] = None,
+    type: Annotated[str | None, Query(description="Subject type, with external_id.")] = None,
+) -> Matches:
+    if external_id is not None:
+        if type is None:
+            raise UserInputError("give type= with external_id=")
+        found = vault.find_external(caller, type, external_id)
+        return Matches(subjects=[found] if found else [])
+    if item is None or value is None:
+        raise UserInputError("give item= and value=, or type= and external_id=")
+    return Matches(subjects=vault.lookup(caller, item, value))
+
+
+class ReadByResponse(BaseModel):
+    subjects: dict[str, ReadResponse] = Field(description="Matching subject id -> its read.")
+
+
+@router.get(
+    "/subjects/items",
+    response_model=ReadByResponse,
+    summary="Find people by e-mail or phone and read items of each for a purpose",
+)
+def read_by(
+    caller: CallerDep,
+    vault: VaultDep,
+    item: Annotated[str, Query(description="The indexed item to search by (e-mail, phone).")],
+    value: Annotated[str, Query(max_length=1024)],
+    purpose: Annotated[str, Query(description="The purpose of this read.")],
+    items: Annotated[str, Query(description="Comma-separated item ids to read.")],
+) -> ReadByResponse:
+    wanted = [i.strip() for i in items.split(",") if i.strip()]
+    results = vault.read_by(caller, item, value, purpose, wanted)
+    return ReadByResponse(
+        subjects={
+            subject_id: ReadResponse(
+                items=dict(r.items),
+                refused={k: v.value for k, v in r.refused.items()},
+                missing=list(r.missing),
+            )
+            for subject_id, r in results.items()
+        }
+    )
+
+
+@router.patch("/subjects/{subject_id}/items", status_code=204, summary="Write items")
+def write_items(
+    subject_id: str, body: dict[str, Any], caller: CallerDep, vault: VaultDep
+) -> Response:
+    if not body:
+        raise UserInputError("send at least one item")
+    vault.write_items(caller, subject_id, body)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/subjects/{subject_id}/items",
+    response_model=ReadResponse,
+    summary="Read items for a purpose",
+)
+def read_items(
+    subject_id: str,
+    caller: CallerDep,
+    vault: VaultDep,
+    purpose: Annotated[str, Query(description="The purpose of this read.")],
+    items: Annotated[str, Query(description="Comma-separated item ids.")],
+) -> ReadResponse:
+    wanted = [i.strip() for i in items.split(",") if i.strip()]
+    result = vault.read(caller, subject_id, purpose, wanted)
+    return ReadResponse(
+        items=dict(result.items),
+        refused={k: v.value for k, v in result.refused.items()},
+        missing=list(result.missing),
+    )
+
+
+@router.get(
+    "/subjects/{subject_id}/restrictions",
+    response_model=Settings,
+    summary="Usage-stop settings",
+)
+def get_restrictions(subject_id: str, caller: CallerDep, vault: VaultDep) -> Settings:
+    caller.require("read")
+    return _settings(vault_restrictions.usage_settings(vault, subject_id))
+
+
+@router.put(
+    "/subjects/{subject_id}/restrictions",
+    response_model=Settings,
+    summary="Replace usage stops",
+)
+def put_restrictions(subject_id: str, body: Stops, caller: CallerDep, vault: VaultDep) -> Settings:
+    view = vault_restrictions.set_stops(
+        vault,
+        caller,
+        subject_id,
+        stopped_items=body.stopped_items,
+        stopped_purposes=body.stopped_purposes,
+    )
+    return _settings(view)
+
+
+@router.post(
+    "/subjects/{subject_id}/events",
+    response_model=EventsStored,
+    status_code=202,
+    summary="Record device and usage events",
+)
+def post_events(subject_id: str, body: Events, caller: CallerDep, vault: VaultDep) -> EventsStored:
+    result = vault_events.add_events(vault, caller, subject_id, body.events)
+    return EventsStored(stored=result.stored, dropped=result.dropped, reason=result.reason)
+
+
+@router.post(
+    "/subjects/{subject_id}/withdraw",
+    response_model=Withdrawn,
+    summary="Withdrawal: delete everything and shred the data key",
+)
+def withdraw(subject_id: str, caller: CallerDep, vault: VaultDep) -> Withdrawn:
+    vault.withdraw(caller, subject_id)
+    return Withdrawn(id=subject_id, status="withdrawn")
+
+
+@router.get(
+    "/purposes/{purpose}/items/{item}",
+    summary="Every value of one item usable for a purpose (NDJSON stream)",
+    response_class=StreamingResponse,
+)
+def bulk_read(purpose: str, item: str, caller: CallerDep, vault: VaultDep) -> StreamingResponse:
+    rows = vault.bulk_read(caller, purpose, item)
+    first = next(rows, None)  # errors (unknown purpose, not granted) surface before streaming
+
+    def lines() -> Iterator[bytes]:
+        try:
+            if first is not None:
+                yield orjson.dumps({"subject": first[0], "value": first[1]}) + b"\n"
+                for subject_id, value in rows:
+                    yield orjson.dumps({"subject": subject_id, "value": value}) + b"\n"
+        finally:
+            rows.close()
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")

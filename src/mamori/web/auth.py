@@ -1,0 +1,74 @@
+"""Authentication of API calls: ``Authorization: Bearer <key>`` names a service account.
+
+Use as FastAPI dependencies::
+
+    @router.get("/things")
+    def things(account: Authenticated) -> ...: ...
+
+    @router.patch("/things/{id}")
+    def change(account: Annotated[ServiceAccount, Depends(require_operation("write"))]) -> ...:
+
+A missing, malformed, unknown or revoked key is a 401 with ``WWW-Authenticate: Bearer``; a key
+without the operation is a 403 (see :mod:`mamori.web.errors`). The scheme is declared with
+:class:`fastapi.security.HTTPBearer`, so it appears in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from mamori.errors import AuthenticationFailed
+from mamori.runtime import Runtime
+from mamori.vault import service_keys
+from mamori.vault.service_keys import Operation, ServiceAccount
+
+__all__ = ["Authenticated", "bearer", "require_operation", "service_account"]
+
+bearer = HTTPBearer(
+    auto_error=False,  # mamori raises its own errors: one JSON shape, a message that helps
+    scheme_name="apiKey",
+    bearerFormat="mamori_mk_<id>_<secret>",
+    description="An API key of a service account, from `mamori keys create`.",
+)
+
+
+async def service_account(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> ServiceAccount:
+    """The service account whose key the request carries, or a 401."""
+    if credentials is None:
+        if request.headers.get("authorization", "").strip():
+            raise AuthenticationFailed(
+                "the Authorization header must be 'Bearer <key>', with a key from "
+                "`mamori keys create`"
+            )
+        raise AuthenticationFailed()
+    runtime: Runtime = request.app.state.runtime
+    token = credentials.credentials
+    account = service_keys.cached(runtime.engine, token)
+    if account is None:  # a database read: off the event loop
+        account = await run_in_threadpool(service_keys.authenticate, runtime.engine, token)
+    return account
+
+
+Authenticated = Annotated[ServiceAccount, Depends(service_account)]
+"""A route parameter of this type requires a valid key, whatever its operations."""
+
+
+@functools.cache
+def require_operation(operation: Operation) -> Callable[..., Awaitable[ServiceAccount]]:
+    """A dependency: the request's service account, or a 403 unless it may do ``operation``."""
+
+    async def dependency(account: Authenticated) -> ServiceAccount:
+        account.require(operation)
+        return account
+
+    dependency.__name__ = f"require_{operation}"
+    return dependency

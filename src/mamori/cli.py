@@ -531,6 +531,23 @@ def db_upgrade() -> None:
     out.print(f"database at the latest migration: {_safe_url(runtime.settings)}")
 
 
+vault_app = typer.Typer(help="Maintenance of the personal-data vault.", no_args_is_help=True)
+app.add_typer(vault_app, name="vault")
+
+
+@vault_app.command("purge")
+def vault_purge() -> None:
+    """Delete usage events and items whose retention has ended (the server also does this)."""
+    from mamori.vault.events import purge_expired
+
+    runtime = _runtime()
+    try:
+        purged = purge_expired(runtime.vault)
+    finally:
+        runtime.close()
+    out.print(f"purged {purged.events} events and {purged.items} items past their retention")
+
+
 @bench_app.command("audit")
 def bench_audit(
     database_url: Annotated[

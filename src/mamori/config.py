@@ -99,6 +99,14 @@ class Settings(BaseSettings):
         le=1440,
         description="How long a privacy-center session lasts without activity, in minutes.",
     )
+    retention_purge_minutes: int = Field(
+        default=60,
+        ge=0,
+        description=(
+            "How often the server deletes events and items past their retention, in minutes "
+            "(0: never; run `mamori vault purge` from a scheduler instead)."
+        ),
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )

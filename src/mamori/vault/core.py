@@ -56,14 +56,13 @@ sessions_t = cast(sa.Table, CenterSessionRow.__table__)
 
 
 _READ_BY_SQL = (
-    "SELECT s.id, s.type, s.status, s.wrapped_key, i.item_id, i.ciphertext"
+    "SELECT s.id, s.type, s.status, s.wrapped_key, i.item_id, i.ciphertext,"
+    " (SELECT 1 FROM restrictions r WHERE r.subject_id = s.id AND r.scope = 'item'"
+    "  AND r.target = i.item_id) AS item_stopped,"
+    " (SELECT 1 FROM restrictions r WHERE r.subject_id = s.id AND r.scope = 'purpose'"
+    "  AND r.target = {p}) AS purpose_stopped"
     " FROM blind_indexes b JOIN subjects s ON s.id = b.subject_id"
     " LEFT JOIN subject_items i ON i.subject_id = s.id"
-    " WHERE b.item_id = {p} AND b.digest = {p}"
-)
-_STOPS_BY_SQL = (
-    "SELECT r.subject_id, r.scope, r.target FROM restrictions r"
-    " JOIN blind_indexes b ON b.subject_id = r.subject_id"
     " WHERE b.item_id = {p} AND b.digest = {p}"
 )
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
@@ -422,9 +421,7 @@ class Vault:
         digest = blind_index(self._index_key, item_id, form, self.limits.blind_index_bits)
         with db.read(self.engine) as conn:
             # Driver-level SQL: this is the hot path of every host-service read.
-            params = (item_id, digest)
-            rows = conn.exec_driver_sql(_sql(conn, _READ_BY_SQL), params).all()
-            stops = conn.exec_driver_sql(_sql(conn, _STOPS_BY_SQL), params).all() if rows else []
+            rows = conn.exec_driver_sql(_sql(conn, _READ_BY_SQL), (purpose, item_id, digest)).all()
         wanted_set = set(wanted)
         by_subject: dict[str, list[Any]] = {}
         for row in rows:
@@ -451,12 +448,10 @@ class Vault:
             }
             if item_id not in plain or index_form(item.kind, plain[item_id]) != form:
                 continue  # a false candidate of the truncated index
-            stopped_items = frozenset(
-                t.target for t in stops if t.subject_id == subject_id and t.scope == "item"
-            )
-            stopped_purposes = frozenset(
-                t.target for t in stops if t.subject_id == subject_id and t.scope == "purpose"
-            )
+            # Stops of items this person does not hold are unknown here and do not matter:
+            # nothing is released for them either way (they are reported as missing).
+            stopped_items = frozenset(r.item_id for r in subject_rows if r.item_stopped)
+            stopped_purposes = frozenset({purpose} if head.purpose_stopped else ())
             refused: dict[str, Refusal] = {}
             released: dict[str, Any] = {}
             for wanted_id in wanted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from mamori.vault import restrictions as vault_restrictions
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
 from mamori.vault.service_keys import ServiceAccount
+from mamori.web import center_auth
 from mamori.web.auth import service_account
 
 __all__ = ["router"]
@@ -308,3 +310,23 @@ def bulk_read(purpose: str, item: str, caller: CallerDep, vault: VaultDep) -> St
             rows.close()
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+class CenterLink(BaseModel):
+    url: str = Field(description="Send the person here: it signs them into the privacy center.")
+    expires_at: dt.datetime = Field(description="The link works once, until this time.")
+
+
+@router.post(
+    "/subjects/{subject_id}/center-link",
+    response_model=CenterLink,
+    status_code=201,
+    summary="A single-use signed link into the privacy center",
+)
+def center_link(
+    subject_id: str, request: Request, caller: CallerDep, vault: VaultDep
+) -> CenterLink:
+    minutes = _runtime(request).settings.center_link_minutes
+    link = center_auth.issue_link(vault, caller, subject_id, minutes=minutes)
+    base = str(request.base_url).rstrip("/")
+    return CenterLink(url=f"{base}/center/enter?token={link.token}", expires_at=link.expires_at)

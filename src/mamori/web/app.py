@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -44,9 +46,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         app.state.runtime = runtime or open_runtime(settings, actor="system:serve")
+        purge = None
+        if settings.retention_purge_minutes:
+            purge = asyncio.create_task(_purge_forever(app.state.runtime, settings))
         try:
             yield
         finally:
+            if purge is not None:
+                purge.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purge
             if owned:
                 app.state.runtime.close()
 
@@ -111,6 +120,24 @@ def _error(
     if wants_html(request):
         return error_page(request, status, message, headers=headers)
     return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
+
+
+async def _purge_forever(runtime: Runtime, settings: Settings) -> None:
+    """Delete events and items past their retention, now and then every few minutes.
+
+    Runs in every server process; the deletes are idempotent, so several processes doing it
+    at once only repeat work. Failures are logged (by type, never with data) and retried.
+    """
+    from mamori.vault.events import purge_expired
+
+    while True:
+        try:
+            purged = await asyncio.to_thread(purge_expired, runtime.vault)
+            if purged.events or purged.items:
+                log.info("retention purge: %d events, %d items", purged.events, purged.items)
+        except Exception as exc:  # keep the server up; the next round retries
+            log.error("retention purge failed: %s", type(exc).__name__)
+        await asyncio.sleep(settings.retention_purge_minutes * 60)
 
 
 def create_app_from_env() -> FastAPI:

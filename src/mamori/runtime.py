@@ -74,16 +74,7 @@ def load_master_keys(settings: Settings, *, create: bool) -> tuple[MasterKeySour
 
 
 def publish_policy_file(runtime: Runtime, path: Path, *, actor: str) -> policies.PublishResult:
-    loaded = read_policy(path)
-    result = policies.publish(
-        runtime.engine,
-        policy_id=loaded.policy.id,
-        source_yaml=loaded.source,
-        canonical_json=loaded.canonical_json,
-        content_hash=loaded.content_hash,
-        effective_date=loaded.policy.effective_date,
-        actor=actor,
-    )
+    result = policies.publish_loaded(runtime.engine, read_policy(path), actor=actor)
     runtime.published.invalidate()
     return result
 

@@ -42,15 +42,7 @@ _keys = cast(sa.Table, ServiceKeyRow.__table__)
 @pytest.fixture
 def audit(engine: Engine) -> AuditLog:
     loaded = read_policy(EXAMPLE)
-    policies.publish(
-        engine,
-        policy_id=loaded.policy.id,
-        source_yaml=loaded.source,
-        canonical_json=loaded.canonical_json,
-        content_hash=loaded.content_hash,
-        effective_date=loaded.policy.effective_date,
-        actor="cli",
-    )
+    policies.publish_loaded(engine, loaded, actor="cli")
     return AuditLog(engine)
 
 

@@ -125,15 +125,7 @@ def run(url: str | None, *, people: int, reads: int, threads: int) -> VaultBench
             db.migrate(engine)
             _metadata.create_all(engine)
             loaded = read_policy(example_policy_path())
-            policies.publish(
-                engine,
-                policy_id=loaded.policy.id,
-                source_yaml=loaded.source,
-                canonical_json=loaded.canonical_json,
-                content_hash=loaded.content_hash,
-                effective_date=loaded.policy.effective_date,
-                actor="bench",
-            )
+            policies.publish_loaded(engine, loaded, actor="bench")
             audit = AuditLog(engine)
             published = PublishedPolicy(engine, ttl=60.0)
             vault = Vault(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mamori.errors import UnknownItem, UnknownPurpose, UnknownSubjectType
+from mamori.errors import UnknownItem, UnknownPurpose, UnknownSubjectType, UserInputError
 from mamori.policy.model import DataItem, Policy, Purpose, PurposeGroup, ValueKind
 
 __all__ = ["ESSENTIAL_GROUPS", "Refusal", "Rules", "compile_rules", "nearest"]
@@ -131,6 +131,43 @@ class Rules:
         if item_id in stopped_items or purpose_id in stopped_purposes:
             return Refusal.stopped_by_person
         return None
+
+    def refusals(
+        self,
+        *,
+        subject_type: str,
+        purpose_id: str,
+        item_ids: Iterable[str],
+        granted: frozenset[str] | None,
+        stopped_items: frozenset[str],
+        stopped_purposes: frozenset[str],
+        withdrawn: bool,
+    ) -> dict[str, Refusal]:
+        """:meth:`decide` for several items: the refused ones and why."""
+        refused: dict[str, Refusal] = {}
+        for item_id in item_ids:
+            reason = self.decide(
+                subject_type=subject_type,
+                purpose_id=purpose_id,
+                item_id=item_id,
+                granted=granted,
+                stopped_items=stopped_items,
+                stopped_purposes=stopped_purposes,
+                withdrawn=withdrawn,
+            )
+            if reason is not None:
+                refused[item_id] = reason
+        return refused
+
+    def wanted(self, purpose_id: str, item_ids: Iterable[str]) -> list[str]:
+        """The items of a read, once each, after checking that they and the purpose exist."""
+        self.purpose(purpose_id)
+        wanted = list(dict.fromkeys(item_ids))
+        if not wanted:
+            raise UserInputError("name at least one item to read")
+        for item_id in wanted:
+            self.item(item_id)
+        return wanted
 
 
 def compile_rules(policy: Policy, version: int = 0) -> Rules:

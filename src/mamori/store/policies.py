@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from mamori.audit.log import AuditLog
 from mamori.errors import NotFound
+from mamori.policy.loader import LoadedPolicy
 from mamori.store import db
 from mamori.store.tables import PolicyVersionRow
 
@@ -125,4 +126,17 @@ def _version(row: sa.Row[Any]) -> PolicyVersion:
         published_at=row.published_at,
         source_yaml=row.source_yaml,
         canonical_json=row.canonical_json,
+    )
+
+
+def publish_loaded(engine: Engine, loaded: LoadedPolicy, *, actor: str) -> PublishResult:
+    """Publish a policy read by :func:`mamori.policy.loader.read_policy`."""
+    return publish(
+        engine,
+        policy_id=loaded.policy.id,
+        source_yaml=loaded.source,
+        canonical_json=loaded.canonical_json,
+        content_hash=loaded.content_hash,
+        effective_date=loaded.policy.effective_date,
+        actor=actor,
     )

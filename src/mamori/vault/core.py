@@ -27,7 +27,7 @@ from mamori.errors import (
     ValueTooLarge,
 )
 from mamori.policy.model import DataItem, ValueKind
-from mamori.policy.rules import Refusal, Rules
+from mamori.policy.rules import Rules
 from mamori.store import db
 from mamori.store.tables import (
     BlindIndexRow,
@@ -332,31 +332,20 @@ class Vault:
         """Release each item the policy allows for ``purpose`` and the person has not stopped."""
         caller.require("read")
         rules = self.rules()
-        rules.purpose(purpose)
-        wanted = list(dict.fromkeys(item_ids))
-        if not wanted:
-            raise UserInputError("name at least one item to read")
-        for item_id in wanted:
-            rules.item(item_id)
+        wanted = rules.wanted(purpose, item_ids)
         with db.read(self.engine) as conn:
             loaded = self._load(conn, subject_id)
             stopped_items, stopped_purposes = self._stops(conn, subject_id)
-            refused: dict[str, Refusal] = {}
-            allowed: list[str] = []
-            for item_id in wanted:
-                reason = rules.decide(
-                    subject_type=loaded.type,
-                    purpose_id=purpose,
-                    item_id=item_id,
-                    granted=caller.purposes,
-                    stopped_items=stopped_items,
-                    stopped_purposes=stopped_purposes,
-                    withdrawn=loaded.status == "withdrawn",
-                )
-                if reason is None:
-                    allowed.append(item_id)
-                else:
-                    refused[item_id] = reason
+            refused = rules.refusals(
+                subject_type=loaded.type,
+                purpose_id=purpose,
+                item_ids=wanted,
+                granted=caller.purposes,
+                stopped_items=stopped_items,
+                stopped_purposes=stopped_purposes,
+                withdrawn=loaded.status == "withdrawn",
+            )
+            allowed = [i for i in wanted if i not in refused]
             values: dict[str, Any] = {}
             if allowed:
                 rows = conn.execute(
@@ -405,12 +394,7 @@ class Vault:
         caller.require("read")
         rules = self.rules()
         item = rules.item(item_id)
-        rules.purpose(purpose)
-        wanted = list(dict.fromkeys(item_ids))
-        if not wanted:
-            raise UserInputError("name at least one item to read")
-        for wanted_id in wanted:
-            rules.item(wanted_id)
+        wanted = rules.wanted(purpose, item_ids)
         if not rules.indexed(item_id):
             raise UserInputError(
                 f"item '{item_id}' cannot be searched: only e-mail and phone items are indexed"
@@ -452,22 +436,16 @@ class Vault:
             # nothing is released for them either way (they are reported as missing).
             stopped_items = frozenset(r.item_id for r in subject_rows if r.item_stopped)
             stopped_purposes = frozenset({purpose} if head.purpose_stopped else ())
-            refused: dict[str, Refusal] = {}
-            released: dict[str, Any] = {}
-            for wanted_id in wanted:
-                reason = rules.decide(
-                    subject_type=head.type,
-                    purpose_id=purpose,
-                    item_id=wanted_id,
-                    granted=caller.purposes,
-                    stopped_items=stopped_items,
-                    stopped_purposes=stopped_purposes,
-                    withdrawn=head.status == "withdrawn",
-                )
-                if reason is not None:
-                    refused[wanted_id] = reason
-                elif wanted_id in plain:
-                    released[wanted_id] = plain[wanted_id]
+            refused = rules.refusals(
+                subject_type=head.type,
+                purpose_id=purpose,
+                item_ids=wanted,
+                granted=caller.purposes,
+                stopped_items=stopped_items,
+                stopped_purposes=stopped_purposes,
+                withdrawn=head.status == "withdrawn",
+            )
+            released = {i: plain[i] for i in wanted if i not in refused and i in plain}
             missing = tuple(i for i in wanted if i not in refused and i not in released)
             results[subject_id] = ReadResult(released, refused, missing)
         for n, (_subject, result) in enumerate(sorted(results.items())):

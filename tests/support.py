@@ -9,9 +9,13 @@ from mamori.keyring import create_key_file
 from mamori.runtime import Runtime, open_runtime
 
 
-def open_test_runtime(tmp_path: Path, database_url: str) -> Runtime:
+def open_test_runtime(tmp_path: Path, database_url: str, **overrides: object) -> Runtime:
     """mamori as first started: on PostgreSQL with a key file made first, as `mamori init` does."""
-    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        **overrides,  # type: ignore[arg-type]
+    )
     if not settings.is_embedded:
         create_key_file(settings.effective_master_key_file)
     return open_runtime(settings, initialise=True)

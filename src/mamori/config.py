@@ -64,6 +64,14 @@ class Settings(BaseSettings):
             "Unset: DATA_DIR/master.key."
         ),
     )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description=(
+            "The address people reach mamori at (e.g. https://privacy.example.jp), used in the "
+            "links mamori hands out. Unset: the address the request came in on."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address `mamori serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `mamori serve` listens on.")
     default_language: Literal["ja", "en"] = Field(

@@ -98,7 +98,7 @@ def read_key_file(path: Path) -> MasterKeys:
 
 def create_key_file(path: Path) -> MasterKeys:
     """Create a key file holding version 1, readable and writable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_bytes(KEY_BYTES)
     body = (
         "# mamori master keys: VERSION:BASE64. Keep this file secret and backed up apart from\n"

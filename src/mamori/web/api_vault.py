@@ -328,5 +328,6 @@ def center_link(
 ) -> CenterLink:
     minutes = _runtime(request).settings.center_link_minutes
     link = center_auth.issue_link(vault, caller, subject_id, minutes=minutes)
-    base = str(request.base_url).rstrip("/")
+    public = _runtime(request).settings.public_url
+    base = public.rstrip("/") if public else str(request.base_url).rstrip("/")
     return CenterLink(url=f"{base}/center/enter?token={link.token}", expires_at=link.expires_at)

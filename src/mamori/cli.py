@@ -579,6 +579,55 @@ def bench_vault(
     bench.main(database_url, people, reads, threads)
 
 
+class LoadGenerator(StrEnum):
+    auto = "auto"
+    wrk = "wrk"
+    python = "python"
+
+
+@bench_app.command("vault-http")
+def bench_vault_http(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    people: Annotated[int, typer.Option(min=1, help="People stored before reading.")] = 2000,
+    reads: Annotated[
+        int, typer.Option(min=100, help="Requests of each kind (bare, authorised, lookup).")
+    ] = 20000,
+    connections: Annotated[
+        int, typer.Option(min=1, max=1000, help="Keep-alive connections of the load generator.")
+    ] = 32,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes.")] = 2,
+    lookup: Annotated[
+        bool, typer.Option(help="Also measure reads by e-mail address (lookup and read).")
+    ] = True,
+    generator: Annotated[
+        LoadGenerator,
+        typer.Option(help="Load generator: wrk, Python processes, or auto (wrk when installed)."),
+    ] = LoadGenerator.auto,
+) -> None:
+    """Authorised reads over HTTP from `mamori serve`: rates, p50/p99, errors, worker memory.
+
+    Starts the real server with a temporary database on a free loopback port and drives it
+    from a load generator on 127.0.0.1; any response but 200 is an error and fails the run.
+    """
+    from mamori.bench import vault_http as bench
+
+    result = bench.main(
+        database_url,
+        people,
+        reads,
+        connections,
+        workers,
+        lookup,
+        generator.value,
+    )
+    if result.errors:
+        err.print(f"mamori: {result.errors} requests failed; see the table above", markup=False)
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

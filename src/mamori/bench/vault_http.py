@@ -22,8 +22,10 @@ It measures, one after the other, with the same connections:
 * lookup (optional): ``GET /api/v1/subjects/items?item=email&value=...`` with the same purpose
   and items (blind-index lookup, then the same read).
 
-For each it prints requests per second, p50 and p99 latency, errors (any status but 200 is an
-error, and fails the run), and the server's CPU time per request. It samples the resident memory
+For each it prints requests per second, p50 and p99 latency and errors (any status but 200 is
+an error, and fails the run); then where the CPU went: the server's CPU time per request, the
+connections and cores of each worker, the cores of PostgreSQL, of the generator and of the rest
+of the machine, and the processes started meanwhile. It samples the resident memory
 (RSS) of each server worker every second and prints it after start-up, after the warm-up and at
 points through the authorised reads, so that memory can be seen to stay flat over a long run.
 After the server has stopped, it counts the ``subject.read`` audit entries (at least one per
@@ -62,6 +64,7 @@ from rich.table import Table
 from mamori.audit.log import AuditLog
 from mamori.bench.audit import _scratch_database, machine
 from mamori.config import load_settings
+from mamori.errors import MamoriError, UserInputError
 from mamori.store import db
 
 __all__ = [
@@ -98,9 +101,17 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
-    server_cpu_seconds: float
-    """CPU time (user and system) of all server workers during the phase."""
+    worker_cpu_seconds: tuple[float, ...]
+    """CPU time (user and system) of each server worker during the phase."""
+    worker_connections: tuple[int, ...]
+    """Most client connections each worker held at once during the phase (kernel's choice)."""
     generator_cpu_seconds: float
+    database_cpu_seconds: float
+    """CPU time of the PostgreSQL server's processes during the phase (0 on SQLite)."""
+    processes_started: int
+    """Processes the machine started during the phase (database backends of new connections)."""
+    machine_cpu_seconds: float
+    """CPU time of the whole machine (every core, every process, the kernel) during the phase."""
     error_sample: str = ""
 
     @property
@@ -108,8 +119,26 @@ class Load:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
 
     @property
+    def server_cpu_seconds(self) -> float:
+        return sum(self.worker_cpu_seconds)
+
+    @property
     def cpu_ms_per_request(self) -> float:
         return 1000 * self.server_cpu_seconds / self.requests if self.requests else 0.0
+
+    def cores(self, cpu_seconds: float) -> float:
+        return cpu_seconds / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def rest_cores(self) -> float:
+        """Cores busy with anything but the server workers and the load generator."""
+        rest = (
+            self.machine_cpu_seconds
+            - self.server_cpu_seconds
+            - self.generator_cpu_seconds
+            - self.database_cpu_seconds
+        )
+        return max(0.0, self.cores(rest))
 
 
 @dataclass(frozen=True)
@@ -143,6 +172,8 @@ class HttpBenchResult:
     audit_verified: int
     """Entries of the whole log whose hash chain was verified."""
     startup_seconds: float
+    busy_before: float
+    """Cores already in use on the machine just before the run (other processes)."""
 
     @property
     def errors(self) -> int:
@@ -234,11 +265,11 @@ class _Server:
         with httpx.Client(base_url=self.base, timeout=2.0) as client:
             while True:
                 if self.process.poll() is not None:
-                    raise RuntimeError(
+                    raise MamoriError(
                         f"the server exited with status {self.process.returncode}:\n{self.tail()}"
                     )
                 if time.monotonic() > deadline:
-                    raise RuntimeError(
+                    raise MamoriError(
                         f"the server did not answer in {timeout:.0f} s\n{self.tail()}"
                     )
                 try:
@@ -256,12 +287,36 @@ class _Server:
                         return time.monotonic() - started
                 time.sleep(0.1)
 
-    def cpu_seconds(self) -> float:
-        total = 0.0
+    def cpu_seconds(self) -> tuple[float, ...]:
+        """CPU seconds each worker has used so far."""
+        used = []
         for pid in self.pids:
+            try:
+                used.append(_stat(pid)[1])
+            except OSError:
+                used.append(0.0)
+        return tuple(used)
+
+    def connections(self) -> tuple[int, ...]:
+        """Established TCP connections to the server's port held by each worker."""
+        mine = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError), open(table) as rows:
+                next(rows)
+                for row in rows:
+                    fields = row.split()
+                    if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == self.port:
+                        mine.add(fields[9])  # the socket's inode
+        counts = []
+        for pid in self.pids:
+            held = 0
             with contextlib.suppress(OSError):
-                total += _stat(pid)[1]
-        return total
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    with contextlib.suppress(OSError):
+                        target = os.readlink(fd)
+                        held += target.startswith("socket:[") and target[8:-1] in mine
+            counts.append(held)
+        return tuple(counts)
 
     def rss(self) -> tuple[int, ...]:
         sizes = []
@@ -274,10 +329,10 @@ class _Server:
 
     def check_workers(self) -> None:
         if self.process.poll() is not None:
-            raise RuntimeError(f"the server exited during the run:\n{self.tail()}")
+            raise MamoriError(f"the server exited during the run:\n{self.tail()}")
         now = _workers(self.process.pid)
         if now != self.pids:
-            raise RuntimeError(
+            raise MamoriError(
                 f"server workers changed during the run ({self.pids} -> {now}): one was "
                 f"restarted\n{self.tail()}"
             )
@@ -302,7 +357,9 @@ class _MemorySampler:
         self.interval = interval
         self.started = time.monotonic()
         self.samples: list[MemorySample] = []
-        self.phase = "start"
+        self.phase = "warm-up"
+        self.connections: dict[str, tuple[int, ...]] = {}
+        """The most connections seen per worker during each phase."""
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
@@ -319,8 +376,20 @@ class _MemorySampler:
             self.samples.append(sample)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._take(f"during {self.phase}")
+        tick = 0
+        while not self._stop.wait(self.interval / 4):  # connections 4 times per interval
+            tick += 1
+            phase = self.phase
+            if tick % 4 == 0:
+                self._take(f"during {phase}")
+            held = self.server.connections()
+            with self._lock:
+                if sum(held) > sum(self.connections.get(phase, ())):
+                    self.connections[phase] = held
+
+    def connections_of(self, phase: str) -> tuple[int, ...]:
+        with self._lock:
+            return self.connections.get(phase, ())
 
     def close(self) -> None:
         self._stop.set()
@@ -457,8 +526,9 @@ class _Wrk:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+            process.stdout.close()
         if result is None:
-            raise RuntimeError("wrk printed no result:\n" + "\n".join(lines[-15:]))
+            raise MamoriError("wrk printed no result:\n" + "\n".join(lines[-15:]))
         socket_errors = result["connect"] + result["read"] + result["write"] + result["timeout"]
         errors = result["non_200"] + socket_errors
         short = max(0, count - result["requests"])  # stopped by its time limit
@@ -605,6 +675,45 @@ class _PythonLoad:
         )
 
 
+def _machine_cpu() -> float:
+    """CPU seconds the machine has spent busy (all cores, all processes, the kernel)."""
+    with open("/proc/stat") as stat:
+        fields = [int(f) for f in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return (sum(fields[:8]) - idle) / _TICK
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of the processes named ``postgres`` on this machine (a local server)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+                fields = text[text.rindex(")") + 2 :].split()
+                total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
+def _processes_started() -> int:
+    """Processes started on the machine since it booted (``processes`` in /proc/stat)."""
+    with open("/proc/stat") as stat:
+        for line in stat:
+            if line.startswith("processes "):
+                return int(line.split()[1])
+    return 0  # pragma: no cover - every Linux kernel has the line
+
+
+def _busy_cores(seconds: float = 1.0) -> float:
+    """Cores in use on the machine, measured over ``seconds``."""
+    before = _machine_cpu()
+    time.sleep(seconds)
+    return (_machine_cpu() - before) / seconds
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -690,8 +799,6 @@ def _audit_check(url: str) -> tuple[int, int]:
 
 def _pick_generator(choice: Generator, base: str, token: str, folder: Path) -> _Wrk | _PythonLoad:
     if choice == "wrk" or (choice == "auto" and WRK.exists()):
-        if not WRK.exists():
-            raise RuntimeError(f"{WRK} is missing: apt-get install wrk")
         return _Wrk(base, token, folder)
     return _PythonLoad(base, token)
 
@@ -710,7 +817,11 @@ def run(
     """Measure over HTTP on a temporary database next to ``url`` (``None``: temporary SQLite)."""
     if people < 1 or reads < 1 or connections < 1 or workers < 1:
         raise ValueError("people, reads, connections and workers must be positive")
+    if generator == "wrk" and not WRK.exists():
+        raise UserInputError(f"--generator wrk: {WRK} is missing (apt-get install wrk)")
     say = progress or (lambda _text: None)
+    say("measuring how busy the machine is")
+    busy_before = _busy_cores()
     master_key = f"1:{base64.b64encode(secrets.token_bytes(32)).decode()}"
     with (
         _scratch_database(url) as (scratch, where),
@@ -734,6 +845,8 @@ def run(
             sampler = _MemorySampler(server)
             sampler.mark("after start-up")
             sampler.start()
+            postgres = not scratch.startswith("sqlite")
+            database_cpu: Callable[[], float] = _postgres_cpu if postgres else lambda: 0.0
             load = _pick_generator(generator, server.base, token, folder)
             reading = tuple(
                 f"/api/v1/subjects/{subject}/items?purpose={PURPOSE}&items={','.join(ITEMS)}"
@@ -755,18 +868,22 @@ def run(
             for label, paths in phases:
                 raw = load.run(paths, warm, connections)
                 if raw.errors:
-                    raise RuntimeError(
+                    raise MamoriError(
                         f"warm-up of {label}: {raw.errors} errors ({raw.error_sample})"
                     )
             server.check_workers()
             sampler.mark("after warm-up")
             figures: list[Load] = []
             for label, paths in phases:
-                sampler.phase = label.split(":")[0]
+                phase = sampler.phase = label.split(":")[0]
                 say(f"measuring {label}: {reads:,} requests, {connections} connections")
                 cpu_before, gen_before = server.cpu_seconds(), _children_cpu()
+                machine_before, database_before = _machine_cpu(), database_cpu()
+                forks_before = _processes_started()
                 raw = load.run(paths, reads, connections)
                 cpu_after, gen_after = server.cpu_seconds(), _children_cpu()
+                machine_after, database_after = _machine_cpu(), database_cpu()
+                forks = _processes_started() - forks_before
                 server.check_workers()
                 figures.append(
                     Load(
@@ -776,8 +893,14 @@ def run(
                         p50_ms=raw.p50_ms,
                         p99_ms=raw.p99_ms,
                         errors=raw.errors,
-                        server_cpu_seconds=cpu_after - cpu_before,
+                        worker_cpu_seconds=tuple(
+                            a - b for a, b in zip(cpu_after, cpu_before, strict=True)
+                        ),
+                        worker_connections=sampler.connections_of(phase),
                         generator_cpu_seconds=gen_after - gen_before,
+                        database_cpu_seconds=database_after - database_before,
+                        machine_cpu_seconds=machine_after - machine_before,
+                        processes_started=forks,
                         error_sample=raw.error_sample,
                     )
                 )
@@ -804,6 +927,7 @@ def run(
             audit_reads=audit_reads,
             audit_verified=audit_verified,
             startup_seconds=startup,
+            busy_before=busy_before,
         )
 
 
@@ -822,6 +946,7 @@ def _memory_points(samples: Sequence[MemorySample], during: int = 5) -> list[Mem
 
 
 def render(result: HttpBenchResult) -> list[Table]:
+    """The figures, where the CPU went, and the workers' memory."""
     table = Table(
         title=(
             f"mamori vault over HTTP: {result.reads:,} requests of each kind, "
@@ -835,7 +960,6 @@ def render(result: HttpBenchResult) -> list[Table]:
     table.add_column("p50 ms", justify="right")
     table.add_column("p99 ms", justify="right")
     table.add_column("errors", justify="right")
-    table.add_column("server CPU ms/request", justify="right")
     for load in result.loads:
         table.add_row(
             load.label,
@@ -843,10 +967,36 @@ def render(result: HttpBenchResult) -> list[Table]:
             f"{load.p50_ms:.2f}",
             f"{load.p99_ms:.2f}",
             str(load.errors) if not load.errors else f"[red]{load.errors}[/red]",
-            f"{load.cpu_ms_per_request:.2f}",
         )
     table.add_section()
     table.add_row("authorised / bare", f"{result.authorised.rate / result.bare.rate:.2f}x")
+    cpu = Table(
+        title="where the CPU went",
+        caption=(
+            "server CPU per request; client connections and cores (CPU seconds per second) of "
+            "each worker; cores of PostgreSQL, of the load generator and of everything else; "
+            "processes started on the machine"
+        ),
+    )
+    cpu.add_column("request")
+    cpu.add_column("CPU ms/req", justify="right")
+    cpu.add_column("conns/worker", justify="right")
+    cpu.add_column("cores/worker", justify="right")
+    cpu.add_column("PG cores", justify="right")
+    cpu.add_column("gen. cores", justify="right")
+    cpu.add_column("other cores", justify="right")
+    cpu.add_column("new procs", justify="right")
+    for load in result.loads:
+        cpu.add_row(
+            load.label.split(":")[0],
+            f"{load.cpu_ms_per_request:.2f}",
+            "/".join(str(n) for n in load.worker_connections) or "-",
+            "/".join(f"{load.cores(used):.2f}" for used in load.worker_cpu_seconds),
+            f"{load.cores(load.database_cpu_seconds):.2f}",
+            f"{load.cores(load.generator_cpu_seconds):.2f}",
+            f"{load.rest_cores:.2f}",
+            f"{load.processes_started:,}",
+        )
     memory = Table(title="resident memory of the server workers (MiB)")
     memory.add_column("when")
     memory.add_column("seconds", justify="right")
@@ -860,7 +1010,7 @@ def render(result: HttpBenchResult) -> list[Table]:
             *(f"{kib / 1024:.1f}" for kib in sample.rss_kib),
             f"{sample.total_mib:.1f}",
         )
-    return [table, memory]
+    return [table, cpu, memory]
 
 
 def summary(result: HttpBenchResult) -> list[str]:
@@ -873,6 +1023,14 @@ def summary(result: HttpBenchResult) -> list[str]:
         f"audit: {result.audit_reads:,} read entries, the chain of {result.audit_verified:,} "
         "entries verified",
     ]
+    busiest = max(load.rest_cores for load in result.loads)
+    if result.busy_before > 0.25 or busiest > 0.5:
+        lines.append(
+            f"[yellow]the machine was not quiet: {result.busy_before:.2f} cores in use before the "
+            f"run, up to {busiest:.2f} cores busy with other work during it (the kernel, other "
+            "processes, processes that exited such as short-lived database backends); rates are "
+            "lower than on a quiet machine[/yellow]"
+        )
     for load in result.loads:
         if load.errors:
             lines.append(f"[red]{load.label}: {load.errors} errors, e.g. {load.error_sample}[/red]")

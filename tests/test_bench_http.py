@@ -36,7 +36,8 @@ def test_bench_runs_the_server_and_reports_every_figure(database_url: str) -> No
     assert result.audit_verified > result.audit_reads
     labels = [sample.label for sample in result.memory]
     assert labels[0] == "after start-up"
-    assert {"after warm-up", "after authorised reads", "end"} <= set(labels)
+    assert {"after warm-up", "before authorised reads", "after authorised reads"} <= set(labels)
+    assert len(result.memory_growth_kib()) == 2
     assert all(len(s.rss_kib) == 2 and min(s.rss_kib) > 10_000 for s in result.memory)
     text = out.getvalue()
     assert "authorised: read 3 items by id" in text
@@ -51,4 +52,4 @@ def test_cli_command_prints_the_tables(database_url: str) -> None:
     assert result.exit_code == 0, result.output
     assert "bare: GET" in result.output and "authorised: read 3" in result.output
     assert "lookup by e-mail" not in result.output
-    assert "audit:" in result.output
+    assert "audit:" in result.output and "resident memory across" in result.output

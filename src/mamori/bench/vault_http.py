@@ -187,11 +187,11 @@ class HttpBenchResult:
     def goal_met(self) -> bool:
         return self.errors == 0 and self.authorised.rate >= GOAL
 
-    def memory_growth_mib(self) -> float:
-        """RSS of all workers at the end of the authorised reads minus after the warm-up."""
-        start = next(s for s in self.memory if s.label == "after warm-up")
+    def memory_growth_kib(self) -> tuple[int, ...]:
+        """Each worker's RSS at the end of the authorised reads minus just before them."""
+        start = next(s for s in self.memory if s.label == "before authorised reads")
         end = next(s for s in self.memory if s.label == "after authorised reads")
-        return end.total_mib - start.total_mib
+        return tuple(b - a for a, b in zip(start.rss_kib, end.rss_kib, strict=True))
 
 
 # -- the server's processes ------------------------------------------------------------------
@@ -876,6 +876,8 @@ def run(
             figures: list[Load] = []
             for label, paths in phases:
                 phase = sampler.phase = label.split(":")[0]
+                if phase == "authorised":
+                    sampler.mark("before authorised reads")
                 say(f"measuring {label}: {reads:,} requests, {connections} connections")
                 cpu_before, gen_before = server.cpu_seconds(), _children_cpu()
                 machine_before, database_before = _machine_cpu(), database_cpu()
@@ -1018,8 +1020,11 @@ def summary(result: HttpBenchResult) -> list[str]:
     lines = [
         f"authorised reads: {result.authorised.rate:,.0f}/s, goal {GOAL:,.0f}/s: "
         + ("[green]met[/green]" if result.goal_met else "[red]NOT met[/red]"),
-        f"memory of the workers across the {result.reads:,} authorised reads: "
-        f"{result.memory_growth_mib():+.1f} MiB (after the warm-up to the end of them)",
+        f"resident memory across the {result.reads:,} authorised reads: "
+        + ", ".join(
+            f"worker {n + 1} {kib / 1024:+.1f} MiB"
+            for n, kib in enumerate(result.memory_growth_kib())
+        ),
         f"audit: {result.audit_reads:,} read entries, the chain of {result.audit_verified:,} "
         "entries verified",
     ]

@@ -81,6 +81,15 @@ def _email(n: int) -> str:
     return f"person{n}@bench.example.jp"
 
 
+def person(n: int) -> dict[str, str]:
+    """The generated items of benchmark person ``n`` (no real personal data)."""
+    return {
+        "email": _email(n),
+        "name": f"利用者 {n}",
+        "phone": f"090{1000_0000 + n % 9000_0000:08d}",
+    }
+
+
 def _drive(threads: int, reads: int, people: int, op: Callable[[int], None]) -> Figures:
     latencies: list[float] = []
     lock = threading.Lock()
@@ -139,11 +148,7 @@ def run(url: str | None, *, people: int, reads: int, threads: int) -> VaultBench
             ids: list[str] = []
             rows = []
             for n in range(people):
-                values = {
-                    "email": _email(n),
-                    "name": f"利用者 {n}",
-                    "phone": f"090{1000_0000 + n % 9000_0000:08d}",
-                }
+                values = person(n)
                 ids.append(vault.create_subject(host, type="customer", items=values))
                 rows.append({"id": ids[-1], **values})
             with db.write(engine) as conn:

@@ -63,6 +63,7 @@ from rich.table import Table
 
 from mamori.audit.log import AuditLog
 from mamori.bench.audit import _scratch_database, machine
+from mamori.bench.vault import person
 from mamori.config import load_settings
 from mamori.errors import MamoriError, UserInputError
 from mamori.store import db
@@ -722,10 +723,6 @@ def _children_cpu() -> float:
 # -- the run ----------------------------------------------------------------------------------
 
 
-def _email(n: int) -> str:
-    return f"person{n}@bench.example.jp"
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -749,12 +746,7 @@ def _seed(
         for n in range(people):
             if n % 500 == 0:
                 progress(f"storing people: {n:,} of {people:,}")
-            values = {
-                "email": _email(n),
-                "name": f"利用者 {n}",
-                "phone": f"090{1000_0000 + n % 9000_0000:08d}",
-            }
-            ids.append(runtime.vault.create_subject(host, type="customer", items=values))
+            ids.append(runtime.vault.create_subject(host, type="customer", items=person(n)))
         _, token = service_keys.create(
             runtime.engine,
             runtime.audit,
@@ -853,7 +845,7 @@ def run(
                 for subject in ids
             )
             finding = tuple(
-                f"/api/v1/subjects/items?item=email&value={quote(_email(n), safe='')}"
+                f"/api/v1/subjects/items?item=email&value={quote(person(n)['email'], safe='')}"
                 f"&purpose={PURPOSE}&items={','.join(ITEMS)}"
                 for n in range(people)
             )

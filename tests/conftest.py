@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool
 from mamori.runtime import Runtime
 from mamori.store import db
 from mamori.web.app import create_app
+from tests.mail.smtp import SmtpServer, run_smtp_server
 from tests.support import open_test_runtime
 
 SERVER_URL = os.environ.get("MAMORI_TEST_DATABASE_URL", "").strip()
@@ -96,3 +97,13 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     server.should_exit = True
     thread.join(timeout=10)
     runtime.close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free loopback port: ``.host``, ``.port``,
+    ``.messages`` (parsed ``EmailMessage``s), ``.wait_for(n, timeout=5)``. Point mamori at it
+    with ``open_test_runtime(tmp_path, url, smtp_host=s.host, smtp_port=s.port, smtp_tls="none")``.
+    """
+    with run_smtp_server() as server:
+        yield server

@@ -11,6 +11,8 @@ from mamori.runtime import Runtime, open_runtime
 
 def open_test_runtime(tmp_path: Path, database_url: str, **overrides: object) -> Runtime:
     """mamori as first started: on PostgreSQL with a key file made first, as `mamori init` does."""
+    if "smtp_host" in overrides:  # the tests' SMTP server (fixture smtp_server) speaks plain SMTP
+        overrides.setdefault("smtp_tls", "none")
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,

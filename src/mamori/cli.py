@@ -20,7 +20,10 @@ from mamori.config import Settings, load_settings
 from mamori.errors import AuditError, MamoriError, PolicyError
 
 if TYPE_CHECKING:
+    from mamori.consent.receipts import ReceiptLog
+    from mamori.policy.model import Policy
     from mamori.runtime import Runtime
+    from mamori.staff import StaffDirectory
 
 __all__ = ["app", "main"]
 
@@ -109,11 +112,11 @@ def init() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [MAMORI_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [MAMORI_PORT].")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes, each with a listening socket of its own.")
+    ] = 1,
 ) -> None:
     """Start the server: privacy pages, API, and everything else mamori serves."""
-    import uvicorn
-
     from mamori.runtime import open_runtime
 
     settings = load_settings()
@@ -133,25 +136,9 @@ def serve(
         f"{current.version if current else '-'})"
     )
     err.print(f"  privacy policy: http://{bind_host}:{bind_port}/privacy  (English: ?lang=en)")
-    if workers == 1:
-        from mamori.web.app import create_app
+    from mamori.web.serve import run
 
-        uvicorn.run(
-            create_app(settings),
-            host=bind_host,
-            port=bind_port,
-            log_level=settings.log_level,
-            proxy_headers=True,
-        )
-    else:
-        uvicorn.run(
-            "mamori.web.app:create_app_from_env",
-            factory=True,
-            host=bind_host,
-            port=bind_port,
-            workers=workers,
-            log_level=settings.log_level,
-        )
+    run(settings, bind_host, bind_port, workers)
 
 
 def _safe_url(settings: Settings) -> str:
@@ -218,19 +205,71 @@ def policy_render(
 @policy_app.command("publish")
 def policy_publish(
     path: Annotated[Path, typer.Argument(help="Policy file to publish.")],
+    lang: Annotated[
+        Lang, typer.Option("--lang", help="Language of the change explanation.")
+    ] = Lang.ja,
 ) -> None:
-    """Publish a policy file as a new version when it differs from the current one."""
-    from mamori.runtime import publish_policy_file
+    """Publish a policy file as a new version when it differs from the current one.
 
+    Prints and records how the change is classified: cosmetic, notify (people get a notice)
+    or consent_required (reads for the new uses wait for each person's consent).
+    """
+    from mamori.changes.publish import publish_policy, report
+    from mamori.policy.loader import read_policy
+
+    loaded = read_policy(path)
     runtime = _runtime(initialise=False)
     try:
-        result = publish_policy_file(runtime, path, actor=CLI_ACTOR)
+        published = publish_policy(runtime.engine, loaded, actor=CLI_ACTOR)
     finally:
         runtime.close()
-    if result.created:
-        out.print(f"published version {result.version}")
-    else:
+    result = published.result
+    if not result.created:
         out.print(f"unchanged: version {result.version} already has this content")
+        return
+    out.print(f"published version {result.version}", markup=False)
+    if published.diff is not None:
+        for line in report(published.diff, lang.value):
+            out.print(line, markup=False)
+
+
+@policy_app.command("diff")
+def policy_diff(
+    old: Annotated[str, typer.Argument(help="Earlier policy: a file, or a published version.")],
+    new: Annotated[str, typer.Argument(help="Later policy: a file, or a published version.")],
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the explanation.")] = Lang.ja,
+) -> None:
+    """Explain in words what changed between two policies, and classify the change.
+
+    OLD and NEW are policy files or published version numbers (`3` or `v3`). The
+    classification is cosmetic, notify or consent_required (see the how-to on policy changes).
+    """
+    from mamori.changes.publish import report
+    from mamori.policy.diff import diff_policies
+
+    before = _policy_of(old)
+    after = _policy_of(new)
+    for line in report(diff_policies(before, after), lang.value):
+        out.print(line, markup=False)
+
+
+def _policy_of(ref: str) -> Policy:
+    import re
+
+    from mamori.policy.loader import load_policy, parse_policy
+
+    path = Path(ref)
+    match = re.fullmatch(r"v?(\d+)", ref)
+    if path.exists() or match is None:
+        return load_policy(path)
+    from mamori.store import policies
+
+    runtime = _runtime()
+    try:
+        version = policies.get(runtime.engine, int(match.group(1)))
+    finally:
+        runtime.close()
+    return parse_policy(version.source_yaml, f"policy version {version.version}")
 
 
 @policy_app.command("versions")
@@ -626,6 +665,338 @@ def bench_vault_http(
     if result.errors:
         err.print(f"mamori: {result.errors} requests failed; see the table above", markup=False)
         raise typer.Exit(1)
+
+
+# -- mail and the task queue -----------------------------------------------------------------
+
+mail_app = typer.Typer(
+    help="Outgoing mail: check templates, send a test, deliver the queue, opt-outs.",
+    no_args_is_help=True,
+)
+app.add_typer(mail_app, name="mail")
+
+
+@mail_app.command("check")
+def mail_check() -> None:
+    """Check the mail templates (both languages, first line, syntax) and the mail settings."""
+    from mamori.mail.message import sender_address
+    from mamori.mail.templates import MailTemplates
+
+    settings = load_settings()
+    templates = MailTemplates(settings.mail_templates_dir)
+    problems = templates.check()
+    for problem in problems:
+        err.print(f"mamori: {problem}", markup=False)
+    if problems:
+        raise typer.Exit(2)
+    sender_address(settings.mail_from)
+    where = (
+        f"SMTP {settings.smtp_host}:{settings.smtp_port} ({settings.smtp_tls})"
+        if settings.smtp_host
+        else "the embedded outbox (MAMORI_SMTP_HOST is empty)"
+    )
+    out.print(
+        f"{len(templates.names)} mail templates, each in ja and en: ok; mail goes to {where}",
+        markup=False,
+    )
+
+
+@mail_app.command("test")
+def mail_test(
+    to: Annotated[str, typer.Argument(help="Address to send the test message to.")],
+    lang: Annotated[Lang, typer.Option(help="Language of the message.")] = Lang.ja,
+) -> None:
+    """Queue the `test` template to an address and deliver it now (checks the SMTP settings)."""
+    from mamori.errors import MailDeliveryFailed
+    from mamori.store import db
+
+    runtime = _runtime()
+    try:
+        with db.write(runtime.engine) as conn:
+            mail_id = runtime.mail.queue(
+                conn, to=to, template="test", language=lang.value, context={}
+            )
+        runtime.mail.deliver_pending()
+        with db.read(runtime.engine) as conn:
+            mail = runtime.mail.summary(conn, mail_id)
+    finally:
+        runtime.close()
+    if mail.status == "outbox":
+        out.print(f"{mail_id}: kept in the embedded outbox (MAMORI_SMTP_HOST is empty)")
+    elif mail.status == "sent":
+        out.print(f"{mail_id}: sent")
+    else:
+        raise MailDeliveryFailed(
+            f"{mail_id}: not delivered ({mail.last_error or 'unknown error'}); it stays "
+            f"{mail.status}: check the MAMORI_SMTP_* settings"
+        )
+
+
+@mail_app.command("deliver")
+def mail_deliver() -> None:
+    """Send every queued mail that is due now (the server and the worker also do this)."""
+    runtime = _runtime()
+    try:
+        sent = runtime.mail.deliver_pending()
+    finally:
+        runtime.close()
+    out.print(f"sent {sent} mails")
+
+
+@mail_app.command("optout")
+def mail_optout(
+    address: Annotated[str, typer.Argument(help="Address that asked for no marketing mail.")],
+    subject: Annotated[
+        str | None, typer.Option(help="The person's subject ID, when known.")
+    ] = None,
+) -> None:
+    """Record a mail opt-out a person asked for by phone or letter (seed §10(3))."""
+    runtime = _runtime()
+    try:
+        added = runtime.mail.opt_out_address(address, actor=CLI_ACTOR, subject_id=subject)
+    finally:
+        runtime.close()
+    out.print("opted out" if added else "already opted out")
+
+
+@app.command()
+def worker(
+    beat: Annotated[
+        bool, typer.Option(help="Also run Celery beat (the periodic jobs); on one worker only.")
+    ] = True,
+    concurrency: Annotated[int, typer.Option(min=1, help="Tasks run at once (threads).")] = 4,
+) -> None:
+    """Run a Celery worker (and beat) on MAMORI_TASK_BROKER_URL: mail delivery, periodic jobs."""
+    from mamori.errors import ConfigError
+    from mamori.tasks.celery_app import create_celery, worker_argv
+
+    settings = load_settings()
+    if not settings.task_broker_url:
+        raise ConfigError(
+            "MAMORI_TASK_BROKER_URL is empty: set it to redis://... or amqp://... "
+            "(without a broker, `mamori serve` runs background work itself)"
+        )
+    celery = create_celery(settings)
+    argv = worker_argv(settings, beat=beat, concurrency=concurrency, loglevel=settings.log_level)
+    celery.worker_main(argv)
+
+
+# -- staff accounts of the admin console ----------------------------------------------------
+
+staff_app = typer.Typer(
+    help="Staff accounts of the admin console (create, list, disable, reset password).",
+    no_args_is_help=True,
+)
+app.add_typer(staff_app, name="staff")
+
+
+class StaffRole(StrEnum):
+    viewer = "viewer"
+    handler = "handler"
+    admin = "admin"
+
+
+def _new_password(from_stdin: bool) -> str:
+    """A new password from standard input (one line) or typed twice at a hidden prompt."""
+    from mamori.staff import passwords
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    passwords.check_policy(password)  # before anything is stored or hashed
+    return password
+
+
+def _staff_directory(runtime: Runtime) -> StaffDirectory:
+    from mamori.staff import StaffDirectory
+
+    return StaffDirectory(runtime.engine, runtime.audit, runtime.vault.system_keys)
+
+
+_PASSWORD_STDIN = typer.Option(
+    "--password-stdin",
+    help="Read the password from the first line of standard input instead of a prompt.",
+)
+
+
+@staff_app.command("create")
+def staff_create(
+    login: Annotated[str, typer.Argument(help="Login ID (2-100 of a-z 0-9 . _ @ -).")],
+    role: Annotated[StaffRole, typer.Option(help="viewer, handler or admin.")],
+    name: Annotated[str, typer.Option(help="Display name shown in the console.")],
+    password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
+) -> None:
+    """Create a staff account; the password (12 characters or more) is typed twice, hidden."""
+    password = _new_password(password_stdin)
+    runtime = _runtime()
+    try:
+        account = _staff_directory(runtime).create(
+            login, name, role.value, password, actor=CLI_ACTOR
+        )
+    finally:
+        runtime.close()
+    out.print(f"created staff account {account.id} ({account.role})", markup=False)
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List staff accounts, oldest first, tab-separated, after a header line."""
+    runtime = _runtime()
+    try:
+        accounts = _staff_directory(runtime).list()
+    finally:
+        runtime.close()
+    lines = ["id\tlogin\tname\trole\tstate\tcreated\tlast_sign_in"]
+    for a in accounts:
+        last = f"{a.last_sign_in_at:%Y-%m-%dT%H:%M:%SZ}" if a.last_sign_in_at else "-"
+        state = "active" if a.active else "disabled"
+        lines.append(
+            f"{a.id}\t{a.login}\t{a.display_name}\t{a.role}\t{state}\t"
+            f"{a.created_at:%Y-%m-%dT%H:%M:%SZ}\t{last}"
+        )
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@staff_app.command("disable")
+def staff_disable(
+    login: Annotated[str, typer.Argument(help="Login ID of the account.")],
+) -> None:
+    """Disable a staff account and end its sessions (the last active admin cannot be)."""
+    runtime = _runtime()
+    try:
+        directory = _staff_directory(runtime)
+        account = directory.disable(directory.find(login).id, actor=CLI_ACTOR)
+    finally:
+        runtime.close()
+    out.print(f"disabled staff account {account.id}", markup=False)
+
+
+@staff_app.command("reset-password")
+def staff_reset_password(
+    login: Annotated[str, typer.Argument(help="Login ID of the account.")],
+    password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
+) -> None:
+    """Set a new password for a staff account, end its sessions and lift a lockout."""
+    runtime = _runtime()
+    try:
+        directory = _staff_directory(runtime)
+        staff_id = directory.find(login).id
+        password = _new_password(password_stdin)
+        account = directory.reset_password(staff_id, password, actor=CLI_ACTOR)
+    finally:
+        runtime.close()
+    out.print(f"new password set for staff account {account.id}", markup=False)
+
+
+# -- cookie consent ----------------------------------------------------------------------------
+
+consent_app = typer.Typer(help="Cookie-consent receipts: export and verify.", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
+
+
+def _receipt_log(runtime: Runtime) -> ReceiptLog:
+    from mamori.consent.receipts import ReceiptLog
+
+    return ReceiptLog(runtime.engine, runtime.audit, days=runtime.settings.consent_days)
+
+
+@consent_app.command("export")
+def consent_export(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File to write (JSON Lines); standard output if unset."
+        ),
+    ] = None,
+    after: Annotated[
+        int, typer.Option(min=0, help="Only receipts with a sequence number above this.")
+    ] = 0,
+) -> None:
+    """Every consent receipt as JSON Lines, oldest first (the export is audited)."""
+    import orjson
+
+    runtime = _runtime()
+    count = 0
+    try:
+        receipts = _receipt_log(runtime).export(actor=CLI_ACTOR, after=after)
+        sink = output.open("wb") if output is not None else sys.stdout.buffer
+        try:
+            for receipt in receipts:
+                sink.write(orjson.dumps(receipt.to_json()) + b"\n")
+                count += 1
+        finally:
+            if output is not None:
+                sink.close()
+            else:
+                sink.flush()
+    except OSError as exc:
+        raise MamoriError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        runtime.close()
+    if output is not None:
+        out.print(f"exported {count} consent receipts to {output}", markup=False)
+
+
+@consent_app.command("verify")
+def consent_verify() -> None:
+    """Recompute the receipts' hash chain and check it against the audit log and kept texts."""
+    runtime = _runtime()
+    try:
+        verified = _receipt_log(runtime).verify()
+    finally:
+        runtime.close()
+    out.print(
+        f"consent receipts intact: {verified.receipts} receipts, {verified.anchors} audit "
+        f"anchors, {verified.texts} banner texts",
+        markup=False,
+    )
+
+
+@bench_app.command("consent-http")
+def bench_consent_http(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    receipts: Annotated[
+        int, typer.Option(min=100, help="Requests of each kind (bare, receipt).")
+    ] = 20000,
+    connections: Annotated[
+        int, typer.Option(min=1, max=1000, help="Keep-alive connections of wrk.")
+    ] = 32,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes.")] = 2,
+) -> None:
+    """Consent receipts over HTTP from `mamori serve` beside a bare endpoint: rates, p50/p99.
+
+    Starts the real server with a temporary database, posts receipts with wrk, and checks that
+    every receipt sent is stored and the chain verifies.
+    """
+    from mamori.bench import consent_http as bench
+
+    result = bench.main(database_url, receipts, connections, workers)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@bench_app.command("disclosure")
+def bench_disclosure(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    events: Annotated[
+        int, typer.Option(min=1, help="Usage events of the person for the timing.")
+    ] = 10_000,
+    max_events: Annotated[
+        int, typer.Option(min=1, help="Events the memory runs grow to (x10 per step).")
+    ] = 1_000_000,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs (the median is shown).")] = 5,
+) -> None:
+    """Build a disclosure package (50 items, N events) beside a plain SELECT; memory as N grows."""
+    from mamori.bench import disclosure as bench
+
+    bench.main(database_url, events, max_events, repeat)
 
 
 def main() -> None:

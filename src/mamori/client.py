@@ -24,7 +24,7 @@ import orjson
 
 from mamori.errors import ApiError
 
-__all__ = ["Client", "EventsResult", "ReadResult", "UsageSettings"]
+__all__ = ["Client", "EventsResult", "ReadResult", "RequestStatus", "UsageSettings"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,24 @@ class UsageSettings:
     @property
     def stopped_purposes(self) -> set[str]:
         return {p["id"] for p in self.purposes if p["stopped"]}
+
+
+@dataclass(frozen=True)
+class RequestStatus:
+    """A person's request as the API reports it (no personal details)."""
+
+    id: str
+    type: str
+    status: str
+    outcome: str | None
+    subject_id: str | None
+    verified_by: str | None
+    created_at: str
+    due_at: str
+    decided_at: str | None
+    notified_at: str | None
+    closed_at: str | None
+    fee: int | None
 
 
 @dataclass(frozen=True)
@@ -184,6 +202,44 @@ class Client:
                 if line:
                     row = orjson.loads(line)
                     yield row["subject"], row["value"]
+
+    # -- people's requests -----------------------------------------------------------------
+
+    def file_request(
+        self,
+        subject_id: str,
+        type: str,
+        *,
+        email: str,
+        language: str = "ja",
+        items: Sequence[str] = (),
+        ground: str | None = None,
+        delivery: str | None = None,
+        postal_address: str | None = None,
+        message: str | None = None,
+        corrections: Mapping[str, Any] | None = None,
+    ) -> RequestStatus:
+        """File a request for the signed-in person ``subject_id`` (verified by the service)."""
+        body: dict[str, Any] = {
+            "subject_id": subject_id,
+            "type": type,
+            "email": email,
+            "language": language,
+            "items": list(items),
+        }
+        optional = {
+            "ground": ground,
+            "delivery": delivery,
+            "postal_address": postal_address,
+            "message": message,
+            "corrections": dict(corrections) if corrections is not None else None,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        return RequestStatus(**self._call("POST", "/requests", json=body))
+
+    def request_status(self, request_id: str) -> RequestStatus:
+        """The step, outcome and dates of a request."""
+        return RequestStatus(**self._call("GET", f"/requests/{request_id}"))
 
 
 def _settings(body: dict[str, Any]) -> UsageSettings:

@@ -6,11 +6,12 @@ step. Secrets (the master key) are never stored in the database and never logged
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mamori.errors import ConfigError
@@ -40,6 +41,16 @@ class Settings(BaseSettings):
         description=(
             "SQLAlchemy URL of the database. Unset: SQLite at DATA_DIR/mamori.db. "
             "PostgreSQL: postgresql+psycopg://user@host:5432/dbname."
+        ),
+    )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description=(
+            "Database connections each server process keeps open; also the number of threads "
+            "that serve requests in each process, so that a request never waits for a new "
+            "connection to be opened."
         ),
     )
     policy: Path | None = Field(
@@ -115,8 +126,199 @@ class Settings(BaseSettings):
             "(0: never; run `mamori vault purge` from a scheduler instead)."
         ),
     )
+    smtp_host: str = Field(
+        default="",
+        description=(
+            "SMTP server mamori sends mail through. Empty: mail is kept in the embedded outbox "
+            "(shown in the admin console) and never leaves the machine."
+        ),
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description=(
+            "How the SMTP connection is encrypted: 'starttls' (upgrade, port 587), 'tls' "
+            "(implicit TLS, port 465) or 'none' (a local relay only)."
+        ),
+    )
+    smtp_username: str = Field(
+        default="", description="User name for SMTP AUTH. Empty: no authentication."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="Password for SMTP AUTH. Never stored, never logged."
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of the certificate authorities that sign the SMTP server's certificate, "
+            "for a private CA. Unset: the system's trusted authorities."
+        ),
+    )
+    smtp_timeout_seconds: int = Field(
+        default=30, ge=1, le=600, description="Timeout of one SMTP connection, in seconds."
+    )
+    mail_from: str = Field(
+        default="mamori <mamori@localhost>",
+        pattern=r"^[^\r\n]*<?[^\s<>@]+@[^\s<>@]+>?$",
+        description="The From address of every mail mamori sends ('Name <address>' or address).",
+    )
+    mail_templates_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the operator's mail templates (<template>.<ja|en>.txt); a file there "
+            "replaces the packaged template of the same name."
+        ),
+    )
+    mail_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Attempts to deliver one mail before it fails."
+    )
+    mail_retry_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=86400,
+        description=(
+            "Wait before the first retry of a mail, doubled after each failed attempt (at most "
+            "a day); also how often queued mail is delivered in the background."
+        ),
+    )
+    mail_keep_days: int = Field(
+        default=90,
+        ge=0,
+        description=(
+            "Days the outbox keeps a mail (encrypted) after it was sent, failed or kept; "
+            "0: forever."
+        ),
+    )
+    task_broker_url: str = Field(
+        default="",
+        repr=False,
+        description=(
+            "Celery broker of the task queue: redis://host:6379/0 or amqp://user:pass@host:5672//. "
+            "Empty: background work runs inside `mamori serve`."
+        ),
+    )
+    task_queue: str = Field(
+        default="mamori",
+        pattern=r"^[A-Za-z0-9_.-]{1,100}$",
+        description="Name of the broker queue mamori's tasks go through.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
+    )
+    # -- staff accounts and the admin console (mamori.staff) --
+    admin_session_idle_minutes: int = Field(
+        default=30,
+        ge=5,
+        le=1440,
+        description="An admin-console session ends after this many minutes without activity.",
+    )
+    admin_session_max_hours: int = Field(
+        default=12,
+        ge=1,
+        le=168,
+        description="An admin-console session ends this many hours after sign-in, active or not.",
+    )
+    admin_lockout_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description=(
+            "Failed sign-ins with one login ID within ADMIN_LOCKOUT_MINUTES that lock it for "
+            "ADMIN_LOCKOUT_MINUTES."
+        ),
+    )
+    admin_lockout_client_failures: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description=(
+            "Failed sign-ins from one client address within ADMIN_LOCKOUT_MINUTES that lock "
+            "that address out for ADMIN_LOCKOUT_MINUTES."
+        ),
+    )
+    admin_lockout_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="The window in which failed sign-ins count, and how long a lock lasts.",
+    )
+    # -- people's requests (mamori.requests) --
+    request_due_days: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            "Days staff have to answer a request, per type, as JSON "
+            '(e.g. {"disclosure": 10}); types not named get REQUEST_DEFAULT_DUE_DAYS.'
+        ),
+    )
+    request_default_due_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="Days staff have to answer a request (APPI 法39: two weeks at most).",
+    )
+    request_reminder_days: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description="Remind the handlers this many days before a request is due (0: on the day).",
+    )
+    request_notify_email: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Address of the staff who handle requests: new ones and reminders go there.",
+    )
+    request_fees: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            'Fee per request type in yen, as JSON (e.g. {"disclosure": 1000}); APPI 法38 allows '
+            "a fee for disclosure only, so any other type is refused at start."
+        ),
+    )
+    request_proof_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        description="Largest agent's proof (power of attorney, ...) a person may upload, in bytes.",
+    )
+    request_download_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="Days a disclosure package can be downloaded after the decision.",
+    )
+    request_download_max: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="How many times a disclosure package can be downloaded.",
+    )
+    request_codes_per_address_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Confirmation codes sent to one e-mail address per hour, at most.",
+    )
+    request_codes_per_client_hour: int = Field(
+        default=20,
+        ge=1,
+        description="Confirmation codes asked for from one client address per hour, at most.",
+    )
+
+    # -- cookie consent (mamori.consent) --
+    consent_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description=(
+            "Days a cookie choice lasts; the banner asks again after them (and whenever the "
+            "policy's cookie section changes)."
+        ),
+    )
+    consent_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Origins of the sites that include the banner from this server, as JSON "
+            '(e.g. ["https://www.example.jp"]): they may read its settings and record choices. '
+            "mamori's own origin is always allowed."
+        ),
     )
 
     @field_validator("database_url")
@@ -131,6 +333,45 @@ class Settings(BaseSettings):
             )
         if value.startswith("postgresql:"):
             value = "postgresql+psycopg:" + value.removeprefix("postgresql:")
+        return value
+
+    @field_validator("request_fees")
+    @classmethod
+    def _check_fees(cls, value: dict[str, int]) -> dict[str, int]:
+        from mamori.requests.model import RequestType
+
+        for name, amount in value.items():
+            if name not in RequestType.__members__:
+                raise ValueError(f"unknown request type {name!r}")
+            if name != RequestType.disclosure:
+                raise ValueError(
+                    f"a fee may be set for disclosure only (APPI 法38), not for {name!r}"
+                )
+            if amount < 0:
+                raise ValueError("a fee cannot be negative")
+        return value
+
+    @field_validator("request_due_days")
+    @classmethod
+    def _check_due_days(cls, value: dict[str, int]) -> dict[str, int]:
+        from mamori.requests.model import RequestType
+
+        for name, days in value.items():
+            if name not in RequestType.__members__:
+                raise ValueError(f"unknown request type {name!r}")
+            if not 1 <= days <= 365:
+                raise ValueError(f"{name}: give 1 to 365 days")
+        return value
+
+    @field_validator("consent_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise ValueError(
+                    f"{origin[:80]!r} is not an origin: give scheme and host, e.g. "
+                    "https://www.example.jp (no path, no trailing slash)"
+                )
         return value
 
     @cached_property

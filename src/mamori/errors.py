@@ -20,13 +20,22 @@ __all__ = [
     "CenterLinkExpired",
     "CenterLinkInvalid",
     "CenterSessionRequired",
+    "CodeLocked",
+    "CodeRejected",
     "ConfigError",
     "Conflict",
+    "ConsentChoiceInvalid",
+    "ConsentOriginRefused",
+    "ConsentReceiptsTampered",
     "CsrfRejected",
     "DatabaseUnavailable",
     "DecryptionFailed",
+    "DownloadUnavailable",
+    "InvalidTransition",
     "InvalidValue",
     "KeyFileError",
+    "MailDeliveryFailed",
+    "MailTemplateError",
     "MamoriError",
     "MasterKeyInUse",
     "NotFound",
@@ -36,13 +45,26 @@ __all__ = [
     "PolicyFileError",
     "PolicyNotPublished",
     "Problem",
+    "RateLimited",
+    "ReasonRequired",
+    "RequestNotFound",
+    "RequestNotVerified",
+    "RequestSessionRequired",
+    "SignInFailed",
+    "SignInLocked",
+    "StaffConflict",
+    "StaffNotFound",
+    "StaffRoleRequired",
+    "StaffSessionRequired",
     "SubjectNotFound",
     "SubjectWithdrawn",
     "UnknownItem",
     "UnknownPurpose",
     "UnknownSubjectType",
+    "UnsubscribeLinkInvalid",
     "UserInputError",
     "ValueTooLarge",
+    "WeakPassword",
 ]
 
 
@@ -211,3 +233,113 @@ class CenterSessionRequired(UserInputError):
 
 class CsrfRejected(PermissionDenied):
     """The form's CSRF token is missing or wrong: reload the page and send the form again."""
+
+
+# -- people's requests (mamori.requests) --------------------------------------------------
+
+
+class RequestNotFound(NotFound):
+    """No such request."""
+
+
+class InvalidTransition(Conflict):
+    """The request cannot move to that step from where it is now."""
+
+
+class RequestNotVerified(Conflict):
+    """The request's identity check is not complete: an unverified request cannot be fulfilled."""
+
+
+class ReasonRequired(UserInputError):
+    """A refusal (or a substitute measure) needs a reason the person can read: write one."""
+
+
+class CodeRejected(UserInputError):
+    """The confirmation code is wrong or has expired: check the e-mail, or ask for a new code."""
+
+
+class CodeLocked(PermissionDenied):
+    """Too many wrong confirmation codes: ask for a new code."""
+
+
+class RateLimited(UserInputError):
+    """Too many confirmation codes were asked for: wait a while and try again."""
+
+
+class RequestSessionRequired(UserInputError):
+    """Confirm it is you first: enter the code sent by e-mail, or ask for a new one."""
+
+
+class DownloadUnavailable(Conflict):
+    """The download is no longer available (expired or used up): ask the operator for a new one."""
+
+
+# -- staff accounts and the admin console (mamori.staff) ----------------------------------
+
+
+class StaffNotFound(NotFound):
+    """No such staff account."""
+
+
+class StaffConflict(Conflict):
+    """The staff account cannot be changed that way."""
+
+
+class WeakPassword(UserInputError):
+    """A staff password must be at least 12 characters long."""
+
+
+class SignInFailed(UserInputError):
+    """The login ID or the password is wrong (or the account is disabled)."""
+
+
+class SignInLocked(RateLimited):
+    """Too many failed sign-ins: wait before trying again.
+
+    ``retry_after`` is the number of seconds until the lock ends.
+    """
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 0) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class StaffSessionRequired(UserInputError):
+    """Sign in to the admin console first (at /admin/login)."""
+
+
+class StaffRoleRequired(PermissionDenied):
+    """Your staff role does not allow this action; ask an administrator."""
+
+
+# -- outgoing mail (mamori.mail) ----------------------------------------------------------
+
+
+class MailTemplateError(ConfigError):
+    """A mail template is missing, lacks a language, or does not render.
+
+    The message names the template, the language and the file, never a value from the context.
+    """
+
+
+class MailDeliveryFailed(MamoriError):
+    """The SMTP server did not accept the mail; check the MAMORI_SMTP_* settings.
+
+    The message names the error type and the mail's ID, never an address.
+    """
+
+
+class UnsubscribeLinkInvalid(UserInputError):
+    """This unsubscribe link is not valid: use the link in a recent mail from us."""
+
+
+class ConsentChoiceInvalid(UserInputError):
+    """The cookie choice is not valid: name only the categories and services of the banner."""
+
+
+class ConsentOriginRefused(PermissionDenied):
+    """This site may not record cookie choices here: add its origin to MAMORI_CONSENT_ORIGINS."""
+
+
+class ConsentReceiptsTampered(AuditError):
+    """The chain of consent receipts is not intact; run `mamori consent verify`."""

@@ -53,10 +53,14 @@ class PublishedPolicy:
             if latest is None:
                 raise PolicyNotPublished()
             if self._current is None or self._current.version != latest:
+                from mamori.changes.records import consent_changes
+
                 version = policies.get(self.engine, int(latest))
                 policy = parse_policy(version.source_yaml, f"policy version {version.version}")
+                with db.read(self.engine) as conn:
+                    gates = [g for g in consent_changes(conn) if g.version <= latest]
                 self._current = Published(
-                    version.version, policy, compile_rules(policy, version.version)
+                    version.version, policy, compile_rules(policy, version.version, gates)
                 )
             self._checked = time.monotonic()
             return self._current

@@ -12,10 +12,15 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+import mamori.changes.disclosure  # registers its disclosure-package section
+import mamori.changes.notices  # registers the change-notice job
+import mamori.consent.disclosure  # registers its disclosure-package section
+import mamori.requests  # noqa: F401  (registers the request reminders, in a Celery worker too)
 from mamori.audit.log import AuditLog
 from mamori.config import Settings
-from mamori.errors import KeyFileError
+from mamori.errors import KeyFileError, PolicyNotPublished
 from mamori.keyring import create_key_file, parse_keys
+from mamori.mail.mailer import Mailer
 from mamori.policy.loader import read_policy
 from mamori.published import PublishedPolicy
 from mamori.store import db, policies
@@ -36,6 +41,7 @@ class Runtime:
     keys: MasterKeySource
     published: PublishedPolicy = field(init=False)
     vault: Vault = field(init=False)
+    mail: Mailer = field(init=False)
 
     def __post_init__(self) -> None:
         published = PublishedPolicy(self.engine)
@@ -47,8 +53,18 @@ class Runtime:
         )
         vault = Vault(self.engine, self.audit, self.keys, published.rules, limits)
         object.__setattr__(self, "vault", vault)
+        mail = Mailer(self.settings, self.engine, self.audit, vault.system_keys, self._operator)
+        object.__setattr__(self, "mail", mail)
+
+    def _operator(self, lang: str) -> str:
+        """The operator's name in ``lang`` (mail templates sign with it)."""
+        try:
+            return self.published.current().policy.operator.name.get(lang)
+        except PolicyNotPublished:
+            return "mamori"
 
     def close(self) -> None:
+        self.mail.close()
         self.vault.close()
         self.engine.dispose()
 
@@ -74,9 +90,12 @@ def load_master_keys(settings: Settings, *, create: bool) -> tuple[MasterKeySour
 
 
 def publish_policy_file(runtime: Runtime, path: Path, *, actor: str) -> policies.PublishResult:
-    result = policies.publish_loaded(runtime.engine, read_policy(path), actor=actor)
+    """Publish a policy file, classifying and recording the change (:mod:`mamori.changes`)."""
+    from mamori.changes.publish import publish_policy
+
+    published = publish_policy(runtime.engine, read_policy(path), actor=actor)
     runtime.published.invalidate()
-    return result
+    return published.result
 
 
 def open_runtime(settings: Settings, *, initialise: bool = True, actor: str = "system") -> Runtime:
@@ -89,7 +108,9 @@ def open_runtime(settings: Settings, *, initialise: bool = True, actor: str = "s
     if settings.is_embedded and not settings.data_dir.exists():
         # Owner-only: the folder holds the database and, by default, the master-key file.
         settings.data_dir.mkdir(parents=True, mode=0o700)
-    engine = db.create_engine(settings.effective_database_url)
+    engine = db.create_engine(
+        settings.effective_database_url, pool_size=settings.database_pool_size
+    )
     try:
         db.check_connection(engine)
         db.migrate(engine)
@@ -97,7 +118,7 @@ def open_runtime(settings: Settings, *, initialise: bool = True, actor: str = "s
         keys, created = load_master_keys(settings, create=initialise and settings.is_embedded)
         runtime = Runtime(settings, engine, audit, keys)
         if created:
-            with engine.begin() as conn:
+            with db.write(engine) as conn:
                 audit.append(
                     conn,
                     actor=actor,

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from mamori.audit import AuditLog, NewEntry, merkle, queries, verify_proof
 from mamori.audit.entry import GENESIS
-from mamori.errors import AuditEntryError, NotFound
+from mamori.errors import AuditEntryError, AuditError, NotFound
 from mamori.store import db
 from tests.audit.helpers import fill, tamper
 
@@ -66,6 +66,23 @@ def test_append_rolls_back_with_the_callers_transaction(log: AuditLog) -> None:
     assert log.size() == 2
     entries = fill(log, 1)
     assert entries[0].seq == 3
+    assert log.verify().ok
+
+
+def test_a_stale_chain_head_is_refused_and_stores_nothing(
+    log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = fill(log, 2)[0]
+    # A writer that read the head without holding the lock would reuse a sequence number.
+    monkeypatch.setattr(queries, "lock_and_read_head", lambda conn: (1, first.entry_hash))
+    for batch in (1, 3):
+        with (
+            pytest.raises(AuditError, match="written by another transaction"),
+            db.write(log.engine) as conn,
+        ):
+            log.append_many(conn, [NewEntry("staff:7", "subject.read", (), {})] * batch)
+    monkeypatch.undo()
+    assert log.size() == 2
     assert log.verify().ok
 
 

@@ -22,9 +22,22 @@ TABLES = {
     "blind_indexes",
     "center_links",
     "center_sessions",
+    "consent_receipts",
+    "consent_texts",
+    "change_notice_reads",
+    "mail_optouts",
+    "mail_outbox",
+    "data_requests",
+    "policy_changes",
+    "policy_consents",
     "policy_versions",
+    "request_codes",
+    "request_throttle",
     "restrictions",
     "service_keys",
+    "staff_accounts",
+    "staff_sessions",
+    "staff_sign_in_failures",
     "subject_items",
     "subjects",
     "system_keys",
@@ -32,7 +45,7 @@ TABLES = {
 }
 
 
-LATEST = "0002_vault"
+LATEST = "0007_policy_changes"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -79,5 +92,13 @@ def test_concurrent_migrations_serialise(database_url: str) -> None:
 def test_migrations_are_shipped_in_the_package() -> None:
     assert (db.MIGRATIONS / "env.py").is_file()
     versions = sorted(p.name for p in (db.MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert versions == ["0001_initial.py", "0002_vault.py"]
+    assert versions == [
+        "0001_initial.py",
+        "0002_vault.py",
+        "0003_consent.py",
+        "0004_staff.py",
+        "0005_mail.py",
+        "0006_requests.py",
+        "0007_policy_changes.py",
+    ]
     assert os.path.isabs(db.MIGRATIONS)

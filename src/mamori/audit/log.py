@@ -46,7 +46,6 @@ _checkpoints = cast(sa.Table, AuditCheckpointRow.__table__)
 _nodes = cast(sa.Table, AuditNodeRow.__table__)
 
 _HEAD = sa.select(_entries.c.seq, _entries.c.entry_hash).order_by(_entries.c.seq.desc()).limit(1)
-_INSERT = sa.insert(_entries)
 _LAST_SIZE = sa.select(sa.func.max(_checkpoints.c.tree_size))
 _LATEST = sa.select(_checkpoints).order_by(_checkpoints.c.tree_size.desc()).limit(1)
 
@@ -85,7 +84,7 @@ class AuditLog:
         seq, prev = queries.lock_and_read_head(conn)
         now = dt.datetime.now(dt.UTC)  # under the lock: timestamps follow the chain's order
         ts = format_ts(now)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         appended: list[AuditEntry] = []
         sha256 = hashlib.sha256
         for actor, action, targets, details, targets_json, details_json in prepared:
@@ -93,22 +92,11 @@ class AuditLog:
             entry_hash = sha256(
                 prev + canonical(seq, ts, actor, action, targets_json, details_json)
             ).digest()
-            rows.append(
-                {
-                    "seq": seq,
-                    "ts": ts,
-                    "actor": actor,
-                    "action": action,
-                    "targets": targets_json,
-                    "details": details_json,
-                    "prev_hash": prev,
-                    "entry_hash": entry_hash,
-                }
-            )
+            rows.append((seq, ts, actor, action, targets_json, details_json, prev, entry_hash))
             appended.append(AuditEntry(seq, now, actor, action, targets, details, prev, entry_hash))
             prev = entry_hash
         try:
-            conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])
+            queries.insert_entries(conn, rows)
         except sa.exc.IntegrityError as exc:
             raise AuditError(
                 f"audit entry {appended[0].seq} was written by another transaction at the same "

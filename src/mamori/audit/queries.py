@@ -26,6 +26,7 @@ __all__ = [
     "PAGE",
     "SQL",
     "Subtrees",
+    "insert_entries",
     "insert_ignoring_duplicates",
     "leaf_hash",
     "lock_and_read_head",
@@ -47,12 +48,35 @@ SQL: Final = {
         "WHERE tree_size > ? ORDER BY tree_size LIMIT ?"
     ),
     "node": "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?",
+    "insert": (
+        "INSERT INTO audit_entries (seq, ts, actor, action, targets, details, prev_hash, "
+        "entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    ),
 }
 
 
 def insert_ignoring_duplicates(conn: Connection) -> Callable[[sa.Table], Any]:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return lambda table: dialect.insert(table).on_conflict_do_nothing()
+
+
+def insert_entries(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert audit entry rows (in column order of ``SQL["insert"]``) on ``conn``'s transaction.
+
+    Through the driver's cursor: this runs once per group commit of every read. A duplicate
+    ``seq`` (another writer appended under a lock it should have shared) raises the driver's
+    ``IntegrityError`` as :class:`sqlalchemy.exc.IntegrityError`.
+    """
+    cursor, sql = _cursor(conn)
+    try:
+        if len(rows) == 1:
+            cursor.execute(sql(SQL["insert"]), rows[0])
+        else:
+            cursor.executemany(sql(SQL["insert"]), rows)
+    except conn.dialect.loaded_dbapi.IntegrityError as exc:
+        raise sa.exc.IntegrityError(SQL["insert"], None, exc) from exc
+    finally:
+        cursor.close()
 
 
 def lock_and_read_head(conn: Connection) -> tuple[int, bytes]:

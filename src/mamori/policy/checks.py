@@ -94,6 +94,7 @@ def _items_and_purposes(data: Any) -> Iterator[Found]:
     items = _ids(data, ("items",))
     subjects = _ids(data, ("subjects",))
     lines = _ids(data, ("business_lines",))
+    purpose_ids = _ids(data, ("purposes",))
     used: set[str] = set()
     for path, purpose in _entries(data, ("purposes",)):
         refs = purpose.get("items")
@@ -107,6 +108,9 @@ def _items_and_purposes(data: Any) -> Iterator[Found]:
             yield from _references((*path, "items"), refs, items, "data item")
         yield from _references(
             (*path, "business_lines"), purpose.get("business_lines"), lines, "business line"
+        )
+        yield from _references(
+            (*path, "related_to"), purpose.get("related_to"), purpose_ids, "purpose"
         )
         if purpose.get("group") == "business_line" and not purpose.get("business_lines"):
             yield (

@@ -207,12 +207,20 @@ class Purpose(_Model):
     group: PurposeGroup
     statistics_only: bool = False
     """Items are used only in a form that identifies nobody (statistics)."""
+    marketing: bool = False
+    """Marketing (promotion by mail or post): people who opted out of marketing mail (seed
+    §10(3)) are left out of the vault's bulk reads for this purpose."""
     business_lines: list[Id] = Field(default_factory=list)
     items: list[Id]
     stated_in: Literal["purposes", "collection"] = "purposes"
     """Where the published policy states this purpose: in the purposes section (§2), or in the
     collection entry that names its items (the seed states the purpose of partners' contact
     details in §1 (3)①), in which case the purposes section does not list it again."""
+    related_to: list[Id] = Field(default_factory=list)
+    """Earlier purposes this one is reasonably related to (APPI 法17(2)). When a revision lets
+    this purpose use an item already held, the change needs only a notice if the previous
+    version allowed the item for one of these purposes; otherwise each person must consent
+    (see :mod:`mamori.policy.diff`)."""
 
 
 class PurposeSection(_Model):

@@ -8,6 +8,7 @@ these rules; it never reads the declaration itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from enum import StrEnum
 from mamori.errors import UnknownItem, UnknownPurpose, UnknownSubjectType, UserInputError
 from mamori.policy.model import DataItem, Policy, Purpose, PurposeGroup, ValueKind
 
-__all__ = ["ESSENTIAL_GROUPS", "Refusal", "Rules", "compile_rules", "nearest"]
+__all__ = ["ESSENTIAL_GROUPS", "ConsentChange", "Refusal", "Rules", "compile_rules", "nearest"]
 
 ESSENTIAL_GROUPS = frozenset({PurposeGroup.service_provision, PurposeGroup.business_line})
 """Purposes of these groups provide the service itself: a person stops them only by withdrawing."""
@@ -47,6 +48,20 @@ def nearest(name: str, candidates: Iterable[str]) -> str:
 
 
 @dataclass(frozen=True)
+class ConsentChange:
+    """A published policy change whose new uses wait for each person's consent.
+
+    It applies to the people who were already there when it was published: someone who
+    arrives later was told the new uses when their data was collected.
+    """
+
+    version: int
+    published_at: dt.datetime
+    uses: frozenset[tuple[str, str]]
+    """(item, purpose) uses that need consent."""
+
+
+@dataclass(frozen=True)
 class Rules:
     """Lookup tables compiled from one policy version."""
 
@@ -59,6 +74,25 @@ class Rules:
     """item id -> the purposes that may use it, in declaration order."""
     subject_types: Mapping[str, frozenset[str]]
     """subject type -> the items held for it."""
+    consent_changes: tuple[ConsentChange, ...] = ()
+    """Published changes whose new uses wait for each person's consent, oldest first."""
+
+    def consent_gates(self, purpose_id: str) -> tuple[ConsentChange, ...]:
+        """The changes that gate some item's use for ``purpose_id`` (usually none)."""
+        return tuple(c for c in self.consent_changes if any(p == purpose_id for _, p in c.uses))
+
+    def awaiting_consent(
+        self, purpose_id: str, created_at: dt.datetime, consented: frozenset[int]
+    ) -> frozenset[str]:
+        """Items whose use for ``purpose_id`` waits for the consent of a person created at
+        ``created_at`` who has consented to the changes of versions ``consented``."""
+        return frozenset(
+            item_id
+            for change in self.consent_gates(purpose_id)
+            if change.published_at > created_at and change.version not in consented
+            for item_id, p in change.uses
+            if p == purpose_id
+        )
 
     def item(self, item_id: str) -> DataItem:
         try:
@@ -112,11 +146,14 @@ class Rules:
         stopped_items: frozenset[str],
         stopped_purposes: frozenset[str],
         withdrawn: bool,
+        awaiting_consent: frozenset[str] = frozenset(),
     ) -> Refusal | None:
         """Why ``item_id`` may not be released for ``purpose_id``, or None when it may.
 
         ``granted`` is the set of purposes the caller's key holds (None: the person or staff
-        acting for them, who are not limited by key scopes).
+        acting for them, who are not limited by key scopes). ``awaiting_consent`` holds the
+        items whose use for this purpose waits for this person's consent to a policy change
+        (:meth:`awaiting_consent`).
         """
         if withdrawn:
             return Refusal.withdrawn
@@ -130,6 +167,8 @@ class Rules:
             return Refusal.statistics_only
         if item_id in stopped_items or purpose_id in stopped_purposes:
             return Refusal.stopped_by_person
+        if item_id in awaiting_consent:
+            return Refusal.consent_required
         return None
 
     def refusals(
@@ -142,6 +181,7 @@ class Rules:
         stopped_items: frozenset[str],
         stopped_purposes: frozenset[str],
         withdrawn: bool,
+        awaiting_consent: frozenset[str] = frozenset(),
     ) -> dict[str, Refusal]:
         """:meth:`decide` for several items: the refused ones and why."""
         refused: dict[str, Refusal] = {}
@@ -154,6 +194,7 @@ class Rules:
                 stopped_items=stopped_items,
                 stopped_purposes=stopped_purposes,
                 withdrawn=withdrawn,
+                awaiting_consent=awaiting_consent,
             )
             if reason is not None:
                 refused[item_id] = reason
@@ -170,7 +211,9 @@ class Rules:
         return wanted
 
 
-def compile_rules(policy: Policy, version: int = 0) -> Rules:
+def compile_rules(
+    policy: Policy, version: int = 0, consent_changes: Iterable[ConsentChange] = ()
+) -> Rules:
     items = {item.id: item for item in policy.items}
     purposes = {purpose.id: purpose for purpose in policy.purposes}
     allowed = {purpose.id: frozenset(purpose.items) for purpose in policy.purposes}
@@ -189,4 +232,5 @@ def compile_rules(policy: Policy, version: int = 0) -> Rules:
         allowed=allowed,
         purposes_of_item={k: tuple(v) for k, v in of_item.items()},
         subject_types={k: frozenset(v) for k, v in types.items()},
+        consent_changes=tuple(sorted(consent_changes, key=lambda c: c.version)),
     )

@@ -8,11 +8,21 @@ SQLite (the embedded default) runs in WAL mode, and every write transaction star
 ``BEGIN IMMEDIATE``: the write lock is taken up front, so writers in several processes queue on
 ``busy_timeout`` instead of failing half-way with "database is locked" when a read lock cannot be
 upgraded. Read transactions start with a plain (deferred) ``BEGIN`` and never block writers.
+
+Before ``BEGIN IMMEDIATE`` a writer also takes a lock of mamori's own (:class:`WriterQueue`): a
+thread lock within the process and an ``flock`` on a file beside the database across processes.
+Writers then wait in a queue that wakes the next one as soon as the lock is free, instead of
+sleeping in SQLite's busy handler (1, 2, 5, 10, ... up to 100 ms, with no wake-up on release),
+which left a server process idle for whole sleeps while the other held the lock.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +40,7 @@ from mamori.errors import ConfigError, DatabaseUnavailable
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "MIGRATIONS",
+    "WriterQueue",
     "check_connection",
     "create_engine",
     "current_revision",
@@ -38,6 +49,7 @@ __all__ = [
     "lock_sql",
     "migrate",
     "read",
+    "statements",
     "write",
 ]
 
@@ -58,12 +70,13 @@ _LOCK_KEYS = {
 }
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine for ``url``: ``sqlite:///path/to/file.db`` or ``postgresql+psycopg://...``.
 
     SQLite: the parent folder of the file is created; every connection gets WAL,
     ``foreign_keys=ON``, ``busy_timeout`` and ``synchronous=NORMAL``. PostgreSQL: psycopg 3,
-    connections checked before use (``pool_pre_ping``).
+    connections checked before use (``pool_pre_ping``). Both keep ``pool_size`` connections
+    (and up to 5 more for background work, closed again when returned).
     """
     try:
         parsed = make_url(url)
@@ -74,7 +87,7 @@ def create_engine(url: str) -> Engine:
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, pool_size)
     if backend == "postgresql":
         if parsed.drivername in ("postgresql", "postgresql+psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -83,14 +96,20 @@ def create_engine(url: str) -> Engine:
                 f"MAMORI_DATABASE_URL: driver {parsed.drivername!r} is not supported; "
                 "use postgresql+psycopg://"
             )
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(
+            parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=_OVERFLOW
+        )
     raise ConfigError(
         f"MAMORI_DATABASE_URL: database {backend!r} is not supported; "
         "use sqlite: or postgresql+psycopg:"
     )
 
 
-def _sqlite_engine(url: URL) -> Engine:
+_OVERFLOW = 5
+"""Connections opened beyond the pool for a burst, closed again when returned."""
+
+
+def _sqlite_engine(url: URL, pool_size: int) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         path = Path(database).expanduser()
@@ -101,7 +120,14 @@ def _sqlite_engine(url: URL) -> Engine:
                 f"cannot create the folder {path.parent} for the SQLite database: "
                 f"{exc.strerror or exc}"
             ) from exc
-    engine = sa.create_engine(url)
+    in_memory = database in ("", ":memory:")
+    engine = (
+        sa.create_engine(url)
+        if in_memory
+        else sa.create_engine(url, pool_size=pool_size, max_overflow=_OVERFLOW)
+    )
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _WRITER_QUEUES[engine] = WriterQueue(Path(database).expanduser().with_suffix(".writelock"))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -122,7 +148,10 @@ def _sqlite_engine(url: URL) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(_BEGIN, "IMMEDIATE")
-        conn.exec_driver_sql("BEGIN" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+        # The driver's own execute: BEGIN through SQLAlchemy's statement machinery (events,
+        # execution context, result) cost as much as a short query, twice per read.
+        driver: Any = conn.connection.driver_connection
+        driver.execute("BEGIN" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -166,6 +195,88 @@ def _connect(engine: Engine) -> Connection:
         raise _unavailable(engine, exc) from exc
 
 
+class WriterQueue:
+    """Queues one SQLite database's writers: threads on a lock, processes on an ``flock``.
+
+    Re-entrant within a thread (a nested :func:`write` then meets SQLite's own lock, as before).
+    Waiting across processes polls a non-blocking ``flock`` every 0.2-2 ms, so a writer starts at
+    most a couple of milliseconds after the lock is released and gives up after
+    :data:`BUSY_TIMEOUT_MS`, as SQLite's busy timeout would.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fds: list[int] = []  # the lock file's descriptor, once opened
+        self._closer = weakref.finalize(self, _close_fds, self._fds)
+
+    def close(self) -> None:
+        """Close the lock file (the engine is being disposed of)."""
+        self._closer()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if not self._thread_lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise DatabaseUnavailable(_locked_message(self.path))
+        try:
+            if self._depth == 0:
+                self._lock_file()
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._unlock_file()
+        finally:
+            self._thread_lock.release()
+
+    def _lock_file(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: SQLite's busy handler alone
+            return
+        if not self._fds:
+            try:
+                self._fds.append(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            except OSError:
+                return  # a read-only folder: SQLite's own lock still serialises writers
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(self._fds[0], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DatabaseUnavailable(_locked_message(self.path)) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+    def _unlock_file(self) -> None:
+        if not self._fds:
+            return
+        import fcntl
+
+        fcntl.flock(self._fds[0], fcntl.LOCK_UN)
+
+
+def _close_fds(fds: list[int]) -> None:
+    while fds:
+        os.close(fds.pop())
+
+
+def _locked_message(path: Path) -> str:
+    return (
+        f"the SQLite database beside {path} stayed locked by another writer for more than "
+        f"{BUSY_TIMEOUT_MS // 1000} s; try again, or look for a stuck mamori process"
+    )
+
+
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
     """A connection in a write transaction, committed when the block ends, rolled back on error.
@@ -173,6 +284,17 @@ def write(engine: Engine) -> Iterator[Connection]:
     On SQLite the transaction starts with ``BEGIN IMMEDIATE``, so it holds the database's write
     lock from its first statement: keep write transactions short.
     """
+    queue = _WRITER_QUEUES.get(engine)
+    if queue is None:
+        with _write(engine) as conn:
+            yield conn
+        return
+    with queue.held(), _write(engine) as conn:
+        yield conn
+
+
+@contextmanager
+def _write(engine: Engine) -> Iterator[Connection]:
     conn = _connect(engine)
     with conn:
         try:
@@ -201,6 +323,24 @@ def read(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
             conn.execution_options(**options)
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads that are each one statement and need no shared snapshot.
+
+    PostgreSQL: autocommit, so a read is one round trip instead of BEGIN, the query and COMMIT
+    (each statement is atomic and sees committed data). SQLite: a read transaction, as
+    :func:`read` (in-process, it costs no round trip).
+    """
+    if engine.dialect.name != "postgresql":
+        with read(engine) as conn:
+            yield conn
+        return
+    conn = _connect(engine)
+    with conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 def _busy(engine: Engine, exc: sa.exc.OperationalError) -> DatabaseUnavailable:

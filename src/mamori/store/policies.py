@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from mamori.audit.log import AuditLog
 from mamori.errors import NotFound
@@ -22,7 +23,15 @@ from mamori.policy.loader import LoadedPolicy
 from mamori.store import db
 from mamori.store.tables import PolicyVersionRow
 
-__all__ = ["PolicyVersion", "PublishResult", "current", "get", "publish", "versions"]
+__all__ = [
+    "OnPublish",
+    "PolicyVersion",
+    "PublishResult",
+    "current",
+    "get",
+    "publish",
+    "versions",
+]
 
 _table = cast(sa.Table, PolicyVersionRow.__table__)
 _CURRENT = sa.select(_table).order_by(_table.c.version.desc()).limit(1)
@@ -48,6 +57,17 @@ class PublishResult:
     """The version now current."""
     created: bool
     """``False`` when the content was already the current version's (nothing was written)."""
+    details: Mapping[str, str | int | bool | None] | None = field(default=None, compare=False)
+    """What ``on_publish`` returned (also recorded in the audit entry)."""
+
+
+OnPublish = Callable[
+    [Connection, int, "PolicyVersion | None", dt.datetime],
+    Mapping[str, str | int | bool | None],
+]
+"""Called inside the publishing transaction with the new version number, the version it
+replaces (None for the first) and the publication time; returns details for the audit entry.
+:mod:`mamori.changes` records what the change requires this way."""
 
 
 def publish(
@@ -59,6 +79,7 @@ def publish(
     content_hash: str,
     effective_date: dt.date,
     actor: str,
+    on_publish: OnPublish | None = None,
 ) -> PublishResult:
     """Publish the policy as a new version unless its content is already the current one.
 
@@ -73,25 +94,34 @@ def publish(
         if latest is not None and latest.content_hash == content_hash:
             return PublishResult(latest.version, created=False)
         version = latest.version + 1 if latest is not None else 1
+        published_at = dt.datetime.now(dt.UTC)
         conn.execute(
             sa.insert(_table).values(
                 version=version,
                 policy_id=policy_id,
                 content_hash=content_hash,
                 effective_date=effective_date,
-                published_at=dt.datetime.now(dt.UTC),
+                published_at=published_at,
                 source_yaml=source_yaml,
                 canonical_json=canonical_json,
             )
         )
+        extra: Mapping[str, str | int | bool | None] = {}
+        if on_publish is not None:
+            previous = _version(latest) if latest is not None else None
+            extra = on_publish(conn, version, previous, published_at)
         AuditLog(engine).append(
             conn,
             actor=actor,
             action="policy.publish",
             targets=[f"policy:{policy_id}", f"policy_version:{version}"],
-            details={"content_hash": content_hash, "effective_date": effective_date.isoformat()},
+            details={
+                "content_hash": content_hash,
+                "effective_date": effective_date.isoformat(),
+                **extra,
+            },
         )
-    return PublishResult(version, created=True)
+    return PublishResult(version, created=True, details=extra)
 
 
 def current(engine: Engine) -> PolicyVersion | None:
@@ -129,7 +159,9 @@ def _version(row: sa.Row[Any]) -> PolicyVersion:
     )
 
 
-def publish_loaded(engine: Engine, loaded: LoadedPolicy, *, actor: str) -> PublishResult:
+def publish_loaded(
+    engine: Engine, loaded: LoadedPolicy, *, actor: str, on_publish: OnPublish | None = None
+) -> PublishResult:
     """Publish a policy read by :func:`mamori.policy.loader.read_policy`."""
     return publish(
         engine,
@@ -139,4 +171,5 @@ def publish_loaded(engine: Engine, loaded: LoadedPolicy, *, actor: str) -> Publi
         content_hash=loaded.content_hash,
         effective_date=loaded.policy.effective_date,
         actor=actor,
+        on_publish=on_publish,
     )

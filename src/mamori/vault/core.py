@@ -33,6 +33,8 @@ from mamori.store.tables import (
     BlindIndexRow,
     CenterLinkRow,
     CenterSessionRow,
+    MailOptoutRow,
+    PolicyConsentRow,
     RestrictionRow,
     SubjectItemRow,
     SubjectRow,
@@ -47,12 +49,14 @@ from mamori.vault.system_keys import SystemKeys
 __all__ = ["Limits", "Subject", "Vault"]
 
 subjects = cast(sa.Table, SubjectRow.__table__)
+optouts_t = cast(sa.Table, MailOptoutRow.__table__)
 items_t = cast(sa.Table, SubjectItemRow.__table__)
 blind_t = cast(sa.Table, BlindIndexRow.__table__)
 events_t = cast(sa.Table, UsageEventRow.__table__)
 stops_t = cast(sa.Table, RestrictionRow.__table__)
 links_t = cast(sa.Table, CenterLinkRow.__table__)
 sessions_t = cast(sa.Table, CenterSessionRow.__table__)
+consents_t = cast(sa.Table, PolicyConsentRow.__table__)
 
 
 _READ_BY_SQL = (
@@ -64,6 +68,14 @@ _READ_BY_SQL = (
     " FROM blind_indexes b JOIN subjects s ON s.id = b.subject_id"
     " LEFT JOIN subject_items i ON i.subject_id = s.id"
     " WHERE b.item_id = {p} AND b.digest = {p}"
+)
+_READ_SQL = (  # k 0: the subject; 1: a stop (scope, target); 2: an item (id, ciphertext)
+    "SELECT 0 AS k, s.type AS a, s.status AS b, s.wrapped_key AS c FROM subjects s"
+    " WHERE s.id = {p}"
+    " UNION ALL SELECT 1, r.scope, r.target, NULL FROM restrictions r WHERE r.subject_id = {p}"
+    " UNION ALL SELECT 2, i.item_id, NULL, i.ciphertext FROM subject_items i"
+    " WHERE i.subject_id = {p} AND i.item_id IN ({items})"
+    " ORDER BY 1"
 )
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
@@ -140,6 +152,12 @@ class Vault:
         if row is None:
             raise SubjectNotFound(f"no subject '{subject_id}'")
         return _Loaded(row.type, row.status, row.wrapped_key)
+
+    @staticmethod
+    def _wrapped(subject_id: str, wrapped: bytes | None) -> bytes:
+        if wrapped is None:
+            raise SubjectWithdrawn(f"subject '{subject_id}' has withdrawn")
+        return wrapped
 
     def _data_key(self, subject_id: str, wrapped: bytes | None) -> bytes:
         if wrapped is None:
@@ -333,33 +351,45 @@ class Vault:
         caller.require("read")
         rules = self.rules()
         wanted = rules.wanted(purpose, item_ids)
-        with db.read(self.engine) as conn:
-            loaded = self._load(conn, subject_id)
-            stopped_items, stopped_purposes = self._stops(conn, subject_id)
+        # Only items the policy and the key allow for the purpose are fetched: a refused
+        # document is never read from the database at all.
+        fetch = [i for i in wanted if i in rules.purpose(purpose).items]
+        if caller.purposes is not None and purpose not in caller.purposes:
+            fetch = []
+        marks = ", ".join(["{p}"] * len(fetch)) if fetch else "NULL"
+        with db.statements(self.engine) as conn:
+            # The hot path of every read by id: one driver-level statement, one round trip.
+            rows = conn.exec_driver_sql(
+                _sql(conn, _READ_SQL.replace("{items}", marks)),
+                (subject_id, subject_id, subject_id, *fetch),
+            ).all()
+            if not rows or rows[0].k != 0:
+                raise SubjectNotFound(f"no subject '{subject_id}'")
+            loaded = _Loaded(rows[0].a, rows[0].b, rows[0].c)
             refused = rules.refusals(
                 subject_type=loaded.type,
                 purpose_id=purpose,
                 item_ids=wanted,
                 granted=caller.purposes,
-                stopped_items=stopped_items,
-                stopped_purposes=stopped_purposes,
+                stopped_items=frozenset(r.b for r in rows if r.k == 1 and r.a == "item"),
+                stopped_purposes=frozenset(r.b for r in rows if r.k == 1 and r.a == "purpose"),
                 withdrawn=loaded.status == "withdrawn",
+                awaiting_consent=self._awaiting(conn, rules, [subject_id], purpose).get(
+                    subject_id, frozenset()
+                ),
             )
-            allowed = [i for i in wanted if i not in refused]
-            values: dict[str, Any] = {}
-            if allowed:
-                rows = conn.execute(
-                    sa.select(items_t.c.item_id, items_t.c.ciphertext).where(
-                        items_t.c.subject_id == subject_id, items_t.c.item_id.in_(allowed)
-                    )
-                ).all()
-                if rows:
-                    data_key = self._data_key(subject_id, loaded.wrapped_key)
-                    for row in rows:
-                        plain = crypto.decrypt(
-                            data_key, row.ciphertext, subject_id=subject_id, item_id=row.item_id
-                        )
-                        values[row.item_id] = orjson.loads(plain)
+        allowed = [i for i in wanted if i not in refused]
+        values: dict[str, Any] = {}
+        held = [r for r in rows if r.k == 2 and r.a not in refused]
+        if held:
+            cipher = crypto.unwrap_cipher(
+                self.keys,
+                self._wrapped(subject_id, loaded.wrapped_key),
+                context=f"subject:{subject_id}",
+            )
+            for row in held:
+                plain = crypto.decrypt(cipher, row.c, subject_id=subject_id, item_id=row.a)
+                values[row.a] = orjson.loads(plain)
         missing = tuple(i for i in allowed if i not in values)
         details: dict[str, str | int | bool | None] = {"purpose": purpose}
         for item_id in wanted:
@@ -403,8 +433,8 @@ class Vault:
         if form is None:
             return {}
         digest = blind_index(self._index_key, item_id, form, self.limits.blind_index_bits)
-        with db.read(self.engine) as conn:
-            # Driver-level SQL: this is the hot path of every host-service read.
+        with db.statements(self.engine) as conn:
+            # One driver-level statement: this is the hot path of every host-service read.
             rows = conn.exec_driver_sql(_sql(conn, _READ_BY_SQL), (purpose, item_id, digest)).all()
         wanted_set = set(wanted)
         by_subject: dict[str, list[Any]] = {}
@@ -416,22 +446,33 @@ class Vault:
             "lookup": item_id,
             "candidates": len(by_subject),
         }
+        awaiting: dict[str, frozenset[str]] = {}
+        if by_subject and rules.consent_gates(purpose):
+            with db.read(self.engine) as conn:
+                awaiting = self._awaiting(conn, rules, list(by_subject), purpose)
         for subject_id, subject_rows in by_subject.items():
             head = subject_rows[0]
             if head.wrapped_key is None:
                 continue
-            data_key = crypto.unwrap_key(
+            searched = next((r for r in subject_rows if r.item_id == item_id), None)
+            if searched is None:
+                continue
+            cipher = crypto.unwrap_cipher(
                 self.keys, head.wrapped_key, context=f"subject:{subject_id}"
             )
+            found = orjson.loads(
+                crypto.decrypt(cipher, searched.ciphertext, subject_id=subject_id, item_id=item_id)
+            )
+            if index_form(item.kind, found) != form:
+                continue  # a false candidate of the truncated index: nothing else decrypted
             plain = {
                 r.item_id: orjson.loads(
-                    crypto.decrypt(data_key, r.ciphertext, subject_id=subject_id, item_id=r.item_id)
+                    crypto.decrypt(cipher, r.ciphertext, subject_id=subject_id, item_id=r.item_id)
                 )
                 for r in subject_rows
-                if r.item_id is not None and (r.item_id == item_id or r.item_id in wanted_set)
+                if r.item_id is not None and r.item_id != item_id and r.item_id in wanted_set
             }
-            if item_id not in plain or index_form(item.kind, plain[item_id]) != form:
-                continue  # a false candidate of the truncated index
+            plain[item_id] = found
             # Stops of items this person does not hold are unknown here and do not matter:
             # nothing is released for them either way (they are reported as missing).
             stopped_items = frozenset(r.item_id for r in subject_rows if r.item_stopped)
@@ -444,6 +485,7 @@ class Vault:
                 stopped_items=stopped_items,
                 stopped_purposes=stopped_purposes,
                 withdrawn=head.status == "withdrawn",
+                awaiting_consent=awaiting.get(subject_id, frozenset()),
             )
             released = {i: plain[i] for i in wanted if i not in refused and i in plain}
             missing = tuple(i for i in wanted if i not in refused and i not in released)
@@ -465,6 +507,65 @@ class Vault:
             details=details,
         )
         return results
+
+    def _awaiting(
+        self, conn: Connection, rules: Rules, subject_ids: Sequence[str], purpose: str
+    ) -> dict[str, frozenset[str]]:
+        """subject id -> items whose use for ``purpose`` waits for that person's consent to a
+        policy change. No query unless a published change gates this purpose."""
+        if not rules.consent_gates(purpose):
+            return {}
+        created = dict(
+            conn.execute(
+                sa.select(subjects.c.id, subjects.c.created_at).where(
+                    subjects.c.id.in_(subject_ids)
+                )
+            ).all()
+        )
+        consented: dict[str, set[int]] = {}
+        for row in conn.execute(
+            sa.select(consents_t.c.subject_id, consents_t.c.version).where(
+                consents_t.c.subject_id.in_(subject_ids)
+            )
+        ):
+            consented.setdefault(row.subject_id, set()).add(row.version)
+        return {
+            s: rules.awaiting_consent(purpose, created[s], frozenset(consented.get(s, ())))
+            for s in subject_ids
+            if s in created
+        }
+
+    def _consent_conditions(
+        self, rules: Rules, purpose: str, item_id: str
+    ) -> list[sa.ColumnElement[bool]]:
+        """For a bulk read: leave out people who have yet to consent to a change gating it."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        for change in rules.consent_gates(purpose):
+            if (item_id, purpose) not in change.uses:
+                continue
+            consented = sa.exists().where(
+                consents_t.c.subject_id == subjects.c.id, consents_t.c.version == change.version
+            )
+            conditions.append(sa.or_(subjects.c.created_at >= change.published_at, consented))
+        return conditions
+
+    def _without_opted_out(
+        self, rules: Rules, purpose: str, item_id: str, released: list[tuple[str, Any]]
+    ) -> list[tuple[str, Any]]:
+        """For a bulk read for a marketing purpose: drop e-mail addresses that opted out of
+        marketing mail (seed §10(3)); people who opted out are left out by the query already."""
+        if not rules.purposes[purpose].marketing or rules.item(item_id).kind is not ValueKind.email:
+            return released
+        from mamori.mail.addresses import address_hash
+
+        hashes = [address_hash(self.system_keys, value) for _, value in released]
+        with db.read(self.engine) as conn:
+            out = set(
+                conn.execute(
+                    sa.select(optouts_t.c.address_hash).where(optouts_t.c.address_hash.in_(hashes))
+                ).scalars()
+            )
+        return [pair for pair, h in zip(released, hashes, strict=True) if h not in out]
 
     def _stops(self, conn: Connection, subject_id: str) -> tuple[frozenset[str], frozenset[str]]:
         rows = conn.execute(
@@ -599,6 +700,12 @@ class Vault:
                 sa.and_(stops_t.c.scope == "purpose", stops_t.c.target == purpose),
             ),
         )
+        # Marketing: people who opted out of marketing mail are left out (seed §10(3)).
+        opted_out = (
+            [~sa.exists().where(optouts_t.c.subject_id == subjects.c.id)]
+            if rules.purposes[purpose].marketing
+            else []
+        )
         released = 0
         after = ""
         try:
@@ -613,19 +720,33 @@ class Vault:
                             subjects.c.type.in_(types),
                             subjects.c.id > after,
                             ~stopped,
+                            *self._consent_conditions(rules, purpose, item_id),
+                            *opted_out,
                         )
                         .order_by(subjects.c.id)
                         .limit(batch)
                     ).all()
                 if not rows:
                     return
-                for row in rows:
-                    data_key = self._data_key(row.id, row.wrapped_key)
-                    value = orjson.loads(
-                        crypto.decrypt(data_key, row.ciphertext, subject_id=row.id, item_id=item_id)
+                batch_values = [
+                    (
+                        row.id,
+                        orjson.loads(
+                            crypto.decrypt(
+                                self._data_key(row.id, row.wrapped_key),
+                                row.ciphertext,
+                                subject_id=row.id,
+                                item_id=item_id,
+                            )
+                        ),
                     )
+                    for row in rows
+                ]
+                for subject_id, value in self._without_opted_out(
+                    rules, purpose, item_id, batch_values
+                ):
                     released += 1
-                    yield row.id, value
+                    yield subject_id, value
                 after = rows[-1].id
         finally:
             with db.write(self.engine) as conn:

@@ -9,17 +9,35 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mamori import __version__
 from mamori.config import Settings, load_settings
 from mamori.errors import MamoriError
 from mamori.runtime import Runtime, open_runtime
-from mamori.web import api, api_vault, center, pages
+from mamori.tasks.background import start_background
+from mamori.web import (
+    admin,
+    admin_outbox,
+    admin_requests,
+    api,
+    api_changes,
+    api_requests,
+    api_vault,
+    center,
+    center_changes,
+    center_requests,
+    consent,
+    mail_pages,
+    pages,
+)
 from mamori.web.errors import headers_for, status_for
 from mamori.web.rendering import error_page, wants_html
 
@@ -38,6 +56,32 @@ _SECURITY_HEADERS = {
 }
 
 
+class SecurityHeaders:
+    """Adds :data:`_SECURITY_HEADERS` to every HTTP response that does not set them itself.
+
+    Plain ASGI rather than ``@app.middleware("http")`` (Starlette's ``BaseHTTPMiddleware``),
+    which costs an extra task and memory streams on every request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the app. With no runtime given, one is opened (and initialised) at startup."""
     settings = settings or (runtime.settings if runtime else load_settings())
@@ -46,12 +90,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         app.state.runtime = runtime or open_runtime(settings, actor="system:serve")
+        # As many request threads as pooled connections: a thread never waits for a new one.
+        to_thread.current_default_thread_limiter().total_tokens = settings.database_pool_size
         purge = None
         if settings.retention_purge_minutes:
             purge = asyncio.create_task(_purge_forever(app.state.runtime, settings))
+        # Periodic jobs and mail delivery: a thread here, or the broker (mamori.tasks).
+        stop_background = start_background(app.state.runtime)
         try:
             yield
         finally:
+            await asyncio.to_thread(stop_background)
             if purge is not None:
                 purge.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -83,13 +132,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api.router)
     app.include_router(api_vault.router)
     app.include_router(center.router)
+    app.include_router(consent.router)
+    app.include_router(consent.center_router)
+    app.include_router(consent.api_router)
+    app.include_router(center_changes.router)
+    app.include_router(api_changes.router)
+    app.include_router(mail_pages.router)
+    app.include_router(center_requests.router)
+    app.include_router(api_requests.router)
+    app.include_router(admin_requests.router)
+    app.include_router(admin_outbox.router)
+    admin.install(app)  # the admin console: its routers, sign-in redirect, no-store
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(MamoriError)
     async def on_mamori_error(request: Request, exc: MamoriError) -> Response:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from mamori.changes.consents import person_changes
 from mamori.config import Settings
 from mamori.errors import (
     CenterLinkExpired,
@@ -214,7 +215,15 @@ def _home(request: Request, session: Session, *, saved: bool) -> HTMLResponse:
         saved=saved,
         usage_stop=policy.usage_stop.get(lang),
         usage_stop_settings=policy.requests.usage_stop_settings.get(lang),
+        policy_changes=person_changes(runtime.vault, session.subject_id),
+        changes_words=center_changes_words(lang),
     )
+
+
+def center_changes_words(lang: Lang) -> dict[str, str]:
+    from mamori.web.center_changes import words
+
+    return words(lang)
 
 
 @router.get("", response_class=HTMLResponse)

@@ -9,9 +9,13 @@ from mamori.errors import (
     ConfigError,
     Conflict,
     DatabaseUnavailable,
+    DownloadUnavailable,
     MamoriError,
     NotFound,
     PermissionDenied,
+    RateLimited,
+    SignInFailed,
+    StaffSessionRequired,
     UserInputError,
     ValueTooLarge,
 )
@@ -20,6 +24,10 @@ __all__ = ["headers_for", "status_for"]
 
 _STATUS: tuple[tuple[type[MamoriError], int], ...] = (
     (AuthenticationFailed, 401),
+    (StaffSessionRequired, 401),
+    (SignInFailed, 401),
+    (RateLimited, 429),
+    (DownloadUnavailable, 410),
     (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),

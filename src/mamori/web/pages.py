@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -10,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from mamori import __version__
+from mamori.changes import records
 from mamori.errors import DatabaseUnavailable, PolicyNotPublished
 from mamori.policy.loader import parse_policy
 from mamori.policy.model import Policy
@@ -40,6 +42,15 @@ def _article(content_hash: str, source_yaml: str, version: int, lang: Lang) -> s
     return render_policy(policy, lang=lang, fmt="html", version=version)
 
 
+def _history(request: Request) -> dict[str, Any]:
+    """Every published version, newest first, with what each changed (the revision history)."""
+    engine = _runtime(request).engine
+    return {
+        "history": list(reversed(policies.versions(engine))),
+        "changes": {r.version: r for r in records.records(engine)},
+    }
+
+
 def _show(request: Request, version: policies.PolicyVersion, current: int) -> HTMLResponse:
     lang = request_lang(request)
     policy = _policy(version.source_yaml, f"policy version {version.version}")
@@ -53,6 +64,7 @@ def _show(request: Request, version: policies.PolicyVersion, current: int) -> HT
         article=Markup(article),  # rendered by mamori.policy.render with autoescape on
         version=version,
         current=current,
+        **_history(request),
     )
 
 
@@ -94,6 +106,7 @@ def privacy_versions(request: Request) -> HTMLResponse:
         lang,
         versions=list(reversed(versions)),
         current=versions[-1].version,
+        changes={r.version: r for r in records.records(engine)},
     )
 
 

@@ -1,0 +1,1 @@
+"""Policy changes: what each published version changed, people's consents, change notices."""

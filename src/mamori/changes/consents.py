@@ -1,0 +1,174 @@
+"""People's consents to policy changes, and the change notices they have read.
+
+A change that needs consent (:class:`mamori.policy.diff.Level`) gates its new uses for every
+person who was there before it was published, until that person consents: in the privacy
+center or through the API (the host service recording a consent it obtained). The vault checks
+the consents inside each read (:meth:`mamori.vault.core.Vault.read`), so a consent takes effect
+on the very next read. Every consent and every notice read is audited with ids only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, cast
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from mamori.changes import records
+from mamori.changes.records import ChangeRecord
+from mamori.errors import NotFound, SubjectWithdrawn
+from mamori.store import db
+from mamori.store.tables import ChangeNoticeReadRow, PolicyConsentRow, SubjectRow
+from mamori.vault.access import Caller
+from mamori.vault.core import Vault
+
+__all__ = [
+    "Channel",
+    "GivenConsent",
+    "PersonChanges",
+    "consent",
+    "given",
+    "mark_read",
+    "person_changes",
+]
+
+consents_t = cast(sa.Table, PolicyConsentRow.__table__)
+reads_t = cast(sa.Table, ChangeNoticeReadRow.__table__)
+subjects_t = cast(sa.Table, SubjectRow.__table__)
+
+Channel = Literal["center", "api"]
+
+
+@dataclass(frozen=True)
+class GivenConsent:
+    version: int
+    consented_at: dt.datetime
+    channel: str
+
+
+@dataclass(frozen=True)
+class PersonChanges:
+    """The policy changes that concern one person."""
+
+    pending: tuple[ChangeRecord, ...]
+    """Changes that need this person's consent, not given yet."""
+    unread: tuple[ChangeRecord, ...]
+    """Changes this person is to be told of, whose notice they have not read (newest first)."""
+    given: tuple[GivenConsent, ...]
+
+    @property
+    def attention(self) -> bool:
+        return bool(self.pending or self.unread)
+
+
+def _created_at(conn: Connection, subject_id: str) -> tuple[dt.datetime, str]:
+    row = conn.execute(
+        sa.select(subjects_t.c.created_at, subjects_t.c.status).where(subjects_t.c.id == subject_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no subject '{subject_id}'")
+    return row.created_at, row.status
+
+
+def _given(conn: Connection, subject_id: str) -> tuple[GivenConsent, ...]:
+    rows = conn.execute(
+        sa.select(consents_t)
+        .where(consents_t.c.subject_id == subject_id)
+        .order_by(consents_t.c.version)
+    ).all()
+    return tuple(GivenConsent(r.version, r.consented_at, r.channel) for r in rows)
+
+
+def person_changes(vault: Vault, subject_id: str) -> PersonChanges:
+    """Pending consents, unread notices and given consents of one person."""
+    all_changes = records.records(vault.engine)
+    with db.read(vault.engine) as conn:
+        created_at, _status = _created_at(conn, subject_id)
+        given_consents = _given(conn, subject_id)
+        read = {
+            r.version
+            for r in conn.execute(
+                sa.select(reads_t.c.version).where(reads_t.c.subject_id == subject_id)
+            )
+        }
+    consented = {g.version for g in given_consents}
+    concerning = [c for c in all_changes if c.published_at > created_at]
+    pending = tuple(c for c in concerning if c.needs_consent and c.version not in consented)
+    unread = tuple(
+        c
+        for c in reversed(concerning)
+        if c.needs_notice and c.version not in read and c not in pending
+    )
+    return PersonChanges(pending, unread, given_consents)
+
+
+def given(vault: Vault, subject_id: str) -> tuple[GivenConsent, ...]:
+    with db.read(vault.engine) as conn:
+        _created_at(conn, subject_id)
+        return _given(conn, subject_id)
+
+
+def consent(
+    vault: Vault, caller: Caller, subject_id: str, version: int, *, channel: Channel
+) -> GivenConsent:
+    """Record the person's consent to the change of ``version``; idempotent. Audited."""
+    caller.require("write")
+    change = records.get(vault.engine, version)
+    if change is None or not change.needs_consent:
+        raise NotFound(f"policy version {version} has no change that needs consent")
+    now = dt.datetime.now(dt.UTC)
+    with db.write(vault.engine) as conn:
+        _created, status = _created_at(conn, subject_id)
+        if status == "withdrawn":
+            raise SubjectWithdrawn(f"subject '{subject_id}' has withdrawn")
+        existing = conn.execute(
+            sa.select(consents_t).where(
+                consents_t.c.subject_id == subject_id, consents_t.c.version == version
+            )
+        ).first()
+        if existing is not None:
+            return GivenConsent(existing.version, existing.consented_at, existing.channel)
+        conn.execute(
+            consents_t.insert().values(
+                subject_id=subject_id, version=version, consented_at=now, channel=channel
+            )
+        )
+        _read(conn, subject_id, version, now)
+        vault.audit.append(
+            conn,
+            actor=caller.actor_id,
+            action="policy_change.consent",
+            targets=[f"subject:{subject_id}", f"policy_version:{version}"],
+            details={"channel": channel, "uses": len(change.consent_uses)},
+        )
+    return GivenConsent(version, now, channel)
+
+
+def _read(conn: Connection, subject_id: str, version: int, now: dt.datetime) -> bool:
+    seen = conn.execute(
+        sa.select(reads_t.c.version).where(
+            reads_t.c.subject_id == subject_id, reads_t.c.version == version
+        )
+    ).first()
+    if seen is None:
+        conn.execute(reads_t.insert().values(subject_id=subject_id, version=version, read_at=now))
+    return seen is None
+
+
+def mark_read(vault: Vault, caller: Caller, subject_id: str, version: int) -> None:
+    """The person has read the notice of the change of ``version``. Audited once."""
+    change = records.get(vault.engine, version)
+    if change is None or not change.needs_notice:
+        raise NotFound(f"policy version {version} has no change notice")
+    with db.write(vault.engine) as conn:
+        _created_at(conn, subject_id)
+        if _read(conn, subject_id, version, dt.datetime.now(dt.UTC)):
+            vault.audit.append(
+                conn,
+                actor=caller.actor_id,
+                action="policy_change.notice_read",
+                targets=[f"subject:{subject_id}", f"policy_version:{version}"],
+                details={},
+            )

@@ -1,0 +1,621 @@
+"""The mailer: queue mail into the encrypted outbox, deliver it over SMTP, keep it for staff.
+
+``queue`` runs inside the caller's write transaction and writes one ``mail_outbox`` row: the
+recipient and the rendered subject and body encrypted (AES-256-GCM under the ``mail-outbox``
+system key, bound to the mail's ID), a keyed hash of the address, and the delivery state in
+clear. With ``MAMORI_SMTP_HOST`` empty (the embedded default) the mail is kept with status
+``outbox`` for the admin console and never leaves the machine; otherwise it is ``queued``, and
+once the transaction has committed the mailer tells its dispatchers (the task queue, see
+:mod:`mamori.tasks`) so that a worker delivers it.
+
+``deliver_pending`` claims due mail (a lease on ``next_attempt_at``, so that several workers
+never send one mail twice at once), sends it in one SMTP session, and records each result in a
+transaction of its own: ``sent``; a temporary failure retried after ``MAMORI_MAIL_RETRY_SECONDS``
+doubling each time; ``failed`` after a permanent refusal or ``MAMORI_MAIL_MAX_ATTEMPTS``.
+Only the type of an error is kept, never its text (it may quote an address).
+
+Marketing mail carries a one-click unsubscribe link (RFC 8058) and a footer with it; marketing
+mail to an address (or a person) that opted out is not sent: its row is ``skipped`` and holds
+no address and no content. Every queue, skip and delivery attempt is audited with IDs only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import secrets
+import smtplib
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, Final, cast
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine, event
+
+from mamori.audit.log import AuditLog
+from mamori.config import Settings
+from mamori.errors import DecryptionFailed, MailTemplateError, NotFound, UserInputError
+from mamori.mail import optout, smtp
+from mamori.mail.addresses import KEY_NAME as ADDRESS_KEY
+from mamori.mail.addresses import address_hash, normal_address
+from mamori.mail.message import build_message, sender_address
+from mamori.mail.templates import LANGUAGES, MailTemplates
+from mamori.store import db
+from mamori.store.tables import MailOptoutRow, MailOutboxRow
+from mamori.tasks.registry import register_periodic
+from mamori.vault import crypto
+from mamori.vault.system_keys import SystemKeys
+
+__all__ = ["STATUSES", "Mail", "MailSummary", "Mailer", "clock"]
+
+log = logging.getLogger("mamori.mail")
+
+OUTBOX_KEY: Final = "mail-outbox"
+STATUSES: Final = ("queued", "sent", "failed", "outbox", "skipped")
+ACTOR: Final = "system:mail"
+_MAX_DELAY: Final = 86400
+_BATCH: Final = 50
+_PENDING: Final = "mamori_mail_pending"
+_COMMITTED: Final = "mamori_mail_committed"
+
+outbox_t = cast(sa.Table, MailOutboxRow.__table__)
+optouts_t = cast(sa.Table, MailOptoutRow.__table__)
+
+
+def clock() -> dt.datetime:
+    """The current time (UTC). Tests replace it to move time."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class MailSummary:
+    """An outbox row without its encrypted parts."""
+
+    id: str
+    template: str
+    language: str
+    subject_id: str | None
+    marketing: bool
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Mail:
+    """An outbox row decrypted (for staff, and for tests). ``to`` is None for a skipped mail."""
+
+    summary: MailSummary
+    to: str | None
+    subject: str | None
+    body: str | None
+    unsubscribe_url: str | None
+
+
+def _summary(row: Any) -> MailSummary:
+    return MailSummary(
+        id=row.id,
+        template=row.template,
+        language=row.language,
+        subject_id=row.subject_id,
+        marketing=bool(row.marketing),
+        status=row.status,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        finished_at=row.finished_at,
+    )
+
+
+_SUMMARY_COLUMNS = [
+    outbox_t.c[name]
+    for name in (
+        "id",
+        "template",
+        "language",
+        "subject_id",
+        "marketing",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "finished_at",
+    )
+]
+
+
+class Mailer:
+    """``runtime.mail``. Thread-safe; one per process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        audit: AuditLog,
+        system_keys: SystemKeys,
+        operator: Callable[[str], str],
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.audit = audit
+        self.system_keys = system_keys
+        self.operator = operator
+        self.templates = MailTemplates(settings.mail_templates_dir)
+        problems = self.templates.check()
+        if problems:
+            more = (
+                f" (and {len(problems) - 1} more; run `mamori mail check`)"
+                if len(problems) > 1
+                else ""
+            )
+            raise MailTemplateError(f"{problems[0]}{more}; see `mamori mail check`")
+        sender_address(settings.mail_from)
+        self.skipped = 0
+        """Marketing mails this process did not send because the address opted out."""
+        self._dispatchers: list[Callable[[Sequence[str]], None]] = []
+        self._lock = threading.Lock()
+        # Loaded now: creating a system key takes a write transaction of its own, which would
+        # wait for the caller's on SQLite if it happened inside queue().
+        for name in (ADDRESS_KEY, OUTBOX_KEY, optout.KEY_NAME):
+            system_keys.get(name)
+        self._cipher = crypto.data_cipher(system_keys.get(OUTBOX_KEY))
+        event.listen(engine, "commit", _on_commit)
+        event.listen(engine, "rollback", _on_rollback)
+        # A disposed engine's new pool keeps the old one's listeners: remove them from that one.
+        self._pool = engine.pool
+        event.listen(self._pool, "checkin", self._on_checkin)
+
+    def close(self) -> None:
+        with contextlib.suppress(sa.exc.InvalidRequestError):  # closed twice
+            event.remove(self._pool, "checkin", self._on_checkin)
+        if event.contains(self.engine, "commit", _on_commit):
+            event.remove(self.engine, "commit", _on_commit)
+            event.remove(self.engine, "rollback", _on_rollback)
+
+    # -- dispatch after commit -------------------------------------------------------------
+
+    def add_dispatcher(self, fn: Callable[[Sequence[str]], None]) -> None:
+        """Call ``fn(mail_ids)`` after each commit that queued mail for SMTP delivery."""
+        with self._lock:
+            self._dispatchers.append(fn)
+
+    def remove_dispatcher(self, fn: Callable[[Sequence[str]], None]) -> None:
+        with self._lock:
+            if fn in self._dispatchers:
+                self._dispatchers.remove(fn)
+
+    def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        # The pool takes the connection back after its transaction ended: what was queued in a
+        # committed transaction is in the database now, for any worker to see.
+        ids = record.info.pop(_COMMITTED, None) if record is not None else None
+        if not ids:
+            return
+        with self._lock:
+            dispatchers = list(self._dispatchers)
+        for dispatch in dispatchers:
+            try:
+                dispatch(ids)
+            except Exception as exc:  # the mail stays queued; the periodic delivery sends it
+                log.error("mail dispatch failed: %s", type(exc).__name__)
+
+    # -- queueing --------------------------------------------------------------------------
+
+    @property
+    def public_url(self) -> str:
+        base = self.settings.public_url or f"http://{self.settings.host}:{self.settings.port}"
+        return base.rstrip("/")
+
+    def unsubscribe_url(self, to_hash: bytes, subject_id: str | None) -> str:
+        token = optout.make_token(self.system_keys, to_hash, subject_id)
+        return f"{self.public_url}/mail/unsubscribe/{token}"
+
+    def queue(
+        self,
+        conn: Connection,
+        *,
+        to: str,
+        template: str,
+        language: str,
+        context: Mapping[str, str],
+        subject_id: str | None = None,
+        marketing: bool = False,
+    ) -> str:
+        """Write one mail into the outbox inside ``conn``'s transaction; returns its ID.
+
+        Raises :class:`~mamori.errors.InvalidValue` for a bad address,
+        :class:`~mamori.errors.MailTemplateError` for an unknown template or a variable the
+        template needs and ``context`` lacks; nothing is written then.
+        """
+        address = normal_address(to)
+        if language not in LANGUAGES:
+            raise UserInputError(f"mail language '{language}' is not ja or en")
+        if template.startswith("_"):
+            raise MailTemplateError(f"'{template}' is a part of other mail, not a mail template")
+        self.templates.path(template, language)
+        mail_id = "ml_" + secrets.token_hex(16)
+        now = clock()
+        to_hash = address_hash(self.system_keys, address)
+        row: dict[str, Any] = {
+            "id": mail_id,
+            "template": template,
+            "language": language,
+            "subject_id": subject_id,
+            "marketing": marketing,
+            "to_hash": to_hash,
+            "attempts": 0,
+            "last_error": None,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        targets = [f"mail:{mail_id}"] + ([f"subject:{subject_id}"] if subject_id else [])
+        if marketing and self._opted_out(conn, to_hash, subject_id):
+            conn.execute(
+                outbox_t.insert().values(
+                    **row,
+                    status="skipped",
+                    to_ciphertext=None,
+                    content_ciphertext=None,
+                    finished_at=now,
+                )
+            )
+            self.audit.append(
+                conn,
+                actor=ACTOR,
+                action="mail.skip",
+                targets=targets,
+                details={"template": template, "reason": "opted_out"},
+            )
+            with self._lock:
+                self.skipped += 1
+            return mail_id
+        full: dict[str, object] = {"operator": self.operator(language), **context}
+        unsubscribe_url = None
+        if marketing:
+            unsubscribe_url = self.unsubscribe_url(to_hash, subject_id)
+            full["unsubscribe_url"] = unsubscribe_url
+        rendered = self.templates.render(template, language, full)
+        body = rendered.body
+        if marketing:
+            body = (
+                body.rstrip("\n")
+                + "\n"
+                + self.templates.render("_marketing_footer", language, full).body
+            )
+        content = orjson.dumps(
+            {"subject": rendered.subject, "body": body, "unsubscribe_url": unsubscribe_url}
+        )
+        status = "queued" if self.settings.smtp_host else "outbox"
+        conn.execute(
+            outbox_t.insert().values(
+                **row,
+                status=status,
+                to_ciphertext=self._encrypt(mail_id, "to", address.encode()),
+                content_ciphertext=self._encrypt(mail_id, "content", content),
+                finished_at=None,
+            )
+        )
+        self.audit.append(
+            conn,
+            actor=ACTOR,
+            action="mail.queue",
+            targets=targets,
+            details={
+                "template": template,
+                "language": language,
+                "marketing": marketing,
+                "status": status,
+            },
+        )
+        if status == "queued":
+            conn.info.setdefault(_PENDING, []).append(mail_id)
+        return mail_id
+
+    def _opted_out(self, conn: Connection, to_hash: bytes, subject_id: str | None) -> bool:
+        match = optouts_t.c.address_hash == to_hash
+        if subject_id is not None:
+            match = sa.or_(match, optouts_t.c.subject_id == subject_id)
+        return conn.execute(sa.select(sa.literal(1)).where(match).limit(1)).first() is not None
+
+    def _encrypt(self, mail_id: str, part: str, plaintext: bytes) -> bytes:
+        return crypto.encrypt(self._cipher, plaintext, subject_id=f"mail:{mail_id}", item_id=part)
+
+    def _decrypt(self, mail_id: str, part: str, ciphertext: bytes) -> bytes:
+        return crypto.decrypt(self._cipher, ciphertext, subject_id=f"mail:{mail_id}", item_id=part)
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def deliver_pending(self) -> int:
+        """Send every queued mail that is due, now, in this thread; returns how many were sent.
+
+        With no SMTP host configured there is nothing to send (mail is kept in the outbox).
+        """
+        if not self.settings.smtp_host:
+            return 0
+        sent = 0
+        seen: set[str] = set()
+        while True:
+            claimed = [m for m in self._claim() if m not in seen]
+            if not claimed:
+                return sent
+            seen.update(claimed)
+            sent += self._send(claimed)
+
+    def deliver_when_visible(self, mail_ids: Iterable[str], *, wait_seconds: float = 5.0) -> int:
+        """:meth:`deliver_pending`, once the given mail is visible to this process (a dispatch
+        can reach a worker before the queueing transaction's commit is visible on a replica or
+        another connection)."""
+        wanted = set(mail_ids)
+        deadline = time.monotonic() + wait_seconds
+        while wanted:
+            with db.read(self.engine) as conn:
+                found = set(
+                    conn.execute(sa.select(outbox_t.c.id).where(outbox_t.c.id.in_(wanted)))
+                    .scalars()
+                    .all()
+                )
+            wanted -= found
+            if not wanted or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return self.deliver_pending()
+
+    def _claim(self) -> list[str]:
+        now = clock()
+        lease = now + dt.timedelta(seconds=self.settings.smtp_timeout_seconds * 3 + 60)
+        with db.read(self.engine) as conn:
+            due = conn.execute(
+                sa.select(outbox_t.c.id, outbox_t.c.next_attempt_at)
+                .where(outbox_t.c.status == "queued", outbox_t.c.next_attempt_at <= now)
+                .order_by(outbox_t.c.next_attempt_at, outbox_t.c.id)
+                .limit(_BATCH)
+            ).all()
+        if not due:
+            return []
+        claimed: list[str] = []
+        with db.write(self.engine) as conn:
+            for mail_id, at in due:
+                won = conn.execute(
+                    outbox_t.update()
+                    .where(
+                        outbox_t.c.id == mail_id,
+                        outbox_t.c.status == "queued",
+                        outbox_t.c.next_attempt_at == at,
+                    )
+                    .values(next_attempt_at=lease)
+                ).rowcount
+                if won:
+                    claimed.append(mail_id)
+        return claimed
+
+    def _send(self, mail_ids: list[str]) -> int:
+        with db.read(self.engine) as conn:
+            rows = conn.execute(
+                sa.select(
+                    outbox_t.c.id,
+                    outbox_t.c.to_ciphertext,
+                    outbox_t.c.content_ciphertext,
+                    outbox_t.c.created_at,
+                ).where(outbox_t.c.id.in_(mail_ids))
+            ).all()
+        sender = sender_address(self.settings.mail_from)[1]
+        sent = 0
+        recorded: set[str] = set()
+        try:
+            with smtp.session(self.settings) as client:
+                for row in rows:
+                    try:
+                        to, message = self._message(row)
+                        smtp.send(client, message, sender, [to])
+                    except Exception as exc:
+                        if not _about_this_mail(exc):
+                            raise  # the connection is gone: the rest wait for a retry
+                        self._record(row.id, exc)
+                    else:
+                        self._record(row.id, None)
+                        sent += 1
+                    recorded.add(row.id)
+        except Exception as exc:
+            log.warning("mail delivery: the SMTP session failed: %s", type(exc).__name__)
+            for row in rows:
+                if row.id not in recorded:
+                    self._record(row.id, exc)
+        return sent
+
+    def _message(self, row: Any) -> tuple[str, EmailMessage]:
+        to = self._decrypt(row.id, "to", row.to_ciphertext).decode()
+        content = orjson.loads(self._decrypt(row.id, "content", row.content_ciphertext))
+        message = build_message(
+            mail_id=row.id,
+            mail_from=self.settings.mail_from,
+            to=to,
+            subject=content["subject"],
+            body=content["body"],
+            created_at=row.created_at,
+            unsubscribe_url=content.get("unsubscribe_url"),
+        )
+        return to, message
+
+    def _record(self, mail_id: str, exc: BaseException | None) -> None:
+        now = clock()
+        with db.write(self.engine) as conn:
+            attempts = (
+                conn.execute(
+                    sa.select(outbox_t.c.attempts).where(outbox_t.c.id == mail_id)
+                ).scalar_one()
+                + 1
+            )
+            values: dict[str, Any] = {"attempts": attempts}
+            error = type(exc).__name__ if exc is not None else None
+            if exc is None:
+                result = "sent"
+                values.update(status="sent", finished_at=now, last_error=None)
+            elif _permanent(exc) or attempts >= self.settings.mail_max_attempts:
+                result = "failed"
+                values.update(status="failed", finished_at=now, last_error=error)
+            else:
+                result = "retry"
+                delay = min(self.settings.mail_retry_seconds * 2 ** (attempts - 1), _MAX_DELAY)
+                values.update(next_attempt_at=now + dt.timedelta(seconds=delay), last_error=error)
+            conn.execute(outbox_t.update().where(outbox_t.c.id == mail_id).values(**values))
+            self.audit.append(
+                conn,
+                actor=ACTOR,
+                action="mail.send",
+                targets=[f"mail:{mail_id}"],
+                details={"result": result, "attempt": attempts, "error": error},
+            )
+
+    # -- opt-outs (seed §10(3)) -------------------------------------------------------------
+
+    def read_unsubscribe(self, token: str) -> tuple[optout.Optout, bool]:
+        """Whom an unsubscribe token names, and whether they opted out already."""
+        who = optout.read_token(self.system_keys, token)
+        with db.read(self.engine) as conn:
+            return who, optout.is_opted_out(conn, who.address_hash)
+
+    def unsubscribe(self, token: str, *, source: optout.Source) -> bool:
+        """Opt out the address of ``token`` (no other credential: RFC 8058); False if it was."""
+        who = optout.read_token(self.system_keys, token)
+        with db.write(self.engine) as conn:
+            return optout.opt_out(conn, self.audit, who, source=source, actor=_actor(who))
+
+    def resubscribe(self, token: str) -> bool:
+        """Undo the opt-out of ``token``'s address; False if there was none."""
+        who = optout.read_token(self.system_keys, token)
+        with db.write(self.engine) as conn:
+            return optout.opt_in(conn, self.audit, who, actor=_actor(who))
+
+    def opt_out_address(self, address: str, *, actor: str, subject_id: str | None = None) -> bool:
+        """Opt out ``address`` on the person's word to staff (a call, a letter)."""
+        who = optout.Optout(address_hash(self.system_keys, address), subject_id)
+        with db.write(self.engine) as conn:
+            return optout.opt_out(conn, self.audit, who, source="staff", actor=actor)
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def purge_finished(self) -> int:
+        """Delete mail kept longer than ``MAMORI_MAIL_KEEP_DAYS`` (queued mail never)."""
+        days = self.settings.mail_keep_days
+        if not days:
+            return 0
+        cutoff = clock() - dt.timedelta(days=days)
+        with db.write(self.engine) as conn:
+            deleted = conn.execute(
+                outbox_t.delete().where(
+                    outbox_t.c.status != "queued", outbox_t.c.created_at < cutoff
+                )
+            ).rowcount
+            if deleted:
+                self.audit.append(
+                    conn,
+                    actor=ACTOR,
+                    action="mail.purge",
+                    details={"deleted": deleted, "keep_days": days},
+                )
+        return int(deleted)
+
+    # -- reading the outbox ----------------------------------------------------------------
+
+    def summaries(
+        self, conn: Connection, *, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[MailSummary]:
+        """Outbox rows, newest first, without decrypting anything."""
+        query = sa.select(*_SUMMARY_COLUMNS).order_by(
+            outbox_t.c.created_at.desc(), outbox_t.c.id.desc()
+        )
+        if status is not None:
+            if status not in STATUSES:
+                raise UserInputError(f"unknown mail status '{status}' (use {', '.join(STATUSES)})")
+            query = query.where(outbox_t.c.status == status)
+        return [_summary(r) for r in conn.execute(query.limit(limit).offset(offset))]
+
+    def summary(self, conn: Connection, mail_id: str) -> MailSummary:
+        """One outbox row, without decrypting anything."""
+        row = conn.execute(
+            sa.select(*_SUMMARY_COLUMNS).where(outbox_t.c.id == mail_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no mail '{mail_id}'")
+        return _summary(row)
+
+    def counts(self, conn: Connection) -> dict[str, int]:
+        rows = conn.execute(
+            sa.select(outbox_t.c.status, sa.func.count()).group_by(outbox_t.c.status)
+        ).all()
+        found = {status: int(n) for status, n in rows}
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    def open(self, conn: Connection, mail_id: str) -> Mail:
+        """One mail, decrypted. Not audited here: the caller audits who looked (staff)."""
+        row = conn.execute(
+            sa.select(
+                *_SUMMARY_COLUMNS, outbox_t.c.to_ciphertext, outbox_t.c.content_ciphertext
+            ).where(outbox_t.c.id == mail_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no mail '{mail_id}'")
+        summary = _summary(row)
+        if row.to_ciphertext is None or row.content_ciphertext is None:
+            return Mail(summary, None, None, None, None)
+        to = self._decrypt(mail_id, "to", row.to_ciphertext).decode()
+        content = orjson.loads(self._decrypt(mail_id, "content", row.content_ciphertext))
+        return Mail(summary, to, content["subject"], content["body"], content["unsubscribe_url"])
+
+    def open_many(self, conn: Connection, summaries: Iterable[MailSummary]) -> list[Mail]:
+        return [self.open(conn, s.id) for s in summaries]
+
+
+def _actor(who: optout.Optout) -> str:
+    # Whoever holds the mail acts; the person when the mail named them.
+    return f"subject:{who.subject_id}" if who.subject_id else "system:mail-link"
+
+
+def _about_this_mail(exc: BaseException) -> bool:
+    """True when ``exc`` concerns one mail (refused, undecryptable), not the connection."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException):
+        return True
+    if isinstance(exc, OSError):  # socket and TLS errors (ssl.SSLError is also a ValueError)
+        return False
+    return isinstance(exc, DecryptionFailed | ValueError)
+
+
+def _permanent(exc: BaseException) -> bool:
+    if isinstance(exc, smtplib.SMTPException):
+        return smtp.is_permanent(exc)
+    if isinstance(exc, OSError):
+        return False
+    return isinstance(exc, DecryptionFailed | ValueError)
+
+
+# The queued IDs wait in the connection's record until its transaction ends: a commit moves
+# them to the list the pool's checkin hands to the dispatchers, a rollback drops them.
+
+
+def _on_commit(conn: Connection) -> None:
+    pending = conn.info.pop(_PENDING, None)
+    if pending:
+        conn.info.setdefault(_COMMITTED, []).extend(pending)
+
+
+def _on_rollback(conn: Connection) -> None:
+    conn.info.pop(_PENDING, None)
+
+
+# Background jobs (see mamori.tasks): delivery also runs at once after each commit that queued
+# mail; this period is the safety net and the pace of retries.
+register_periodic(
+    "mail.deliver",
+    lambda settings: min(settings.mail_retry_seconds, 60),
+    lambda runtime: runtime.mail.deliver_pending(),
+)
+register_periodic("mail.purge", 3600, lambda runtime: runtime.mail.purge_finished())

@@ -1,0 +1,111 @@
+"""What accepting a request does to the vault, before the decision is recorded.
+
+Each effect goes through the vault's own audited calls, as the staff member (``staff:<id>``)
+who decided: a correction writes the proposed values, a usage stop adds the person's stops
+(:mod:`mamori.vault.restrictions`), an erasure deletes the items or shreds the subject
+(:meth:`mamori.vault.core.Vault.withdraw`), a provision stop is recorded on the request (the
+provision ledger reads :func:`provision_stops`), a mail opt-out records the address in the mail
+opt-outs. A refusal, "no data held" and a substitute measure change nothing in the vault.
+
+The effect commits before the decision does (the vault opens its own transaction). Applying
+the same decision twice is harmless: writes, stops and deletions are idempotent, and a subject
+already shredded counts as erased.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, cast
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from mamori.errors import SubjectWithdrawn
+from mamori.requests.model import Outcome, Request, RequestType, Status
+from mamori.requests.store import requests_t
+from mamori.requests.workflow import Decision
+from mamori.store import db
+from mamori.vault.access import Caller
+from mamori.vault.restrictions import set_stops, usage_settings
+
+if TYPE_CHECKING:
+    from mamori.runtime import Runtime
+
+__all__ = ["apply", "provision_stops"]
+
+Effects = dict[str, str | int | bool | None]
+
+
+def _accepted(request: Request, decision: Decision) -> list[str]:
+    return list(decision.accepted_items or request.items)
+
+
+def apply(runtime: Runtime, request: Request, decision: Decision, *, actor: str) -> Effects:
+    """Carry out ``decision`` (already checked); returns codes for the audit entry."""
+    if decision.outcome not in (Outcome.fulfilled, Outcome.partly_fulfilled):
+        return {}
+    if decision.substitute:
+        return {"effect": "substitute"}
+    caller = Caller(actor_id=actor)
+    vault = runtime.vault
+    subject = request.subject_id
+    kind = request.type
+    if kind is RequestType.correction and subject:
+        proposed = cast(dict[str, Any], request.details.get("corrections") or {})
+        values = {k: v for k, v in proposed.items() if k in _accepted(request, decision)}
+        vault.write_items(caller, subject, values)
+        return {"effect": "corrected", "items": len(values)}
+    if kind is RequestType.usage_stop and subject:
+        current = usage_settings(vault, subject)
+        stopped = set(current.stopped_items) | set(_accepted(request, decision))
+        set_stops(
+            vault,
+            caller,
+            subject,
+            stopped_items=stopped,
+            stopped_purposes=current.stopped_purposes,
+        )
+        return {"effect": "stopped", "items": len(_accepted(request, decision))}
+    if kind is RequestType.erasure and subject:
+        if decision.withdraw:
+            # Shredded already: a decision applied twice, or a withdrawal meanwhile.
+            with contextlib.suppress(SubjectWithdrawn):
+                vault.withdraw(caller, subject)
+            return {"effect": "shredded"}
+        items = _accepted(request, decision)
+        vault.write_items(caller, subject, dict.fromkeys(items))
+        return {"effect": "erased", "items": len(items)}
+    if kind is RequestType.provision_stop:
+        return {"effect": "provision_stopped"}
+    if kind is RequestType.mail_opt_out:
+        email = str(request.details.get("email", ""))
+        from mamori.mail import optout
+        from mamori.mail.addresses import address_hash
+
+        target = optout.Optout(address_hash(vault.system_keys, email), subject)
+        with db.write(runtime.engine) as conn:
+            optout.opt_out(conn, runtime.audit, target, source="staff", actor=actor)
+        return {"effect": "opted_out"}
+    if kind is RequestType.disclosure:
+        return {"effect": "download" if request.delivery == "electronic" else "post"}
+    return {}
+
+
+def provision_stops(conn: Connection, subject_id: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(request id, items) of every accepted provision stop of ``subject_id``; empty items
+    mean all the items provided. For the third-party provision ledger to consult."""
+    rows = conn.execute(
+        sa.select(requests_t.c.id, requests_t.c.item_ids)
+        .where(
+            requests_t.c.subject_id == subject_id,
+            requests_t.c.type == RequestType.provision_stop.value,
+            requests_t.c.outcome.in_([Outcome.fulfilled.value, Outcome.partly_fulfilled.value]),
+            requests_t.c.substitute.is_(False),
+            requests_t.c.status.in_(
+                [Status.decided.value, Status.notified.value, Status.closed.value]
+            ),
+        )
+        .order_by(requests_t.c.decided_at)
+    ).all()
+    return [(row.id, tuple(orjson.loads(row.item_ids))) for row in rows]

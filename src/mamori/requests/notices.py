@@ -1,0 +1,139 @@
+"""Mail about requests: codes, receipts, decisions, answers and reminders, ja/en templates.
+
+Every mail is queued through ``runtime.mail`` inside the caller's write transaction, so a
+decision and its notice commit together; delivery happens after commit. Templates are
+``request_*.<lang>.txt`` in :mod:`mamori.mail`'s template folder (operators may override them).
+Contexts hold strings only, and every template receives every key it names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection
+
+from mamori.requests import labels
+from mamori.requests.model import Delivery, Outcome, Request, RequestType
+
+if TYPE_CHECKING:
+    from mamori.runtime import Runtime
+
+__all__ = ["answer", "code", "decided", "for_staff", "received", "request_link"]
+
+
+def _operator(runtime: Runtime, lang: str) -> str:
+    return runtime.published.current().policy.operator.name.get(lang)
+
+
+def request_link(base_url: str, request: Request) -> str:
+    return f"{base_url.rstrip('/')}/center/requests/{request.id}?lang={request.language}"
+
+
+def _queue(
+    runtime: Runtime,
+    conn: Connection,
+    request: Request,
+    template: str,
+    to: str,
+    context: dict[str, str],
+    *,
+    language: str | None = None,
+) -> str:
+    lang = language or request.language
+    full = {
+        "operator": _operator(runtime, lang),
+        "request_id": request.id,
+        "type": labels.label(labels.TYPES, request.type, lang),
+        **context,
+    }
+    mail_id: str = runtime.mail.queue(
+        conn,
+        to=to,
+        template=template,
+        language=lang,
+        context=full,
+        subject_id=request.subject_id if to != runtime.settings.request_notify_email else None,
+    )
+    return mail_id
+
+
+def code(
+    runtime: Runtime, conn: Connection, request: Request, to: str, value: str, base_url: str
+) -> str:
+    return _queue(
+        runtime,
+        conn,
+        request,
+        "request_code",
+        to,
+        {"code": value, "minutes": "10", "link": request_link(base_url, request)},
+    )
+
+
+def received(runtime: Runtime, conn: Connection, request: Request, to: str, base_url: str) -> str:
+    return _queue(
+        runtime,
+        conn,
+        request,
+        "request_received",
+        to,
+        {"due": request.due_at.date().isoformat(), "link": request_link(base_url, request)},
+    )
+
+
+def decided(
+    runtime: Runtime, conn: Connection, request: Request, to: str, reason: str, base_url: str
+) -> str:
+    lang = request.language
+    download = (
+        request.type is RequestType.disclosure
+        and request.delivery is Delivery.electronic
+        and request.outcome in (Outcome.fulfilled, Outcome.partly_fulfilled)
+        and request.download_until is not None
+    )
+    return _queue(
+        runtime,
+        conn,
+        request,
+        "request_decided",
+        to,
+        {
+            "outcome": request.outcome.value if request.outcome else "",
+            "outcome_label": labels.label(labels.OUTCOMES, request.outcome, lang),
+            "reason": reason,
+            "substitute": "yes" if request.substitute else "",
+            "download": "yes" if download else "",
+            "download_until": (
+                request.download_until.date().isoformat() if request.download_until else ""
+            ),
+            "downloads": str(request.downloads_left),
+            "post": "yes" if request.delivery is Delivery.post else "",
+            "link": request_link(base_url, request),
+        },
+    )
+
+
+def answer(runtime: Runtime, conn: Connection, request: Request, to: str, text: str) -> str:
+    return _queue(runtime, conn, request, "request_answer", to, {"answer": text})
+
+
+def for_staff(
+    runtime: Runtime, conn: Connection, request: Request, template: str, base_url: str
+) -> str | None:
+    """``request_new`` or ``request_reminder`` to MAMORI_REQUEST_NOTIFY_EMAIL, if set."""
+    to = runtime.settings.request_notify_email
+    if not to:
+        return None
+    lang = runtime.settings.default_language
+    return _queue(
+        runtime,
+        conn,
+        request,
+        template,
+        to,
+        {
+            "due": request.due_at.date().isoformat(),
+            "link": f"{base_url.rstrip('/')}/admin/requests/{request.id}",
+        },
+        language=lang,
+    )

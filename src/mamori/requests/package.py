@@ -1,0 +1,390 @@
+"""The disclosure package (APPI 法33): everything held about a person, as one zip.
+
+Contents: ``package.json`` (machine-readable, everything), ``items.csv``, ``events.csv`` (every
+usage event), ``events_summary.csv`` (counts per action and month), ``sections/<name>.csv`` (the
+sections other parts register: consent receipts, third-party provision records, ...) and
+``index.html`` (the same, readable). Items are decrypted by the dedicated internal caller
+``system:disclosure``, and the read is audited (``subject.disclose``, IDs and counts only).
+
+It streams: events are read in keyset pages and written straight into the zip, section rows
+likewise (their JSON goes to a temporary file, copied into ``package.json`` at the end), and
+the zip itself goes to a file-like object the caller provides (a temporary file the web layer
+then streams out). Memory stays flat however many events the person has.
+
+Other parts add a section with :func:`register_section`: ``fn(conn, runtime, subject_id)``
+yields one mapping per row, with values that JSON can hold (strings, numbers, booleans, None,
+dates). The section ``third_party_provisions`` always appears (empty until a ledger registers).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Final, cast
+
+import jinja2
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from mamori.requests import labels
+from mamori.store import db
+from mamori.store.tables import SubjectItemRow, SubjectRow, UsageEventRow
+from mamori.vault import crypto
+from mamori.vault.restrictions import usage_settings
+
+if TYPE_CHECKING:
+    from mamori.runtime import Runtime
+
+__all__ = [
+    "CALLER",
+    "PROVISIONS",
+    "Built",
+    "Section",
+    "build",
+    "register_section",
+    "sections",
+]
+
+CALLER: Final = "system:disclosure"
+PROVISIONS: Final = "third_party_provisions"
+FORMAT: Final = "mamori-disclosure/1"
+EVENT_BATCH: Final = 2000
+
+Section = Callable[[Connection, "Runtime", str], Iterable[Mapping[str, object]]]
+_SECTIONS: dict[str, Section] = {}
+
+items_t = cast(sa.Table, SubjectItemRow.__table__)
+subjects_t = cast(sa.Table, SubjectRow.__table__)
+events_t = cast(sa.Table, UsageEventRow.__table__)
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def register_section(name: str, fn: Section) -> None:
+    """Add (or replace) the section ``name`` of every package; ``fn`` streams its rows."""
+    if not name.replace("_", "").isalnum() or not name.islower():
+        raise ValueError(f"a section name is lower-case letters, digits and '_': {name!r}")
+    _SECTIONS[name] = fn
+
+
+def sections() -> Mapping[str, Section]:
+    """The registered sections (``third_party_provisions`` first, then by name)."""
+    names = sorted(_SECTIONS, key=lambda n: (n != PROVISIONS, n))
+    return {name: _SECTIONS[name] for name in names}
+
+
+@dataclass(frozen=True)
+class Built:
+    items: int
+    events: int
+    section_rows: Mapping[str, int]
+
+    @property
+    def empty(self) -> bool:
+        return not self.items and not self.events and not any(self.section_rows.values())
+
+
+def _plain(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(_plain(value)).decode()
+
+
+def _json(value: object) -> bytes:
+    return orjson.dumps(_plain(value), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+
+
+class _CsvOut:
+    """CSV rows written into an open zip entry (UTF-8 with BOM, so spreadsheets read it)."""
+
+    def __init__(self, raw: IO[bytes], header: list[str]) -> None:
+        self._text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._text)
+        self._writer.writerow(header)
+
+    def row(self, values: Iterable[object]) -> None:
+        self._writer.writerow([_cell(v) for v in values])
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()
+
+
+def _read_items(runtime: Runtime, subject_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    vault = runtime.vault
+    rules = vault.rules()
+    with db.read(runtime.engine) as conn:
+        subject = conn.execute(
+            sa.select(
+                subjects_t.c.type,
+                subjects_t.c.status,
+                subjects_t.c.wrapped_key,
+                subjects_t.c.created_at,
+                subjects_t.c.withdrawn_at,
+            ).where(subjects_t.c.id == subject_id)
+        ).one_or_none()
+        rows = (
+            conn.execute(
+                sa.select(
+                    items_t.c.item_id,
+                    items_t.c.ciphertext,
+                    items_t.c.source,
+                    items_t.c.collected_at,
+                    items_t.c.updated_at,
+                )
+                .where(items_t.c.subject_id == subject_id)
+                .order_by(items_t.c.item_id)
+            ).all()
+            if subject is not None
+            else []
+        )
+    if subject is None:
+        return {"id": subject_id, "status": "unknown"}, []
+    info = {
+        "id": subject_id,
+        "type": subject.type,
+        "status": subject.status,
+        "registered_at": subject.created_at,
+        "withdrawn_at": subject.withdrawn_at,
+    }
+    if subject.wrapped_key is None or not rows:
+        return info, []
+    cipher = crypto.unwrap_cipher(vault.keys, subject.wrapped_key, context=f"subject:{subject_id}")
+    order = {item_id: n for n, item_id in enumerate(rules.items)}
+    out: list[dict[str, Any]] = []
+    for row in sorted(rows, key=lambda r: order.get(r.item_id, len(order))):
+        value = orjson.loads(
+            crypto.decrypt(cipher, row.ciphertext, subject_id=subject_id, item_id=row.item_id)
+        )
+        item = rules.items.get(row.item_id)
+        out.append(
+            {
+                "id": row.item_id,
+                "label": {"ja": item.label.ja, "en": item.label.en} if item else None,
+                "value": value,
+                "source": row.source,
+                "collected_at": row.collected_at,
+                "updated_at": row.updated_at,
+                "purposes": list(rules.purposes_of_item.get(row.item_id, ())),
+            }
+        )
+    return info, out
+
+
+def _events(runtime: Runtime, subject_id: str, wrapped: bytes | None) -> Iterator[dict[str, Any]]:
+    """Every event of the subject, oldest first, decrypted page by page (constant memory)."""
+    if wrapped is None:
+        return
+    cipher = crypto.unwrap_cipher(runtime.vault.keys, wrapped, context=f"subject:{subject_id}")
+    # Keyset pages in the order of the index (subject_id, occurred_at): each page is a range
+    # scan of that index, so a million events cost a million rows, not a sort per page.
+    position = events_t.c.subject_id == subject_id
+    while True:
+        with db.read(runtime.engine) as conn:
+            rows = conn.execute(
+                sa.select(events_t.c.id, events_t.c.occurred_at, events_t.c.ciphertext)
+                .where(position)
+                .order_by(events_t.c.occurred_at, events_t.c.id)
+                .limit(EVENT_BATCH)
+            ).all()
+        for row in rows:
+            event: dict[str, Any] = orjson.loads(
+                crypto.decrypt(cipher, row.ciphertext, subject_id=subject_id, item_id="event")
+            )
+            yield event
+        if len(rows) < EVENT_BATCH:
+            return
+        last = rows[-1]
+        position = sa.and_(
+            events_t.c.subject_id == subject_id,
+            sa.tuple_(events_t.c.occurred_at, events_t.c.id)
+            > sa.tuple_(
+                sa.literal(last.occurred_at, type_=events_t.c.occurred_at.type),
+                sa.literal(last.id),
+            ),
+        )
+
+
+_EVENT_FIELDS = ("occurred_at", "action", "device_model", "os_version", "ip_address")
+
+
+def build(runtime: Runtime, subject_id: str, out: IO[bytes], *, language: str = "ja") -> Built:
+    """Write the package of ``subject_id`` as a zip into ``out``; audited."""
+    rules = runtime.vault.rules()
+    policy = runtime.published.current().policy
+    subject, items = _read_items(runtime, subject_id)
+    settings = usage_settings(runtime.vault, subject_id) if subject["status"] != "unknown" else None
+    with db.read(runtime.engine) as conn:
+        wrapped = conn.execute(
+            sa.select(subjects_t.c.wrapped_key).where(subjects_t.c.id == subject_id)
+        ).scalar_one_or_none()
+    summary: dict[tuple[str, str], int] = {}
+    event_count = 0
+    section_counts: dict[str, int] = {}
+    with (
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf,
+        tempfile.TemporaryFile() as section_json,
+    ):
+        # -- every usage event, streamed, counted per action and month on the way -----------
+        with zf.open("events.csv", "w", force_zip64=True) as raw:
+            writer = _CsvOut(raw, [*_EVENT_FIELDS, "other"])
+            for event in _events(runtime, subject_id, wrapped):
+                event_count += 1
+                key = (str(event.get("action", "")), str(event.get("occurred_at", ""))[:7])
+                summary[key] = summary.get(key, 0) + 1
+                rest = {k: v for k, v in event.items() if k not in _EVENT_FIELDS}
+                writer.row([*(event.get(f) for f in _EVENT_FIELDS), rest or None])
+            writer.close()
+        # -- the sections other parts register ------------------------------------------------
+        registered = dict(sections())
+        registered.setdefault(PROVISIONS, _no_rows)
+        section_json.write(b"{")
+        for n, (name, fn) in enumerate(registered.items()):
+            section_json.write((b"," if n else b"") + orjson.dumps(name) + b":[")
+            count = 0
+            with db.read(runtime.engine) as conn, zf.open(f"sections/{name}.csv", "w") as raw:
+                rows_out: _CsvOut | None = None
+                header: list[str] = []
+                for row in fn(conn, runtime, subject_id):
+                    plain = cast(dict[str, object], _plain(row))
+                    if rows_out is None:
+                        header = list(plain)
+                        rows_out = _CsvOut(raw, header)
+                    rows_out.row(plain.get(h) for h in header)
+                    section_json.write((b"," if count else b"") + orjson.dumps(plain))
+                    count += 1
+                if rows_out is None:
+                    rows_out = _CsvOut(raw, ["none"])
+                rows_out.close()
+            section_json.write(b"]")
+            section_counts[name] = count
+        section_json.write(b"}")
+        # -- items, summary, the JSON and the readable page ----------------------------------
+        with zf.open("items.csv", "w") as raw:
+            writer = _CsvOut(
+                raw, ["item", "label", "value", "source", "collected_at", "updated_at", "purposes"]
+            )
+            for item in items:
+                label = item["label"][language] if item["label"] else item["id"]
+                writer.row(
+                    [
+                        item["id"],
+                        label,
+                        item["value"],
+                        item["source"],
+                        item["collected_at"],
+                        item["updated_at"],
+                        " ".join(item["purposes"]),
+                    ]
+                )
+            writer.close()
+        by_month = [
+            {"action": action, "month": month, "count": count}
+            for (action, month), count in sorted(summary.items(), key=lambda kv: kv[0][::-1])
+        ]
+        with zf.open("events_summary.csv", "w") as raw:
+            writer = _CsvOut(raw, ["month", "action", "count"])
+            for entry in by_month:
+                writer.row([entry["month"], entry["action"], entry["count"]])
+            writer.close()
+        stops = {
+            "items": sorted(settings.stopped_items) if settings else [],
+            "purposes": sorted(settings.stopped_purposes) if settings else [],
+        }
+        head = {
+            "format": FORMAT,
+            "generated_at": dt.datetime.now(dt.UTC),
+            "operator": policy.operator.name.get(language),
+            "subject": subject,
+            "items": items,
+            "purposes": {
+                p.id: {"ja": p.label.ja, "en": p.label.en}
+                for p in rules.purposes.values()
+                if any(p.id in i["purposes"] for i in items)
+            },
+            "usage_stops": stops,
+            "usage_events": {"total": event_count, "by_month": by_month},
+        }
+        with zf.open("package.json", "w", force_zip64=True) as raw:
+            encoded = _json(head)
+            raw.write(encoded[:-2])  # the object without its closing "\n}"
+            raw.write(b',\n  "sections": ')
+            section_json.seek(0)
+            shutil.copyfileobj(section_json, raw, 1 << 16)
+            raw.write(b"\n}\n")
+        built = Built(len(items), event_count, section_counts)
+        page = _env.get_template("package.html").generate(
+            lang=language,
+            head=head,
+            built=built,
+            stops=stops,
+            purpose_labels=head["purposes"],
+            labels=labels,
+            sections=_section_rows(runtime, registered, subject_id),
+            display=_display,
+        )
+        with zf.open("index.html", "w") as raw:
+            for chunk in page:
+                raw.write(chunk.encode())
+    runtime.vault.committer.append(
+        actor=CALLER,
+        action="subject.disclose",
+        targets=[f"subject:{subject_id}"],
+        details={
+            "items": len(items),
+            "events": event_count,
+            **{f"section.{k}": v for k, v in section_counts.items()},
+        },
+    )
+    return built
+
+
+def _no_rows(conn: Connection, runtime: Runtime, subject_id: str) -> Iterable[Mapping[str, object]]:
+    return ()
+
+
+def _section_rows(
+    runtime: Runtime, registered: Mapping[str, Section], subject_id: str
+) -> Iterator[tuple[str, Iterator[dict[str, object]]]]:
+    """Each section's rows again, for the readable page (streamed into the template)."""
+    for name, fn in registered.items():
+        with db.read(runtime.engine) as conn:
+            yield name, (cast(dict[str, object], _plain(r)) for r in fn(conn, runtime, subject_id))
+
+
+def _display(value: object) -> str:
+    """A value as the readable page shows it (documents by size, not content)."""
+    if isinstance(value, Mapping) and "data" in value and "content_type" in value:
+        return f"[{value['content_type']}, {len(str(value['data'])) * 3 // 4} bytes]"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return _cell(value)

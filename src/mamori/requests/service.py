@@ -1,0 +1,447 @@
+"""The request workflow end to end: file, confirm identity, review, decide, notify, close.
+
+Every function is one use case and one transaction (two where the vault acts on a decision,
+see :mod:`mamori.requests.decisions`), with its audit entries inside. The privacy center, the
+admin console and the API call these and nothing lower.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import orjson
+from sqlalchemy import Connection
+
+from mamori.errors import (
+    CodeLocked,
+    CodeRejected,
+    DownloadUnavailable,
+    RequestSessionRequired,
+    UserInputError,
+)
+from mamori.policy.model import ValueKind
+from mamori.requests import codes, decisions, notices, store, workflow
+from mamori.requests.intake import Intake
+from mamori.requests.model import (
+    Delivery,
+    Outcome,
+    Request,
+    RequestType,
+    Status,
+    Verification,
+)
+from mamori.requests.store import SealKeys, clock, requests_t
+from mamori.store import db
+from mamori.vault.access import Caller
+
+if TYPE_CHECKING:
+    from mamori.runtime import Runtime
+
+__all__ = [
+    "Verified",
+    "close",
+    "decide",
+    "file_request",
+    "get",
+    "link_subject",
+    "open_download",
+    "proof",
+    "queue",
+    "send_code",
+    "session_request",
+    "start_review",
+    "verify_code",
+]
+
+
+def _keys(runtime: Runtime) -> SealKeys:
+    return SealKeys(runtime.vault.system_keys)
+
+
+def _limits(runtime: Runtime) -> codes.Limits:
+    s = runtime.settings
+    return codes.Limits(s.request_codes_per_address_hour, s.request_codes_per_client_hour)
+
+
+def _sha256(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+def file_request(
+    runtime: Runtime,
+    intake: Intake,
+    *,
+    actor: str,
+    client: str,
+    base_url: str,
+    subject_id: str | None = None,
+    verified_by: Verification | None = None,
+) -> Request:
+    """Store a new request. Verified at once when the person is known (center session, host
+    service); otherwise a confirmation code goes to the address given (rate-limited)."""
+    keys = _keys(runtime)
+    settings = runtime.settings
+    now = clock()
+    request_id = secrets.token_hex(16)
+    fee = settings.request_fees.get(intake.type.value)
+    due = workflow.due_at(
+        now, intake.type, settings.request_due_days, settings.request_default_due_days
+    )
+    with db.write(runtime.engine) as conn:
+        conn.execute(
+            requests_t.insert().values(
+                id=request_id,
+                type=intake.type.value,
+                status=Status.received.value,
+                language=intake.language,
+                subject_id=subject_id,
+                agent=intake.agent.value if intake.agent else None,
+                delivery=intake.delivery.value if intake.delivery else None,
+                ground=intake.ground.value if intake.ground else None,
+                item_ids=orjson.dumps(list(intake.items)).decode(),
+                fee=fee,
+                substitute=False,
+                sealed=keys.seal_details(request_id, intake.details),
+                contact_ref=keys.mac("code-address", intake.email.lower()),
+                proof=keys.seal(request_id, "proof", intake.proof) if intake.proof else None,
+                proof_type=intake.proof_type,
+                created_at=now,
+                updated_at=now,
+                due_at=due,
+                downloads_left=0,
+            )
+        )
+        request = store.load(conn, request_id)
+        store.audit(
+            runtime.audit,
+            conn,
+            request,
+            "receive",
+            actor=actor,
+            agent=intake.agent.value if intake.agent else None,
+            delivery=intake.delivery.value if intake.delivery else None,
+            ground=intake.ground.value if intake.ground else None,
+            items=len(intake.items),
+            proof=intake.proof is not None,
+            fee=fee,
+        )
+        if verified_by is not None:
+            request = _verify(runtime, conn, request, verified_by, actor=actor, now=now)
+            notices.received(runtime, conn, request, intake.email, base_url)
+        else:
+            codes.throttle(
+                conn, keys, address=intake.email, client=client, now=now, limits=_limits(runtime)
+            )
+            code = codes.issue(conn, keys, request_id, now)
+            notices.code(runtime, conn, request, intake.email, code, base_url)
+            store.audit(runtime.audit, conn, request, "code", actor=actor, result="sent")
+        notices.for_staff(runtime, conn, request, "request_new", base_url)
+    return replace(request, details=intake.details)
+
+
+def _verify(
+    runtime: Runtime,
+    conn: Connection,
+    request: Request,
+    method: Verification,
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> Request:
+    status = workflow.next_status(request.status, Status.verified)
+    store.update(conn, request.id, status=status.value, verified_by=method.value, updated_at=now)
+    verified = replace(request, status=status, verified_by=method)
+    store.audit(runtime.audit, conn, verified, "verify", actor=actor, method=method.value)
+    return verified
+
+
+def send_code(runtime: Runtime, request_id: str, *, client: str, base_url: str) -> None:
+    """A new code for ``request_id`` to the address it was filed with (to confirm identity,
+    or to open a session later to read the answer or download the package)."""
+    keys = _keys(runtime)
+    now = clock()
+    with db.write(runtime.engine) as conn:
+        request = store.load(conn, request_id, keys)
+        if request.status is Status.closed:
+            raise UserInputError("this request is closed")
+        email = str(request.details.get("email", ""))
+        codes.throttle(conn, keys, address=email, client=client, now=now, limits=_limits(runtime))
+        code = codes.issue(conn, keys, request_id, now)
+        notices.code(runtime, conn, request, email, code, base_url)
+        store.audit(runtime.audit, conn, request, "code", actor="system:center", result="sent")
+
+
+@dataclass(frozen=True)
+class Verified:
+    request: Request
+    session: str = field(repr=False)
+    """The session token for the cookie (only its SHA-256 is stored)."""
+
+
+def verify_code(runtime: Runtime, request_id: str, code: str) -> Verified:
+    """Check a code. Right: the request is verified (if it was not) and a session opens.
+    The attempt is counted and committed whatever the result; then a wrong, expired or dead
+    code raises :class:`CodeRejected` or :class:`CodeLocked`."""
+    keys = _keys(runtime)
+    now = clock()
+    token = secrets.token_urlsafe(32)
+    with db.write(runtime.engine) as conn:
+        request = store.load(conn, request_id)
+        result = codes.check(conn, keys, request_id, code, now)
+        store.audit(runtime.audit, conn, request, "code", actor="system:center", result=result)
+        if result is codes.Check.ok:
+            if request.status is Status.received:
+                request = _verify(
+                    runtime, conn, request, Verification.email_code, actor="system:center", now=now
+                )
+            minutes = runtime.settings.center_session_minutes
+            store.update(
+                conn,
+                request_id,
+                session_hash=_sha256(token),
+                session_expires_at=now + dt.timedelta(minutes=minutes),
+            )
+    if result is codes.Check.locked:
+        raise CodeLocked()
+    if result is codes.Check.missing:
+        raise CodeRejected("no code is waiting for this request: ask for a new code")
+    if result is codes.Check.expired:
+        raise CodeRejected("the confirmation code has expired: ask for a new code")
+    if result is codes.Check.wrong:
+        raise CodeRejected()
+    if request.subject_id is None and request.verified_by is Verification.email_code:
+        request = link_subject(runtime, request_id)
+    return Verified(request, token)
+
+
+def link_subject(runtime: Runtime, request_id: str) -> Request:
+    """Find the person a verified e-mail request is about, by the address it was filed with
+    (blind index, every e-mail item of the policy). Linked only when exactly one matches."""
+    keys = _keys(runtime)
+    with db.read(runtime.engine) as conn:
+        request = store.load(conn, request_id, keys)
+    if not request.verified or request.subject_id is not None:
+        return request
+    email = str(request.details.get("email", ""))
+    caller = Caller.system("requests")
+    rules = runtime.vault.rules()
+    matches: set[str] = set()
+    for item in rules.items.values():
+        if item.kind is ValueKind.email:
+            matches.update(runtime.vault.lookup(caller, item.id, email))
+    with db.write(runtime.engine) as conn:
+        request = store.load(conn, request_id, keys)
+        if len(matches) == 1 and request.subject_id is None:
+            (subject_id,) = matches
+            store.update(conn, request_id, subject_id=subject_id)
+            request = replace(request, subject_id=subject_id)
+        store.audit(
+            runtime.audit, conn, request, "link", actor="system:requests", matches=len(matches)
+        )
+    return request
+
+
+def session_request(
+    runtime: Runtime,
+    request_id: str,
+    *,
+    token: str | None,
+    center_subject: str | None,
+) -> Request:
+    """The request, with details, for a person who proved it is theirs: a session opened by a
+    code for this request, or a privacy-center session of its subject."""
+    keys = _keys(runtime)
+    now = clock()
+    with db.read(runtime.engine) as conn:
+        request = store.load(conn, request_id, keys)
+        row = conn.execute(
+            requests_t.select()
+            .with_only_columns(requests_t.c.session_hash, requests_t.c.session_expires_at)
+            .where(requests_t.c.id == request_id)
+        ).one()
+    if center_subject is not None and request.subject_id == center_subject and request.verified:
+        return request
+    if (
+        token
+        and row.session_hash is not None
+        and row.session_expires_at is not None
+        and row.session_expires_at > now
+        and hmac.compare_digest(_sha256(token), row.session_hash)
+    ):
+        return request
+    raise RequestSessionRequired()
+
+
+def get(runtime: Runtime, request_id: str, *, actor: str) -> Request:
+    """The request with its details, for staff (the access is audited)."""
+    keys = _keys(runtime)
+    with db.write(runtime.engine) as conn:
+        request = store.load(conn, request_id, keys)
+        store.audit(runtime.audit, conn, request, "view", actor=actor)
+    return request
+
+
+def queue(runtime: Runtime, *, include_closed: bool = False) -> list[Request]:
+    with db.read(runtime.engine) as conn:
+        return store.open_requests(conn, include_closed=include_closed)
+
+
+def proof(runtime: Runtime, request_id: str, *, actor: str) -> tuple[bytes, str]:
+    """The agent's proof, decrypted for staff; the download is audited."""
+    keys = _keys(runtime)
+    with db.write(runtime.engine) as conn:
+        request = store.load(conn, request_id)
+        found = store.load_proof(conn, request_id, keys)
+        if found is None:
+            from mamori.errors import NotFound
+
+            raise NotFound(f"request '{request_id}' has no proof")
+        store.audit(runtime.audit, conn, request, "proof", actor=actor, bytes=len(found[0]))
+    return found
+
+
+def start_review(runtime: Runtime, request_id: str, *, actor: str) -> Request:
+    with db.write(runtime.engine) as conn:
+        request = store.load(conn, request_id)
+        status = workflow.next_status(request.status, Status.in_review)
+        store.update(conn, request_id, status=status.value, handler=actor)
+        request = replace(request, status=status, handler=actor)
+        store.audit(runtime.audit, conn, request, "review", actor=actor)
+    return request
+
+
+def decide(
+    runtime: Runtime,
+    request_id: str,
+    decision: workflow.Decision,
+    *,
+    actor: str,
+    base_url: str,
+) -> Request:
+    """Record a decision, carry it out, and send the notice: decided -> notified.
+
+    Checked before anything happens (a refusal without a reason changes nothing), carried out
+    through the vault, then recorded with the notice in one transaction.
+    """
+    keys = _keys(runtime)
+    with db.read(runtime.engine) as conn:
+        request = store.load(conn, request_id, keys)
+    workflow.check_decision(request, decision)
+    effects = decisions.apply(runtime, request, decision, actor=actor)
+    now = clock()
+    settings = runtime.settings
+    with db.write(runtime.engine) as conn:
+        request = store.load(conn, request_id, keys)
+        workflow.check_decision(request, decision)
+        reason = decision.reason.strip()
+        details = dict(request.details)
+        if reason:
+            details["reason"] = reason
+        download_until: dt.datetime | None = None
+        downloads = 0
+        if (
+            request.type is RequestType.disclosure
+            and request.delivery is Delivery.electronic
+            and decision.outcome in (Outcome.fulfilled, Outcome.partly_fulfilled)
+        ):
+            download_until = now + dt.timedelta(days=settings.request_download_days)
+            downloads = settings.request_download_max
+        store.update(
+            conn,
+            request_id,
+            status=Status.decided.value,
+            outcome=decision.outcome.value,
+            substitute=decision.substitute,
+            decided_at=now,
+            handler=actor,
+            sealed=keys.seal_details(request_id, details),
+            download_until=download_until,
+            downloads_left=downloads,
+        )
+        request = replace(
+            request,
+            status=Status.decided,
+            outcome=decision.outcome,
+            substitute=decision.substitute,
+            decided_at=now,
+            handler=actor,
+            download_until=download_until,
+            downloads_left=downloads,
+            details=details,
+        )
+        store.audit(
+            runtime.audit,
+            conn,
+            request,
+            "decide",
+            actor=actor,
+            outcome=decision.outcome.value,
+            substitute=decision.substitute,
+            reason=bool(reason),
+            extra=effects,
+        )
+        to = str(details.get("email", ""))
+        if request.type is RequestType.inquiry:
+            mail_id = notices.answer(runtime, conn, request, to, reason)
+        else:
+            mail_id = notices.decided(runtime, conn, request, to, reason, base_url)
+        status = workflow.next_status(Status.decided, Status.notified)
+        store.update(conn, request_id, status=status.value, notified_at=now)
+        request = replace(request, status=status, notified_at=now)
+        store.audit(runtime.audit, conn, request, "notify", actor=actor, mail=mail_id)
+    return request
+
+
+def close(runtime: Runtime, request_id: str, *, actor: str) -> Request:
+    now = clock()
+    with db.write(runtime.engine) as conn:
+        request = store.load(conn, request_id)
+        status = workflow.next_status(request.status, Status.closed)
+        store.update(conn, request_id, status=status.value, closed_at=now, session_hash=None)
+        request = replace(request, status=status, closed_at=now)
+        store.audit(runtime.audit, conn, request, "close", actor=actor)
+    return request
+
+
+def open_download(runtime: Runtime, request: Request) -> Request:
+    """Spend one download of a disclosure package (in the person's verified session).
+
+    :class:`DownloadUnavailable` unless the disclosure was granted electronically, the window
+    is open and downloads are left. The count is taken in one statement, so two downloads at
+    once cannot both spend the last one.
+    """
+    now = clock()
+    if (
+        request.type is not RequestType.disclosure
+        or request.delivery is not Delivery.electronic
+        or request.outcome not in (Outcome.fulfilled, Outcome.partly_fulfilled)
+    ):
+        raise DownloadUnavailable("this request has no package to download")
+    with db.write(runtime.engine) as conn:
+        spent = conn.execute(
+            requests_t.update()
+            .where(
+                requests_t.c.id == request.id,
+                requests_t.c.download_until > now,
+                requests_t.c.downloads_left > 0,
+            )
+            .values(downloads_left=requests_t.c.downloads_left - 1, updated_at=now)
+        ).rowcount
+        current = store.load(conn, request.id)
+        store.audit(
+            runtime.audit,
+            conn,
+            current,
+            "download",
+            actor=f"subject:{request.subject_id}" if request.subject_id else "system:center",
+            result="ok" if spent else "refused",
+            left=current.downloads_left,
+        )
+    if not spent:
+        raise DownloadUnavailable()
+    return current

@@ -1,0 +1,273 @@
+"""Staff accounts: create, list, find, disable, enable, change role, reset password.
+
+Roles, each allowing what the one before it does: ``viewer`` reads every admin page and takes no
+action; ``handler`` also decides people's requests; ``admin`` also manages staff accounts.
+There is always at least one active admin once one exists: disabling or demoting the last one
+is refused (:class:`~mamori.errors.StaffConflict`).
+
+Every change is one transaction with its audit entry (actor: ``cli`` or ``staff:<id>``; target
+``staff:<id>``; details: codes only). Disabling an account or resetting its password ends its
+sessions. Accounts are never deleted: their ids stay meaningful in the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Final, Literal, cast, get_args
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from sqlalchemy.engine import Connection, Engine, Row
+
+from mamori.audit.log import AuditLog
+from mamori.errors import InvalidValue, StaffConflict, StaffNotFound
+from mamori.staff import clock, lockout, passwords
+from mamori.staff.identity import StaffKeys, normal_login, normal_name
+from mamori.store import db
+from mamori.store.tables import StaffAccountRow, StaffSessionRow
+from mamori.vault.system_keys import SystemKeys
+
+__all__ = ["ROLES", "Role", "StaffAccount", "StaffDirectory", "allows", "parse_role"]
+
+Role = Literal["viewer", "handler", "admin"]
+ROLES: Final[tuple[Role, ...]] = get_args(Role)
+_RANK: Final[dict[str, int]] = {role: rank for rank, role in enumerate(ROLES)}
+
+accounts_t = cast(sa.Table, StaffAccountRow.__table__)
+sessions_t = cast(sa.Table, StaffSessionRow.__table__)
+
+
+def parse_role(text: str) -> Role:
+    if text not in _RANK:
+        raise InvalidValue(f"role: use one of {', '.join(ROLES)}")
+    return cast(Role, text)
+
+
+def allows(role: str, needed: Role) -> bool:
+    """Whether ``role`` may do what ``needed`` may (roles are ordered viewer < handler < admin)."""
+    return _RANK.get(role, -1) >= _RANK[needed]
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    id: str
+    login: str
+    display_name: str
+    role: Role
+    created_at: dt.datetime
+    password_changed_at: dt.datetime
+    last_sign_in_at: dt.datetime | None
+    disabled_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+    @property
+    def actor(self) -> str:
+        """How audit entries name this account as the one acting."""
+        return f"staff:{self.id}"
+
+
+def _new_id() -> str:
+    return "st_" + base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()[:10]
+
+
+class StaffDirectory:
+    """The staff accounts in ``engine``'s database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        audit: AuditLog,
+        system_keys: SystemKeys,
+        *,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        self.engine = engine
+        self.audit = audit
+        self.keys = StaffKeys(system_keys)
+        self.hasher = hasher
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def account(self, row: Row[tuple[object, ...]]) -> StaffAccount:
+        """The account a ``staff_accounts`` row describes (login and name decrypted)."""
+        m = row._mapping
+        staff_id: str = m["id"]
+        return StaffAccount(
+            id=staff_id,
+            login=self.keys.open(staff_id, "login", m["login_ct"]),
+            display_name=self.keys.open(staff_id, "name", m["name_ct"]),
+            role=parse_role(m["role"]),
+            created_at=m["created_at"],
+            password_changed_at=m["password_changed_at"],
+            last_sign_in_at=m["last_sign_in_at"],
+            disabled_at=m["disabled_at"],
+        )
+
+    def list(self) -> list[StaffAccount]:
+        """Every account, oldest first."""
+        query = sa.select(accounts_t).order_by(accounts_t.c.created_at, accounts_t.c.id)
+        with db.read(self.engine) as conn:
+            return [self.account(row) for row in conn.execute(query)]
+
+    def count(self, conn: Connection) -> int:
+        """Active accounts (inside the caller's transaction)."""
+        query = sa.select(sa.func.count()).where(accounts_t.c.disabled_at.is_(None))
+        return int(conn.execute(query).scalar_one())
+
+    def get(self, staff_id: str) -> StaffAccount:
+        with db.read(self.engine) as conn:
+            return self.account(self._row(conn, staff_id))
+
+    def find(self, login: str) -> StaffAccount:
+        """The account with this login ID; :class:`StaffNotFound` when there is none."""
+        query = sa.select(accounts_t).where(accounts_t.c.login_hash == self.keys.login_hash(login))
+        with db.read(self.engine) as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            raise StaffNotFound("no staff account has that login ID; see `mamori staff list`")
+        return self.account(row)
+
+    def _row(self, conn: Connection, staff_id: str) -> Row[tuple[object, ...]]:
+        row = conn.execute(sa.select(accounts_t).where(accounts_t.c.id == staff_id)).one_or_none()
+        if row is None:
+            raise StaffNotFound(f"no staff account '{staff_id}'")
+        return row
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def create(
+        self, login: str, display_name: str, role: str, password: str, *, actor: str
+    ) -> StaffAccount:
+        """A new active account. Raises :class:`StaffConflict` when the login ID is taken."""
+        login = normal_login(login)
+        name = normal_name(display_name)
+        checked_role = parse_role(role)
+        password_hash = passwords.hash_password(password, using=self.hasher)
+        staff_id = _new_id()
+        now = clock.now()
+        self.keys.warm()
+        login_hash = self.keys.login_hash(login)
+        login_ct = self.keys.seal(staff_id, "login", login)
+        name_ct = self.keys.seal(staff_id, "name", name)
+        with db.write(self.engine) as conn:
+            taken = conn.execute(
+                sa.select(accounts_t.c.id).where(accounts_t.c.login_hash == login_hash)
+            ).first()
+            if taken is not None:
+                raise StaffConflict(f"the login ID is already used by staff account '{taken.id}'")
+            conn.execute(
+                accounts_t.insert().values(
+                    id=staff_id,
+                    login_hash=login_hash,
+                    login_ct=login_ct,
+                    name_ct=name_ct,
+                    role=checked_role,
+                    password_hash=password_hash,
+                    created_at=now,
+                    password_changed_at=now,
+                    last_sign_in_at=None,
+                    disabled_at=None,
+                )
+            )
+            lockout.clear_login(conn, login_hash)
+            self.audit.append(
+                conn,
+                actor=actor,
+                action="staff.create",
+                targets=[f"staff:{staff_id}"],
+                details={"role": checked_role},
+            )
+            return self.account(self._row(conn, staff_id))
+
+    def _keep_an_admin(self, conn: Connection, staff_id: str) -> None:
+        admins = conn.execute(
+            sa.select(accounts_t.c.id)
+            .where(accounts_t.c.role == "admin", accounts_t.c.disabled_at.is_(None))
+            .with_for_update()
+        ).scalars()
+        if set(admins) == {staff_id}:
+            raise StaffConflict("this is the last active admin: make another account admin first")
+
+    def set_role(self, staff_id: str, role: str, *, actor: str) -> StaffAccount:
+        new_role = parse_role(role)
+        with db.write(self.engine) as conn:
+            row = self._row(conn, staff_id)
+            old = row._mapping["role"]
+            if old == new_role:
+                return self.account(row)
+            if old == "admin":
+                self._keep_an_admin(conn, staff_id)
+            conn.execute(
+                accounts_t.update().where(accounts_t.c.id == staff_id).values(role=new_role)
+            )
+            self.audit.append(
+                conn,
+                actor=actor,
+                action="staff.role",
+                targets=[f"staff:{staff_id}"],
+                details={"from": old, "to": new_role},
+            )
+            return self.account(self._row(conn, staff_id))
+
+    def disable(self, staff_id: str, *, actor: str) -> StaffAccount:
+        """Disable the account and end its sessions (already disabled: nothing changes)."""
+        with db.write(self.engine) as conn:
+            row = self._row(conn, staff_id)
+            if row._mapping["disabled_at"] is not None:
+                return self.account(row)
+            if row._mapping["role"] == "admin":
+                self._keep_an_admin(conn, staff_id)
+            conn.execute(
+                accounts_t.update()
+                .where(accounts_t.c.id == staff_id)
+                .values(disabled_at=clock.now())
+            )
+            ended = conn.execute(sessions_t.delete().where(sessions_t.c.staff_id == staff_id))
+            self.audit.append(
+                conn,
+                actor=actor,
+                action="staff.disable",
+                targets=[f"staff:{staff_id}"],
+                details={"sessions_ended": ended.rowcount},
+            )
+            return self.account(self._row(conn, staff_id))
+
+    def enable(self, staff_id: str, *, actor: str) -> StaffAccount:
+        with db.write(self.engine) as conn:
+            row = self._row(conn, staff_id)
+            if row._mapping["disabled_at"] is None:
+                return self.account(row)
+            conn.execute(
+                accounts_t.update().where(accounts_t.c.id == staff_id).values(disabled_at=None)
+            )
+            self.audit.append(
+                conn, actor=actor, action="staff.enable", targets=[f"staff:{staff_id}"]
+            )
+            return self.account(self._row(conn, staff_id))
+
+    def reset_password(self, staff_id: str, password: str, *, actor: str) -> StaffAccount:
+        """Set a new password, end the account's sessions and lift a lockout of its login."""
+        password_hash = passwords.hash_password(password, using=self.hasher)
+        with db.write(self.engine) as conn:
+            row = self._row(conn, staff_id)
+            conn.execute(
+                accounts_t.update()
+                .where(accounts_t.c.id == staff_id)
+                .values(password_hash=password_hash, password_changed_at=clock.now())
+            )
+            ended = conn.execute(sessions_t.delete().where(sessions_t.c.staff_id == staff_id))
+            lockout.clear_login(conn, row._mapping["login_hash"])
+            self.audit.append(
+                conn,
+                actor=actor,
+                action="staff.password_reset",
+                targets=[f"staff:{staff_id}"],
+                details={"sessions_ended": ended.rowcount},
+            )
+            return self.account(self._row(conn, staff_id))

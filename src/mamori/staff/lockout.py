@@ -1,0 +1,102 @@
+"""Lockout after repeated failed sign-ins, per login ID and per client address.
+
+Each failed sign-in stores one row: a keyed HMAC of the login ID as typed and one of the client
+address, and the time (never the login or the address themselves). A login ID is locked when
+``failures`` of its failures fall within ``minutes`` of each other; the lock lasts ``minutes``
+from the failure that reached the count. A client address is locked the same way with its own,
+larger count (staff behind one office address share it). Login IDs that name no account are
+counted and locked exactly like real ones, so a lock tells nothing about which accounts exist.
+While locked, a sign-in is refused before its password is checked, and is not counted again:
+the lock ends on time even under continued attempts.
+
+Rows older than twice the window can no longer matter and are deleted as new failures arrive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mamori.store.tables import StaffSignInFailureRow
+
+__all__ = ["Limits", "clear_login", "lock_of", "locked_until", "record_failure"]
+
+_failures = cast(sa.Table, StaffSignInFailureRow.__table__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many failures lock a login ID or a client address, within and for how long."""
+
+    login_failures: int = 5
+    client_failures: int = 20
+    minutes: int = 15
+
+    @property
+    def window(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.minutes)
+
+
+def locked_until(
+    times: Iterable[dt.datetime], threshold: int, window: dt.timedelta, now: dt.datetime
+) -> dt.datetime | None:
+    """When the lock made by these failure ``times`` ends, or ``None`` when there is none.
+
+    A failure locks when it is the ``threshold``-th within ``window``; the lock ends ``window``
+    after it. Pure: the times are given, in any order.
+    """
+    ordered = sorted(times)
+    until: dt.datetime | None = None
+    for last in range(threshold - 1, len(ordered)):
+        first = last - threshold + 1
+        if ordered[last] - ordered[first] < window:
+            end = ordered[last] + window
+            if end > now and (until is None or end > until):
+                until = end
+    return until
+
+
+def _times(
+    conn: Connection, column: sa.Column[bytes], value: bytes, since: dt.datetime
+) -> list[dt.datetime]:
+    query = sa.select(_failures.c.at).where(column == value, _failures.c.at > since)
+    return list(conn.execute(query).scalars())
+
+
+def lock_of(
+    conn: Connection, login_hash: bytes, client_hash: bytes, limits: Limits, now: dt.datetime
+) -> dt.datetime | None:
+    """When the lock on this login ID or this client address ends (the later), if locked."""
+    since = now - 2 * limits.window
+    by_login = locked_until(
+        _times(conn, _failures.c.login_hash, login_hash, since),
+        limits.login_failures,
+        limits.window,
+        now,
+    )
+    by_client = locked_until(
+        _times(conn, _failures.c.client_hash, client_hash, since),
+        limits.client_failures,
+        limits.window,
+        now,
+    )
+    ends = [t for t in (by_login, by_client) if t is not None]
+    return max(ends) if ends else None
+
+
+def record_failure(
+    conn: Connection, login_hash: bytes, client_hash: bytes, limits: Limits, now: dt.datetime
+) -> None:
+    """Store one failure, and delete those too old to count."""
+    conn.execute(_failures.delete().where(_failures.c.at <= now - 2 * limits.window))
+    conn.execute(_failures.insert().values(login_hash=login_hash, client_hash=client_hash, at=now))
+
+
+def clear_login(conn: Connection, login_hash: bytes) -> None:
+    """Forget the failures of a login ID (after it signed in, or its password was reset)."""
+    conn.execute(_failures.delete().where(_failures.c.login_hash == login_hash))

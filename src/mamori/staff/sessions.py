@@ -1,0 +1,124 @@
+"""Admin-console sessions, stored server-side; the cookie holds a token only its owner has.
+
+The token is 32 random bytes (base64url); the database keeps only its SHA-256, with the staff
+account, a random CSRF token for the forms, the time of sign-in, the last activity and the
+absolute end. A session ends at whichever comes first: ``idle`` without activity, or the
+absolute end (``max_age`` after sign-in), or when the account is disabled or its password reset
+(those delete its sessions), or on sign-out. An ended session presented again is deleted.
+Activity is written at most once a minute, so reading pages does not write on every request.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mamori.errors import StaffSessionRequired
+from mamori.staff.accounts import StaffAccount, StaffDirectory, accounts_t, sessions_t
+from mamori.store import db
+
+__all__ = ["Session", "current", "end", "open_session", "token_hash"]
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+_TOUCH_EVERY: Final = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in staff member. ``csrf_token`` goes into every form of the console."""
+
+    account: StaffAccount
+    csrf_token: str = field(repr=False)
+    token_hash: bytes = field(repr=False)
+    expires_at: dt.datetime
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("ascii")).digest()
+
+
+def open_session(
+    conn: Connection, account: StaffAccount, *, now: dt.datetime, max_age: dt.timedelta
+) -> tuple[str, Session]:
+    """Store a new session for ``account`` inside ``conn``'s transaction; (cookie token, session).
+
+    Also deletes every session past its absolute end (of anyone): they can never be used again.
+    """
+    token = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+    session = Session(account, secrets.token_urlsafe(32), token_hash(token), now + max_age)
+    conn.execute(sessions_t.delete().where(sessions_t.c.expires_at <= now))
+    conn.execute(
+        sessions_t.insert().values(
+            token_hash=session.token_hash,
+            staff_id=account.id,
+            csrf_token=session.csrf_token,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=session.expires_at,
+        )
+    )
+    return token, session
+
+
+def current(
+    directory: StaffDirectory, token: str | None, *, now: dt.datetime, idle: dt.timedelta
+) -> Session:
+    """The live session ``token`` names, its activity recorded.
+
+    Raises :class:`StaffSessionRequired` when there is no token, or it names no session, or the
+    session has ended (idle, past its end, account disabled), which is then deleted.
+    """
+    if token is None or not _TOKEN.fullmatch(token):
+        raise StaffSessionRequired()
+    hashed = token_hash(token)
+    query = (
+        sa.select(
+            sessions_t.c.csrf_token,
+            sessions_t.c.last_seen_at,
+            sessions_t.c.expires_at,
+            accounts_t,
+        )
+        .join(accounts_t, accounts_t.c.id == sessions_t.c.staff_id)
+        .where(sessions_t.c.token_hash == hashed)
+    )
+    with db.read(directory.engine) as conn:
+        row = conn.execute(query).one_or_none()
+    if row is None:
+        raise StaffSessionRequired()
+    live = (
+        row.expires_at > now
+        and row.last_seen_at + idle > now
+        and row._mapping["disabled_at"] is None
+    )
+    if not live:
+        with db.write(directory.engine) as conn:
+            conn.execute(sessions_t.delete().where(sessions_t.c.token_hash == hashed))
+        raise StaffSessionRequired("your admin-console session has ended: sign in again")
+    if now - row.last_seen_at >= _TOUCH_EVERY:
+        with db.write(directory.engine) as conn:
+            conn.execute(
+                sessions_t.update()
+                .where(sessions_t.c.token_hash == hashed)
+                .values(last_seen_at=now)
+            )
+    return Session(directory.account(row), row.csrf_token, hashed, row.expires_at)
+
+
+def end(directory: StaffDirectory, session: Session) -> None:
+    """Sign out: the session is deleted (audited as ``staff.sign_out``)."""
+    with db.write(directory.engine) as conn:
+        conn.execute(sessions_t.delete().where(sessions_t.c.token_hash == session.token_hash))
+        directory.audit.append(
+            conn,
+            actor=session.account.actor,
+            action="staff.sign_out",
+            targets=[session.account.actor],
+        )

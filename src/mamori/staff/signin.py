@@ -1,0 +1,136 @@
+"""Signing in: the password check, the lockout, and the session it opens.
+
+One answer for every failure the person at the keyboard could learn from (unknown login ID,
+wrong password, disabled account): :class:`~mamori.errors.SignInFailed`. An unknown login ID
+still costs one argon2 verification (against a fixed dummy hash), so the time of the answer does
+not tell either. A locked login ID or client address gets :class:`~mamori.errors.SignInLocked`
+before any password is checked; unknown login IDs lock like real ones (see
+:mod:`mamori.staff.lockout`).
+
+The password is verified outside any transaction (it takes tens of milliseconds, and SQLite has
+one writer); the outcome is written afterwards in one transaction that checks the lock again, so
+attempts racing in parallel cannot get past it. Audited as ``staff.sign_in`` with
+``result`` ``ok`` / ``failed`` / ``locked`` and, for failures, a ``reason`` code; the actor is
+``staff:<id>`` when the login ID names an account, else ``unknown``. Neither the typed login ID
+nor the password appears in the audit log or any log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mamori.errors import SignInFailed, SignInLocked
+from mamori.staff import clock, lockout, passwords
+from mamori.staff.accounts import StaffDirectory, accounts_t
+from mamori.staff.sessions import Session, open_session
+from mamori.store import db
+
+__all__ = ["SignedIn", "sign_in"]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    """The new session token, for the cookie (never stored)."""
+    session: Session
+
+
+def _locked(until: dt.datetime, now: dt.datetime) -> SignInLocked:
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    minutes = math.ceil(seconds / 60)
+    return SignInLocked(
+        f"too many failed sign-ins: try again in {minutes} minute{'s' if minutes != 1 else ''}",
+        retry_after=seconds,
+    )
+
+
+def _audit(
+    directory: StaffDirectory,
+    conn: Connection,
+    staff_id: str | None,
+    result: str,
+    reason: str | None = None,
+) -> None:
+    actor = f"staff:{staff_id}" if staff_id else "unknown"
+    details: dict[str, str | None] = {"result": result}
+    if reason:
+        details["reason"] = reason
+    directory.audit.append(
+        conn,
+        actor=actor,
+        action="staff.sign_in",
+        targets=[actor] if staff_id else [],
+        details=details,
+    )
+
+
+def sign_in(
+    directory: StaffDirectory,
+    login: str,
+    password: str,
+    *,
+    client: str,
+    limits: lockout.Limits,
+    max_age: dt.timedelta,
+) -> SignedIn:
+    """Check the login ID and password and open a session; see the module's description."""
+    keys = directory.keys
+    keys.warm()
+    login_hash = keys.login_hash(login)
+    client_hash = keys.client_hash(client)
+    now = clock.now()
+    query = sa.select(accounts_t).where(accounts_t.c.login_hash == login_hash)
+    with db.read(directory.engine) as conn:
+        row = conn.execute(query).one_or_none()
+        until = lockout.lock_of(conn, login_hash, client_hash, limits, now)
+    staff_id: str | None = row._mapping["id"] if row is not None else None
+    if until is not None:
+        with db.write(directory.engine) as conn:
+            _audit(directory, conn, staff_id, "locked")
+        raise _locked(until, now)
+
+    rehashed: str | None = None
+    if row is None:
+        passwords.dummy_verify(password)
+        reason = "unknown_login"
+    elif not passwords.verify(row._mapping["password_hash"], password):
+        reason = "wrong_password"
+    elif row._mapping["disabled_at"] is not None:
+        reason = "disabled"
+    else:
+        reason = ""
+        if passwords.needs_rehash(row._mapping["password_hash"]):
+            rehashed = passwords.hash_password(password)
+
+    now = clock.now()
+    with db.write(directory.engine) as conn:
+        if reason:
+            lockout.record_failure(conn, login_hash, client_hash, limits, now)
+            _audit(directory, conn, staff_id, "failed", reason)
+        else:
+            until = lockout.lock_of(conn, login_hash, client_hash, limits, now)
+            if until is not None:  # failures of parallel attempts locked it meanwhile
+                _audit(directory, conn, staff_id, "locked")
+            else:
+                assert staff_id is not None
+                values: dict[str, object] = {"last_sign_in_at": now}
+                if rehashed is not None:
+                    values["password_hash"] = rehashed
+                conn.execute(
+                    accounts_t.update().where(accounts_t.c.id == staff_id).values(**values)
+                )
+                lockout.clear_login(conn, login_hash)
+                account = directory.account(
+                    conn.execute(sa.select(accounts_t).where(accounts_t.c.id == staff_id)).one()
+                )
+                token, session = open_session(conn, account, now=now, max_age=max_age)
+                _audit(directory, conn, staff_id, "ok")
+                return SignedIn(token, session)
+    if reason or until is None:
+        raise SignInFailed()
+    raise _locked(until, now)

@@ -1,0 +1,127 @@
+"""The Celery application: mamori's tasks on a broker (Redis or RabbitMQ), with beat.
+
+Tasks: ``mamori.mail.deliver`` (sent by the mailer after a transaction that queued mail
+commits; delivers everything due) and ``mamori.periodic`` (one registered job, by name, fired by
+beat at the job's period). A worker opens its own :class:`~mamori.runtime.Runtime` on its first
+task, from the same ``MAMORI_*`` settings as the server; mail queued by a job in the worker is
+dispatched to the broker too.
+
+Tasks are acknowledged after they ran (``task_acks_late``) and are idempotent: a task lost with
+a worker runs again, and delivering a mail twice is prevented by the outbox's claims. With no
+broker configured the app is eager (a task runs in the caller), which the tests use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from celery import Celery
+
+from mamori.config import Settings
+from mamori.tasks import registry
+
+if TYPE_CHECKING:
+    from mamori.runtime import Runtime
+
+__all__ = ["DELIVER", "PERIODIC", "attach_dispatcher", "create_celery", "worker_argv"]
+
+DELIVER = "mamori.mail.deliver"
+PERIODIC = "mamori.periodic"
+
+
+class _RuntimeHolder:
+    """The worker's runtime, opened on first use (after the worker process started)."""
+
+    def __init__(self, factory: Callable[[], Runtime]) -> None:
+        self._factory = factory
+        self._runtime: Runtime | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Runtime:
+        if self._runtime is None:
+            with self._lock:
+                if self._runtime is None:
+                    self._runtime = self._factory()
+        return self._runtime
+
+
+def create_celery(settings: Settings, runtime: Callable[[], Runtime] | None = None) -> Celery:
+    """The Celery app of ``settings``; ``runtime`` opens the runtime its tasks use (default:
+    ``open_runtime(settings)`` with the broker dispatcher attached)."""
+    import mamori.runtime  # noqa: F401  (its imports register the periodic jobs)
+
+    broker = settings.task_broker_url
+    app = Celery("mamori", broker=broker or "memory://", set_as_current=False)
+    app.conf.update(
+        task_default_queue=settings.task_queue,
+        task_always_eager=not broker,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+        beat_scheduler="celery.beat:Scheduler",  # in memory: no schedule file to keep
+        beat_schedule={
+            f"mamori:{job.name}": {
+                "task": PERIODIC,
+                "schedule": float(job.period(settings)),
+                "args": [job.name],
+                "options": {"queue": settings.task_queue, "expires": job.period(settings)},
+            }
+            for job in registry.jobs()
+        },
+        accept_content=["json"],
+        task_serializer="json",
+    )
+
+    def open_default() -> Runtime:
+        from mamori.runtime import open_runtime
+
+        opened = open_runtime(settings, initialise=False, actor="system:worker")
+        attach_dispatcher(app, opened)
+        return opened
+
+    holder = _RuntimeHolder(runtime or open_default)
+
+    @app.task(name=DELIVER)
+    def deliver(mail_ids: Sequence[str] = ()) -> int:
+        return holder.get().mail.deliver_when_visible(list(mail_ids))
+
+    @app.task(name=PERIODIC)
+    def periodic(name: str) -> None:
+        job = registry.get(name)
+        if job is not None:  # a job removed since beat scheduled it: nothing to do
+            job.fn(holder.get())
+
+    return app
+
+
+def attach_dispatcher(app: Celery, runtime: Runtime) -> Callable[[Sequence[str]], None]:
+    """Send a delivery task to the broker after each commit that queued mail."""
+
+    def dispatch(mail_ids: Sequence[str]) -> None:
+        app.send_task(DELIVER, args=[list(mail_ids)], queue=runtime.settings.task_queue)
+
+    runtime.mail.add_dispatcher(dispatch)
+    return dispatch
+
+
+def worker_argv(settings: Settings, *, beat: bool, concurrency: int, loglevel: str) -> list[str]:
+    """The arguments of ``celery worker`` that ``mamori worker`` runs."""
+    argv = [
+        "worker",
+        f"--queues={settings.task_queue}",
+        "--pool=threads",
+        f"--concurrency={concurrency}",
+        f"--loglevel={loglevel.upper()}",
+        "--hostname=mamori@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if beat:
+        argv.append("--beat")
+    return argv

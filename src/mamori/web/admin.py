@@ -1,0 +1,304 @@
+"""The admin console under /admin: the dashboard, staff accounts and the audit log.
+
+Every page reads through :func:`~mamori.web.admin_auth.require_staff` (any role); every action
+through :func:`~mamori.web.admin_auth.require_role`, which also checks the form's CSRF token.
+Managing staff needs the ``admin`` role; the pages show the forms only to those who may use
+them. Actions answer 303 back to their page (post/redirect/get) with a short notice code; an
+action refused for a reason staff can fix (a short password, a login ID in use, the last admin)
+shows the page again with the reason. Every response under /admin is ``no-store``.
+
+Other parts of mamori add their pages with their own routers and register them in the menu and
+on the dashboard through :mod:`mamori.web.admin_nav`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, cast
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.engine import Connection
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mamori.audit.entry import decode_fields
+from mamori.errors import MamoriError, StaffSessionRequired, UserInputError
+from mamori.runtime import Runtime
+from mamori.staff import ROLES, StaffAccount
+from mamori.staff.accounts import accounts_t
+from mamori.store import db
+from mamori.store.tables import AuditEntryRow, SubjectRow
+from mamori.web import admin_auth, admin_nav
+from mamori.web.admin_auth import StaffDep, StaffUser, require_role
+from mamori.web.errors import status_for
+from mamori.web.rendering import error_page, wants_html
+
+__all__ = ["install", "router"]
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+AdminDep = Annotated[StaffUser, Depends(require_role("admin"))]
+
+AUDIT_PAGE = 50
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+# -- dashboard -----------------------------------------------------------------------------
+
+
+def _staff_card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
+    count = conn.execute(
+        sa.select(sa.func.count()).where(accounts_t.c.disabled_at.is_(None))
+    ).scalar_one()
+    return admin_nav.Card("有効な職員アカウント", "Active staff accounts", count, "/admin/staff")
+
+
+def _audit_card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
+    entries_t = cast(sa.Table, AuditEntryRow.__table__)
+    size = conn.execute(sa.select(sa.func.max(entries_t.c.seq))).scalar_one()
+    return admin_nav.Card("監査ログの記録", "Audit log entries", size or 0, "/admin/audit")
+
+
+def _subjects_card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
+    subjects = cast(sa.Table, SubjectRow.__table__)
+    count = conn.execute(
+        sa.select(sa.func.count()).select_from(subjects).where(subjects.c.status == "active")
+    ).scalar_one()
+    return admin_nav.Card("情報をお預かりしている本人", "People whose data is held", count)
+
+
+def _policy_card(conn: Connection, runtime: Runtime) -> admin_nav.Card | None:
+    current = runtime.published.current()
+    return admin_nav.Card(
+        "公開中のプライバシーポリシー",
+        "Published privacy policy",
+        f"v{current.version}",
+        "/privacy",
+    )
+
+
+admin_nav.add("ダッシュボード", "Dashboard", "/admin", order=0)
+admin_nav.add("職員アカウント", "Staff accounts", "/admin/staff", order=80)
+admin_nav.add("監査ログ", "Audit log", "/admin/audit", order=90)
+admin_nav.add_card("subjects", _subjects_card, order=5)
+admin_nav.add_card("staff", _staff_card, order=80)
+admin_nav.add_card("audit", _audit_card, order=90)
+admin_nav.add_card("policy", _policy_card, order=95)
+
+
+@router.get("", response_class=HTMLResponse)
+def dashboard(request: Request, user: StaffDep) -> HTMLResponse:
+    runtime = _runtime(request)
+    with db.read(runtime.engine) as conn:
+        cards = admin_nav.cards(conn, runtime)
+    version = runtime.published.current().version
+    return admin_nav.render(request, "admin/dashboard.html", cards=cards, policy_version=version)
+
+
+# -- staff accounts ------------------------------------------------------------------------
+
+_DONE = {"created", "role", "disabled", "enabled"}
+
+
+def _staff_page(
+    request: Request,
+    user: StaffUser,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    accounts: list[StaffAccount] = admin_auth.directory(request).list()
+    done = request.query_params.get("done")
+    return admin_nav.render(
+        request,
+        "admin/staff.html",
+        status_code=status_code,
+        accounts=accounts,
+        roles=ROLES,
+        may_manage=user.can("admin"),
+        me=user,
+        done=done if done in _DONE else None,
+        error=error,
+        form=form or {},
+    )
+
+
+@router.get("/staff", response_class=HTMLResponse)
+def staff_list(request: Request, user: StaffDep) -> HTMLResponse:
+    return _staff_page(request, user)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form(max_files=0, max_fields=20)
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+FormDep = Annotated[dict[str, str], Depends(_form)]
+
+
+def _done(request: Request, what: str) -> RedirectResponse:
+    return RedirectResponse(admin_nav.lang_url(request, "/admin/staff", done=what), 303)
+
+
+def _refused(request: Request, user: StaffUser, exc: MamoriError, **kw: Any) -> HTMLResponse:
+    return _staff_page(request, user, status_code=status_for(exc), error=exc.message, **kw)
+
+
+@router.post("/staff", response_class=HTMLResponse)
+def staff_create(request: Request, user: AdminDep, form: FormDep) -> Response:
+    kept = {k: form.get(k, "") for k in ("login", "display_name", "role")}
+    if form.get("password", "") != form.get("password_again", ""):
+        exc = UserInputError("the two passwords differ: type the same password twice")
+        return _refused(request, user, exc, form=kept)
+    try:
+        admin_auth.directory(request).create(
+            form.get("login", ""),
+            form.get("display_name", ""),
+            form.get("role", ""),
+            form.get("password", ""),
+            actor=user.actor,
+        )
+    except UserInputError as exc:
+        return _refused(request, user, exc, form=kept)
+    return _done(request, "created")
+
+
+@router.post("/staff/{staff_id}/role", response_class=HTMLResponse)
+def staff_role(request: Request, staff_id: str, user: AdminDep, form: FormDep) -> Response:
+    try:
+        admin_auth.directory(request).set_role(staff_id, form.get("role", ""), actor=user.actor)
+    except UserInputError as exc:
+        return _refused(request, user, exc)
+    return _done(request, "role")
+
+
+@router.post("/staff/{staff_id}/disable", response_class=HTMLResponse)
+def staff_disable(request: Request, staff_id: str, user: AdminDep) -> Response:
+    try:
+        admin_auth.directory(request).disable(staff_id, actor=user.actor)
+    except UserInputError as exc:
+        return _refused(request, user, exc)
+    return _done(request, "disabled")
+
+
+@router.post("/staff/{staff_id}/enable", response_class=HTMLResponse)
+def staff_enable(request: Request, staff_id: str, user: AdminDep) -> Response:
+    try:
+        admin_auth.directory(request).enable(staff_id, actor=user.actor)
+    except UserInputError as exc:
+        return _refused(request, user, exc)
+    return _done(request, "enabled")
+
+
+# -- audit log -----------------------------------------------------------------------------
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_log(
+    request: Request, user: StaffDep, before: int | None = None, verify: bool = False
+) -> HTMLResponse:
+    """The latest entries (``?before=SEQ`` for older ones); ``?verify=1`` checks the whole log."""
+    runtime = _runtime(request)
+    report = None
+    if verify:
+        report = runtime.audit.verify()
+        with db.write(runtime.engine) as conn:
+            runtime.audit.append(
+                conn,
+                actor=user.actor,
+                action="audit.verify",
+                details={"result": "intact" if report.ok else "broken", "entries": report.entries},
+            )
+    entries_t = cast(sa.Table, AuditEntryRow.__table__)
+    query = (
+        sa.select(
+            entries_t.c.seq,
+            entries_t.c.ts,
+            entries_t.c.actor,
+            entries_t.c.action,
+            entries_t.c.targets,
+            entries_t.c.details,
+        )
+        .order_by(entries_t.c.seq.desc())
+        .limit(AUDIT_PAGE)
+    )
+    if before is not None:
+        query = query.where(entries_t.c.seq < before)
+    with db.read(runtime.engine) as conn:
+        rows = conn.execute(query).all()
+        size = conn.execute(sa.select(sa.func.max(entries_t.c.seq))).scalar_one() or 0
+    entries = []
+    for row in rows:
+        targets, details = decode_fields(row.targets, row.details)
+        entries.append(
+            {
+                "seq": row.seq,
+                "ts": row.ts,
+                "actor": row.actor,
+                "action": row.action,
+                "targets": targets,
+                "details": details,
+            }
+        )
+    older = entries[-1]["seq"] if entries and entries[-1]["seq"] > 1 else None
+    return admin_nav.render(
+        request,
+        "admin/audit.html",
+        entries=entries,
+        older=older,
+        report=report,
+        size=size,
+    )
+
+
+# -- installing the console into the app ---------------------------------------------------
+
+
+class _NoStore:
+    """``Cache-Control: no-store`` on every response under /admin (plain ASGI, cheap)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path != "/admin" and not path.startswith("/admin/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
+
+
+def install(app: FastAPI) -> None:
+    """Add the console's routes, its sign-in redirect and its ``no-store`` header to ``app``."""
+    app.include_router(admin_auth.router)
+    app.include_router(router)
+
+    @app.exception_handler(StaffSessionRequired)
+    async def on_no_session(request: Request, exc: StaffSessionRequired) -> Response:
+        if request.method in ("GET", "HEAD") and wants_html(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            login = admin_nav.lang_url(request, "/admin/login")
+            sep = "&" if "?" in login else "?"
+            response: Response = RedirectResponse(f"{login}{sep}next={quote(target)}", 303)
+        elif wants_html(request):
+            response = error_page(request, 401, exc.message)
+        else:
+            response = JSONResponse({"error": exc.message, "status": 401}, status_code=401)
+        if admin_auth.COOKIE in request.cookies:
+            response.delete_cookie(admin_auth.COOKIE, path="/admin")
+        return response
+
+    app.add_middleware(_NoStore)

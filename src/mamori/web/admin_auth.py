@@ -1,0 +1,322 @@
+"""Who is using the admin console: sign-in and sign-out, the session cookie, roles and CSRF.
+
+**Session cookie.** ``mamori_admin`` holds a random token (its SHA-256 is stored, see
+:mod:`mamori.staff.sessions`): HttpOnly, SameSite=Strict, Path=/admin, and Secure when
+MAMORI_PUBLIC_URL (or the request) is https. Sessions end after
+MAMORI_ADMIN_SESSION_IDLE_MINUTES without activity and MAMORI_ADMIN_SESSION_MAX_HOURS after
+sign-in, whichever comes first.
+
+**Dependencies.** ``require_staff`` gives the signed-in :class:`StaffUser` (any role) and is
+what every page under /admin reads through; ``require_role("handler")`` or
+``require_role("admin")`` guards an action: it refuses a lower role with 403
+(:class:`~mamori.errors.StaffRoleRequired`), and then, for any method but GET/HEAD/OPTIONS,
+checks the CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``) itself, so an
+action cannot forget it. Without a session, a page asked for by a browser answers 303 to
+``/admin/login?next=...``; anything else answers 401.
+
+**CSRF.** Every form carries ``{{ csrf_field(request) }}``: the session's random token, compared
+in constant time by :func:`check_csrf`. The sign-in form, which has no session yet, carries a
+token that must equal the one in its own short-lived cookie (double submit).
+
+**Sign-in.** :func:`mamori.staff.sign_in`: the same answer for an unknown login ID, a wrong
+password and a disabled account; lockout per login ID and per client address (the address is
+``request.client``: behind a proxy run uvicorn with ``--proxy-headers`` and
+``--forwarded-allow-ips``). Audited by staff id or ``unknown``, never the typed login.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Final
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
+
+from mamori.config import Settings
+from mamori.errors import (
+    CsrfRejected,
+    SignInFailed,
+    SignInLocked,
+    StaffRoleRequired,
+    StaffSessionRequired,
+)
+from mamori.runtime import Runtime
+from mamori.staff import Limits, Role, StaffDirectory, allows, clock, sessions, sign_in
+from mamori.staff.sessions import Session
+from mamori.web import admin_nav
+from mamori.web.rendering import templates
+
+__all__ = [
+    "COOKIE",
+    "LOGIN_COOKIE",
+    "StaffUser",
+    "check_csrf",
+    "csrf_field",
+    "directory",
+    "require_role",
+    "require_staff",
+    "router",
+]
+
+COOKIE: Final = "mamori_admin"
+LOGIN_COOKIE: Final = "mamori_admin_login"
+"""Holds the sign-in form's CSRF token until the form is sent."""
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    """The signed-in staff member (any page may show these; audit entries use ``actor``)."""
+
+    id: str
+    login: str
+    display_name: str
+    role: Role
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.id}"
+
+    def can(self, role: Role) -> bool:
+        """Whether this member's role allows what ``role`` may do."""
+        return allows(self.role, role)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def directory(request: Request) -> StaffDirectory:
+    """The staff accounts of the running mamori."""
+    runtime = _runtime(request)
+    return StaffDirectory(runtime.engine, runtime.audit, runtime.vault.system_keys)
+
+
+def _session(request: Request) -> Session:
+    """The request's live session (looked up once per request)."""
+    cached: Session | None = getattr(request.state, "admin_session", None)
+    if cached is not None:
+        return cached
+    settings = _settings(request)
+    session = sessions.current(
+        directory(request),
+        request.cookies.get(COOKIE),
+        now=clock.now(),
+        idle=dt.timedelta(minutes=settings.admin_session_idle_minutes),
+    )
+    request.state.admin_session = session
+    return session
+
+
+def _user(session: Session) -> StaffUser:
+    a = session.account
+    return StaffUser(a.id, a.login, a.display_name, a.role)
+
+
+def require_staff(request: Request) -> StaffUser:
+    """Dependency: the signed-in staff member, any role (for pages that only read)."""
+    return _user(_session(request))
+
+
+def require_role(role: Role) -> Callable[[Request], Awaitable[StaffUser]]:
+    """Dependency for an action: a member whose role allows ``role``, with a valid CSRF token."""
+
+    async def dependency(request: Request) -> StaffUser:
+        user = _user(await run_in_threadpool(_session, request))
+        if not user.can(role):
+            raise StaffRoleRequired(
+                f"your staff role ({user.role}) does not allow this action; it needs {role}"
+            )
+        if request.method not in SAFE_METHODS:
+            token = request.headers.get("x-csrf-token")
+            if token is None:
+                form = await request.form()
+                value = form.get("csrf_token")
+                token = value if isinstance(value, str) else None
+            check_csrf(request, token)
+        return user
+
+    dependency.__name__ = f"require_role_{role}"
+    return dependency
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    """Raise :class:`CsrfRejected` unless ``token`` is the CSRF token of the request's session."""
+    expected = _session(request).csrf_token.encode("ascii")
+    if not hmac.compare_digest((token or "").encode("utf-8", "replace"), expected):
+        raise CsrfRejected()
+
+
+def csrf_field(request: Request) -> Markup:
+    """The hidden form field with the CSRF token (template global ``csrf_field(request)``)."""
+    session: Session | None = getattr(request.state, "admin_session", None)
+    token = session.csrf_token if session is not None else request.state.admin_login_csrf
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(token))
+
+
+def _admin_user(request: Request) -> StaffUser | None:
+    session: Session | None = getattr(request.state, "admin_session", None)
+    return _user(session) if session is not None else None
+
+
+templates.env.globals["csrf_field"] = csrf_field
+templates.env.globals["admin_user"] = _admin_user
+
+StaffDep = Annotated[StaffUser, Depends(require_staff)]
+
+
+# -- cookies -------------------------------------------------------------------------------
+
+
+def _secure(request: Request) -> bool:
+    public = _settings(request).public_url or ""
+    return public.startswith("https:") or request.url.scheme == "https"
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, **kw: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        path="/admin",
+        secure=_secure(request),
+        httponly=True,
+        samesite="strict",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _clear_cookie(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(
+        name, path="/admin", secure=_secure(request), httponly=True, samesite="strict"
+    )
+
+
+# -- signing in and out --------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path inside the console (never another site), else ``None``."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target or target.startswith("//"):
+        return None
+    if parts.path != "/admin" and not parts.path.startswith("/admin/"):
+        return None
+    if parts.path.startswith(("/admin/login", "/admin/logout")):
+        return None
+    return target
+
+
+def _login_page(
+    request: Request,
+    *,
+    status_code: int = 200,
+    problem: str | None = None,
+    message: str | None = None,
+    login: str = "",
+    next_url: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    request.state.admin_login_csrf = token
+    response = admin_nav.render(
+        request,
+        "admin/login.html",
+        status_code=status_code,
+        headers=headers,
+        problem=problem,
+        message=message,
+        login=login,
+        next_url=next_url or "",
+        signed_out=request.query_params.get("signed_out") == "1",
+    )
+    _set_cookie(request, response, LOGIN_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> Response:
+    try:
+        _session(request)
+    except StaffSessionRequired:
+        return _login_page(request, next_url=_safe_next(next))
+    return RedirectResponse(_safe_next(next) or admin_nav.lang_url(request, "/admin"), 303)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    form = await request.form(max_files=0, max_fields=10)
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    typed = fields.get("login", "")
+    next_url = _safe_next(fields.get("next"))
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    given = fields.get("csrf_token", "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        return _login_page(request, status_code=403, problem="csrf", login=typed, next_url=next_url)
+    settings = _settings(request)
+    limits = Limits(
+        login_failures=settings.admin_lockout_failures,
+        client_failures=settings.admin_lockout_client_failures,
+        minutes=settings.admin_lockout_minutes,
+    )
+    try:
+        signed_in = await run_in_threadpool(
+            sign_in,
+            directory(request),
+            typed,
+            fields.get("password", ""),
+            client=request.client.host if request.client else "unknown",
+            limits=limits,
+            max_age=dt.timedelta(hours=settings.admin_session_max_hours),
+        )
+    except SignInLocked as exc:
+        return _login_page(
+            request,
+            status_code=429,
+            problem="locked",
+            message=str(-(-exc.retry_after // 60)),
+            login=typed,
+            next_url=next_url,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    except SignInFailed:
+        return _login_page(
+            request, status_code=401, problem="failed", login=typed, next_url=next_url
+        )
+    response = RedirectResponse(next_url or admin_nav.lang_url(request, "/admin"), 303)
+    _set_cookie(request, response, COOKIE, signed_in.token)
+    _clear_cookie(request, response, LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """Sign out (any role may); without a live session there is nothing to end."""
+    try:
+        session: Session | None = await run_in_threadpool(_session, request)
+    except StaffSessionRequired:
+        session = None
+    if session is not None:
+        form = await request.form(max_files=0, max_fields=10)
+        value = form.get("csrf_token")
+        check_csrf(request, value if isinstance(value, str) else None)
+        await run_in_threadpool(sessions.end, directory(request), session)
+    response = RedirectResponse(admin_nav.lang_url(request, "/admin/login", signed_out="1"), 303)
+    _clear_cookie(request, response, COOKIE)
+    return response

@@ -1,0 +1,174 @@
+"""People's requests in the admin console, under /admin/requests.
+
+The queue (by due date, overdue ones highlighted), a request's page (identity evidence, the
+agent's proof, the person's details; opening it is audited), and the actions of a handler:
+start the review, decide (a refusal, a partial fulfilment or a substitute measure will not
+save without a reason), answer an inquiry by e-mail, close. Viewers read only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+
+from mamori.errors import UserInputError
+from mamori.requests import labels, service, store
+from mamori.requests.model import Outcome, Status
+from mamori.requests.store import clock
+from mamori.requests.workflow import Decision
+from mamori.runtime import Runtime
+from mamori.web import admin_nav
+from mamori.web.admin_auth import StaffDep, StaffUser, require_role
+from mamori.web.i18n import Lang
+from mamori.web.rendering import request_lang
+from mamori.web.request_words import words
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/admin/requests", include_in_schema=False)
+
+HandlerDep = Annotated[StaffUser, Depends(require_role("handler"))]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _actor(user: StaffUser) -> str:
+    return f"staff:{user.id}"
+
+
+def _base_url(request: Request) -> str:
+    return _runtime(request).settings.public_url or str(request.base_url).rstrip("/")
+
+
+def _lang(request: Request) -> Lang:
+    return request_lang(request, strict=False)
+
+
+def _card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
+    found = store.open_requests(conn, limit=100_000)
+    now = clock()
+    overdue = sum(1 for r in found if r.overdue(now))
+    return admin_nav.Card(
+        "対応中のご請求",
+        "Open requests",
+        len(found),
+        "/admin/requests",
+        note_ja=f"うち期限超過 {overdue} 件" if overdue else "",
+        note_en=f"{overdue} overdue" if overdue else "",
+        attention=overdue > 0,
+    )
+
+
+admin_nav.add("ご請求", "Requests", "/admin/requests", order=20)
+admin_nav.add_card("requests", _card, order=10)
+
+
+def _render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
+    lang = _lang(request)
+    return admin_nav.render(
+        request, name, status_code=status_code, rw=words(lang), labels=labels, **context
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(request: Request, user: StaffDep, closed: int = 0) -> Response:
+    found = service.queue(_runtime(request), include_closed=bool(closed))
+    return _render(
+        request, "admin/requests/queue.html", requests=found, now=clock(), closed=bool(closed)
+    )
+
+
+def _detail(
+    request: Request, user: StaffUser, request_id: str, *, status_code: int = 200, error: str = ""
+) -> Response:
+    runtime = _runtime(request)
+    found = service.get(runtime, request_id, actor=_actor(user))
+    rules = runtime.vault.rules()
+    lang = _lang(request)
+    return _render(
+        request,
+        "admin/requests/detail.html",
+        status_code=status_code,
+        r=found,
+        now=clock(),
+        may_decide=user.can("handler"),
+        error=error,
+        done=request.query_params.get("done", ""),
+        item_label=lambda i: rules.items[i].label.get(lang) if i in rules.items else i,
+        outcomes=list(Outcome),
+        Status=Status,
+    )
+
+
+@router.get("/{request_id}", response_class=HTMLResponse)
+def detail(request: Request, request_id: str, user: StaffDep) -> Response:
+    return _detail(request, user, request_id)
+
+
+@router.get("/{request_id}/proof")
+def proof(request: Request, request_id: str, user: HandlerDep) -> Response:
+    data, content_type = service.proof(_runtime(request), request_id, actor=_actor(user))
+    return Response(
+        data,
+        media_type=content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="proof-{request_id}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _back(request: Request, request_id: str, done: str) -> Response:
+    url = admin_nav.lang_url(request, f"/admin/requests/{request_id}", done=done)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post("/{request_id}/review")
+async def review(request: Request, request_id: str, user: HandlerDep) -> Response:
+    await run_in_threadpool(service.start_review, _runtime(request), request_id, actor=_actor(user))
+    return _back(request, request_id, "review")
+
+
+@router.post("/{request_id}/decide")
+async def decide(request: Request, request_id: str, user: HandlerDep) -> Response:
+    form = await request.form(max_files=0, max_fields=300)
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    try:
+        try:
+            outcome = Outcome(fields.get("outcome", ""))
+        except ValueError:
+            raise UserInputError("outcome: choose an outcome") from None
+        decision = Decision(
+            outcome=outcome,
+            reason=fields.get("reason", ""),
+            substitute=fields.get("substitute") == "yes",
+            accepted_items=tuple(v for v in form.getlist("accepted") if isinstance(v, str)),
+            withdraw=fields.get("withdraw") == "yes",
+        )
+        await run_in_threadpool(
+            service.decide,
+            _runtime(request),
+            request_id,
+            decision,
+            actor=_actor(user),
+            base_url=_base_url(request),
+        )
+    except UserInputError as exc:
+        message = exc.message
+        return await run_in_threadpool(
+            lambda: _detail(request, user, request_id, status_code=400, error=message)
+        )
+    return _back(request, request_id, "decided")
+
+
+@router.post("/{request_id}/close")
+async def close(request: Request, request_id: str, user: HandlerDep) -> Response:
+    await run_in_threadpool(service.close, _runtime(request), request_id, actor=_actor(user))
+    return _back(request, request_id, "closed")

@@ -1,0 +1,141 @@
+"""People's requests over the REST API, for the host service: /api/v1/requests.
+
+The host service files a request for one of its signed-in users (a subject it knows), so the
+request counts as verified (``verified_by: service``), like a privacy-center session. It then
+reads the request's status to show it in its own pages. Staff decide in the admin console.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from mamori.requests import service
+from mamori.requests.intake import check_intake
+from mamori.requests.model import Request as DataRequest
+from mamori.requests.model import Verification
+from mamori.runtime import Runtime
+from mamori.vault.service_keys import ServiceAccount
+from mamori.web.auth import require_operation
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
+
+WriteKey = Annotated[ServiceAccount, Depends(require_operation("write"))]
+ReadKey = Annotated[ServiceAccount, Depends(require_operation("read"))]
+RequestId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+class NewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="The person (vault subject).")
+    type: str = Field(
+        description="disclosure, correction, usage_stop, erasure, provision_stop, "
+        "mail_opt_out or inquiry."
+    )
+    email: str = Field(max_length=320, description="Where mamori sends the notices.")
+    language: str = Field(default="ja", pattern=r"^(ja|en)$")
+    items: list[str] = Field(default_factory=list, max_length=200)
+    ground: str | None = Field(default=None, description="APPI 法35 ground (stops, erasure).")
+    delivery: str | None = Field(default=None, description="electronic or post (disclosure).")
+    postal_address: str | None = Field(default=None, max_length=500)
+    message: str | None = Field(default=None, max_length=4000)
+    corrections: dict[str, Any] | None = Field(default=None, description="item id -> new value")
+
+
+class RequestStatus(BaseModel):
+    id: str
+    type: str
+    status: str
+    outcome: str | None
+    subject_id: str | None
+    verified_by: str | None
+    created_at: dt.datetime
+    due_at: dt.datetime
+    decided_at: dt.datetime | None
+    notified_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    fee: int | None
+
+
+def _status(found: DataRequest) -> RequestStatus:
+    return RequestStatus(
+        id=found.id,
+        type=found.type.value,
+        status=found.status.value,
+        outcome=found.outcome.value if found.outcome else None,
+        subject_id=found.subject_id,
+        verified_by=found.verified_by.value if found.verified_by else None,
+        created_at=found.created_at,
+        due_at=found.due_at,
+        decided_at=found.decided_at,
+        notified_at=found.notified_at,
+        closed_at=found.closed_at,
+        fee=found.fee,
+    )
+
+
+def _file(runtime: Runtime, body: NewRequest, account: ServiceAccount, base: str) -> DataRequest:
+    runtime.vault.get_subject(body.subject_id)  # 404 for an unknown person
+    intake = check_intake(
+        runtime.vault.rules(),
+        type=body.type,
+        language=body.language,
+        email=body.email,
+        items=body.items,
+        ground=body.ground,
+        delivery=body.delivery,
+        message=body.message,
+        corrections=body.corrections,
+        postal_address=body.postal_address,
+    )
+    return service.file_request(
+        runtime,
+        intake,
+        actor=account.actor_id,
+        client=f"key:{account.id}",
+        base_url=base,
+        subject_id=body.subject_id,
+        verified_by=Verification.service,
+    )
+
+
+@router.post("", status_code=201, response_model=RequestStatus)
+async def file_request(request: Request, body: NewRequest, account: WriteKey) -> RequestStatus:
+    """File a request for a person the host service has signed in (verified by the service)."""
+    runtime = _runtime(request)
+    base = runtime.settings.public_url or str(request.base_url).rstrip("/")
+    found = await run_in_threadpool(_file, runtime, body, account, base)
+    return _status(found)
+
+
+def _read(runtime: Runtime, request_id: str, account: ServiceAccount) -> DataRequest:
+    from mamori.requests import store
+    from mamori.store import db
+
+    with db.write(runtime.engine) as conn:
+        found = store.load(conn, request_id)
+        store.audit(runtime.audit, conn, found, "status", actor=account.actor_id)
+    return found
+
+
+@router.get("/{request_id}", response_model=RequestStatus)
+async def request_status(request: Request, request_id: str, account: ReadKey) -> RequestStatus:
+    """The status of a request: its step, outcome and dates (no personal details)."""
+    if len(request_id) != 32 or not all(c in "0123456789abcdef" for c in request_id):
+        from mamori.errors import RequestNotFound
+
+        raise RequestNotFound(f"no request '{request_id}'")
+    found = await run_in_threadpool(_read, _runtime(request), request_id, account)
+    return _status(found)

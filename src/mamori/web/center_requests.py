@@ -1,0 +1,460 @@
+"""People's requests in the privacy center, under /center/requests (no JavaScript needed).
+
+A person chooses a type, fills in its form and sends it. Signed in to the privacy center (the
+host service's signed link), they are known: the request is verified at once. Anyone else gets
+a 6-digit code by e-mail, and entering it opens a short session for that one request (cookie
+``mamori_request``, HttpOnly, Path=/center/requests; only its hash is stored). The status page
+and the package download need that session, or the privacy-center session of the request's
+subject. Forms outside a center session carry a double-submit CSRF token (cookie
+``mamori_request_form`` equal to the form field).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import tempfile
+from collections.abc import Callable, Coroutine, Iterator
+from typing import IO, Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from mamori.errors import (
+    CenterSessionRequired,
+    CodeLocked,
+    CodeRejected,
+    CsrfRejected,
+    DownloadUnavailable,
+    MamoriError,
+    NotFound,
+    RateLimited,
+    RequestSessionRequired,
+    UserInputError,
+)
+from mamori.requests import labels, package, service
+from mamori.requests.intake import check_intake, correctable
+from mamori.requests.model import GROUNDS_OF, Agent, Delivery, RequestType, Verification
+from mamori.requests.model import Request as DataRequest
+from mamori.requests.store import clock
+from mamori.runtime import Runtime
+from mamori.web import center_auth
+from mamori.web.center_auth import COOKIE as CENTER_COOKIE
+from mamori.web.center_auth import Session
+from mamori.web.errors import headers_for, status_for
+from mamori.web.i18n import Lang
+from mamori.web.rendering import error_page, page, request_lang
+from mamori.web.request_words import words
+
+__all__ = ["FORM_COOKIE", "SESSION_COOKIE", "router"]
+
+log = logging.getLogger("mamori.web.center_requests")
+
+SESSION_COOKIE: Final = "mamori_request"
+FORM_COOKIE: Final = "mamori_request_form"
+PATH: Final = "/center/requests"
+
+_PROBLEMS: tuple[tuple[type[MamoriError], int, str], ...] = (
+    (CodeLocked, 403, "problem_locked"),
+    (CodeRejected, 400, "problem_code"),
+    (RateLimited, 429, "problem_rate"),
+    (RequestSessionRequired, 401, "problem_session"),
+    (DownloadUnavailable, 410, "problem_download"),
+    (CsrfRejected, 403, "problem_csrf"),
+)
+
+
+class _Route(APIRoute):
+    """Responses are ``no-store``; mamori's errors become pages in the person's language."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except MamoriError as exc:
+                response = _problem(request, exc)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+
+        return route
+
+
+router = APIRouter(prefix=PATH, include_in_schema=False, route_class=_Route)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _base_url(request: Request) -> str:
+    return _runtime(request).settings.public_url or str(request.base_url).rstrip("/")
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _center_session(request: Request) -> Session | None:
+    try:
+        return center_auth.current_session(
+            _runtime(request).vault,
+            request.cookies.get(CENTER_COOKIE),
+            minutes=_runtime(request).settings.center_session_minutes,
+        )
+    except CenterSessionRequired:
+        return None
+
+
+CenterDep = Annotated[Session | None, Depends(_center_session)]
+
+
+def _page(
+    request: Request, name: str, lang: Lang, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    policy = _runtime(request).published.current().policy
+    return page(
+        request,
+        name,
+        lang,
+        status_code=status_code,
+        operator=policy.operator.name.get(lang),
+        rw=words(lang),
+        labels=labels,
+        **context,
+    )
+
+
+def _problem(request: Request, exc: MamoriError) -> Response:
+    lang = request_lang(request, strict=False)
+    found = next(((s, k) for kind, s, k in _PROBLEMS if isinstance(exc, kind)), None)
+    if found is None and isinstance(exc, UserInputError) and not isinstance(exc, NotFound):
+        found = (status_for(exc), "problem_input")
+    if found is None:
+        status = status_for(exc)
+        if status >= 500:
+            log.error("request failed: %s %s: %s", request.method, request.url.path, type(exc))
+        headers = headers_for(exc)
+        return error_page(request, status, exc.message, headers=dict(headers) if headers else None)
+    status, key = found
+    request_id = request.path_params.get("request_id")
+    response = _page(
+        request,
+        "center/requests/problem.html",
+        lang,
+        status_code=status,
+        problem=key,
+        detail=exc.message if key == "problem_input" else "",
+        request_id=request_id,
+        form_token=_form_token(request),
+    )
+    return _keep_form_token(request, response)
+
+
+# -- CSRF for forms outside a center session (double submit) ---------------------------------
+
+
+def _form_token(request: Request) -> str:
+    token = request.cookies.get(FORM_COOKIE)
+    if token and 20 <= len(token) <= 64:
+        return token
+    fresh: str | None = getattr(request.state, "form_token", None)
+    if fresh is None:
+        fresh = secrets.token_urlsafe(32)
+        request.state.form_token = fresh
+    return fresh
+
+
+def _keep_form_token(request: Request, response: Response) -> Response:
+    fresh: str | None = getattr(request.state, "form_token", None)
+    if fresh is not None:
+        response.set_cookie(
+            FORM_COOKIE,
+            fresh,
+            path=PATH,
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="strict",
+        )
+    return response
+
+
+def _check_form(request: Request, center: Session | None, submitted: str | None) -> None:
+    if center is not None and submitted == center.csrf_token:
+        return
+    cookie = request.cookies.get(FORM_COOKIE) or ""
+    given = (submitted or "").encode("utf-8", "replace")
+    if not cookie or not hmac.compare_digest(given, cookie.encode("utf-8", "replace")):
+        raise CsrfRejected()
+
+
+# -- the list of types and the forms ---------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    lang = request_lang(request)
+    policy = _runtime(request).published.current().policy
+    return _page(
+        request,
+        "center/requests/index.html",
+        lang,
+        types=list(RequestType),
+        contact=policy.contact,
+        where=policy.requests.where.get(lang),
+        identity=policy.requests.identity_verification.get(lang),
+    )
+
+
+def _kind(type: str) -> RequestType:
+    try:
+        return RequestType(type)
+    except ValueError:
+        raise NotFound(f"no request type '{type}'") from None
+
+
+def _form_page(
+    request: Request,
+    kind: RequestType,
+    center: Session | None,
+    *,
+    status_code: int = 200,
+    error: str = "",
+) -> Response:
+    lang = request_lang(request)
+    runtime = _runtime(request)
+    policy = runtime.published.current().policy
+    rules = runtime.vault.rules()
+    subject_type = runtime.vault.get_subject(center.subject_id).type if center else None
+    held = rules.subject_types.get(subject_type) if subject_type else None
+    items = [
+        (i.id, i.label.get(lang)) for i in rules.items.values() if held is None or i.id in held
+    ]
+    fixable = set(correctable(rules, subject_type))
+    response = _page(
+        request,
+        "center/requests/new.html",
+        lang,
+        status_code=status_code,
+        kind=kind,
+        items=items,
+        corrections=[(i, label) for i, label in items if i in fixable],
+        grounds=GROUNDS_OF.get(kind, ()),
+        deliveries=list(Delivery),
+        agents=list(Agent),
+        fee=runtime.settings.request_fees.get(kind.value),
+        proof_mb=runtime.settings.request_proof_max_bytes // (1024 * 1024) or 1,
+        contact=policy.contact,
+        policy_text=_policy_text(policy, kind, lang),
+        signed_in=center is not None,
+        csrf_token=center.csrf_token if center else _form_token(request),
+        error=error,
+    )
+    return _keep_form_token(request, response) if center is None else response
+
+
+def _policy_text(policy: Any, kind: RequestType, lang: str) -> str:
+    texts = policy.requests
+    chosen = {
+        RequestType.disclosure: texts.disclosure,
+        RequestType.correction: texts.correction_and_stop,
+        RequestType.usage_stop: texts.correction_and_stop,
+        RequestType.erasure: texts.erasure,
+        RequestType.provision_stop: texts.correction_and_stop,
+        RequestType.mail_opt_out: texts.mail_opt_out,
+        RequestType.inquiry: policy.contact.text,
+    }[kind]
+    return str(chosen.get(lang))
+
+
+@router.get("/new/{type}", response_class=HTMLResponse)
+def new(request: Request, type: str, center: CenterDep) -> Response:
+    return _form_page(request, _kind(type), center)
+
+
+async def _read_proof(upload: UploadFile, limit: int) -> bytes | None:
+    data = await upload.read(limit + 1)
+    return data or None
+
+
+@router.post("/new/{type}")
+async def file(request: Request, type: str) -> Response:
+    kind = _kind(type)
+    runtime = _runtime(request)
+    center = await run_in_threadpool(_center_session, request)
+    limit = runtime.settings.request_proof_max_bytes
+    form = await request.form(max_files=1, max_fields=200, max_part_size=limit + 1024)
+    try:
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        items = [v for v in form.getlist("items") if isinstance(v, str)]
+        upload = form.get("proof")
+        proof = await _read_proof(upload, limit) if isinstance(upload, UploadFile) else None
+        proof_type = upload.content_type if isinstance(upload, UploadFile) else None
+    finally:
+        await form.close()
+    _check_form(request, center, fields.get("csrf_token"))
+    lang = request_lang(request)
+    corrections = {
+        name.removeprefix("correction."): value
+        for name, value in fields.items()
+        if name.startswith("correction.") and value.strip()
+    }
+    try:
+        intake = check_intake(
+            runtime.vault.rules(),
+            type=kind.value,
+            language=lang,
+            email=fields.get("email", ""),
+            items=items,
+            ground=fields.get("ground") or None,
+            delivery=fields.get("delivery") or None,
+            agent=fields.get("agent") or None,
+            message=fields.get("message"),
+            corrections=corrections or None,
+            agent_name=fields.get("agent_name"),
+            postal_address=fields.get("postal_address"),
+            proof=proof,
+            proof_type=proof_type,
+            max_proof_bytes=limit,
+        )
+    except UserInputError as exc:
+        return await run_in_threadpool(
+            _form_page, request, kind, center, status_code=400, error=exc.message
+        )
+    filed = await run_in_threadpool(
+        service.file_request,
+        runtime,
+        intake,
+        actor=f"subject:{center.subject_id}" if center else "system:center",
+        client=_client(request),
+        base_url=_base_url(request),
+        subject_id=center.subject_id if center else None,
+        verified_by=Verification.session if center else None,
+    )
+    target = f"{PATH}/{filed.id}" if center else f"{PATH}/{filed.id}/verify"
+    return RedirectResponse(f"{target}?lang={lang}&filed=1", status_code=303)
+
+
+# -- identity by code ------------------------------------------------------------------------
+
+
+@router.get("/{request_id}/verify", response_class=HTMLResponse)
+def verify_page(request: Request, request_id: str, sent: int = 0, filed: int = 0) -> Response:
+    lang = request_lang(request)
+    response = _page(
+        request,
+        "center/requests/verify.html",
+        lang,
+        request_id=request_id,
+        csrf_token=_form_token(request),
+        sent=bool(sent),
+        filed=bool(filed),
+    )
+    return _keep_form_token(request, response)
+
+
+@router.post("/{request_id}/verify")
+async def verify(request: Request, request_id: str) -> Response:
+    form = await request.form(max_files=0, max_fields=10)
+    token = form.get("csrf_token")
+    _check_form(request, None, token if isinstance(token, str) else None)
+    code = form.get("code")
+    verified = await run_in_threadpool(
+        service.verify_code, _runtime(request), request_id, code if isinstance(code, str) else ""
+    )
+    lang = request_lang(request)
+    response = RedirectResponse(f"{PATH}/{request_id}?lang={lang}&verified=1", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        verified.session,
+        path=PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.post("/{request_id}/code")
+async def resend(request: Request, request_id: str) -> Response:
+    form = await request.form(max_files=0, max_fields=10)
+    token = form.get("csrf_token")
+    _check_form(request, None, token if isinstance(token, str) else None)
+    await run_in_threadpool(
+        service.send_code,
+        _runtime(request),
+        request_id,
+        client=_client(request),
+        base_url=_base_url(request),
+    )
+    lang = request_lang(request)
+    return RedirectResponse(f"{PATH}/{request_id}/verify?lang={lang}&sent=1", status_code=303)
+
+
+# -- the status page and the download ---------------------------------------------------------
+
+
+def _mine(request: Request, request_id: str, center: Session | None) -> DataRequest:
+    return service.session_request(
+        _runtime(request),
+        request_id,
+        token=request.cookies.get(SESSION_COOKIE),
+        center_subject=center.subject_id if center else None,
+    )
+
+
+@router.get("/{request_id}", response_class=HTMLResponse)
+def status(
+    request: Request, request_id: str, center: CenterDep, verified: int = 0, filed: int = 0
+) -> HTMLResponse:
+    lang = request_lang(request)
+    found = _mine(request, request_id, center)
+    now = clock()
+    can_download = (
+        found.download_until is not None and found.download_until > now and found.downloads_left > 0
+    )
+    return _page(
+        request,
+        "center/requests/status.html",
+        lang,
+        r=found,
+        reason=str(found.details.get("reason", "")),
+        can_download=can_download,
+        verified=bool(verified),
+        filed=bool(filed),
+    )
+
+
+def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    try:
+        handle.seek(0)
+        while chunk := handle.read(1 << 16):
+            yield chunk
+    finally:
+        handle.close()
+
+
+@router.get("/{request_id}/package")
+def download(request: Request, request_id: str, center: CenterDep) -> Response:
+    runtime = _runtime(request)
+    found = _mine(request, request_id, center)
+    found = service.open_download(runtime, found)
+    if found.subject_id is None:
+        raise DownloadUnavailable("no person is linked to this request")
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _chunks once streamed)
+    try:
+        package.build(runtime, found.subject_id, handle, language=found.language)
+    except BaseException:
+        handle.close()
+        raise
+    return StreamingResponse(
+        _chunks(handle),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="disclosure-{found.id}.zip"'},
+    )

@@ -1,0 +1,153 @@
+"""Mail opt-out pages (seed §10(3), RFC 8058): /mail/unsubscribe/<token>.
+
+``POST /mail/unsubscribe/<token>`` is the one-click unsubscribe that mail clients send
+(``List-Unsubscribe=One-Click``) and the preference page's form: the signed token alone
+authorises it (no cookie, no CSRF token; RFC 8058 section 3). ``GET`` shows the preference page,
+Japanese first, with a form to stop (or resume) marketing mail; it changes nothing, so a link
+scanner that follows the link opts nobody out. ``POST .../resume`` undoes an opt-out.
+Responses are never cached and set no cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+
+from mamori.errors import UnsubscribeLinkInvalid
+from mamori.mail.optout import Source
+from mamori.runtime import Runtime
+from mamori.web.i18n import Lang
+from mamori.web.rendering import page, request_lang
+
+__all__ = ["router"]
+
+_WORDS: dict[str, dict[Lang, str]] = {
+    "title": {"ja": "メール配信の設定", "en": "Mail preferences"},
+    "receiving": {
+        "ja": "このメールアドレスには、{operator}からのご案内(キャンペーンやサービスのお知らせ"
+        "など)をお送りしています。",
+        "en": "This address receives information from {operator} (campaigns, news about our "
+        "services and the like).",
+    },
+    "stop_help": {
+        "ja": "ご案内が不要な場合は、次のボタンで配信を停止できます。",
+        "en": "If you do not want it, you can stop it with the button below.",
+    },
+    "stop": {"ja": "ご案内メールの配信を停止する", "en": "Stop information mail"},
+    "stopped_now": {
+        "ja": "ご案内メールの配信を停止しました。",
+        "en": "Information mail to this address is stopped.",
+    },
+    "stopped": {
+        "ja": "このメールアドレスへのご案内メールは、停止しています。",
+        "en": "Information mail to this address is stopped.",
+    },
+    "resume_help": {
+        "ja": "ふたたび受け取りたい場合は、次のボタンで配信を再開できます。",
+        "en": "If you want it again, you can resume it with the button below.",
+    },
+    "resume": {"ja": "ご案内メールの配信を再開する", "en": "Resume information mail"},
+    "resumed_now": {
+        "ja": "ご案内メールの配信を再開しました。",
+        "en": "Information mail to this address is resumed.",
+    },
+    "still_sent": {
+        "ja": "ご請求への回答やお手続きのご連絡など、必要なご連絡は、配信を停止した後もお送り"
+        "します。",
+        "en": "We still send the messages you need, such as answers to your requests and "
+        "notices about your procedures.",
+    },
+    "invalid_title": {
+        "ja": "このリンクは無効です",
+        "en": "This link is not valid",
+    },
+    "invalid": {
+        "ja": "リンクが正しくありません。お手数ですが、最近お送りしたメールにあるリンクを"
+        "お使いください。",
+        "en": "The link is not correct. Please use the link in a recent mail from us.",
+    },
+    "policy": {"ja": "プライバシーポリシー", "en": "Privacy policy"},
+}
+
+
+def _words(lang: Lang) -> dict[str, str]:
+    return {key: value[lang] for key, value in _WORDS.items()}
+
+
+class _MailRoute(APIRoute):
+    """``no-store`` on every response; an invalid link becomes a page in the person's language."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except UnsubscribeLinkInvalid:
+                response = _page(request, status_code=400, state="invalid")
+            response.headers["Cache-Control"] = "no-store"
+            return response
+
+        return route
+
+
+router = APIRouter(prefix="/mail", include_in_schema=False, route_class=_MailRoute)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _page(request: Request, *, state: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = request_lang(request, strict=False)
+    operator = _runtime(request).mail.operator(lang)
+    words = _words(lang)
+    return page(
+        request,
+        "mail/preferences.html",
+        lang,
+        status_code=status_code,
+        operator=operator,
+        m=words,
+        receiving=words["receiving"].format(operator=operator),
+        state=state,
+        **context,
+    )
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+def preferences(request: Request, token: str) -> HTMLResponse:
+    """The preference page: what is sent, and a form to stop or resume it. Changes nothing."""
+    _, opted_out = _runtime(request).mail.read_unsubscribe(token)
+    return _page(request, state="stopped" if opted_out else "receiving", token=token)
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+async def unsubscribe(request: Request, token: str) -> HTMLResponse:
+    """One-click unsubscribe (RFC 8058) and the preference page's stop button."""
+    form = await request.form(max_files=0, max_fields=10)
+    source: Source = "page" if form.get("from") == "page" else "one-click"
+    mail = _runtime(request).mail
+    await to_thread.run_sync(lambda: mail.unsubscribe(token, source=source))
+    return _page(request, state="stopped", just="stopped", token=token)
+
+
+@router.post("/unsubscribe/{token}/resume", response_class=HTMLResponse)
+def resume(request: Request, token: str) -> HTMLResponse:
+    """Undo an opt-out from the preference page."""
+    _runtime(request).mail.resubscribe(token)
+    return _page(request, state="receiving", just="resumed", token=token)
+
+
+@router.get("/unsubscribe/{token}/resume")
+def resume_get(request: Request, token: str) -> Response:
+    """A GET here (the page's language switch) goes to the preference page."""
+    lang = request.query_params.get("lang")
+    query = f"?lang={lang}" if lang in ("ja", "en") else ""
+    return RedirectResponse(f"/mail/unsubscribe/{token}{query}", status_code=303)

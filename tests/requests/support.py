@@ -1,0 +1,34 @@
+"""Helpers of the request tests: a runtime, a person in the vault, mail read from the outbox."""
+
+from __future__ import annotations
+
+import re
+
+from mamori.mail.mailer import Mail
+from mamori.runtime import Runtime
+from mamori.store import db
+from mamori.vault.access import Caller
+
+HOST = Caller(actor_id="service:test")
+BASE = "http://mamori.test"
+
+
+def person(runtime: Runtime, email: str = "hanako@example.jp", **items: object) -> str:
+    return runtime.vault.create_subject(
+        HOST, type="customer", items={"name": "山田 花子", "email": email, **items}
+    )
+
+
+def mails(runtime: Runtime, template: str | None = None) -> list[Mail]:
+    """Every mail in the outbox (oldest first), optionally of one template."""
+    with db.read(runtime.engine) as conn:
+        found = runtime.mail.open_many(conn, runtime.mail.summaries(conn, limit=1000))
+    found.reverse()
+    return [m for m in found if template is None or m.summary.template == template]
+
+
+def last_code(runtime: Runtime) -> str:
+    body = mails(runtime, "request_code")[-1].body or ""
+    match = re.search(r"(?:確認コード|Confirmation code): (\d{6})", body)
+    assert match, body
+    return match[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -133,3 +134,110 @@ def test_plain_postgresql_url_uses_psycopg() -> None:
 def test_describe_never_shows_a_password() -> None:
     text = db.describe(sa.make_url("postgresql+psycopg://u:pw@db.example:6543/prod"))
     assert text == "PostgreSQL at db.example:6543, database 'prod' as user 'u'"
+
+
+def _kill_other_backends(engine: Engine) -> int:
+    """Terminate every other session on the test database (as a server restart would)."""
+    admin = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            killed = conn.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).scalar()
+    finally:
+        admin.dispose()
+    return int(killed or 0)
+
+
+def test_postgresql_replaces_connections_cut_while_idle(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _is_sqlite(engine):
+        pytest.skip("PostgreSQL connections only")
+    for _ in range(3):  # the pool now holds a connection
+        with db.read(engine) as conn:
+            conn.exec_driver_sql("SELECT 1")
+    assert _kill_other_backends(engine) >= 1
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle "long enough"
+    with db.write(engine) as conn:  # no error: the dead connection is pinged and replaced
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    assert _kill_other_backends(engine) >= 1
+    assert db.query(engine, "SELECT {p}", (2,)) == [(2,)]  # the fast path pings alike
+
+
+def test_postgresql_connections_in_steady_use_are_not_pinged(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _is_sqlite(engine):
+        pytest.skip("PostgreSQL connections only")
+    pings: list[object] = []
+    real = engine.dialect.do_ping
+
+    def counting(connection: Any) -> bool:
+        pings.append(connection)
+        return bool(real(connection))
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counting)
+    for _ in range(20):
+        with db.read(engine) as conn:
+            conn.exec_driver_sql("SELECT 1")
+    assert pings == []
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with db.read(engine) as conn:
+        conn.exec_driver_sql("SELECT 1")
+    assert len(pings) == 1
+
+
+def test_sqlite_writers_queue_across_connections(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    first, second = db.create_engine(url), db.create_engine(url)  # as two processes would
+    try:
+        with db.write(first) as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        order: list[str] = []
+        entered = threading.Event()
+
+        def hold() -> None:
+            with db.write(first) as conn:
+                conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+                order.append("first in")
+                entered.set()
+                time.sleep(0.3)
+                order.append("first out")
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        entered.wait(5)
+        started = time.monotonic()
+        with db.write(second) as conn:
+            order.append("second in")
+            conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+        waited = time.monotonic() - started
+        thread.join()
+        assert order == ["first in", "first out", "second in"]
+        assert 0.2 < waited < 0.6  # woken soon after the release, not after a 30 s timeout
+        assert (tmp_path / "q.writelock").exists()
+        with db.read(first) as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_driver_write_commits_or_rolls_back_and_queues_like_write(engine: Engine) -> None:
+    with db.write(engine) as conn:
+        conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+    mark = "%s" if engine.dialect.name == "postgresql" else "?"
+    with db.driver_write(engine) as tx:
+        tx.driver.execute(f"INSERT INTO t VALUES ({mark})", (1,))
+    with pytest.raises(RuntimeError), db.driver_write(engine) as tx:
+        tx.driver.execute(f"INSERT INTO t VALUES ({mark})", (2,))
+        raise RuntimeError("the batch failed")
+    assert db.query(engine, "SELECT n FROM t ORDER BY n", ()) == [(1,)]
+    with db.driver_write(engine) as tx:  # the connection went back to the pool clean
+        tx.driver.execute(f"INSERT INTO t VALUES ({mark})", (3,))
+    assert db.query(engine, "SELECT n FROM t ORDER BY n", ()) == [(1,), (3,)]

@@ -70,8 +70,8 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Waiter]) -> None:
         try:
-            with db.write(self.audit.engine) as conn:
-                stored = self.audit.append_many(conn, [w.entry for w in batch])
+            with db.driver_write(self.audit.engine) as tx:
+                stored = self.audit.append_many(tx, [w.entry for w in batch])
             for member, entry in zip(batch, stored, strict=True):
                 member.result = entry
         except BaseException as exc:  # every caller of the batch learns of it

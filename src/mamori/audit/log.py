@@ -73,15 +73,25 @@ class AuditLog:
         Raises :class:`~mamori.errors.AuditEntryError`, before writing anything, if a field is
         not an identifier (see :mod:`mamori.audit.entry`).
         """
-        return self._append(conn, [prepare(actor, action, targets, details or {})])[0]
+        prepared = [prepare(actor, action, targets, details or {})]
+        return self._append(db.DriverTx.of(conn), prepared)[0]
 
-    def append_many(self, conn: Connection, entries: Iterable[NewEntry]) -> list[AuditEntry]:
-        """Append several entries, in order, inside ``conn``'s transaction: one lock, one insert."""
+    def append_many(
+        self, conn: Connection | db.DriverTx, entries: Iterable[NewEntry]
+    ) -> list[AuditEntry]:
+        """Append several entries, in order, inside ``conn``'s transaction: one lock, one insert.
+
+        ``conn`` may be a :class:`~mamori.store.db.DriverTx` from :func:`db.driver_write`.
+        """
         prepared = [prepare(e.actor, e.action, e.targets, e.details) for e in entries]
-        return self._append(conn, prepared) if prepared else []
+        if not prepared:
+            return []
+        return self._append(
+            conn if isinstance(conn, db.DriverTx) else db.DriverTx.of(conn), prepared
+        )
 
-    def _append(self, conn: Connection, prepared: list[Prepared]) -> list[AuditEntry]:
-        seq, prev = queries.lock_and_read_head(conn)
+    def _append(self, tx: db.DriverTx, prepared: list[Prepared]) -> list[AuditEntry]:
+        seq, prev = queries.lock_and_read_head(tx)
         now = dt.datetime.now(dt.UTC)  # under the lock: timestamps follow the chain's order
         ts = format_ts(now)
         rows: list[tuple[Any, ...]] = []
@@ -96,7 +106,7 @@ class AuditLog:
             appended.append(AuditEntry(seq, now, actor, action, targets, details, prev, entry_hash))
             prev = entry_hash
         try:
-            queries.insert_entries(conn, rows)
+            queries.insert_entries(tx, rows)
         except sa.exc.IntegrityError as exc:
             raise AuditError(
                 f"audit entry {appended[0].seq} was written by another transaction at the same "

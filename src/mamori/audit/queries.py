@@ -60,36 +60,35 @@ def insert_ignoring_duplicates(conn: Connection) -> Callable[[sa.Table], Any]:
     return lambda table: dialect.insert(table).on_conflict_do_nothing()
 
 
-def insert_entries(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+def insert_entries(tx: db.DriverTx, rows: list[tuple[Any, ...]]) -> None:
     """Insert audit entry rows (in column order of ``SQL["insert"]``) on ``conn``'s transaction.
 
     Through the driver's cursor: this runs once per group commit of every read. A duplicate
     ``seq`` (another writer appended under a lock it should have shared) raises the driver's
     ``IntegrityError`` as :class:`sqlalchemy.exc.IntegrityError`.
     """
-    cursor, sql = _cursor(conn)
+    cursor, sql = _driver_cursor(tx.driver, tx.dialect)
     try:
         if len(rows) == 1:
             cursor.execute(sql(SQL["insert"]), rows[0])
         else:
             cursor.executemany(sql(SQL["insert"]), rows)
-    except conn.dialect.loaded_dbapi.IntegrityError as exc:
+    except tx.dbapi.IntegrityError as exc:
         raise sa.exc.IntegrityError(SQL["insert"], None, exc) from exc
     finally:
         cursor.close()
 
 
-def lock_and_read_head(conn: Connection) -> tuple[int, bytes]:
+def lock_and_read_head(tx: db.DriverTx) -> tuple[int, bytes]:
     """Take the writers' lock, then read the chain head (seq and entry_hash) afresh.
 
     PostgreSQL: both statements go in one round trip; each statement of a simple query gets its
     own snapshot under READ COMMITTED, so the head is read after the lock is held and sees every
     earlier holder's commit. SQLite: ``BEGIN IMMEDIATE`` already holds the write lock.
     """
-    driver: Any = conn.connection.driver_connection
-    cursor = driver.cursor()
+    cursor = tx.driver.cursor()
     try:
-        lock = db.lock_sql(conn, "audit")
+        lock = db.lock_sql(tx, "audit")
         if lock:
             cursor.execute(f"{lock}; {SQL['head']}")
             cursor.nextset()
@@ -103,8 +102,11 @@ def lock_and_read_head(conn: Connection) -> tuple[int, bytes]:
 
 def _cursor(conn: Connection) -> tuple[Any, Callable[[str], str]]:
     """The driver's own cursor on ``conn``'s connection, and a placeholder translator."""
-    driver: Any = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
+    return _driver_cursor(conn.connection.driver_connection, conn.dialect.name)
+
+
+def _driver_cursor(driver: Any, dialect: str) -> tuple[Any, Callable[[str], str]]:
+    if dialect == "postgresql":
         return driver.cursor(binary=True), lambda sql: sql.replace("?", "%s")
     return driver.cursor(), lambda sql: sql
 

@@ -5,7 +5,10 @@ worked example's policy published and ``people`` subjects stored, it measures wi
 concurrent callers in this process:
 
 * plain: a read-only transaction selecting one unencrypted row (e-mail, name, phone) by its
-  indexed primary key, through the same driver and the same SQLAlchemy Core path;
+  indexed primary key, through the same driver and SQLAlchemy Core (the ratio's baseline: how
+  an application would read its own table);
+* plain, driver alone: the same row by the driver's own cursor on a pooled connection, the
+  way mamori's hot path reads (printed beside it, for a second ratio);
 * mamori: :meth:`Vault.read_by` of three items by e-mail address: blind-index lookup, policy and
   usage-stop check, data-key unwrap, decryption, false candidates dropped, and the audit entry
   durable (committed) before the values are returned.
@@ -52,6 +55,7 @@ _plain = sa.Table(
 _BY_ID = sa.select(_plain.c.email, _plain.c.name, _plain.c.phone).where(
     _plain.c.id == sa.bindparam("id")
 )
+_BY_ID_SQL = "SELECT email, name, phone FROM bench_people WHERE id = {p}"
 ITEMS = ("email", "name", "phone")
 PURPOSE = "service_operation"
 
@@ -71,10 +75,15 @@ class VaultBenchResult:
     threads: int
     plain: Figures
     mamori: Figures
+    driver: Figures
 
     @property
     def ratio(self) -> float:
         return self.mamori.rate / self.plain.rate
+
+    @property
+    def driver_ratio(self) -> float:
+        return self.mamori.rate / self.driver.rate
 
 
 def _email(n: int) -> str:
@@ -128,7 +137,7 @@ def run(url: str | None, *, people: int, reads: int, threads: int) -> VaultBench
         raise ValueError("people, reads and threads must be positive")
     keys = parse_keys(f"1:{base64.b64encode(secrets.token_bytes(32)).decode()}", "bench")
     with _scratch_database(url) as (scratch, where):
-        engine = db.create_engine(scratch)
+        engine = db.create_engine(scratch, pool_size=threads + 2)  # a connection per caller
         vault: Vault | None = None
         try:
             db.migrate(engine)
@@ -158,6 +167,10 @@ def run(url: str | None, *, people: int, reads: int, threads: int) -> VaultBench
                 with db.read(engine) as conn:
                     conn.execute(_BY_ID, {"id": ids[n]}).one()
 
+            def driver(n: int) -> None:
+                if len(db.query(engine, _BY_ID_SQL, (ids[n],))) != 1:
+                    raise AssertionError("the benchmark row is missing")
+
             target = vault
 
             def authorised(n: int) -> None:
@@ -165,9 +178,11 @@ def run(url: str | None, *, people: int, reads: int, threads: int) -> VaultBench
                 if len(found) != 1 or len(next(iter(found.values())).items) != 3:
                     raise AssertionError("the benchmark read did not release three items")
 
-            _drive(threads, min(reads, 2000), people, plain)  # warm up both paths
+            _drive(threads, min(reads, 2000), people, plain)  # warm up every path
+            _drive(threads, min(reads, 2000), people, driver)
             _drive(threads, min(reads, 2000), people, authorised)
             plain_figures = _drive(threads, reads, people, plain)
+            driver_figures = _drive(threads, reads, people, driver)
             mamori_figures = _drive(threads, reads, people, authorised)
             report = audit.verify()
             report.raise_for_mismatch()
@@ -175,7 +190,9 @@ def run(url: str | None, *, people: int, reads: int, threads: int) -> VaultBench
             if vault is not None:
                 vault.close()
             engine.dispose()
-    return VaultBenchResult(where, people, reads, threads, plain_figures, mamori_figures)
+    return VaultBenchResult(
+        where, people, reads, threads, plain_figures, mamori_figures, driver_figures
+    )
 
 
 def render(result: VaultBenchResult) -> Table:
@@ -192,6 +209,7 @@ def render(result: VaultBenchResult) -> Table:
     table.add_column("p99 ms", justify="right")
     for label, figures in (
         ("plain row by primary key", result.plain),
+        ("plain row, driver alone", result.driver),
         ("mamori: lookup + 3 items + audit", result.mamori),
     ):
         table.add_row(
@@ -199,6 +217,7 @@ def render(result: VaultBenchResult) -> Table:
         )
     table.add_section()
     table.add_row("mamori / plain", f"{result.ratio:.2f}x", "", "")
+    table.add_row("mamori / driver alone", f"{result.driver_ratio:.2f}x", "", "")
     return table
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import orjson
 import sqlalchemy as sa
@@ -77,11 +77,24 @@ _READ_SQL = (  # k 0: the subject; 1: a stop (scope, target); 2: an item (id, ci
     " WHERE i.subject_id = {p} AND i.item_id IN ({items})"
     " ORDER BY 1"
 )
-_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
-def _sql(conn: Connection, template: str) -> str:
-    return template.replace("{p}", _PLACEHOLDER[conn.dialect.paramstyle])
+class _ReadRow(NamedTuple):
+    k: int
+    a: Any
+    b: Any
+    c: Any
+
+
+class _ByRow(NamedTuple):
+    id: str
+    type: str
+    status: str
+    wrapped_key: bytes | None
+    item_id: str | None
+    ciphertext: bytes | None
+    item_stopped: int | None
+    purpose_stopped: int | None
 
 
 def _now() -> dt.datetime:
@@ -357,27 +370,34 @@ class Vault:
         if caller.purposes is not None and purpose not in caller.purposes:
             fetch = []
         marks = ", ".join(["{p}"] * len(fetch)) if fetch else "NULL"
-        with db.statements(self.engine) as conn:
-            # The hot path of every read by id: one driver-level statement, one round trip.
-            rows = conn.exec_driver_sql(
-                _sql(conn, _READ_SQL.replace("{items}", marks)),
+        # The hot path of every read by id: one statement through the driver, one round trip.
+        rows = [
+            _ReadRow(*r)
+            for r in db.query(
+                self.engine,
+                _READ_SQL.replace("{items}", marks),
                 (subject_id, subject_id, subject_id, *fetch),
-            ).all()
-            if not rows or rows[0].k != 0:
-                raise SubjectNotFound(f"no subject '{subject_id}'")
-            loaded = _Loaded(rows[0].a, rows[0].b, rows[0].c)
-            refused = rules.refusals(
-                subject_type=loaded.type,
-                purpose_id=purpose,
-                item_ids=wanted,
-                granted=caller.purposes,
-                stopped_items=frozenset(r.b for r in rows if r.k == 1 and r.a == "item"),
-                stopped_purposes=frozenset(r.b for r in rows if r.k == 1 and r.a == "purpose"),
-                withdrawn=loaded.status == "withdrawn",
-                awaiting_consent=self._awaiting(conn, rules, [subject_id], purpose).get(
-                    subject_id, frozenset()
-                ),
             )
+        ]
+        if not rows or rows[0].k != 0:
+            raise SubjectNotFound(f"no subject '{subject_id}'")
+        loaded = _Loaded(rows[0].a, rows[0].b, rows[0].c)
+        awaiting: frozenset[str] = frozenset()
+        if rules.consent_gates(purpose):
+            with db.read(self.engine) as conn:
+                awaiting = self._awaiting(conn, rules, [subject_id], purpose).get(
+                    subject_id, frozenset()
+                )
+        refused = rules.refusals(
+            subject_type=loaded.type,
+            purpose_id=purpose,
+            item_ids=wanted,
+            granted=caller.purposes,
+            stopped_items=frozenset(r.b for r in rows if r.k == 1 and r.a == "item"),
+            stopped_purposes=frozenset(r.b for r in rows if r.k == 1 and r.a == "purpose"),
+            withdrawn=loaded.status == "withdrawn",
+            awaiting_consent=awaiting,
+        )
         allowed = [i for i in wanted if i not in refused]
         values: dict[str, Any] = {}
         held = [r for r in rows if r.k == 2 and r.a not in refused]
@@ -433,9 +453,8 @@ class Vault:
         if form is None:
             return {}
         digest = blind_index(self._index_key, item_id, form, self.limits.blind_index_bits)
-        with db.statements(self.engine) as conn:
-            # One driver-level statement: this is the hot path of every host-service read.
-            rows = conn.exec_driver_sql(_sql(conn, _READ_BY_SQL), (purpose, item_id, digest)).all()
+        # One statement through the driver: this is the hot path of every host-service read.
+        rows = [_ByRow(*r) for r in db.query(self.engine, _READ_BY_SQL, (purpose, item_id, digest))]
         wanted_set = set(wanted)
         by_subject: dict[str, list[Any]] = {}
         for row in rows:

@@ -253,7 +253,7 @@ class Settings(BaseSettings):
     request_default_due_days: int = Field(
         default=14,
         ge=1,
-        le=365,
+        le=14,
         description="Days staff have to answer a request (APPI 法39: two weeks at most).",
     )
     request_reminder_days: int = Field(
@@ -359,8 +359,9 @@ class Settings(BaseSettings):
         for name, days in value.items():
             if name not in RequestType.__members__:
                 raise ValueError(f"unknown request type {name!r}")
-            if not 1 <= days <= 365:
-                raise ValueError(f"{name}: give 1 to 365 days")
+            if not 1 <= days <= 14:
+                # APPI 法39: two weeks after a request arrives, the person may go to court.
+                raise ValueError(f"{name}: give 1 to 14 days (APPI 法39: two weeks at most)")
         return value
 
     @field_validator("consent_origins")

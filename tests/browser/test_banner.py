@@ -305,3 +305,35 @@ def test_the_keyboard_alone_makes_a_choice(host: Host) -> None:
     assert page.get_by_role("dialog").count() == 0
     assert host.consent_calls()[-1][1]["analytics_storage"] == "denied"
     assert page.evaluate("() => document.activeElement === document.body")
+
+
+def test_service_boxes_follow_their_category_and_the_choice_is_stored(host: Host) -> None:
+    page = host.open()
+    page.get_by_role("button", name="項目ごとに選ぶ").click()
+    analytics = page.locator("#mamori-c-analytics input[name=c]")
+    services = page.locator("#mamori-c-analytics input[name=s]")
+    ads = page.locator("#mamori-c-advertising input[name=s]")
+    # Nothing chosen yet: a category that is off shows its services off too.
+    assert not analytics.is_checked()
+    assert services.count() >= 1 and not any(
+        services.nth(i).is_checked() for i in range(services.count())
+    )
+    analytics.check()
+    assert all(services.nth(i).is_checked() for i in range(services.count()))
+    for category in ("analytics", "advertising"):  # open "サービスごとの設定"
+        page.locator(f"#mamori-c-{category} summary").click()
+    for i in range(services.count()):
+        services.nth(i).uncheck()
+    assert not analytics.is_checked()  # the last service off turns its category off
+    ads.first.check()  # one advertising service on turns advertising on, the others stay off
+    assert page.locator("#mamori-c-advertising input[name=c]").is_checked()
+    chosen = ads.first.get_attribute("value")
+    others = {ads.nth(i).get_attribute("value") for i in range(1, ads.count())}
+    page.get_by_role("button", name="選んだ内容で保存する").click()
+    page.wait_for_function("() => document.cookie.includes('mamori_consent')")
+    cookie = host.cookie()
+    assert cookie is not None
+    receipt = _wait_receipt(host.server, cookie.split(".")[0], page)
+    assert receipt.categories == {"necessary": True, "analytics": False, "advertising": True}
+    assert receipt.services[str(chosen)] is True
+    assert all(receipt.services[str(o)] is False for o in others)

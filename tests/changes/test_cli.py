@@ -46,3 +46,5 @@ def test_mistakes_are_one_line(env: dict[str, str], tmp_path: Path) -> None:
     mamori("init", env=env)
     unknown = mamori("policy", "diff", "1", "9", env=env, check=2)
     assert unknown.stderr.strip() == "mamori: policy version 9 does not exist"
+    huge = mamori("policy", "diff", "1", str(2**63), env=env, check=2)
+    assert huge.stderr.strip() == f"mamori: policy version {2**63} does not exist"

@@ -80,6 +80,23 @@ def test_script_and_style_fit_in_six_kilobytes_gzip(client: TestClient) -> None:
     assert b"import " not in js.content and b"require(" not in js.content  # no dependencies
 
 
+def test_script_and_style_go_over_the_wire_gzip_within_the_budget(client: TestClient) -> None:
+    wire = 0
+    for path in ("/consent/banner.js", "/consent/banner.css"):
+        with client.stream("GET", path, headers={"Accept-Encoding": "gzip, br"}) as answer:
+            raw = b"".join(answer.iter_raw())
+            assert answer.headers["content-encoding"] == "gzip"
+            assert "Accept-Encoding" in answer.headers["vary"]
+        assert gzip.decompress(raw) == (STATIC / path.rsplit("/", 1)[1]).read_bytes()
+        wire += len(raw)
+    print(f"\nbanner on the wire: {wire:,} B (budget {BUDGET:,} B)")
+    assert wire <= BUDGET
+    plain_request = {"Accept-Encoding": "identity"}
+    with client.stream("GET", "/consent/banner.js", headers=plain_request) as plain:
+        assert "content-encoding" not in plain.headers
+        assert b"".join(plain.iter_raw()) == (STATIC / "banner.js").read_bytes()
+
+
 def test_config_reads_sec_gpc_on_the_server(client: TestClient) -> None:
     plain = client.get("/consent/config?lang=en")
     assert plain.status_code == 200
@@ -128,6 +145,9 @@ def test_a_receipt_is_stored_and_returned(client: TestClient, runtime: Runtime) 
         (b'{"version": "1"}', "version"),
         (b'{"version": 1, "hash": "00", "lang": "ja"}', "text hash"),
         (b'{"version": 1, "hash": "00", "lang": "de"}', "lang"),
+        (b'{"version": 9223372036854775808, "hash": "00", "lang": "ja"}', "never published"),
+        (b'{"version": 2147483648, "hash": "00", "lang": "ja"}', "never published"),
+        (b'{"version": 0, "hash": "00", "lang": "ja"}', "never published"),
     ],
 )
 def test_bad_bodies_are_400_with_a_message(client: TestClient, body: bytes, message: str) -> None:
@@ -142,7 +162,15 @@ def test_unknown_categories_and_huge_bodies_are_refused(
     bad = _post(client, _choice(client, method="custom", categories={"tracking": True}))
     assert bad.status_code == 400 and "tracking" in bad.json()["error"]
     huge = client.post("/consent/receipts", content=b"{" + b" " * 20000 + b"}")
-    assert huge.status_code == 400
+    assert huge.status_code == 413 and "larger than" in huge.json()["error"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: refused as it comes
+        yield b"{"
+        for _ in range(100):
+            yield b" " * 1000
+
+    streamed = client.post("/consent/receipts", content=chunks())
+    assert streamed.status_code == 413
     assert _log(runtime).count() == 0
 
 
@@ -178,6 +206,9 @@ def test_the_form_without_javascript_records_and_sets_the_cookie(
         headers={"Origin": "https://evil.example"},
     )
     assert cross.status_code == 403
+    for version in ("99999999999999999999", "2147483648", "-3", "x"):
+        stale = client.post("/consent", data=fields | {"version": version, "method": "accept_all"})
+        assert stale.status_code == 400 and "version" in stale.json()["error"]
 
 
 def test_the_privacy_center_cookie_page_records_the_subject(
@@ -223,6 +254,12 @@ def test_the_export_api_needs_a_key_that_reads(client: TestClient, runtime: Runt
     lines = [orjson.loads(line) for line in answer.text.splitlines()]
     assert [line["seq"] for line in lines] == [2] and lines[0]["method"] == "reject_all"
     assert runtime.audit.tail(1)[0].action == "consent.export"
+    for after in ("-1", str(2**63)):
+        bad = client.get(
+            f"/api/v1/consent/receipts?after={after}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert bad.status_code == 422 and "after" in bad.json()["error"]
+    assert runtime.audit.tail(1)[0].action == "consent.export"  # nothing audited for those
 
 
 def test_the_cli_exports_and_verifies(

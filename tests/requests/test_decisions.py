@@ -168,3 +168,19 @@ def test_closing_a_decided_request_early_is_refused(runtime: Runtime) -> None:
     request = _filed(runtime, subject, "disclosure")
     with pytest.raises(UserInputError):
         service.close(runtime, request.id, actor=STAFF)
+
+
+def test_a_refused_disclosure_by_post_does_not_promise_a_letter(runtime: Runtime) -> None:
+    subject = person(runtime)
+    request = _filed(
+        runtime, subject, "disclosure", delivery="post", postal_address="東京都港区南青山5-13-1"
+    )
+    _decide(runtime, request, Decision(Outcome.refused, reason="ご本人の確認ができませんでした"))
+    body = mails(runtime, "request_decided")[-1].body or ""
+    assert "ご本人の確認ができませんでした" in body
+    assert "郵送" not in body
+    granted = _filed(
+        runtime, subject, "disclosure", delivery="post", postal_address="東京都港区南青山5-13-1"
+    )
+    _decide(runtime, granted, Decision(Outcome.fulfilled))
+    assert "郵送" in (mails(runtime, "request_decided")[-1].body or "")

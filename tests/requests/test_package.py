@@ -70,11 +70,26 @@ def test_the_package_holds_everything(runtime: Runtime, provisions: None) -> Non
     assert data["sections"]["third_party_provisions"][0]["recipient"] == "株式会社テスト"
     rows = list(csv.DictReader(io.StringIO(zf.read("items.csv").decode("utf-8-sig"))))
     assert {r["item"] for r in rows} == set(items)
+    email_row = next(r for r in rows if r["item"] == "email")
+    # a date in a CSV cell is plain ISO 8601, not a quoted JSON string
+    assert email_row["collected_at"] == items["email"]["collected_at"]
+    assert not email_row["collected_at"].startswith('"')
     events = list(csv.DictReader(io.StringIO(zf.read("events.csv").decode("utf-8-sig"))))
     assert events[0]["ip_address"] == "192.0.2.1"
     html = zf.read("index.html").decode()
     assert "山田 花子" in html and "株式会社テスト" in html and "第三者提供の記録" in html
     assert "保有していません" not in html
+    # people read labels, not ids: the source, the stopped item, the section titles
+    assert "ご本人からご提供" in html and ">provided<" not in html
+    assert "停止中の項目: 電話番号" in html
+
+
+def test_every_section_has_a_title_for_people() -> None:
+    import mamori.changes.disclosure
+    import mamori.consent.disclosure  # noqa: F401  (they register their sections)
+    from mamori.requests import labels
+
+    assert set(package.sections()) <= set(labels.SECTIONS)
 
 
 def test_a_person_with_nothing_held_gets_the_no_data_notice(runtime: Runtime) -> None:

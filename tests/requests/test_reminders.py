@@ -66,6 +66,8 @@ def test_handlers_are_reminded_once_before_the_due_date(
     assert reminders.remind(staffed).reminded == 0
     reminder = mails(staffed, "request_reminder")
     assert len(reminder) == 1 and filed.id in (reminder[0].body or "")
+    # the link in the mail works from a mail client: absolute, even without MAMORI_PUBLIC_URL
+    assert f"http://127.0.0.1:8000/admin/requests/{filed.id}" in (reminder[0].body or "")
     with db.read(staffed.engine) as conn:
         assert store.load(conn, filed.id).reminded_at is not None
 

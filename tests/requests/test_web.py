@@ -81,6 +81,12 @@ def test_a_bad_field_shows_the_form_again(client: TestClient) -> None:
     )
     assert response.status_code == 400
     assert "ground" in response.text and 'role="alert"' in response.text
+    # what to fix is said in the page's language; what was entered is kept
+    assert "ご請求の理由を選んでください" in response.text
+    assert 'value="hanako@example.jp"' in response.text
+    assert re.search(r'name="items" value="phone" checked', response.text)
+    # the legend of the items is a word, not a Python object
+    assert "built-in method" not in response.text and "対象となる情報</legend>" in response.text
 
 
 def test_an_agent_request_keeps_the_proof_encrypted(client: TestClient, runtime: Runtime) -> None:
@@ -117,6 +123,21 @@ def test_the_status_page_needs_the_code(client: TestClient, runtime: Runtime) ->
     assert page.status_code == 200 and "Identity confirmed" in page.text
 
 
+def test_sessions_of_two_requests_live_side_by_side(client: TestClient, runtime: Runtime) -> None:
+    first = _file(client, "disclosure")
+    token = client.cookies[FORM_COOKIE]
+    client.post(
+        f"/center/requests/{first}/verify", data={"csrf_token": token, "code": last_code(runtime)}
+    )
+    second = _file(client, "inquiry", message="質問です")
+    client.post(
+        f"/center/requests/{second}/verify", data={"csrf_token": token, "code": last_code(runtime)}
+    )
+    # confirming the second request does not lock the person out of the first
+    assert client.get(f"/center/requests/{first}").status_code == 200
+    assert client.get(f"/center/requests/{second}").status_code == 200
+
+
 def test_a_signed_in_person_is_verified_at_once(runtime: Runtime) -> None:
     subject = person(runtime)
     from mamori.vault.access import Caller
@@ -143,6 +164,10 @@ def test_a_signed_in_person_is_verified_at_once(runtime: Runtime) -> None:
         assert "/verify" not in response.headers["location"]
         status = client.get(response.headers["location"])
         assert "本人確認済み" in status.text
+        # the center leads to the requests, and they list the person's own requests
+        assert 'href="/center/requests?lang=ja"' in client.get("/center?lang=ja").text
+        listed = client.get("/center/requests?lang=ja").text
+        assert "これまでのご請求" in listed and response.headers["location"].split("?")[0] in listed
     with db.read(runtime.engine) as conn:
         assert store.open_requests(conn)[0].subject_id == subject
 
@@ -192,6 +217,11 @@ def test_staff_decide_and_viewers_only_read(runtime: Runtime) -> None:
             data={"csrf_token": token[1], "outcome": "refused", "reason": ""},
         )
         assert refused.status_code == 400 and 'id="decision-error"' in refused.text
+        # the message is in the console's language, and the form keeps the refusal chosen:
+        # a handler who now writes a reason must not fulfil the request by mistake
+        assert "理由を記入してください" in refused.text
+        assert re.search(r'value="refused" checked', refused.text)
+        assert not re.search(r'value="fulfilled" checked', refused.text)
         done = handler.post(
             f"/admin/requests/{filed.id}/decide",
             data={"csrf_token": token[1], "outcome": "refused", "reason": "業務に支障があるため"},
@@ -244,3 +274,8 @@ def test_a_fee_is_allowed_for_disclosure_only() -> None:
         load_settings(request_fees={"erasure": 500})
     with pytest.raises(ConfigError, match="MAMORI_REQUEST_DUE_DAYS"):
         load_settings(request_due_days={"nonsense": 5})
+    # a due date past the two weeks of APPI 法39 is refused, per type and as the default
+    with pytest.raises(ConfigError, match="MAMORI_REQUEST_DUE_DAYS"):
+        load_settings(request_due_days={"disclosure": 30})
+    with pytest.raises(ConfigError, match="MAMORI_REQUEST_DEFAULT_DUE_DAYS"):
+        load_settings(request_default_due_days=15)

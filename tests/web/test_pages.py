@@ -71,6 +71,8 @@ def test_a_new_version_is_served_and_the_old_one_kept(client: TestClient, runtim
     listing = client.get("/privacy/versions")
     assert f"/privacy/versions/{result.version}" in listing.text
     assert client.get("/privacy/versions/999").status_code == 404
+    for beyond in (2**31, 2**63):  # beyond the version column's range: not found either
+        assert client.get(f"/privacy/versions/{beyond}").status_code == 404
 
 
 def test_api_policy_matches_the_published_declaration(client: TestClient) -> None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["AGENTS", "DELIVERIES", "GROUNDS", "OUTCOMES", "STATUSES", "TYPES", "label"]
+__all__ = [
+    "AGENTS",
+    "DELIVERIES",
+    "GROUNDS",
+    "OUTCOMES",
+    "SECTIONS",
+    "SOURCES",
+    "STATUSES",
+    "TYPES",
+    "label",
+]
 
 Labels = dict[str, dict[str, str]]
 
@@ -87,7 +97,7 @@ GROUNDS: Final[Labels] = {
     },
     "no_longer_needed": {
         "ja": "当社が利用する必要がなくなった",
-        "en": "You no longer need to use it",
+        "en": "The company no longer needs to use it",
     },
     "breach": {
         "ja": "漏えい等の事態が生じた",
@@ -108,6 +118,27 @@ AGENTS: Final[Labels] = {
     "legal_representative": {"ja": "法定代理人", "en": "Legal representative"},
     "appointed_agent": {"ja": "任意代理人(委任状による)", "en": "Appointed agent (by proxy)"},
 }
+
+
+SOURCES: Final[Labels] = {
+    "provided": {"ja": "ご本人からご提供", "en": "Given by you"},
+    "linked_service": {"ja": "連携された外部サービスから取得", "en": "From a service you linked"},
+    "collected": {"ja": "ご利用時に自動で取得", "en": "Collected as you used the service"},
+}
+
+SECTIONS: Final[Labels] = {
+    "third_party_provisions": {
+        "ja": "第三者提供の記録",
+        "en": "Records of provision to third parties",
+    },
+    "cookie_consent_receipts": {"ja": "クッキーの同意の記録", "en": "Your cookie choices"},
+    "policy_change_consents": {
+        "ja": "プライバシーポリシー変更への同意の記録",
+        "en": "Your consents to policy changes",
+    },
+    "consents": {"ja": "同意の記録", "en": "Your consents"},
+}
+"""Titles of the disclosure package's sections (a section not named here shows its id)."""
 
 
 def label(table: Labels, key: str | None, lang: str) -> str:

@@ -85,11 +85,12 @@ def decided(
     runtime: Runtime, conn: Connection, request: Request, to: str, reason: str, base_url: str
 ) -> str:
     lang = request.language
+    granted = request.type is RequestType.disclosure and request.outcome in (
+        Outcome.fulfilled,
+        Outcome.partly_fulfilled,
+    )
     download = (
-        request.type is RequestType.disclosure
-        and request.delivery is Delivery.electronic
-        and request.outcome in (Outcome.fulfilled, Outcome.partly_fulfilled)
-        and request.download_until is not None
+        granted and request.delivery is Delivery.electronic and request.download_until is not None
     )
     return _queue(
         runtime,
@@ -107,7 +108,7 @@ def decided(
                 request.download_until.date().isoformat() if request.download_until else ""
             ),
             "downloads": str(request.downloads_left),
-            "post": "yes" if request.delivery is Delivery.post else "",
+            "post": "yes" if granted and request.delivery is Delivery.post else "",
             "link": request_link(base_url, request),
         },
     )

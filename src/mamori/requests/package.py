@@ -114,9 +114,10 @@ def _plain(value: object) -> object:
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(_plain(value)).decode()
+    plain = _plain(value)
+    if isinstance(plain, str):
+        return plain  # dates as ISO 8601, not as a quoted JSON string
+    return orjson.dumps(plain).decode()
 
 
 def _json(value: object) -> bytes:
@@ -351,6 +352,11 @@ def build(runtime: Runtime, subject_id: str, out: IO[bytes], *, language: str = 
             labels=labels,
             sections=_section_rows(runtime, registered, subject_id),
             display=_display,
+            when=_when,
+            item_label=lambda i: rules.items[i].label.get(language) if i in rules.items else i,
+            purpose_label=lambda p: (
+                rules.purposes[p].label.get(language) if p in rules.purposes else p
+            ),
         )
         with zf.open("index.html", "w") as raw:
             for chunk in page:
@@ -379,6 +385,13 @@ def _section_rows(
     for name, fn in registered.items():
         with db.read(runtime.engine) as conn:
             yield name, (cast(dict[str, object], _plain(r)) for r in fn(conn, runtime, subject_id))
+
+
+def _when(value: object) -> str:
+    """A time as the readable page shows it: to the minute, in UTC."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return _cell(value)
 
 
 def _display(value: object) -> str:

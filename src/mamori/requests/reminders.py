@@ -37,7 +37,9 @@ class Reminded:
 def remind(runtime: Runtime) -> Reminded:
     now = clock()
     days = runtime.settings.request_reminder_days
-    base_url = runtime.settings.public_url or ""
+    settings = runtime.settings
+    # No request to take the address from here: the link must still be absolute to work in mail.
+    base_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     reminded = closed = 0
     for request in store_open(runtime):
         if workflow.needs_reminder(request, now, days):

@@ -49,6 +49,7 @@ __all__ = [
     "file_request",
     "get",
     "link_subject",
+    "of_subject",
     "open_download",
     "proof",
     "queue",
@@ -284,6 +285,12 @@ def get(runtime: Runtime, request_id: str, *, actor: str) -> Request:
         request = store.load(conn, request_id, keys)
         store.audit(runtime.audit, conn, request, "view", actor=actor)
     return request
+
+
+def of_subject(runtime: Runtime, subject_id: str) -> list[Request]:
+    """The person's own requests, newest first, for their privacy-center session."""
+    with db.read(runtime.engine) as conn:
+        return store.of_subject(conn, subject_id)
 
 
 def queue(runtime: Runtime, *, include_closed: bool = False) -> list[Request]:

@@ -152,6 +152,17 @@ def open_requests(
     return [_request(row, {}) for row in conn.execute(query)]
 
 
+def of_subject(conn: Connection, subject_id: str, *, limit: int = 100) -> list[Request]:
+    """The requests about ``subject_id``, newest first (without details)."""
+    query = (
+        _select()
+        .where(requests_t.c.subject_id == subject_id)
+        .order_by(requests_t.c.created_at.desc(), requests_t.c.id)
+        .limit(limit)
+    )
+    return [_request(row, {}) for row in conn.execute(query)]
+
+
 def update(conn: Connection, request_id: str, **values: object) -> None:
     values.setdefault("updated_at", clock())
     conn.execute(requests_t.update().where(requests_t.c.id == request_id).values(**values))

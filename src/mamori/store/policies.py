@@ -131,8 +131,14 @@ def current(engine: Engine) -> PolicyVersion | None:
     return _version(row) if row is not None else None
 
 
+_MAX_VERSION = 2**31 - 1
+"""Versions are a 32-bit ``INTEGER`` column on PostgreSQL."""
+
+
 def get(engine: Engine, version: int) -> PolicyVersion:
     """Version ``version``; :class:`~mamori.errors.NotFound` if it was never published."""
+    if not 1 <= version <= _MAX_VERSION:  # beyond the column's range: never published either
+        raise NotFound(f"policy version {version} does not exist")
     with db.read(engine) as conn:
         row = conn.execute(sa.select(_table).where(_table.c.version == version)).first()
     if row is None:

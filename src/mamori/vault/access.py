@@ -28,8 +28,17 @@ class Caller:
     operations: frozenset[str] = OPERATIONS
 
     def require(self, operation: str) -> None:
+        """Raise :class:`~mamori.errors.PermissionDenied` unless the caller may do ``operation``
+        (the same message as :meth:`ServiceAccount.require` for a key)."""
         if operation not in self.operations:
-            raise PermissionDenied(f"'{self.actor_id}' may not {operation}")
+            held = ", ".join(op for op in service_keys.OPERATIONS if op in self.operations)
+            hint = (
+                f"; create a key with --operation {operation} for this"
+                if self.actor_id.startswith("key:")
+                else ""
+            )
+            may = f"it may {held}" if held else "it may do nothing"
+            raise PermissionDenied(f"'{self.actor_id}' may not {operation} ({may}){hint}")
 
     @classmethod
     def of_key(cls, account: service_keys.ServiceAccount) -> Caller:

@@ -8,6 +8,7 @@ save without a reason), answer an inquiry by e-mail, close. Viewers read only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from mamori.errors import UserInputError
+from mamori.errors import ReasonRequired, UserInputError
 from mamori.requests import labels, service, store
 from mamori.requests.model import Outcome, Status
 from mamori.requests.store import clock
@@ -86,7 +87,14 @@ def queue(request: Request, user: StaffDep, closed: int = 0) -> Response:
 
 
 def _detail(
-    request: Request, user: StaffUser, request_id: str, *, status_code: int = 200, error: str = ""
+    request: Request,
+    user: StaffUser,
+    request_id: str,
+    *,
+    status_code: int = 200,
+    error: str = "",
+    submitted: Mapping[str, str] | None = None,
+    accepted: Sequence[str] = (),
 ) -> Response:
     runtime = _runtime(request)
     found = service.get(runtime, request_id, actor=_actor(user))
@@ -104,6 +112,8 @@ def _detail(
         item_label=lambda i: rules.items[i].label.get(lang) if i in rules.items else i,
         outcomes=list(Outcome),
         Status=Status,
+        submitted=submitted or {},
+        accepted=set(accepted),
     )
 
 
@@ -140,6 +150,7 @@ async def review(request: Request, request_id: str, user: HandlerDep) -> Respons
 async def decide(request: Request, request_id: str, user: HandlerDep) -> Response:
     form = await request.form(max_files=0, max_fields=300)
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    accepted = tuple(v for v in form.getlist("accepted") if isinstance(v, str))
     try:
         try:
             outcome = Outcome(fields.get("outcome", ""))
@@ -149,7 +160,7 @@ async def decide(request: Request, request_id: str, user: HandlerDep) -> Respons
             outcome=outcome,
             reason=fields.get("reason", ""),
             substitute=fields.get("substitute") == "yes",
-            accepted_items=tuple(v for v in form.getlist("accepted") if isinstance(v, str)),
+            accepted_items=accepted,
             withdraw=fields.get("withdraw") == "yes",
         )
         await run_in_threadpool(
@@ -161,9 +172,21 @@ async def decide(request: Request, request_id: str, user: HandlerDep) -> Respons
             base_url=_base_url(request),
         )
     except UserInputError as exc:
+        # The form comes back as it was sent (a refusal stays a refusal), with the reason for
+        # the failure in the console's language.
         message = exc.message
+        if isinstance(exc, ReasonRequired):
+            message = words(_lang(request))["a_reason_required"]
         return await run_in_threadpool(
-            lambda: _detail(request, user, request_id, status_code=400, error=message)
+            lambda: _detail(
+                request,
+                user,
+                request_id,
+                status_code=400,
+                error=message,
+                submitted=fields,
+                accepted=accepted,
+            )
         )
     return _back(request, request_id, "decided")
 

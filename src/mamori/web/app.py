@@ -24,6 +24,7 @@ from mamori.errors import MamoriError
 from mamori.runtime import Runtime, open_runtime
 from mamori.tasks.background import start_background
 from mamori.web import (
+    access_log,
     admin,
     admin_outbox,
     admin_requests,
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
     )
     app.state.settings = settings
+    access_log.install()  # query strings (e-mail look-ups, tokens) never reach the access log
     if runtime is not None:
         app.state.runtime = runtime
 

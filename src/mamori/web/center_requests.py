@@ -3,7 +3,8 @@
 A person chooses a type, fills in its form and sends it. Signed in to the privacy center (the
 host service's signed link), they are known: the request is verified at once. Anyone else gets
 a 6-digit code by e-mail, and entering it opens a short session for that one request (cookie
-``mamori_request``, HttpOnly, Path=/center/requests; only its hash is stored). The status page
+``mamori_request``, HttpOnly, Path=/center/requests/<id>, so that sessions of several requests
+live side by side in one browser; only its hash is stored). The status page
 and the package download need that session, or the privacy-center session of the request's
 subject. Forms outside a center session carry a double-submit CSRF token (cookie
 ``mamori_request_form`` equal to the form field).
@@ -15,7 +16,7 @@ import hmac
 import logging
 import secrets
 import tempfile
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import IO, Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
@@ -198,9 +199,10 @@ def _check_form(request: Request, center: Session | None, submitted: str | None)
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request) -> HTMLResponse:
+def index(request: Request, center: CenterDep) -> HTMLResponse:
     lang = request_lang(request)
     policy = _runtime(request).published.current().policy
+    mine = service.of_subject(_runtime(request), center.subject_id) if center else []
     return _page(
         request,
         "center/requests/index.html",
@@ -209,6 +211,7 @@ def index(request: Request) -> HTMLResponse:
         contact=policy.contact,
         where=policy.requests.where.get(lang),
         identity=policy.requests.identity_verification.get(lang),
+        mine=mine,
     )
 
 
@@ -226,6 +229,8 @@ def _form_page(
     *,
     status_code: int = 200,
     error: str = "",
+    submitted: Mapping[str, str] | None = None,
+    chosen: Sequence[str] = (),
 ) -> Response:
     lang = request_lang(request)
     runtime = _runtime(request)
@@ -255,8 +260,31 @@ def _form_page(
         signed_in=center is not None,
         csrf_token=center.csrf_token if center else _form_token(request),
         error=error,
+        error_field=_error_field(error),
+        submitted=submitted or {},
+        chosen=set(chosen),
     )
     return _keep_form_token(request, response) if center is None else response
+
+
+_FIELDS: Final = (
+    "email",
+    "items",
+    "ground",
+    "delivery",
+    "postal_address",
+    "corrections",
+    "message",
+    "agent",
+    "agent_name",
+    "proof",
+)
+
+
+def _error_field(error: str) -> str:
+    """The form field an intake error names (its message starts with ``field:``), if any."""
+    field = error.partition(":")[0]
+    return field if field in _FIELDS else ""
 
 
 def _policy_text(policy: Any, kind: RequestType, lang: str) -> str:
@@ -324,8 +352,18 @@ async def file(request: Request, type: str) -> Response:
             max_proof_bytes=limit,
         )
     except UserInputError as exc:
+        # The form comes back filled in as it was sent (except the file), with what to fix.
+        message = exc.message
         return await run_in_threadpool(
-            _form_page, request, kind, center, status_code=400, error=exc.message
+            lambda: _form_page(
+                request,
+                kind,
+                center,
+                status_code=400,
+                error=message,
+                submitted={k: v for k, v in fields.items() if k != "csrf_token"},
+                chosen=items,
+            )
         )
     filed = await run_in_threadpool(
         service.file_request,
@@ -373,7 +411,7 @@ async def verify(request: Request, request_id: str) -> Response:
     response.set_cookie(
         SESSION_COOKIE,
         verified.session,
-        path=PATH,
+        path=f"{PATH}/{request_id}",
         secure=request.url.scheme == "https",
         httponly=True,
         samesite="lax",

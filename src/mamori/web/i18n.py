@@ -115,6 +115,14 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "en": "What the privacy policy says",
     },
     "center_full_policy": {"ja": "プライバシーポリシーの全文", "en": "The full privacy policy"},
+    "center_requests": {"ja": "開示・訂正・利用停止等のご請求", "en": "Requests about your data"},
+    "center_requests_go": {
+        "ja": "開示、訂正、利用停止、消去、第三者提供の停止、ご案内の差し止めのご請求と、"
+        "お問い合わせ・苦情(これまでのご請求の状況もこちら)",
+        "en": "Ask for disclosure, correction, a stop of use, erasure, a stop of provision to "
+        "third parties or no more mailings, or send a question or complaint (and see your "
+        "earlier requests)",
+    },
     "center_account": {"ja": "退会とログアウト", "en": "Withdrawal and signing out"},
     "center_logout": {"ja": "ログアウト", "en": "Sign out"},
     "center_withdraw": {"ja": "退会", "en": "Withdrawal"},

@@ -15,6 +15,7 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "answer by the due date and tell you the result by e-mail.",
     },
     "contact": {"ja": "お問い合わせ窓口", "en": "Contact desk"},
+    "mine": {"ja": "これまでのご請求", "en": "Your requests"},
     "new_title": {"ja": "{type}のご請求", "en": "Request: {type}"},
     "email": {"ja": "ご連絡先のメールアドレス", "en": "Your e-mail address"},
     "email_help": {
@@ -103,7 +104,7 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "ja": "ご本人であることを確認しました。",
         "en": "We have confirmed that it is you.",
     },
-    "problem_title": {"ja": "ご請求を受け付けられませんでした", "en": "We could not accept this"},
+    "problem_title": {"ja": "お手続きを続けられませんでした", "en": "We could not go on"},
     "problem_code": {
         "ja": "確認コードが正しくないか、有効期限が切れています。メールをご確認のうえ、もう一度"
         "入力するか、新しいコードをお求めください。",
@@ -137,6 +138,37 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "ja": "フォームの確認用の情報が一致しませんでした。ページを開き直して、もう一度お試し"
         "ください。",
         "en": "The form's security check did not match. Open the page again and try once more.",
+    },
+    "fix_email": {
+        "ja": "メールアドレスを正しく入力してください。",
+        "en": "Enter a valid e-mail address.",
+    },
+    "fix_items": {
+        "ja": "対象となる情報を選んでください。",
+        "en": "Choose the information concerned.",
+    },
+    "fix_ground": {"ja": "ご請求の理由を選んでください。", "en": "Choose the ground."},
+    "fix_delivery": {"ja": "開示の方法を選んでください。", "en": "Choose how we disclose."},
+    "fix_postal_address": {
+        "ja": "書面での開示には、郵送先の住所を入力してください(500文字まで)。",
+        "en": "For paper, enter the postal address (at most 500 characters).",
+    },
+    "fix_corrections": {
+        "ja": "訂正後の内容を、少なくとも1つの項目に正しい形式で入力してください。",
+        "en": "Fill in the correct value of at least one item, in the right form.",
+    },
+    "fix_message": {
+        "ja": "内容を入力してください(4,000文字まで)。",
+        "en": "Write your message (at most 4,000 characters).",
+    },
+    "fix_agent": {"ja": "代理人の種類を選んでください。", "en": "Choose the kind of agent."},
+    "fix_agent_name": {
+        "ja": "代理人の氏名を入力してください(200文字まで)。",
+        "en": "Enter the agent's name (at most 200 characters).",
+    },
+    "fix_proof": {
+        "ja": "代理権を確認する書類を、上限の大きさ以内で添付してください。",
+        "en": "Attach the proof of authority, within the size limit.",
     },
     "back": {"ja": "ご請求の一覧に戻る", "en": "Back to the requests page"},
     "to_verify": {"ja": "確認コードを入力する", "en": "Enter a confirmation code"},
@@ -175,6 +207,14 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "en": "Sent to the person. Required for a refusal, a partial fulfilment and a "
         "substitute measure (APPI Art. 36).",
     },
+    "a_reason_required": {
+        "ja": "理由を記入してください。対応しない場合・一部のみ対応する場合・代替措置の場合は、"
+        "本人に通知する理由が必要です(個人情報保護法36条)。問い合わせには回答を記入してください。",
+        "en": "Write the reason. A refusal, a partial fulfilment and a substitute measure need a "
+        "reason the person can read (APPI Art. 36); an inquiry needs the answer.",
+    },
+    "a_fee": {"ja": "手数料", "en": "Fee"},
+    "a_yen": {"ja": "{amount} 円", "en": "{amount} yen"},
     "a_substitute": {
         "ja": "代替措置をとった(内容を理由欄に記入)",
         "en": "A substitute measure was taken (describe it as the reason)",

@@ -198,6 +198,10 @@
       cb.value = c.id;
       cb.checked = state.c[c.id];
       cb.disabled = c.required;
+      fs.id = 'mamori-c-' + c.id;
+      cb.onchange = function () {  // the category's services follow it
+        each('#mamori-c-' + c.id + ' input[name=s]', function (i) { i.checked = cb.checked; });
+      };
       lb.appendChild(cb);
       lb.appendChild(d.createTextNode(' ' + c.label + (c.required ? ' (' + t.always_on + ')' : '')));
       lg.appendChild(lb);
@@ -211,8 +215,14 @@
           sb.type = 'checkbox';
           sb.name = 's';
           sb.value = s.id;
-          sb.checked = c.required || state.s[s.id] || !state.c[c.id];
+          sb.checked = c.required || state.s[s.id];
           sb.disabled = c.required;
+          sb.onchange = function () {
+            // A service on turns its category on; the last one off turns it off.
+            var on = false;
+            each('#mamori-c-' + c.id + ' input[name=s]', function (i) { on = on || i.checked; });
+            cb.checked = on;
+          };
           sl.appendChild(sb);
           sl.appendChild(d.createTextNode(' ' + s.name));
           li.appendChild(sl);

@@ -11,11 +11,8 @@ from playwright.sync_api import Browser, Page
 from mamori.client import Client
 from mamori.runtime import publish_policy_file
 from mamori.vault import service_keys
-from tests.browser.conftest import browser
 from tests.changes import edits
 from tests.conftest import LiveServer
-
-__all__ = ["browser"]  # the fixture
 
 pytestmark = pytest.mark.browser
 

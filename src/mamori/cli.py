@@ -1004,6 +1004,9 @@ def main() -> None:
     try:
         app()
     except MamoriError as exc:
+        if isinstance(exc, PolicyError):  # a policy file with mistakes: each, as `policy check`
+            for problem in exc.problems:
+                err.print(str(problem), markup=False)
         err.print(f"mamori: {exc.message}", markup=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ def test_diff_of_two_files_in_both_languages(env: dict[str, str], tmp_path: Path
     ja = mamori("policy", "diff", str(EXAMPLE), str(new), env=env).stdout.splitlines()
     assert ja[0] == "分類: consent_required (同意が必要)"
     assert any("外国(US)にある委託先「Example Mail Inc.」" in line for line in ja)
-    assert ja[-1] == "同意が必要な提供先: contractor:mailer"
+    assert ja[-1] == "同意が必要な提供先(記録 ID): contractor:mailer"
     en = mamori("policy", "diff", str(EXAMPLE), str(new), "--lang", "en", env=env).stdout
     assert "a contractor in US" in en
     same = mamori("policy", "diff", str(EXAMPLE), str(EXAMPLE), env=env).stdout
@@ -48,3 +48,20 @@ def test_mistakes_are_one_line(env: dict[str, str], tmp_path: Path) -> None:
     assert unknown.stderr.strip() == "mamori: policy version 9 does not exist"
     huge = mamori("policy", "diff", "1", str(2**63), env=env, check=2)
     assert huge.stderr.strip() == f"mamori: policy version {2**63} does not exist"
+
+
+def test_a_policy_file_with_mistakes_lists_each_as_check_does(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = MINIMAL.read_text(encoding="utf-8")
+    bad.write_text(text.replace("items: [usage_history]", "items: [usage]"), encoding="utf-8")
+    checked = mamori("policy", "check", str(bad), env=env, check=2)
+    problems = [line for line in checked.stdout.splitlines() if line.strip()]
+    assert problems and all(line.startswith(str(bad)) for line in problems)
+    for command in (("policy", "diff", str(MINIMAL), str(bad)), ("policy", "publish", str(bad))):
+        result = mamori(*command, env=env, check=2)
+        lines = result.stderr.splitlines()
+        assert lines[:-1] == problems  # every problem with file, line and path
+        assert lines[-1].startswith("mamori: ") and "problem" in lines[-1]
+        assert "Traceback" not in result.stderr

@@ -135,6 +135,8 @@ def test_the_person_consents_in_the_privacy_center(
     with _browser(live_server, api, subject, "ja") as web:
         home = web.get("/center").text
         assert "プライバシーポリシーが変更されました" in home
+        # The new purpose is shown as awaiting consent, not as in use.
+        assert "同意待ち" in home and "あなたが同意されるまで" in home
         page = web.get("/center/policy-changes")
         assert page.status_code == 200
         assert "同意をお願いしている変更" in page.text
@@ -149,7 +151,8 @@ def test_the_person_consents_in_the_privacy_center(
         assert "同意を記録しました" in done.text
         assert "第2版の変更に" in done.text and "プライバシーセンター" in done.text
         assert _read(api, subject)["refused"] == {}
-        assert "プライバシーポリシーが変更されました" not in web.get("/center").text
+        after = web.get("/center").text
+        assert "プライバシーポリシーが変更されました" not in after and "同意待ち" not in after
         history = web.get("/center/policy-history").text
         assert '<a href="/privacy/versions/1?lang=ja">' in history
         assert "同意が必要" in history

@@ -37,6 +37,16 @@ def test_query_strings_are_cut_from_the_access_log() -> None:
     assert "/privacy" in _line("/privacy")
 
 
+def test_tokens_in_paths_are_masked() -> None:
+    access_log.install()
+    line = _line("/mail/unsubscribe/eyJzIjoiYWJjIn0.SECRETSIG/resume")
+    assert "SECRETSIG" not in line and "/mail/unsubscribe/<token>/resume" in line
+    assert "SECRET" not in _line("/mail/unsubscribe/SECRET?x=1")
+    assert "/center/enter" in _line("/center/enter?token=SECRET") and "SECRET" not in _line(
+        "/center/enter?token=SECRET"
+    )
+
+
 def test_the_app_installs_it(tmp_path: Path) -> None:
     logger = logging.getLogger("uvicorn.access")
     for f in list(logger.filters):

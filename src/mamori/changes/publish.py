@@ -73,6 +73,7 @@ def report(diff: PolicyDiff, lang: str) -> list[str]:
         word = "同意が必要な利用 (項目 -> 利用目的)" if lang == "ja" else "uses needing consent"
         lines.append(f"{word}: {uses}")
     if diff.consent_recipients:
-        word = "同意が必要な提供先" if lang == "ja" else "recipients needing consent"
+        # The words above name them; these are the IDs the change is recorded under.
+        word = "同意が必要な提供先(記録 ID)" if lang == "ja" else "recipients needing consent (IDs)"
         lines.append(f"{word}: {', '.join(diff.consent_recipients)}")
     return lines

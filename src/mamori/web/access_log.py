@@ -2,17 +2,21 @@
 
 Query strings can hold personal data: the vault's look-ups by e-mail or phone
 (``GET /api/v1/subjects?item=email&value=...``) and sign-in tokens. The access log records the
-method, the path, the status and the client address, and never what follows ``?``.
+method, the path, the status and the client address, and never what follows ``?``. Tokens
+carried in the path (the mail opt-out links, ``/mail/unsubscribe/<token>``) are replaced by
+``<token>``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Final
 
 __all__ = ["install"]
 
 _LOGGER: Final = "uvicorn.access"
+_PATH_TOKEN: Final = re.compile(r"^(/mail/unsubscribe/)[^/?]+")
 
 
 class _NoQuery(logging.Filter):
@@ -22,9 +26,9 @@ class _NoQuery(logging.Filter):
         args = record.args
         # uvicorn logs '%s - "%s %s HTTP/%s" %d' with (client, method, target, version, status)
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
-            target = args[2]
-            if "?" in target:
-                record.args = (args[0], args[1], target.split("?", 1)[0], args[3], args[4])
+            target = _PATH_TOKEN.sub(r"\1<token>", args[2].split("?", 1)[0])
+            if target != args[2]:
+                record.args = (args[0], args[1], target, args[3], args[4])
         return True
 
 

@@ -206,6 +206,7 @@ def _home(request: Request, session: Session, *, saved: bool) -> HTMLResponse:
     runtime = _runtime(request)
     view = usage_settings(runtime.vault, session.subject_id)
     policy = runtime.published.current().policy
+    changes = person_changes(runtime.vault, session.subject_id)
     return _page(
         request,
         "center/home.html",
@@ -215,7 +216,9 @@ def _home(request: Request, session: Session, *, saved: bool) -> HTMLResponse:
         saved=saved,
         usage_stop=policy.usage_stop.get(lang),
         usage_stop_settings=policy.requests.usage_stop_settings.get(lang),
-        policy_changes=person_changes(runtime.vault, session.subject_id),
+        policy_changes=changes,
+        # Purposes a pending change would add uses to: not used until the person consents.
+        awaiting_purposes={purpose for c in changes.pending for _item, purpose in c.consent_uses},
         changes_words=center_changes_words(lang),
     )
 

@@ -95,6 +95,14 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "center_use": {"ja": "利用する", "en": "Use"},
     "center_stop": {"ja": "停止する", "en": "Stop"},
     "center_stopped": {"ja": "停止中", "en": "Stopped"},
+    "center_awaiting_consent": {"ja": "同意待ち", "en": "Awaiting your consent"},
+    "center_awaiting_consent_help": {
+        "ja": "この利用目的はプライバシーポリシーの変更で加わったものです。"
+        "あなたが同意されるまで、この目的であなたの情報を利用することはありません。",
+        "en": "This purpose was added by a change of the privacy policy. Your information is "
+        "not used for it until you consent.",
+    },
+    "center_awaiting_consent_link": {"ja": "変更の内容を見る", "en": "See the change"},
     "center_items_used": {"ja": "利用する項目", "en": "Items used"},
     "center_purposes_using": {
         "ja": "この項目を利用する目的({n}件)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import httpx
 import pytest
 
 from mamori.client import Client
@@ -273,3 +274,13 @@ def test_read_by_email_finds_and_reads_in_one_call(app: Client, live_server: Liv
     entry = live_server.runtime.audit.tail(2)[0]  # the last one is the read that found nobody
     assert entry.action == "subject.read", entry
     assert entry.details["s0.phone"] == "stopped_by_person", entry
+
+
+def test_a_body_that_is_not_json_is_named_so(live_server: LiveServer) -> None:
+    token = key(live_server, ["service_operation"], ["write"])
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    answer = httpx.post(f"{live_server.url}/api/v1/subjects", content=b"{bad", headers=headers)
+    assert answer.status_code == 422
+    message = answer.json()["error"]
+    assert message.startswith("the body is not valid JSON at character 1")
+    assert "property name" in message

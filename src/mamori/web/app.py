@@ -163,6 +163,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
         parts = []
         for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                loc = err.get("loc", ())
+                at = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+                reason = str((err.get("ctx") or {}).get("error", "")).strip()
+                detail = f": {reason}" if reason else ""
+                return _error(request, 422, f"the body is not valid JSON{at}{detail}")
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg"))
         return _error(request, 422, "; ".join(str(p) for p in parts) or "invalid request")

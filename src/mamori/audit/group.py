@@ -1,37 +1,24 @@
-"""Group commit for audit entries that have no transaction of their own (reads, lookups).
+"""Group commit of audit entries that have no transaction of their own (reads, lookups).
 
 A read changes nothing, so its audit entry is the only write it causes. Committing each one
-alone costs a disk flush per read. Instead, callers queue their entry, and the first caller that
-finds no commit in progress becomes the leader: it appends every queued entry in one transaction,
-commits, and wakes the others (the way databases group their own commits). No caller returns
-before its entry is durable, and a failure to store it raises in every caller of that batch, so
-nothing is released unaudited.
-
-There is no background thread: with one caller at a time each entry is committed by its own
-caller at once; with many, the cost of a commit is shared by everyone who queued meanwhile.
+alone costs a flush per read; :class:`~mamori.store.group_commit.GroupCommit` shares one
+transaction between the reads that arrive while a commit is in progress. No read returns before
+its entry is durable, and a failure to store it raises in every caller of that batch, so nothing
+is released unaudited.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from mamori.audit.entry import AuditEntry, Details, NewEntry, prepare
 from mamori.audit.log import AuditLog
 from mamori.store import db
+from mamori.store.group_commit import GroupCommit
 
 __all__ = ["GroupCommitter"]
 
 MAX_BATCH = 1000
-
-
-@dataclass
-class _Waiter:
-    entry: NewEntry
-    done: bool = False
-    result: AuditEntry | None = None
-    error: BaseException | None = field(default=None)
 
 
 class GroupCommitter:
@@ -39,9 +26,9 @@ class GroupCommitter:
 
     def __init__(self, audit: AuditLog) -> None:
         self.audit = audit
-        self._cond = threading.Condition()
-        self._queue: list[_Waiter] = []
-        self._committing = False
+        self._group: GroupCommit[NewEntry, AuditEntry] = GroupCommit(
+            self._commit, max_batch=MAX_BATCH
+        )
 
     def append(
         self,
@@ -54,42 +41,11 @@ class GroupCommitter:
         targets = tuple(targets)
         details = dict(details or {})
         prepare(actor, action, targets, details)  # reject bad fields before queueing
-        waiter = _Waiter(NewEntry(actor, action, targets, details))
-        with self._cond:
-            self._queue.append(waiter)
-        while True:
-            with self._cond:
-                while not waiter.done and self._committing:
-                    self._cond.wait()
-                if waiter.done:
-                    return self._outcome(waiter)
-                # No commit in progress and ours is still queued: lead the next batch.
-                self._committing = True
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            self._commit(batch)
+        return self._group.submit(NewEntry(actor, action, targets, details))
 
-    def _commit(self, batch: list[_Waiter]) -> None:
-        try:
-            with db.driver_write(self.audit.engine) as tx:
-                stored = self.audit.append_many(tx, [w.entry for w in batch])
-            for member, entry in zip(batch, stored, strict=True):
-                member.result = entry
-        except BaseException as exc:  # every caller of the batch learns of it
-            for member in batch:
-                member.error = exc
-        finally:
-            with self._cond:
-                for member in batch:
-                    member.done = True
-                self._committing = False
-                self._cond.notify_all()
-
-    @staticmethod
-    def _outcome(waiter: _Waiter) -> AuditEntry:
-        if waiter.error is not None:
-            raise waiter.error
-        assert waiter.result is not None
-        return waiter.result
+    def _commit(self, entries: list[NewEntry]) -> list[AuditEntry]:
+        with db.driver_write(self.audit.engine) as tx:
+            return self.audit.append_many(tx, entries)
 
     def close(self) -> None:
         """Nothing to release: there is no background thread."""

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import orjson
@@ -37,6 +36,7 @@ from mamori.audit.queries import insert_ignoring_duplicates
 from mamori.consent.banner import Banner, canonical
 from mamori.errors import ConsentReceiptsTampered
 from mamori.store import db
+from mamori.store.group_commit import GroupCommit
 from mamori.store.tables import AuditEntryRow, ConsentReceiptRow, ConsentTextRow
 
 __all__ = [
@@ -146,15 +146,6 @@ def _receipt(row: Any) -> Receipt:
     )
 
 
-@dataclass
-class _Waiter:
-    receipt: NewReceipt
-    banner: Banner
-    done: bool = False
-    result: Receipt | None = None
-    error: BaseException | None = field(default=None)
-
-
 @dataclass(frozen=True)
 class Verified:
     receipts: int
@@ -169,9 +160,9 @@ class ReceiptLog:
         self.engine = engine
         self.audit = audit
         self.days = days
-        self._cond = threading.Condition()
-        self._queue: list[_Waiter] = []
-        self._committing = False
+        self._group: GroupCommit[tuple[NewReceipt, Banner], Receipt] = GroupCommit(
+            self._commit, max_batch=MAX_BATCH
+        )
         self._texts: set[str] = set()
 
     # -- writing -------------------------------------------------------------------------------
@@ -180,41 +171,15 @@ class ReceiptLog:
         """Store ``receipt`` (made with ``banner`` shown); returns once it is durable."""
         if banner.text_hash != receipt.text_hash:
             raise ValueError("the receipt's text hash is not the banner's")
-        waiter = _Waiter(receipt, banner)
-        with self._cond:
-            self._queue.append(waiter)
-        while True:
-            with self._cond:
-                while not waiter.done and self._committing:
-                    self._cond.wait()
-                if waiter.done:
-                    if waiter.error is not None:
-                        raise waiter.error
-                    assert waiter.result is not None
-                    return waiter.result
-                self._committing = True
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            self._commit(batch)
+        return self._group.submit((receipt, banner))
 
-    def _commit(self, batch: list[_Waiter]) -> None:
-        stored: list[Receipt] = []
-        new_texts = {w.banner.text_hash: w.banner for w in batch} if batch else {}
-        new_texts = {h: b for h, b in new_texts.items() if h not in self._texts}
-        try:
-            with db.write(self.engine) as conn:
-                stored = self._append(conn, [w.receipt for w in batch], new_texts)
-            for member, receipt in zip(batch, stored, strict=True):
-                member.result = receipt
-            self._texts.update(new_texts)
-        except BaseException as exc:  # every caller of the batch learns of it
-            for member in batch:
-                member.error = exc
-        finally:
-            with self._cond:
-                for member in batch:
-                    member.done = True
-                self._committing = False
-                self._cond.notify_all()
+    def _commit(self, batch: list[tuple[NewReceipt, Banner]]) -> list[Receipt]:
+        """One transaction for the batch: a banner text not kept yet, the receipts, one anchor."""
+        new_texts = {b.text_hash: b for _, b in batch if b.text_hash not in self._texts}
+        with db.write(self.engine) as conn:
+            stored = self._append(conn, [r for r, _ in batch], new_texts)
+        self._texts.update(new_texts)
+        return stored
 
     def _append(
         self, conn: Connection, receipts: list[NewReceipt], texts: Mapping[str, Banner]

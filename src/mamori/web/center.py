@@ -11,12 +11,10 @@ page), with the status of :data:`_PROBLEMS`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 
 from mamori.changes.consents import person_changes
 from mamori.config import Settings
@@ -39,6 +37,7 @@ from mamori.web.center_auth import COOKIE, Session
 from mamori.web.center_forms import requested_stops, settings_page
 from mamori.web.errors import headers_for, status_for
 from mamori.web.i18n import LANGUAGES, Lang
+from mamori.web.page_routes import page_route
 from mamori.web.rendering import error_page, page, request_lang
 
 __all__ = ["router"]
@@ -58,22 +57,8 @@ _PROBLEMS: tuple[tuple[type[MamoriError], int, str], ...] = (
 )
 
 
-class _CenterRoute(APIRoute):
-    """Every center response is ``no-store``; mamori's errors become center pages."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except MamoriError as exc:
-                response = _problem(request, exc)
-            response.headers["Cache-Control"] = "no-store"
-            return response
-
-        return route
-
+_CenterRoute = page_route(lambda request, exc: _problem(request, exc))
+"""The center's route class (also used by the other /center routers)."""
 
 router = APIRouter(prefix="/center", include_in_schema=False, route_class=_CenterRoute)
 

@@ -16,12 +16,11 @@ import hmac
 import logging
 import secrets
 import tempfile
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -48,6 +47,7 @@ from mamori.web.center_auth import COOKIE as CENTER_COOKIE
 from mamori.web.center_auth import Session
 from mamori.web.errors import headers_for, status_for
 from mamori.web.i18n import Lang
+from mamori.web.page_routes import page_route
 from mamori.web.rendering import error_page, page, request_lang
 from mamori.web.request_words import words
 
@@ -69,24 +69,11 @@ _PROBLEMS: tuple[tuple[type[MamoriError], int, str], ...] = (
 )
 
 
-class _Route(APIRoute):
-    """Responses are ``no-store``; mamori's errors become pages in the person's language."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except MamoriError as exc:
-                response = _problem(request, exc)
-            response.headers["Cache-Control"] = "no-store"
-            return response
-
-        return route
-
-
-router = APIRouter(prefix=PATH, include_in_schema=False, route_class=_Route)
+router = APIRouter(
+    prefix=PATH,
+    include_in_schema=False,
+    route_class=page_route(lambda request, exc: _problem(request, exc)),
+)
 
 
 def _runtime(request: Request) -> Runtime:

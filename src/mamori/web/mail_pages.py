@@ -10,18 +10,17 @@ Responses are never cached and set no cookie.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 
-from mamori.errors import UnsubscribeLinkInvalid
+from mamori.errors import MamoriError, UnsubscribeLinkInvalid
 from mamori.mail.optout import Source
 from mamori.runtime import Runtime
 from mamori.web.i18n import Lang
+from mamori.web.page_routes import page_route
 from mamori.web.rendering import page, request_lang
 
 __all__ = ["router"]
@@ -79,24 +78,13 @@ def _words(lang: Lang) -> dict[str, str]:
     return {key: value[lang] for key, value in _WORDS.items()}
 
 
-class _MailRoute(APIRoute):
-    """``no-store`` on every response; an invalid link becomes a page in the person's language."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except UnsubscribeLinkInvalid:
-                response = _page(request, status_code=400, state="invalid")
-            response.headers["Cache-Control"] = "no-store"
-            return response
-
-        return route
+def _invalid_link(request: Request, exc: MamoriError) -> Response:
+    if isinstance(exc, UnsubscribeLinkInvalid):
+        return _page(request, status_code=400, state="invalid")
+    raise exc
 
 
-router = APIRouter(prefix="/mail", include_in_schema=False, route_class=_MailRoute)
+router = APIRouter(prefix="/mail", include_in_schema=False, route_class=page_route(_invalid_link))
 
 
 def _runtime(request: Request) -> Runtime:

@@ -1,0 +1,75 @@
+"""Group commit: callers that each need one durable write share one transaction.
+
+Callers queue their item, and the first caller that finds no commit in progress becomes the
+leader: it writes every queued item (up to ``max_batch``) in one transaction, and wakes the others
+(the way databases group their own commits). No caller returns before its item is durable, and a
+failure to store the batch raises in every caller of that batch, so nothing is acknowledged
+unwritten. There is no background thread: with one caller at a time each item is committed by its
+own caller at once; with many, the cost of a commit is shared by everyone who queued meanwhile.
+Used by the audit log's read entries and by the consent receipts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+__all__ = ["GroupCommit"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class _Waiter(Generic[T, R]):
+    item: T
+    done: bool = False
+    result: R | None = None
+    error: BaseException | None = field(default=None)
+
+
+class GroupCommit(Generic[T, R]):
+    """Runs ``commit(batch)`` for batches of submitted items; one result per item, in order."""
+
+    def __init__(self, commit: Callable[[list[T]], list[R]], *, max_batch: int = 1000) -> None:
+        self._commit = commit
+        self._max_batch = max_batch
+        self._cond = threading.Condition()
+        self._queue: list[_Waiter[T, R]] = []
+        self._committing = False
+
+    def submit(self, item: T) -> R:
+        """Queue ``item``; return its result once the batch holding it is committed."""
+        waiter: _Waiter[T, R] = _Waiter(item)
+        with self._cond:
+            self._queue.append(waiter)
+        while True:
+            with self._cond:
+                while not waiter.done and self._committing:
+                    self._cond.wait()
+                if waiter.done:
+                    if waiter.error is not None:
+                        raise waiter.error
+                    return waiter.result  # type: ignore[return-value]  # set with done
+                # No commit in progress and ours is still queued: lead the next batch.
+                self._committing = True
+                batch = self._queue[: self._max_batch]
+                self._queue = self._queue[self._max_batch :]
+            self._run(batch)
+
+    def _run(self, batch: list[_Waiter[T, R]]) -> None:
+        try:
+            results = self._commit([w.item for w in batch])
+            for member, result in zip(batch, results, strict=True):
+                member.result = result
+        except BaseException as exc:  # every caller of the batch learns of it
+            for member in batch:
+                member.error = exc
+        finally:
+            with self._cond:
+                for member in batch:
+                    member.done = True
+                self._committing = False
+                self._cond.notify_all()

@@ -29,9 +29,13 @@ IO_MODULES = {
     "mamori.runtime",
     "mamori.cli",
 }
-# Every sub-package but the web layer is a domain package (policy, audit, store, vault, ...).
+# Every sub-package but the interfaces (the web layer and the command line) is a domain
+# package (policy, audit, store, vault, ...).
+INTERFACES = {"web", "cli"}
 DOMAIN_PACKAGES = sorted(
-    p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists() and p.name != "web"
+    p.name
+    for p in SRC.iterdir()
+    if p.is_dir() and (p / "__init__.py").exists() and p.name not in INTERFACES
 )
 
 

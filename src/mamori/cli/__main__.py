@@ -1,0 +1,5 @@
+"""`python -m mamori.cli`."""
+
+from mamori.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""`mamori consent`: cookie-consent receipts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mamori.errors import MamoriError
+
+if TYPE_CHECKING:
+    from mamori.consent.receipts import ReceiptLog
+    from mamori.runtime import Runtime
+
+from mamori.cli.common import CLI_ACTOR, _runtime, app, out
+from mamori.cli.maintenance import bench_app
+
+consent_app = typer.Typer(help="Cookie-consent receipts: export and verify.", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
+
+
+def _receipt_log(runtime: Runtime) -> ReceiptLog:
+    from mamori.consent.receipts import ReceiptLog
+
+    return ReceiptLog(runtime.engine, runtime.audit, days=runtime.settings.consent_days)
+
+
+@consent_app.command("export")
+def consent_export(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File to write (JSON Lines); standard output if unset."
+        ),
+    ] = None,
+    after: Annotated[
+        int, typer.Option(min=0, help="Only receipts with a sequence number above this.")
+    ] = 0,
+) -> None:
+    """Every consent receipt as JSON Lines, oldest first (the export is audited)."""
+    import orjson
+
+    runtime = _runtime()
+    count = 0
+    try:
+        receipts = _receipt_log(runtime).export(actor=CLI_ACTOR, after=after)
+        sink = output.open("wb") if output is not None else sys.stdout.buffer
+        try:
+            for receipt in receipts:
+                sink.write(orjson.dumps(receipt.to_json()) + b"\n")
+                count += 1
+        finally:
+            if output is not None:
+                sink.close()
+            else:
+                sink.flush()
+    except OSError as exc:
+        raise MamoriError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        runtime.close()
+    if output is not None:
+        out.print(f"exported {count} consent receipts to {output}", markup=False)
+
+
+@consent_app.command("verify")
+def consent_verify() -> None:
+    """Recompute the receipts' hash chain and check it against the audit log and kept texts."""
+    runtime = _runtime()
+    try:
+        verified = _receipt_log(runtime).verify()
+    finally:
+        runtime.close()
+    out.print(
+        f"consent receipts intact: {verified.receipts} receipts, {verified.anchors} audit "
+        f"anchors, {verified.texts} banner texts",
+        markup=False,
+    )
+
+
+@bench_app.command("consent-http")
+def bench_consent_http(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    receipts: Annotated[
+        int, typer.Option(min=100, help="Requests of each kind (bare, receipt).")
+    ] = 20000,
+    connections: Annotated[
+        int, typer.Option(min=1, max=1000, help="Keep-alive connections of wrk.")
+    ] = 32,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes.")] = 2,
+) -> None:
+    """Consent receipts over HTTP from `mamori serve` beside a bare endpoint: rates, p50/p99.
+
+    Starts the real server with a temporary database, posts receipts with wrk, and checks that
+    every receipt sent is stored and the chain verifies.
+    """
+    from mamori.bench import consent_http as bench
+
+    result = bench.main(database_url, receipts, connections, workers)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@bench_app.command("disclosure")
+def bench_disclosure(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    events: Annotated[
+        int, typer.Option(min=1, help="Usage events of the person for the timing.")
+    ] = 10_000,
+    max_events: Annotated[
+        int, typer.Option(min=1, help="Events the memory runs grow to (x10 per step).")
+    ] = 1_000_000,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs (the median is shown).")] = 5,
+) -> None:
+    """Build a disclosure package (50 items, N events) beside a plain SELECT; memory as N grows."""
+    from mamori.bench import disclosure as bench
+
+    bench.main(database_url, events, max_events, repeat)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mamori.audit.entry import AuditEntry, Details, NewEntry, prepare
+from mamori.audit.entry import AuditEntry, Details, Prepared, prepare
 from mamori.audit.log import AuditLog
 from mamori.store import db
 from mamori.store.group_commit import GroupCommit
@@ -26,7 +26,7 @@ class GroupCommitter:
 
     def __init__(self, audit: AuditLog) -> None:
         self.audit = audit
-        self._group: GroupCommit[NewEntry, AuditEntry] = GroupCommit(
+        self._group: GroupCommit[Prepared, AuditEntry] = GroupCommit(
             self._commit, max_batch=MAX_BATCH
         )
 
@@ -38,14 +38,13 @@ class GroupCommitter:
         targets: Iterable[str] = (),
         details: Details | None = None,
     ) -> AuditEntry:
-        targets = tuple(targets)
-        details = dict(details or {})
-        prepare(actor, action, targets, details)  # reject bad fields before queueing
-        return self._group.submit(NewEntry(actor, action, targets, details))
+        # Bad fields are refused here, before queueing; the batch is not checked again.
+        prepared = prepare(actor, action, tuple(targets), dict(details or {}))
+        return self._group.submit(prepared)
 
-    def _commit(self, entries: list[NewEntry]) -> list[AuditEntry]:
+    def _commit(self, entries: list[Prepared]) -> list[AuditEntry]:
         with db.driver_write(self.audit.engine) as tx:
-            return self.audit.append_many(tx, entries)
+            return self.audit.append_prepared(tx, entries)
 
     def close(self) -> None:
         """Nothing to release: there is no background thread."""

@@ -90,6 +90,11 @@ class AuditLog:
             conn if isinstance(conn, db.DriverTx) else db.DriverTx.of(conn), prepared
         )
 
+    def append_prepared(self, tx: db.DriverTx, prepared: list[Prepared]) -> list[AuditEntry]:
+        """:meth:`append_many` of entries already checked by :func:`~mamori.audit.entry.prepare`
+        (the group commit checks each caller's entry before queueing it, once)."""
+        return self._append(tx, prepared) if prepared else []
+
     def _append(self, tx: db.DriverTx, prepared: list[Prepared]) -> list[AuditEntry]:
         seq, prev = queries.lock_and_read_head(tx)
         now = dt.datetime.now(dt.UTC)  # under the lock: timestamps follow the chain's order

@@ -66,7 +66,7 @@ _READ_BY_SQL = (
     " (SELECT 1 FROM restrictions r WHERE r.subject_id = s.id AND r.scope = 'purpose'"
     "  AND r.target = {p}) AS purpose_stopped"
     " FROM blind_indexes b JOIN subjects s ON s.id = b.subject_id"
-    " LEFT JOIN subject_items i ON i.subject_id = s.id"
+    " LEFT JOIN subject_items i ON i.subject_id = s.id AND i.item_id IN ({items})"
     " WHERE b.item_id = {p} AND b.digest = {p}"
 )
 _READ_SQL = (  # k 0: the subject; 1: a stop (scope, target); 2: an item (id, ciphertext)
@@ -454,7 +454,11 @@ class Vault:
             return {}
         digest = blind_index(self._index_key, item_id, form, self.limits.blind_index_bits)
         # One statement through the driver: this is the hot path of every host-service read.
-        rows = [_ByRow(*r) for r in db.query(self.engine, _READ_BY_SQL, (purpose, item_id, digest))]
+        # Only the searched item and the wanted ones: a person may hold many more (documents).
+        fetched = list(dict.fromkeys([item_id, *wanted]))
+        sql = _READ_BY_SQL.replace("{items}", ", ".join(["{p}"] * len(fetched)))
+        params = (purpose, *fetched, item_id, digest)
+        rows = [_ByRow(*r) for r in db.query(self.engine, sql, params)]
         wanted_set = set(wanted)
         by_subject: dict[str, list[Any]] = {}
         for row in rows:

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,9 +77,9 @@ class LiveServer:
     runtime: Runtime
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    runtime = open_test_runtime(tmp_path, database_url)
+@contextmanager
+def serving(runtime: Runtime) -> Iterator[LiveServer]:
+    """``runtime`` served by uvicorn on a free loopback port until the block ends."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -93,10 +94,21 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", runtime)
-    server.should_exit = True
-    thread.join(timeout=10)
-    runtime.close()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", runtime)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    runtime = open_test_runtime(tmp_path, database_url)
+    try:
+        with serving(runtime) as served:
+            yield served
+    finally:
+        runtime.close()
 
 
 @pytest.fixture

@@ -9,15 +9,11 @@ import datetime as dt
 import io
 import json
 import re
-import socket
-import threading
-import time
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import Connection
 
@@ -25,9 +21,8 @@ from mamori.requests import package, store
 from mamori.runtime import Runtime
 from mamori.store import db
 from mamori.vault.access import Caller
-from mamori.web.app import create_app
 from tests.admin_support import create_staff
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, serving
 from tests.mail.smtp import SmtpServer
 from tests.support import open_test_runtime
 
@@ -40,24 +35,11 @@ def server(tmp_path: Path, database_url: str, smtp_server: SmtpServer) -> Iterat
     runtime = open_test_runtime(
         tmp_path, database_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port
     )
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", runtime)
-    uv.should_exit = True
-    thread.join(timeout=10)
-    runtime.close()
+    try:
+        with serving(runtime) as served:
+            yield served
+    finally:
+        runtime.close()
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from pydantic import SecretStr
 
 from mamori.runtime import Runtime
 from mamori.store import db
-from tests.mail.smtp import run_smtp_server
+from tests.mail.smtp import SmtpServer, run_smtp_server
 from tests.support import open_test_runtime
 
 
@@ -70,90 +72,88 @@ def _send_one(runtime: Runtime) -> dict[str, object]:
     return dict(row._mapping)
 
 
+@contextmanager
+def _mamori(
+    tmp_path: Path, database_url: str, server: SmtpServer, tls: str, **settings: object
+) -> Iterator[Runtime]:
+    """mamori sending through ``server`` with ``tls``; closed when the block ends."""
+    runtime = open_test_runtime(
+        tmp_path,
+        database_url,
+        smtp_host=server.host,
+        smtp_port=server.port,
+        smtp_tls=tls,
+        **settings,
+    )
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
 def test_starttls_with_auth(
     tmp_path: Path, database_url: str, certificate: tuple[Path, Path]
 ) -> None:
-    with run_smtp_server(
-        tls_context=_server_context(certificate), credentials=("mamori", "s3cret pass")
-    ) as server:
-        runtime = open_test_runtime(
+    with (
+        run_smtp_server(
+            tls_context=_server_context(certificate), credentials=("mamori", "s3cret pass")
+        ) as server,
+        _mamori(
             tmp_path,
             database_url,
-            smtp_host=server.host,
-            smtp_port=server.port,
-            smtp_tls="starttls",
+            server,
+            "starttls",
             smtp_username="mamori",
             smtp_password=SecretStr("s3cret pass"),
             smtp_ca_file=certificate[0],
-        )
-        try:
-            assert "s3cret" not in repr(runtime.settings)
-            assert _send_one(runtime) == {"status": "sent", "last_error": None}
-            server.wait_for(1)
-            assert server.logins == ["mamori"]
-        finally:
-            runtime.close()
+        ) as runtime,
+    ):
+        assert "s3cret" not in repr(runtime.settings)
+        assert _send_one(runtime) == {"status": "sent", "last_error": None}
+        server.wait_for(1)
+        assert server.logins == ["mamori"]
 
 
 def test_a_wrong_password_keeps_the_mail_queued(
     tmp_path: Path, database_url: str, certificate: tuple[Path, Path]
 ) -> None:
-    with run_smtp_server(
-        tls_context=_server_context(certificate), credentials=("mamori", "right")
-    ) as server:
-        runtime = open_test_runtime(
+    with (
+        run_smtp_server(
+            tls_context=_server_context(certificate), credentials=("mamori", "right")
+        ) as server,
+        _mamori(
             tmp_path,
             database_url,
-            smtp_host=server.host,
-            smtp_port=server.port,
-            smtp_tls="starttls",
+            server,
+            "starttls",
             smtp_username="mamori",
             smtp_password=SecretStr("wrong"),
             smtp_ca_file=certificate[0],
             smtp_timeout_seconds=2,
-        )
-        try:
-            row = _send_one(runtime)
-            # aiosmtpd answers 535 to PLAIN; smtplib's next try (LOGIN) then waits for the timeout.
-            assert row["status"] == "queued"
-            assert row["last_error"] in ("SMTPAuthenticationError", "SMTPServerDisconnected")
-            assert server.received == [] and server.logins == []
-        finally:
-            runtime.close()
+        ) as runtime,
+    ):
+        row = _send_one(runtime)
+        # aiosmtpd answers 535 to PLAIN; smtplib's next try (LOGIN) then waits for the timeout.
+        assert row["status"] == "queued"
+        assert row["last_error"] in ("SMTPAuthenticationError", "SMTPServerDisconnected")
+        assert server.received == [] and server.logins == []
 
 
 def test_an_untrusted_certificate_is_refused(
     tmp_path: Path, database_url: str, certificate: tuple[Path, Path]
 ) -> None:
-    with run_smtp_server(tls_context=_server_context(certificate)) as server:
-        runtime = open_test_runtime(
-            tmp_path,
-            database_url,
-            smtp_host=server.host,
-            smtp_port=server.port,
-            smtp_tls="starttls",
-        )  # no MAMORI_SMTP_CA_FILE: the system's authorities do not know the test CA
-        try:
-            assert _send_one(runtime) == {
-                "status": "queued",
-                "last_error": "SSLCertVerificationError",
-            }
-        finally:
-            runtime.close()
+    # No MAMORI_SMTP_CA_FILE: the system's authorities do not know the test CA.
+    with (
+        run_smtp_server(tls_context=_server_context(certificate)) as server,
+        _mamori(tmp_path, database_url, server, "starttls") as runtime,
+    ):
+        assert _send_one(runtime) == {"status": "queued", "last_error": "SSLCertVerificationError"}
 
 
 def test_implicit_tls(tmp_path: Path, database_url: str, certificate: tuple[Path, Path]) -> None:
-    with run_smtp_server(tls_context=_server_context(certificate), implicit_tls=True) as server:
-        runtime = open_test_runtime(
-            tmp_path,
-            database_url,
-            smtp_host=server.host,
-            smtp_port=server.port,
-            smtp_tls="tls",
-            smtp_ca_file=certificate[0],
-        )
-        try:
-            assert _send_one(runtime) == {"status": "sent", "last_error": None}
-            assert server.wait_for(1)[0]["To"] == "hanako@example.jp"
-        finally:
-            runtime.close()
+    with (
+        run_smtp_server(tls_context=_server_context(certificate), implicit_tls=True) as server,
+        _mamori(tmp_path, database_url, server, "tls", smtp_ca_file=certificate[0]) as runtime,
+    ):
+        assert _send_one(runtime) == {"status": "sent", "last_error": None}
+        assert server.wait_for(1)[0]["To"] == "hanako@example.jp"

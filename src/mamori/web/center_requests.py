@@ -42,13 +42,13 @@ from mamori.requests.model import GROUNDS_OF, Agent, Delivery, RequestType, Veri
 from mamori.requests.model import Request as DataRequest
 from mamori.requests.store import clock
 from mamori.runtime import Runtime
-from mamori.web import center_auth
+from mamori.web import center, center_auth
 from mamori.web.center_auth import COOKIE as CENTER_COOKIE
 from mamori.web.center_auth import Session
 from mamori.web.errors import headers_for, status_for
 from mamori.web.i18n import Lang
 from mamori.web.page_routes import page_route
-from mamori.web.rendering import error_page, page, request_lang
+from mamori.web.rendering import error_page, request_lang
 from mamori.web.request_words import words
 
 __all__ = ["FORM_COOKIE", "SESSION_COOKIE", "router"]
@@ -106,16 +106,9 @@ CenterDep = Annotated[Session | None, Depends(_center_session)]
 def _page(
     request: Request, name: str, lang: Lang, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    policy = _runtime(request).published.current().policy
-    return page(
-        request,
-        name,
-        lang,
-        status_code=status_code,
-        operator=policy.operator.name.get(lang),
-        rw=words(lang),
-        labels=labels,
-        **context,
+    """A center page with the request forms' words and labels."""
+    return center._page(
+        request, name, lang, status_code=status_code, rw=words(lang), labels=labels, **context
     )
 
 

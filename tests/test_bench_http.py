@@ -5,11 +5,10 @@ from __future__ import annotations
 import io
 import re
 
+from benchmarks import vault_http as bench
+from benchmarks.cli import app
 from rich.console import Console
 from typer.testing import CliRunner
-
-from mamori.bench import vault_http as bench
-from mamori.cli import app
 
 
 def test_bench_runs_the_server_and_reports_every_figure(database_url: str) -> None:
@@ -46,7 +45,7 @@ def test_bench_runs_the_server_and_reports_every_figure(database_url: str) -> No
 
 
 def test_cli_command_prints_the_tables(database_url: str) -> None:
-    command = ["bench", "vault-http", "--database-url", database_url, "--people", "10"]
+    command = ["vault-http", "--database-url", database_url, "--people", "10"]
     command += ["--reads", "100", "--connections", "4", "--no-lookup"]
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 
+from benchmarks import vault as bench
 from rich.console import Console
-
-from mamori.bench import vault as bench
 
 
 def test_bench_vault_reports_three_reads_and_both_ratios(database_url: str) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from benchmarks import audit as bench
 from rich.console import Console
 from sqlalchemy.engine import make_url
-
-from mamori.bench import audit as bench
 
 
 def test_bench_runs_and_prints_the_table(database_url: str) -> None:

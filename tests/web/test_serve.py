@@ -12,8 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from mamori.bench.vault_http import _free_port, _Server, _workers
+from benchmarks.vault_http import _free_port, _Server, _workers
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from mamori.runtime import Runtime
 
 from mamori.cli.common import CLI_ACTOR, _runtime, app, out
-from mamori.cli.maintenance import bench_app
 
 consent_app = typer.Typer(help="Cookie-consent receipts: export and verify.", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
@@ -77,49 +76,3 @@ def consent_verify() -> None:
         f"anchors, {verified.texts} banner texts",
         markup=False,
     )
-
-
-@bench_app.command("consent-http")
-def bench_consent_http(
-    database_url: Annotated[
-        str | None,
-        typer.Option(help="Server or file to measure on (a temporary database is used)."),
-    ] = None,
-    receipts: Annotated[
-        int, typer.Option(min=100, help="Requests of each kind (bare, receipt).")
-    ] = 20000,
-    connections: Annotated[
-        int, typer.Option(min=1, max=1000, help="Keep-alive connections of wrk.")
-    ] = 32,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes.")] = 2,
-) -> None:
-    """Consent receipts over HTTP from `mamori serve` beside a bare endpoint: rates, p50/p99.
-
-    Starts the real server with a temporary database, posts receipts with wrk, and checks that
-    every receipt sent is stored and the chain verifies.
-    """
-    from mamori.bench import consent_http as bench
-
-    result = bench.main(database_url, receipts, connections, workers)
-    if not result.ok:
-        raise typer.Exit(1)
-
-
-@bench_app.command("disclosure")
-def bench_disclosure(
-    database_url: Annotated[
-        str | None,
-        typer.Option(help="Server or file to measure on (a temporary database is used)."),
-    ] = None,
-    events: Annotated[
-        int, typer.Option(min=1, help="Usage events of the person for the timing.")
-    ] = 10_000,
-    max_events: Annotated[
-        int, typer.Option(min=1, help="Events the memory runs grow to (x10 per step).")
-    ] = 1_000_000,
-    repeat: Annotated[int, typer.Option(min=1, help="Timed runs (the median is shown).")] = 5,
-) -> None:
-    """Build a disclosure package (50 items, N events) beside a plain SELECT; memory as N grows."""
-    from mamori.bench import disclosure as bench
-
-    bench.main(database_url, events, max_events, repeat)

@@ -272,7 +272,7 @@ def render(result: AuditBenchResult) -> Table:
 def main(
     url: str | None = None, n: int = 20_000, batch: int = 100, console: Console | None = None
 ) -> AuditBenchResult:
-    """Run the benchmark and print the table (``mamori bench audit``)."""
+    """Run the benchmark and print the table (``./dev bench audit``)."""
     console = console or Console()
     with console.status("measuring..."):
         result = run(url, n, batch)
@@ -280,7 +280,7 @@ def main(
     return result
 
 
-if __name__ == "__main__":  # pragma: no cover - python -m mamori.bench.audit
+if __name__ == "__main__":  # pragma: no cover - python -m benchmarks.audit
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("-n", type=int, default=20_000)

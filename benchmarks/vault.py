@@ -1,6 +1,6 @@
 """Vault read benchmark: mamori's authorised read beside a plain primary-key read.
 
-On a fresh temporary database (see :func:`mamori.bench.audit._scratch_database`), with the
+On a fresh temporary database (see :func:`benchmarks.audit._scratch_database`), with the
 worked example's policy published and ``people`` subjects stored, it measures with ``threads``
 concurrent callers in this process:
 
@@ -30,8 +30,8 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.audit import _scratch_database, machine
 from mamori.audit.log import AuditLog
-from mamori.bench.audit import _scratch_database, machine
 from mamori.config import example_policy_path
 from mamori.keyring import parse_keys
 from mamori.policy.loader import read_policy

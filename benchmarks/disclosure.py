@@ -37,7 +37,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from mamori.bench.audit import _scratch_database, machine
+from benchmarks.audit import _scratch_database, machine
 from mamori.config import Settings, example_policy_path
 from mamori.requests import package
 from mamori.runtime import Runtime, open_runtime

@@ -1,0 +1,148 @@
+"""`./dev bench NAME`: the benchmarks' command line (not part of the installed `mamori`).
+
+Each command prints its figures beside a baseline measured in the same run; see
+docs/explanation/performance.md for what each measures and the figures seen.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="bench",
+    help="Benchmarks that print their figures beside a baseline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@app.command("audit")
+def bench_audit(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    count: Annotated[int, typer.Option("-n", "--count", min=100, help="Entries.")] = 20000,
+    batch: Annotated[int, typer.Option(min=1, help="Entries per transaction.")] = 100,
+) -> None:
+    """Audit append and verify rates beside a plain insert of the same rows."""
+    from benchmarks import audit as bench
+
+    bench.main(database_url, count, batch)
+
+
+@app.command("vault")
+def bench_vault(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    people: Annotated[int, typer.Option(min=1, help="People stored before reading.")] = 2000,
+    reads: Annotated[int, typer.Option(min=100, help="Reads of each kind.")] = 20000,
+    threads: Annotated[int, typer.Option(min=1, help="Concurrent callers.")] = 8,
+) -> None:
+    """Authorised vault reads beside plain primary-key reads: rates, ratio, p50/p99."""
+    from benchmarks import vault as bench
+
+    bench.main(database_url, people, reads, threads)
+
+
+class LoadGenerator(StrEnum):
+    auto = "auto"
+    wrk = "wrk"
+    python = "python"
+
+
+@app.command("vault-http")
+def bench_vault_http(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    people: Annotated[int, typer.Option(min=1, help="People stored before reading.")] = 2000,
+    reads: Annotated[
+        int, typer.Option(min=100, help="Requests of each kind (bare, authorised, lookup).")
+    ] = 20000,
+    connections: Annotated[
+        int, typer.Option(min=1, max=1000, help="Keep-alive connections of the load generator.")
+    ] = 32,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes.")] = 2,
+    lookup: Annotated[
+        bool, typer.Option(help="Also measure reads by e-mail address (lookup and read).")
+    ] = True,
+    generator: Annotated[
+        LoadGenerator,
+        typer.Option(help="Load generator: wrk, Python processes, or auto (wrk when installed)."),
+    ] = LoadGenerator.auto,
+) -> None:
+    """Authorised reads over HTTP from `mamori serve`: rates, p50/p99, errors, worker memory.
+
+    Starts the real server with a temporary database on a free loopback port and drives it
+    from a load generator on 127.0.0.1; any response but 200 is an error and fails the run.
+    """
+    from benchmarks import vault_http as bench
+
+    result = bench.main(
+        database_url,
+        people,
+        reads,
+        connections,
+        workers,
+        lookup,
+        generator.value,
+    )
+    if result.errors:
+        err.print(f"mamori: {result.errors} requests failed; see the table above", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command("consent-http")
+def bench_consent_http(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    receipts: Annotated[
+        int, typer.Option(min=100, help="Requests of each kind (bare, receipt).")
+    ] = 20000,
+    connections: Annotated[
+        int, typer.Option(min=1, max=1000, help="Keep-alive connections of wrk.")
+    ] = 32,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes.")] = 2,
+) -> None:
+    """Consent receipts over HTTP from `mamori serve` beside a bare endpoint: rates, p50/p99.
+
+    Starts the real server with a temporary database, posts receipts with wrk, and checks that
+    every receipt sent is stored and the chain verifies.
+    """
+    from benchmarks import consent_http as bench
+
+    result = bench.main(database_url, receipts, connections, workers)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("disclosure")
+def bench_disclosure(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    events: Annotated[
+        int, typer.Option(min=1, help="Usage events of the person for the timing.")
+    ] = 10_000,
+    max_events: Annotated[
+        int, typer.Option(min=1, help="Events the memory runs grow to (x10 per step).")
+    ] = 1_000_000,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs (the median is shown).")] = 5,
+) -> None:
+    """Build a disclosure package (50 items, N events) beside a plain SELECT; memory as N grows."""
+    from benchmarks import disclosure as bench
+
+    bench.main(database_url, events, max_events, repeat)

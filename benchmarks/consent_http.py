@@ -267,8 +267,8 @@ def _bodies(path: Path, count: int, version: int, text_hash: str) -> None:
 
 def _prepare(url: str, folder: Path, master_key: str) -> tuple[int, str]:
     """Migrate, publish the example policy; (version, banner text hash in Japanese)."""
+    from mamori.app import open_runtime
     from mamori.consent.service import Consent
-    from mamori.runtime import open_runtime
 
     settings = load_settings(database_url=url, data_dir=folder, master_key=master_key)
     runtime = open_runtime(settings, initialise=True, actor="bench")

@@ -38,9 +38,9 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.audit import _scratch_database, machine
+from mamori.app import Runtime, open_runtime
 from mamori.config import Settings, example_policy_path
 from mamori.requests import package
-from mamori.runtime import Runtime, open_runtime
 from mamori.store import db
 from mamori.store.tables import SubjectItemRow, UsageEventRow
 from mamori.vault import crypto

@@ -35,8 +35,9 @@ from mamori.audit.log import AuditLog
 from mamori.config import example_policy_path
 from mamori.keyring import parse_keys
 from mamori.policy.loader import read_policy
-from mamori.published import PublishedPolicy
-from mamori.store import db, policies
+from mamori.publication import versions
+from mamori.publication.current import PublishedPolicy
+from mamori.store import db
 from mamori.vault.access import Caller
 from mamori.vault.blind_index import index_bits
 from mamori.vault.core import Limits, Vault
@@ -143,7 +144,7 @@ def run(url: str | None, *, people: int, reads: int, threads: int) -> VaultBench
             db.migrate(engine)
             _metadata.create_all(engine)
             loaded = read_policy(example_policy_path())
-            policies.publish_loaded(engine, loaded, actor="bench")
+            versions.publish_loaded(engine, loaded, actor="bench")
             audit = AuditLog(engine)
             published = PublishedPolicy(engine, ttl=60.0)
             vault = Vault(

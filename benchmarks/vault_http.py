@@ -734,7 +734,7 @@ def _seed(
     url: str, folder: Path, master_key: str, people: int, progress: Callable[[str], None]
 ) -> tuple[list[str], str]:
     """Publish the policy, store the people, create the key; (subject ids, API key)."""
-    from mamori.runtime import open_runtime
+    from mamori.app import open_runtime
     from mamori.vault import service_keys
     from mamori.vault.access import Caller
 

@@ -14,7 +14,7 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.staff import StaffDirectory
 
 __all__ = ["admin_client", "create_staff", "csrf_token", "directory", "form_token"]
@@ -23,7 +23,9 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def directory(runtime: Runtime) -> StaffDirectory:
-    return StaffDirectory(runtime.engine, runtime.audit, runtime.vault.system_keys)
+    return StaffDirectory(
+        runtime.engine, runtime.audit, runtime.vault.system_keys, clock=runtime.clock
+    )
 
 
 def create_staff(runtime: Runtime, login: str, password: str, role: str) -> str:

@@ -25,9 +25,10 @@ import uvicorn
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.store import db
 from mamori.web.app import create_app
+from tests.helpers.clock import ManualClock
 from tests.mail.smtp import SmtpServer, run_smtp_server
 from tests.support import open_test_runtime
 
@@ -102,8 +103,14 @@ def serving(runtime: Runtime) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    runtime = open_test_runtime(tmp_path, database_url)
+def clock() -> ManualClock:
+    """The test's clock: real time until a test moves it (``clock.advance(minutes=10)``)."""
+    return ManualClock()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str, clock: ManualClock) -> Iterator[LiveServer]:
+    runtime = open_test_runtime(tmp_path, database_url, clock=clock)
     try:
         with serving(runtime) as served:
             yield served

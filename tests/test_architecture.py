@@ -1,4 +1,8 @@
-"""The shape of the package: the pure policy core does no I/O; domains never import web/."""
+"""The shape of the package, kept: import-linter's contracts, module size, one error hierarchy.
+
+The contracts themselves are in pyproject.toml (``[tool.importlinter]``) and described in
+docs/explanation/architecture.md; ``./dev lint`` runs them too.
+"""
 
 from __future__ import annotations
 
@@ -7,73 +11,20 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "mamori"
+from mamori.config import REQUEST_TYPES
+from mamori.requests.model import RequestType
 
-# Modules that talk to the outside world (network, database, servers, processes).
-IO_MODULES = {
-    "sqlalchemy",
-    "alembic",
-    "psycopg",
-    "fastapi",
-    "starlette",
-    "uvicorn",
-    "httpx",
-    "socket",
-    "smtplib",
-    "subprocess",
-    "requests",
-    "urllib.request",
-    "mamori.store",
-    "mamori.audit",
-    "mamori.web",
-    "mamori.runtime",
-    "mamori.cli",
-}
-# Every sub-package but the interfaces (the web layer and the command line) is a domain
-# package (policy, audit, store, vault, ...).
-INTERFACES = {"web", "cli"}
-DOMAIN_PACKAGES = sorted(
-    p.name
-    for p in SRC.iterdir()
-    if p.is_dir() and (p / "__init__.py").exists() and p.name not in INTERFACES
-)
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "mamori"
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-    return found
+def test_the_import_contracts_hold(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlinter.cli import lint_imports
 
-
-def _hits(name: str, forbidden: set[str]) -> bool:
-    return any(name == f or name.startswith(f + ".") for f in forbidden)
-
-
-def test_policy_core_imports_nothing_with_io() -> None:
-    offenders = {
-        f"{path.relative_to(SRC)} imports {name}"
-        for path in (SRC / "policy").rglob("*.py")
-        for name in _imports(path)
-        if _hits(name, IO_MODULES)
-    }
-    assert not offenders
-
-
-@pytest.mark.parametrize("package", DOMAIN_PACKAGES)
-def test_domain_packages_never_import_the_web_layer(package: str) -> None:
-    folder = SRC / package
-    offenders = {
-        f"{path.relative_to(SRC)} imports {name}"
-        for path in folder.rglob("*.py")
-        for name in _imports(path)
-        if _hits(name, {"mamori.web", "mamori.cli", "fastapi", "starlette"})
-    }
-    assert not offenders
+    code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True)
+    report = capsys.readouterr().out
+    assert code == 0, report
+    assert "0 broken" in report and "kept" in report
 
 
 def test_one_exception_hierarchy() -> None:
@@ -89,3 +40,8 @@ def test_one_exception_hierarchy() -> None:
             ):
                 offenders.append(f"{path.relative_to(SRC)}: {node.name}")
     assert not offenders
+
+
+def test_the_settings_know_every_request_type() -> None:
+    """config.py (the kernel) names the request types without importing the requests domain."""
+    assert tuple(RequestType) == REQUEST_TYPES

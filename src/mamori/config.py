@@ -9,14 +9,26 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mamori.errors import ConfigError
 
-__all__ = ["Settings", "example_policy_path", "load_settings"]
+__all__ = ["REQUEST_TYPES", "Settings", "example_policy_path", "load_settings"]
+
+REQUEST_TYPES: Final = (
+    "disclosure",
+    "correction",
+    "usage_stop",
+    "erasure",
+    "provision_stop",
+    "mail_opt_out",
+    "inquiry",
+)
+"""The names of the request types settings may name (``mamori.requests.model.RequestType``;
+a test keeps the two equal)."""
 
 
 def example_policy_path() -> Path:
@@ -122,8 +134,8 @@ class Settings(BaseSettings):
         default=60,
         ge=0,
         description=(
-            "How often the server deletes events and items past their retention, in minutes "
-            "(0: never; run `mamori vault purge` from a scheduler instead)."
+            "How often the job vault.retention_purge deletes events and items past their "
+            "retention, in minutes (0: never; run `mamori vault purge` from a scheduler instead)."
         ),
     )
     smtp_host: str = Field(
@@ -338,12 +350,10 @@ class Settings(BaseSettings):
     @field_validator("request_fees")
     @classmethod
     def _check_fees(cls, value: dict[str, int]) -> dict[str, int]:
-        from mamori.requests.model import RequestType
-
         for name, amount in value.items():
-            if name not in RequestType.__members__:
+            if name not in REQUEST_TYPES:
                 raise ValueError(f"unknown request type {name!r}")
-            if name != RequestType.disclosure:
+            if name != "disclosure":
                 raise ValueError(
                     f"a fee may be set for disclosure only (APPI 法38), not for {name!r}"
                 )
@@ -354,10 +364,8 @@ class Settings(BaseSettings):
     @field_validator("request_due_days")
     @classmethod
     def _check_due_days(cls, value: dict[str, int]) -> dict[str, int]:
-        from mamori.requests.model import RequestType
-
         for name, days in value.items():
-            if name not in RequestType.__members__:
+            if name not in REQUEST_TYPES:
                 raise ValueError(f"unknown request type {name!r}")
             if not 1 <= days <= 14:
                 # APPI 法39: two weeks after a request arrives, the person may go to court.

@@ -9,7 +9,6 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from mamori.client import Client
-from mamori.runtime import publish_policy_file
 from mamori.vault import service_keys
 from tests.changes import edits
 from tests.conftest import LiveServer
@@ -37,7 +36,7 @@ def test_consent_in_the_center_without_javascript_releases_the_reads(
     with Client(live_server.url, token) as host:
         subject = host.create_subject("customer", items={"email": "hanako@example.jp"})
         path = edits.write_edited(tmp_path / "p.yaml", edits.unrelated_purpose, edits.revision)
-        publish_policy_file(runtime, path, actor="test")
+        runtime.publish_file(path, actor="test")
         _, offers = service_keys.create(
             runtime.engine,
             runtime.audit,

@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import Connection
 
+from mamori.app import BUILT_IN, Runtime
 from mamori.requests import package, store
-from mamori.runtime import Runtime
 from mamori.store import db
 from mamori.vault.access import Caller
 from tests.admin_support import create_staff
@@ -30,32 +30,29 @@ EMAIL = "hanako@example.jp"
 PASSWORD = "correct horse battery staple"
 
 
+def _ledger(conn: Connection, subject_id: str) -> Iterable[Mapping[str, object]]:
+    """A provision ledger's section (the ledger itself is another part of mamori)."""
+    yield {
+        "recipient": "株式会社ヨブナラ印刷",
+        "items": ["name", "address"],
+        "date": "2026-03-01",
+    }
+
+
 @pytest.fixture
 def server(tmp_path: Path, database_url: str, smtp_server: SmtpServer) -> Iterator[LiveServer]:
     runtime = open_test_runtime(
-        tmp_path, database_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port
+        tmp_path,
+        database_url,
+        parts=BUILT_IN.with_sections(package.Section(package.PROVISIONS, _ledger)),
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
     )
     try:
         with serving(runtime) as served:
             yield served
     finally:
         runtime.close()
-
-
-@pytest.fixture
-def provisions() -> Iterator[None]:
-    """A provision ledger's section (the ledger itself is another part of mamori)."""
-
-    def rows(conn: Connection, runtime: Runtime, subject_id: str) -> Iterable[Mapping[str, object]]:
-        yield {
-            "recipient": "株式会社ヨブナラ印刷",
-            "items": ["name", "address"],
-            "date": "2026-03-01",
-        }
-
-    package.register_section(package.PROVISIONS, rows)
-    yield
-    package._SECTIONS.pop(package.PROVISIONS, None)
 
 
 def _code(runtime: Runtime, smtp: SmtpServer, count: int) -> str:
@@ -91,7 +88,7 @@ def _staff(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
 
 
 def test_disclosure_end_to_end(
-    browser: Browser, server: LiveServer, smtp_server: SmtpServer, provisions: None
+    browser: Browser, server: LiveServer, smtp_server: SmtpServer
 ) -> None:
     runtime = server.runtime
     subject = runtime.vault.create_subject(
@@ -144,9 +141,8 @@ def test_disclosure_end_to_end(
 
     # an expired download link is refused
     with db.write(runtime.engine) as conn:
-        store.update(
-            conn, request_id, download_until=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-        )
+        now = dt.datetime.now(dt.UTC)
+        store.update(conn, request_id, now=now, download_until=now - dt.timedelta(minutes=1))
     response = page.goto(f"{server.url}/center/requests/{request_id}/package?lang=ja")
     assert response is not None and response.status == 410
     assert page.locator("#problem").get_attribute("data-problem") == "problem_download"

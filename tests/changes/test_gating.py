@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from mamori.changes import consents, records
+from mamori.app import Runtime
+from mamori.changes import consents
 from mamori.errors import NotFound
 from mamori.policy.diff import Level
 from mamori.policy.rules import Refusal
-from mamori.runtime import Runtime, publish_policy_file
-from mamori.store import policies
+from mamori.publication import records, versions
 from mamori.vault.access import Caller
 from tests.changes import edits
 from tests.support import open_test_runtime
@@ -36,7 +36,7 @@ def _person(runtime: Runtime, email: str) -> str:
 
 def _publish(runtime: Runtime, tmp_path: Path, *changes: edits.Edit) -> int:
     path = edits.write_edited(tmp_path / "policy.yaml", *changes, edits.revision)
-    return publish_policy_file(runtime, path, actor="test").version
+    return runtime.publish_file(path, actor="test").version
 
 
 def test_reads_for_the_new_use_wait_for_each_persons_consent(
@@ -115,10 +115,9 @@ def test_the_publish_audit_entry_records_the_classification(
     assert entry.details["change_level"] == "consent_required"
     assert entry.details["consent_recipients"] == 1
     assert entry.targets[-1] == f"policy_version:{version}"
-    assert policies.current(runtime.engine) is not None
+    assert versions.current(runtime.engine) is not None
     # Publishing the same content again records nothing new.
-    again = publish_policy_file(
-        runtime,
+    again = runtime.publish_file(
         edits.write_edited(tmp_path / "same.yaml", edits.joint_user, edits.revision),
         actor="test",
     )
@@ -128,13 +127,13 @@ def test_the_publish_audit_entry_records_the_classification(
 
 def test_consents_are_part_of_the_disclosure_package(runtime: Runtime, tmp_path: Path) -> None:
     from mamori.changes.disclosure import SECTION, consent_rows
-    from mamori.requests.package import sections
+    from mamori.requests.package import ordered_sections
     from mamori.store import db
 
     person = _person(runtime, "pkg@example.com")
     version = _publish(runtime, tmp_path, edits.unrelated_purpose)
     consents.consent(runtime.vault, HOST.__class__("key:host"), person, version, channel="api")
-    assert sections()[SECTION] is consent_rows
+    assert ordered_sections(runtime.sections)[SECTION] is consent_rows
     with db.read(runtime.engine) as conn:
-        rows = list(consent_rows(conn, runtime, person))
+        rows = list(consent_rows(conn, person))
     assert [(r["policy_version"], r["channel"]) for r in rows] == [(version, "api")]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mamori.changes import notices, records
-from mamori.runtime import Runtime, publish_policy_file
-from mamori.tasks import registry
+from mamori.app import BUILT_IN, Runtime
+from mamori.changes import notices
+from mamori.publication import records
 from mamori.vault.access import Caller
 from tests.changes import edits
 from tests.mail.smtp import SmtpServer
@@ -46,7 +46,7 @@ def test_every_person_with_an_address_gets_one_notice_in_batches(
     gone = vault.create_subject(SYSTEM, type="customer", items={"email": "gone@example.jp"})
     vault.withdraw(SYSTEM, gone)
     path = edits.write_edited(tmp_path / "p.yaml", edits.unrelated_purpose, edits.revision)
-    version = publish_policy_file(runtime, path, actor="test").version
+    version = runtime.publish_file(path, actor="test").version
     vault.create_subject(SYSTEM, type="customer", items={"email": "later@example.jp"})
 
     first = notices.send_notices(runtime, batch=2, max_batches=2)  # 4 of the 7 people
@@ -83,7 +83,7 @@ def test_wording_only_sends_nothing_and_the_job_is_registered(
 ) -> None:
     runtime.vault.create_subject(SYSTEM, type="customer", items={"email": "a@example.jp"})
     path = edits.write_edited(tmp_path / "p.yaml", edits.revision)
-    publish_policy_file(runtime, path, actor="test")
+    runtime.publish_file(path, actor="test")
     assert notices.send_notices(runtime) == 0
-    job = registry.get(notices.JOB)
-    assert job is not None and job.fn is notices.send_notices
+    job = BUILT_IN.job(notices.JOB)
+    assert job is not None and job.run is notices.send_notices

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from mamori.runtime import publish_policy_file
 from mamori.vault import service_keys
 from tests.changes import edits
 from tests.conftest import LiveServer
@@ -46,7 +45,7 @@ def changed(live_server: LiveServer, tmp_path: Path) -> Iterator[tuple[httpx.Cli
         items={"email": "hanako@example.jp", "address": "東京都港区"},
     )
     path = edits.write_edited(tmp_path / "policy.yaml", edits.unrelated_purpose, edits.revision)
-    version = publish_policy_file(runtime, path, actor="test").version
+    version = runtime.publish_file(path, actor="test").version
     token = _token(live_server, ["read", "write"])
     with httpx.Client(
         base_url=f"{live_server.url}/api/v1", headers={"Authorization": f"Bearer {token}"}
@@ -168,7 +167,7 @@ def test_a_notice_shows_in_english_until_read(live_server: LiveServer, tmp_path:
             "/subjects", json={"type": "customer", "items": {"email": "a@example.jp"}}
         ).json()["id"]
         path = edits.write_edited(tmp_path / "p.yaml", edits.related_purpose, edits.revision)
-        version = publish_policy_file(runtime, path, actor="test").version
+        version = runtime.publish_file(path, actor="test").version
         with _browser(live_server, api, subject, "en") as web:
             assert "Our privacy policy has changed" in web.get("/center").text
             page = web.get("/center/policy-changes").text
@@ -187,7 +186,7 @@ def test_the_policy_page_lists_its_history_and_serves_every_version(
 ) -> None:
     runtime = live_server.runtime
     path = edits.write_edited(tmp_path / "p.yaml", edits.joint_user, edits.revision)
-    publish_policy_file(runtime, path, actor="test")
+    runtime.publish_file(path, actor="test")
     with httpx.Client(base_url=live_server.url, headers={"Accept": "text/html"}) as web:
         page = web.get("/privacy?lang=ja").text
         assert '<a href="/privacy/versions/1?lang=ja">第1版</a>' in page

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from mamori.app import Runtime
 from mamori.config import example_policy_path
 from mamori.consent.choice import decode_cookie, encode_cookie
 from mamori.consent.receipts import for_subject, receipts_t, texts_t
 from mamori.consent.service import Consent
 from mamori.errors import ConsentChoiceInvalid, ConsentReceiptsTampered
-from mamori.runtime import Runtime, publish_policy_file
 from mamori.store import db
 from tests.support import open_test_runtime
 
@@ -139,10 +139,10 @@ def test_export_is_audited_and_for_subject_returns_the_subjects_receipts(
     assert rows[0]["method"] == "reject_all" and rows[0]["subject_id"] == "sub_1"
     assert rows[0]["receipt_hash"] == mine.receipt_hash.hex()
     # The disclosure package has them as a section of its own.
-    from mamori.requests.package import sections
+    from mamori.requests.package import ordered_sections
 
     with db.read(runtime.engine) as conn:
-        section = list(sections()["cookie_consent_receipts"](conn, runtime, "sub_1"))
+        section = list(ordered_sections(runtime.sections)["cookie_consent_receipts"](conn, "sub_1"))
     assert section == rows
 
 
@@ -162,7 +162,7 @@ def test_a_new_cookie_section_asks_again_and_old_pages_still_record(
         source.replace("opt_out: none # 提供なし", "opt_out: https://www.fancs.com/optout"),
         encoding="utf-8",
     )
-    publish_policy_file(runtime, changed, actor="test")
+    runtime.publish_file(changed, actor="test")
     second = consent.current()
     assert second.version == first.version + 1 and second.section != first.section
     now = dt.datetime.now(dt.UTC)

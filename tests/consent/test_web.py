@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from mamori.app import Runtime
+from mamori.center import access
 from mamori.cli import app as cli
 from mamori.consent.choice import COOKIE
 from mamori.consent.receipts import ReceiptLog
-from mamori.runtime import Runtime
 from mamori.vault import service_keys
 from mamori.vault.access import Caller
-from mamori.web import center_auth
 from mamori.web.app import create_app
 from mamori.web.consent import STATIC
 from tests.support import open_test_runtime
@@ -217,7 +217,7 @@ def test_the_privacy_center_cookie_page_records_the_subject(
     assert client.get("/center/cookies", follow_redirects=False).status_code == 401
     host = Caller(actor_id="system:test", purposes=frozenset({"service_operation"}))
     subject = runtime.vault.create_subject(host, type="customer", items={"name": "山田 花子"})
-    link = center_auth.issue_link(runtime.vault, host, subject, minutes=10)
+    link = access.issue_link(runtime.vault, host, subject, minutes=10)
     client.get(f"/center/enter?token={link.token}", follow_redirects=False)
     page = client.get("/center/cookies?lang=en")
     assert page.status_code == 200 and "Cookie settings" in page.text

@@ -11,10 +11,11 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.tasks.celery_app import create_celery
 
 BROKER = os.environ.get("MAMORI_TEST_BROKER_URL", "").strip()
@@ -25,7 +26,7 @@ marks = [
 ]
 
 
-def broker_settings() -> dict[str, object]:
+def broker_settings() -> dict[str, Any]:
     """Settings of a runtime on the test broker, on a queue of its own."""
     return {
         "mail_retry_seconds": 1,

@@ -7,25 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
+from tests.helpers.clock import ManualClock
 from tests.mail.smtp import SmtpServer
 from tests.support import open_test_runtime
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
+def runtime(tmp_path: Path, database_url: str, clock: ManualClock) -> Iterator[Runtime]:
     """mamori on its embedded default: no SMTP host, mail kept in the outbox."""
-    opened = open_test_runtime(tmp_path, database_url)
+    opened = open_test_runtime(tmp_path, database_url, clock=clock)
     yield opened
     opened.close()
 
 
 @pytest.fixture
-def smtp_runtime(tmp_path: Path, database_url: str, smtp_server: SmtpServer) -> Iterator[Runtime]:
+def smtp_runtime(
+    tmp_path: Path, database_url: str, smtp_server: SmtpServer, clock: ManualClock
+) -> Iterator[Runtime]:
     """mamori sending through the test SMTP server, retrying after one second."""
     opened = open_test_runtime(
         tmp_path,
         database_url,
+        clock=clock,
         smtp_host=smtp_server.host,
         smtp_port=smtp_server.port,
         mail_from="ココチエ <noreply@kokochie.example>",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.store import db
 from mamori.web.app import create_app
 from tests.admin_support import admin_client, create_staff

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.store import db
 from mamori.tasks.background import start_background
 from tests.mail.broker import broker_settings, drop_queue, marks, running_worker

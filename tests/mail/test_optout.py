@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.store import db
 from mamori.vault.access import Caller
 from mamori.web.app import create_app

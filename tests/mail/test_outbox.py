@@ -9,10 +9,10 @@ from email.utils import parsedate_to_datetime
 import pytest
 import sqlalchemy as sa
 
+from mamori.app import Runtime
 from mamori.errors import InvalidValue, MailTemplateError
-from mamori.mail import mailer as mailer_module
-from mamori.runtime import Runtime
 from mamori.store import db
+from tests.helpers.clock import ManualClock
 from tests.mail.smtp import SmtpServer
 
 ADDRESS = "taro.yamada@example.jp"
@@ -123,10 +123,10 @@ def test_delivery_sends_proper_mime(smtp_runtime: Runtime, smtp_server: SmtpServ
 
 
 def test_a_server_that_is_down_is_retried_with_backoff(
-    smtp_runtime: Runtime, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    smtp_runtime: Runtime, smtp_server: SmtpServer, clock: ManualClock
 ) -> None:
     now = dt.datetime.now(dt.UTC)
-    monkeypatch.setattr(mailer_module, "clock", lambda: now)
+    clock.freeze(now)
     _queue(smtp_runtime)
     smtp_server.down = True
     assert smtp_runtime.mail.deliver_pending() == 0
@@ -139,14 +139,14 @@ def test_a_server_that_is_down_is_retried_with_backoff(
     assert smtp_runtime.mail.deliver_pending() == 0  # not due yet: nothing tried
     assert _raw_rows(smtp_runtime)[0]["attempts"] == 1
     # After 1 s (MAMORI_MAIL_RETRY_SECONDS) it is tried again, then after 2 s more.
-    monkeypatch.setattr(mailer_module, "clock", lambda: now + dt.timedelta(seconds=1))
+    clock.freeze(now + dt.timedelta(seconds=1))
     assert smtp_runtime.mail.deliver_pending() == 0
     assert _raw_rows(smtp_runtime)[0]["attempts"] == 2
-    monkeypatch.setattr(mailer_module, "clock", lambda: now + dt.timedelta(seconds=2))
+    clock.freeze(now + dt.timedelta(seconds=2))
     assert smtp_runtime.mail.deliver_pending() == 0
     assert _raw_rows(smtp_runtime)[0]["attempts"] == 2
     smtp_server.down = False
-    monkeypatch.setattr(mailer_module, "clock", lambda: now + dt.timedelta(seconds=3))
+    clock.freeze(now + dt.timedelta(seconds=3))
     assert smtp_runtime.mail.deliver_pending() == 1
     smtp_server.wait_for(1)
     row = _raw_rows(smtp_runtime)[0]
@@ -154,14 +154,14 @@ def test_a_server_that_is_down_is_retried_with_backoff(
 
 
 def test_retries_stop_after_max_attempts(
-    smtp_runtime: Runtime, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    smtp_runtime: Runtime, smtp_server: SmtpServer, clock: ManualClock
 ) -> None:
     smtp_server.down = True
     now = dt.datetime.now(dt.UTC)
-    monkeypatch.setattr(mailer_module, "clock", lambda: now)
+    clock.freeze(now)
     _queue(smtp_runtime)
     for second in (0, 1, 3):  # MAMORI_MAIL_MAX_ATTEMPTS=3; delays 1 s, then 2 s
-        monkeypatch.setattr(mailer_module, "clock", lambda s=second: now + dt.timedelta(seconds=s))
+        clock.freeze(now + dt.timedelta(seconds=second))
         smtp_runtime.mail.deliver_pending()
     row = _raw_rows(smtp_runtime)[0]
     assert (row["status"], row["attempts"], row["last_error"]) == ("failed", 3, "SMTPDataError")
@@ -206,13 +206,11 @@ def test_an_unreachable_server_keeps_mail_queued(tmp_path: object, database_url:
         runtime.close()
 
 
-def test_old_mail_is_purged_but_queued_mail_never(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_old_mail_is_purged_but_queued_mail_never(runtime: Runtime, clock: ManualClock) -> None:
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=91)
-    monkeypatch.setattr(mailer_module, "clock", lambda: long_ago)
+    clock.freeze(long_ago)
     old = _queue(runtime)
-    monkeypatch.undo()
+    clock.thaw()
     recent = _queue(runtime)
     with db.write(runtime.engine) as conn:  # a queued mail as old as the purged one
         conn.execute(

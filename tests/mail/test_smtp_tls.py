@@ -8,6 +8,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.store import db
 from tests.mail.smtp import SmtpServer, run_smtp_server
 from tests.support import open_test_runtime
@@ -74,7 +75,7 @@ def _send_one(runtime: Runtime) -> dict[str, object]:
 
 @contextmanager
 def _mamori(
-    tmp_path: Path, database_url: str, server: SmtpServer, tls: str, **settings: object
+    tmp_path: Path, database_url: str, server: SmtpServer, tls: str, **settings: Any
 ) -> Iterator[Runtime]:
     """mamori sending through ``server`` with ``tls``; closed when the block ends."""
     runtime = open_test_runtime(

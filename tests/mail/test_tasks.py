@@ -9,12 +9,11 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from mamori.runtime import Runtime
+from mamori.app import BUILT_IN, Job, Runtime
+from mamori.app.parts import JobContext
 from mamori.store import db
-from mamori.tasks import jobs, register_periodic
 from mamori.tasks.celery_app import DELIVER, PERIODIC, create_celery
 from mamori.tasks.inprocess import InProcessRunner
-from mamori.tasks.registry import unregister
 from mamori.web.app import create_app
 from tests.mail.smtp import SmtpServer
 
@@ -24,17 +23,17 @@ def _queue(runtime: Runtime, to: str = "shiro@example.jp") -> str:
         return runtime.mail.queue(conn, to=to, template="test", language="en", context={})
 
 
-def test_mail_jobs_are_registered() -> None:
-    names = {job.name for job in jobs()}
+def test_mail_jobs_are_built_in() -> None:
+    names = {job.name for job in BUILT_IN.jobs}
     assert {"mail.deliver", "mail.purge"} <= names
 
 
 @pytest.mark.parametrize(
     ("name", "every"), [("Bad Name", 5), ("ok.name", 0), ("x" * 65, 5), ("", 5)]
 )
-def test_register_periodic_refuses_bad_jobs(name: str, every: int) -> None:
+def test_a_job_refuses_bad_names_and_periods(name: str, every: int) -> None:
     with pytest.raises(ValueError):
-        register_periodic(name, every, lambda runtime: None)
+        Job(name, every, lambda runtime: None)
 
 
 def test_the_runner_delivers_right_after_commit(
@@ -56,20 +55,18 @@ def test_the_runner_runs_periodic_jobs_and_survives_failures(smtp_runtime: Runti
     calls: list[str] = []
     ran = threading.Event()
 
-    def job(runtime: Runtime) -> None:
+    def job(runtime: JobContext) -> None:
         calls.append(runtime.settings.task_queue)
         if len(calls) == 1:
             raise RuntimeError("the first run fails")
         ran.set()
 
-    register_periodic("test.every_second", 1, job)
-    runner = InProcessRunner(smtp_runtime)
+    runner = InProcessRunner(smtp_runtime, jobs=[Job("test.every_second", 1, job)])
     try:
         runner.start()
         assert ran.wait(timeout=5)
     finally:
         runner.stop()
-        unregister("test.every_second")
     assert calls[:2] == ["mamori", "mamori"]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from mamori.app import Runtime
 from mamori.mail.mailer import Mail
-from mamori.runtime import Runtime
 from mamori.store import db
 from mamori.vault.access import Caller
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import sqlalchemy as sa
 
+from mamori.app import Runtime
 from mamori.errors import CodeLocked, CodeRejected, RateLimited, RequestNotVerified
 from mamori.requests import service, store
 from mamori.requests.intake import check_intake
 from mamori.requests.model import Outcome, Status
 from mamori.requests.workflow import Decision
-from mamori.runtime import Runtime
 from mamori.store import db
+from tests.helpers.clock import ManualClock
 from tests.requests.support import BASE, last_code, mails, person
 
 
@@ -63,14 +62,10 @@ def test_the_sixth_attempt_is_refused_even_with_the_right_code(runtime: Runtime)
     assert service.verify_code(runtime, request_id, last_code(runtime)).request.verified
 
 
-def test_a_code_expires_after_ten_minutes(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_code_expires_after_ten_minutes(runtime: Runtime, clock: ManualClock) -> None:
     request_id = _file(runtime)
     code = last_code(runtime)
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10, seconds=1)
-    monkeypatch.setattr(store, "clock", lambda: later)
-    monkeypatch.setattr(service, "clock", lambda: later)
+    clock.advance(minutes=10, seconds=1)
     with pytest.raises(CodeRejected, match="expired"):
         service.verify_code(runtime, request_id, code)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from mamori.app import Runtime
 from mamori.errors import ReasonRequired, UserInputError
 from mamori.requests import service, store
 from mamori.requests.intake import check_intake
 from mamori.requests.model import Outcome, Request, Status, Verification
 from mamori.requests.workflow import Decision
-from mamori.runtime import Runtime
 from mamori.store import db
 from mamori.vault.restrictions import usage_settings
 from tests.requests.support import BASE, HOST, mails, person
@@ -125,7 +125,7 @@ def test_a_provision_stop_is_recorded(runtime: Runtime) -> None:
 
 def test_a_mail_opt_out_is_recorded(runtime: Runtime) -> None:
     from mamori.mail import optout
-    from mamori.mail.addresses import address_hash
+    from mamori.vault.addresses import address_hash
 
     subject = person(runtime)
     request = _filed(runtime, subject, "mail_opt_out")

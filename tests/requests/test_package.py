@@ -7,25 +7,30 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection
 
+from mamori.app import BUILT_IN, Runtime
 from mamori.requests import package
-from mamori.runtime import Runtime
 from mamori.vault.events import add_events
 from mamori.vault.restrictions import set_stops
 from tests.requests.support import HOST, person
+from tests.support import open_test_runtime
+
+
+def _ledger(conn: Connection, subject_id: str) -> Iterable[Mapping[str, object]]:
+    yield {"recipient": "株式会社テスト", "items": ["email"], "provided_at": "2026-01-05"}
 
 
 @pytest.fixture
-def provisions() -> Iterator[None]:
-    def rows(conn: Connection, runtime: Runtime, subject_id: str) -> Iterable[Mapping[str, object]]:
-        yield {"recipient": "株式会社テスト", "items": ["email"], "provided_at": "2026-01-05"}
-
-    package.register_section(package.PROVISIONS, rows)
-    yield
-    package._SECTIONS.pop(package.PROVISIONS, None)
+def provisioned(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
+    """A runtime whose parts include a provision ledger's section."""
+    parts = BUILT_IN.with_sections(package.Section(package.PROVISIONS, _ledger))
+    runtime = open_test_runtime(tmp_path, database_url, parts=parts)
+    yield runtime
+    runtime.close()
 
 
 def _build(runtime: Runtime, subject: str, lang: str = "ja") -> zipfile.ZipFile:
@@ -35,7 +40,8 @@ def _build(runtime: Runtime, subject: str, lang: str = "ja") -> zipfile.ZipFile:
     return zipfile.ZipFile(out)
 
 
-def test_the_package_holds_everything(runtime: Runtime, provisions: None) -> None:
+def test_the_package_holds_everything(provisioned: Runtime) -> None:
+    runtime = provisioned
     subject = person(runtime, phone="090-1234-5678")
     set_stops(runtime.vault, HOST, subject, stopped_items=["phone"], stopped_purposes=[])
     add_events(
@@ -85,11 +91,9 @@ def test_the_package_holds_everything(runtime: Runtime, provisions: None) -> Non
 
 
 def test_every_section_has_a_title_for_people() -> None:
-    import mamori.changes.disclosure
-    import mamori.consent.disclosure  # noqa: F401  (they register their sections)
     from mamori.requests import labels
 
-    assert set(package.sections()) <= set(labels.SECTIONS)
+    assert set(package.ordered_sections(BUILT_IN.sections)) <= set(labels.SECTIONS)
 
 
 def test_a_person_with_nothing_held_gets_the_no_data_notice(runtime: Runtime) -> None:

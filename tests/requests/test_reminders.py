@@ -8,38 +8,41 @@ from pathlib import Path
 
 import pytest
 
+from mamori.app import BUILT_IN, Runtime
 from mamori.requests import reminders, service, store
 from mamori.requests.intake import check_intake
 from mamori.requests.model import Outcome, Status, Verification
 from mamori.requests.workflow import Decision
-from mamori.runtime import Runtime
 from mamori.store import db
-from mamori.tasks import registry
+from tests.helpers.clock import ManualClock
 from tests.requests.support import BASE, mails, person
 from tests.support import open_test_runtime
 
 
 @pytest.fixture
-def staffed(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
+def staffed(tmp_path: Path, database_url: str, clock: ManualClock) -> Iterator[Runtime]:
     runtime = open_test_runtime(
-        tmp_path, database_url, request_notify_email="privacy@example.jp", request_reminder_days=3
+        tmp_path,
+        database_url,
+        clock=clock,
+        request_notify_email="privacy@example.jp",
+        request_reminder_days=3,
     )
     yield runtime
     runtime.close()
 
 
-def _move(monkeypatch: pytest.MonkeyPatch, days: float) -> None:
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
-    monkeypatch.setattr(reminders, "clock", lambda: later)
+def _move(clock: ManualClock, days: float) -> None:
+    clock.freeze(dt.datetime.now(dt.UTC) + dt.timedelta(days=days))
 
 
-def test_the_job_is_registered() -> None:
-    job = registry.get("requests.reminders")
+def test_the_job_is_built_in() -> None:
+    job = BUILT_IN.job("requests.reminders")
     assert job is not None and job.every_seconds == 15 * 60
 
 
 def test_handlers_are_reminded_once_before_the_due_date(
-    staffed: Runtime, monkeypatch: pytest.MonkeyPatch
+    staffed: Runtime, clock: ManualClock
 ) -> None:
     subject = person(staffed)
     filed = service.file_request(
@@ -59,9 +62,9 @@ def test_handlers_are_reminded_once_before_the_due_date(
         verified_by=Verification.session,
     )
     assert mails(staffed, "request_new")[-1].to == "privacy@example.jp"
-    _move(monkeypatch, 5)
+    _move(clock, 5)
     assert reminders.remind(staffed).reminded == 0
-    _move(monkeypatch, 12)
+    _move(clock, 12)
     assert reminders.remind(staffed).reminded == 1
     assert reminders.remind(staffed).reminded == 0
     reminder = mails(staffed, "request_reminder")
@@ -72,9 +75,7 @@ def test_handlers_are_reminded_once_before_the_due_date(
         assert store.load(conn, filed.id).reminded_at is not None
 
 
-def test_notified_requests_close_when_finished(
-    staffed: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_notified_requests_close_when_finished(staffed: Runtime, clock: ManualClock) -> None:
     subject = person(staffed)
     filed = service.file_request(
         staffed,
@@ -88,7 +89,7 @@ def test_notified_requests_close_when_finished(
     service.start_review(staffed, filed.id, actor="staff:1")
     service.decide(staffed, filed.id, Decision(Outcome.fulfilled), actor="staff:1", base_url=BASE)
     assert reminders.remind(staffed).closed == 0
-    _move(monkeypatch, 8)  # past MAMORI_REQUEST_DOWNLOAD_DAYS (7)
+    _move(clock, 8)  # past MAMORI_REQUEST_DOWNLOAD_DAYS (7)
     assert reminders.remind(staffed).closed == 1
     with db.read(staffed.engine) as conn:
         assert store.load(conn, filed.id).status is Status.closed

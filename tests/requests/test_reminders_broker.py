@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from mamori.requests import service
 from mamori.requests.intake import check_intake
@@ -20,7 +21,7 @@ from tests.support import open_test_runtime
 pytestmark = marks
 
 STAFF = "privacy@example.jp"
-REQUESTS = {
+REQUESTS: dict[str, Any] = {
     "request_notify_email": STAFF,
     "request_due_days": {"erasure": 1},  # due tomorrow: inside the 3-day reminder window
     "request_reminder_days": 3,

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from mamori.app import Runtime
 from mamori.config import load_settings
 from mamori.errors import ConfigError
 from mamori.requests import service, store
-from mamori.runtime import Runtime
 from mamori.store import db
 from mamori.vault import service_keys
 from mamori.web.app import create_app
@@ -140,10 +140,10 @@ def test_sessions_of_two_requests_live_side_by_side(client: TestClient, runtime:
 
 def test_a_signed_in_person_is_verified_at_once(runtime: Runtime) -> None:
     subject = person(runtime)
+    from mamori.center import access
     from mamori.vault.access import Caller
-    from mamori.web import center_auth
 
-    link = center_auth.issue_link(runtime.vault, Caller.system("t"), subject, minutes=5)
+    link = access.issue_link(runtime.vault, Caller.system("t"), subject, minutes=5)
     with TestClient(create_app(runtime=runtime), follow_redirects=False) as client:
         client.headers["Accept"] = "text/html"
         client.get(f"/center/enter?token={link.token}")

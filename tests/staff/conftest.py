@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from mamori.runtime import Runtime
-from mamori.staff import StaffDirectory, clock
+from mamori.app import Runtime
+from mamori.staff import StaffDirectory
 from tests.admin_support import directory as make_directory
+from tests.helpers.clock import ManualClock
 from tests.support import open_test_runtime
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
-    runtime = open_test_runtime(tmp_path, database_url)
+def runtime(tmp_path: Path, database_url: str, clock: ManualClock) -> Iterator[Runtime]:
+    runtime = open_test_runtime(tmp_path, database_url, clock=clock)
     yield runtime
     runtime.close()
 
@@ -28,21 +29,8 @@ def staff(runtime: Runtime) -> StaffDirectory:
     return make_directory(runtime)
 
 
-class Clock:
-    """The staff clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
 @pytest.fixture
-def frozen(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(clock, "now", fake)
-    return fake
+def frozen(clock: ManualClock) -> ManualClock:
+    """The runtime's clock, stopped at 2026-04-01 09:00 UTC and moved by hand."""
+    clock.freeze(dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC))
+    return clock

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from mamori.app import Runtime
 from mamori.errors import InvalidValue, StaffConflict, StaffNotFound, WeakPassword
-from mamori.runtime import Runtime
 from mamori.staff import StaffDirectory, allows
 from mamori.store import db
 from mamori.store.tables import StaffAccountRow

@@ -7,13 +7,14 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from mamori.app import Runtime
 from mamori.errors import SignInFailed, SignInLocked
-from mamori.runtime import Runtime
 from mamori.staff import Limits, StaffDirectory, sign_in
 from mamori.staff.lockout import locked_until
 from mamori.store import db
 from mamori.store.tables import StaffSignInFailureRow
-from tests.staff.conftest import PASSWORD, Clock
+from tests.helpers.clock import ManualClock
+from tests.staff.conftest import PASSWORD
 
 T0 = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 WINDOW = dt.timedelta(minutes=15)
@@ -50,7 +51,7 @@ def _fail(staff: StaffDirectory, login: str, times: int, client: str = "192.0.2.
 
 
 def test_an_account_locks_after_five_failures_and_unlocks_after_the_window(
-    staff: StaffDirectory, frozen: Clock
+    staff: StaffDirectory, frozen: ManualClock
 ) -> None:
     staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
     _fail(staff, "hanako", 5)
@@ -65,7 +66,9 @@ def test_an_account_locks_after_five_failures_and_unlocks_after_the_window(
     assert _sign_in(staff, "hanako", PASSWORD).session.account.login == "hanako"
 
 
-def test_attempts_while_locked_do_not_extend_the_lock(staff: StaffDirectory, frozen: Clock) -> None:
+def test_attempts_while_locked_do_not_extend_the_lock(
+    staff: StaffDirectory, frozen: ManualClock
+) -> None:
     staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
     _fail(staff, "hanako", 5)
     for _ in range(3):
@@ -77,7 +80,7 @@ def test_attempts_while_locked_do_not_extend_the_lock(staff: StaffDirectory, fro
 
 
 def test_unknown_login_ids_lock_exactly_like_real_ones(
-    staff: StaffDirectory, frozen: Clock
+    staff: StaffDirectory, frozen: ManualClock
 ) -> None:
     """No enumeration: the sixth attempt says "locked" whether or not the account exists."""
     staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
@@ -90,7 +93,9 @@ def test_unknown_login_ids_lock_exactly_like_real_ones(
     assert answers["hanako"] == answers["nobody"]
 
 
-def test_a_client_address_locks_across_login_ids(staff: StaffDirectory, frozen: Clock) -> None:
+def test_a_client_address_locks_across_login_ids(
+    staff: StaffDirectory, frozen: ManualClock
+) -> None:
     staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
     for n in range(LIMITS.client_failures):
         _fail(staff, f"guess{n}", 1, client="203.0.113.9")
@@ -100,7 +105,7 @@ def test_a_client_address_locks_across_login_ids(staff: StaffDirectory, frozen: 
 
 
 def test_a_success_clears_the_failures_of_its_login(
-    runtime: Runtime, staff: StaffDirectory, frozen: Clock
+    runtime: Runtime, staff: StaffDirectory, frozen: ManualClock
 ) -> None:
     staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
     _fail(staff, "hanako", 4)
@@ -110,7 +115,7 @@ def test_a_success_clears_the_failures_of_its_login(
 
 
 def test_failures_store_no_login_and_no_address(
-    runtime: Runtime, staff: StaffDirectory, frozen: Clock
+    runtime: Runtime, staff: StaffDirectory, frozen: ManualClock
 ) -> None:
     _fail(staff, "yamada.hanako@example.jp", 2, client="192.0.2.44")
     table = StaffSignInFailureRow.__table__

@@ -9,12 +9,13 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher, Type
 
+from mamori.app import Runtime
 from mamori.errors import SignInFailed, StaffSessionRequired
-from mamori.runtime import Runtime
 from mamori.staff import Limits, StaffDirectory, sessions, sign_in
 from mamori.store import db
 from mamori.store.tables import StaffAccountRow, StaffSessionRow
-from tests.staff.conftest import PASSWORD, Clock
+from tests.helpers.clock import ManualClock
+from tests.staff.conftest import PASSWORD
 
 IDLE = dt.timedelta(minutes=30)
 MAX_AGE = dt.timedelta(hours=12)
@@ -25,7 +26,7 @@ def _sign_in(staff: StaffDirectory, login: str, password: str):
 
 
 def test_sign_in_opens_a_session_stored_as_a_hash(
-    runtime: Runtime, staff: StaffDirectory, frozen: Clock
+    runtime: Runtime, staff: StaffDirectory, frozen: ManualClock
 ) -> None:
     account = staff.create("hanako", "山田 花子", "handler", PASSWORD, actor="test")
     signed_in = _sign_in(staff, "hanako", PASSWORD)
@@ -35,8 +36,8 @@ def test_sign_in_opens_a_session_stored_as_a_hash(
         last = conn.execute(sa.select(StaffAccountRow.__table__.c.last_sign_in_at)).scalar_one()
     assert row.token_hash != signed_in.token.encode()
     assert bytes(row.token_hash) == sessions.token_hash(signed_in.token)
-    assert last == frozen.now
-    session = sessions.current(staff, signed_in.token, now=frozen.now, idle=IDLE)
+    assert last == frozen.now()
+    session = sessions.current(staff, signed_in.token, now=frozen.now(), idle=IDLE)
     assert session.account.id == account.id
     assert session.csrf_token == signed_in.session.csrf_token
     entry = runtime.audit.tail(1)[0]
@@ -106,36 +107,36 @@ def test_old_parameters_are_rehashed_at_sign_in(runtime: Runtime) -> None:
     _sign_in(staff, "hanako", PASSWORD)  # the new hash verifies
 
 
-def test_idle_and_absolute_timeouts(staff: StaffDirectory, frozen: Clock) -> None:
+def test_idle_and_absolute_timeouts(staff: StaffDirectory, frozen: ManualClock) -> None:
     staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
     token = _sign_in(staff, "hanako", PASSWORD).token
     for _ in range(24):  # active every 29 minutes: the idle timeout never ends it ...
         frozen.advance(minutes=29)
-        sessions.current(staff, token, now=frozen.now, idle=IDLE)
+        sessions.current(staff, token, now=frozen.now(), idle=IDLE)
     frozen.advance(minutes=29)  # ... but 12 hours after sign-in it ends
     with pytest.raises(StaffSessionRequired, match="ended"):
-        sessions.current(staff, token, now=frozen.now, idle=IDLE)
+        sessions.current(staff, token, now=frozen.now(), idle=IDLE)
     with pytest.raises(StaffSessionRequired):  # and it was deleted
-        sessions.current(staff, token, now=frozen.now - dt.timedelta(hours=1), idle=IDLE)
+        sessions.current(staff, token, now=frozen.now() - dt.timedelta(hours=1), idle=IDLE)
 
     token = _sign_in(staff, "hanako", PASSWORD).token
     frozen.advance(minutes=30)
     with pytest.raises(StaffSessionRequired, match="ended"):
-        sessions.current(staff, token, now=frozen.now, idle=IDLE)
+        sessions.current(staff, token, now=frozen.now(), idle=IDLE)
 
 
-def test_disabling_or_resetting_ends_sessions(staff: StaffDirectory, frozen: Clock) -> None:
+def test_disabling_or_resetting_ends_sessions(staff: StaffDirectory, frozen: ManualClock) -> None:
     staff.create("boss", "管理者", "admin", PASSWORD, actor="test")
     taro = staff.create("taro", "太郎", "viewer", PASSWORD, actor="test")
     token = _sign_in(staff, "taro", PASSWORD).token
     staff.disable(taro.id, actor="test")
     with pytest.raises(StaffSessionRequired):
-        sessions.current(staff, token, now=frozen.now, idle=IDLE)
+        sessions.current(staff, token, now=frozen.now(), idle=IDLE)
     staff.enable(taro.id, actor="test")
     token = _sign_in(staff, "taro", PASSWORD).token
     staff.reset_password(taro.id, "another long password", actor="test")
     with pytest.raises(StaffSessionRequired):
-        sessions.current(staff, token, now=frozen.now, idle=IDLE)
+        sessions.current(staff, token, now=frozen.now(), idle=IDLE)
     with pytest.raises(SignInFailed):
         _sign_in(staff, "taro", PASSWORD)
 
@@ -149,12 +150,12 @@ def test_malformed_or_unknown_tokens_name_no_session(
 
 
 def test_sign_out_deletes_the_session(
-    runtime: Runtime, staff: StaffDirectory, frozen: Clock
+    runtime: Runtime, staff: StaffDirectory, frozen: ManualClock
 ) -> None:
     account = staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
     token = _sign_in(staff, "hanako", PASSWORD).token
-    sessions.end(staff, sessions.current(staff, token, now=frozen.now, idle=IDLE))
+    sessions.end(staff, sessions.current(staff, token, now=frozen.now(), idle=IDLE))
     with pytest.raises(StaffSessionRequired):
-        sessions.current(staff, token, now=frozen.now, idle=IDLE)
+        sessions.current(staff, token, now=frozen.now(), idle=IDLE)
     entry = runtime.audit.tail(1)[0]
     assert (entry.actor, entry.action) == (f"staff:{account.id}", "staff.sign_out")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from mamori.app import open_runtime
 from mamori.config import Settings
 from mamori.errors import SignInFailed
-from mamori.runtime import open_runtime
 from mamori.staff import Limits, sign_in
 from tests.admin_support import directory
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.vault.access import Caller
 from mamori.vault.events import add_events, purge_expired, read_events
+from tests.helpers.clock import ManualClock
 from tests.support import open_test_runtime
 
 HOST = Caller(actor_id="key:test")
@@ -58,3 +60,42 @@ def test_events_and_documents_are_purged_after_their_retention(runtime: Runtime)
     assert read.missing == ("identity_document",)
     entry = next(e for e in reversed(runtime.audit.tail(5)) if e.action == "retention.purge")
     assert entry.details == {"events": 0, "items": 1}
+
+
+def test_the_purge_is_a_built_in_job_that_a_setting_switches_off(
+    tmp_path: Path, database_url: str, clock: ManualClock
+) -> None:
+    """The purge runs wherever jobs run (server or worker), at MAMORI_RETENTION_PURGE_MINUTES."""
+    from mamori.app import BUILT_IN
+    from mamori.config import Settings
+    from mamori.tasks.celery_app import create_celery
+    from mamori.tasks.inprocess import InProcessRunner
+
+    names = {job.name for job in BUILT_IN.enabled_jobs(Settings(retention_purge_minutes=5))}
+    assert "vault.retention_purge" in names
+    off = Settings(retention_purge_minutes=0)
+    assert "vault.retention_purge" not in {job.name for job in BUILT_IN.enabled_jobs(off)}
+    schedule = create_celery(Settings(retention_purge_minutes=5)).conf.beat_schedule
+    assert schedule["mamori:vault.retention_purge"]["schedule"] == 300.0
+    assert "mamori:vault.retention_purge" not in create_celery(off).conf.beat_schedule
+
+    runtime = open_test_runtime(tmp_path, database_url, clock=clock)
+    try:
+        vault = runtime.vault
+        subject = vault.create_subject(HOST, type="customer", items={"identity_document": PNG})
+        clock.advance(days=31)  # the document's retention (30 days) is over
+        job = BUILT_IN.job("vault.retention_purge")
+        assert job is not None
+        runner = InProcessRunner(runtime, jobs=[job])
+        runner.start()
+        try:
+            for _ in range(100):
+                if runner.runs.get("vault.retention_purge"):
+                    break
+                time.sleep(0.05)
+        finally:
+            runner.stop()
+        read = vault.read(HOST, subject, "service_operation", ["identity_document"])
+        assert read.missing == ("identity_document",)
+    finally:
+        runtime.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.vault import rotation
 from mamori.vault.access import Caller
 from tests.support import open_test_runtime

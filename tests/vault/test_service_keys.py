@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from mamori.audit import AuditLog
+from mamori.clock import SYSTEM
 from mamori.errors import (
     AuthenticationFailed,
     Conflict,
@@ -27,10 +28,11 @@ from mamori.errors import (
     UserInputError,
 )
 from mamori.policy.loader import read_policy
-from mamori.store import policies
+from mamori.publication import versions
 from mamori.store.tables import ServiceKeyRow
 from mamori.vault import service_keys
 from mamori.vault.service_keys import OPERATIONS, ServiceAccount
+from tests.helpers.clock import ManualClock
 from tests.support import open_test_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +44,7 @@ _keys = cast(sa.Table, ServiceKeyRow.__table__)
 @pytest.fixture
 def audit(engine: Engine) -> AuditLog:
     loaded = read_policy(EXAMPLE)
-    policies.publish_loaded(engine, loaded, actor="cli")
+    versions.publish_loaded(engine, loaded, actor="cli")
     return AuditLog(engine)
 
 
@@ -143,21 +145,20 @@ def test_revocation_takes_effect_at_once(engine: Engine, audit: AuditLog) -> Non
 
 
 def test_revocation_by_another_process_takes_effect_within_the_ttl(
-    engine: Engine, audit: AuditLog, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, audit: AuditLog, clock: ManualClock
 ) -> None:
     account, token = _create(engine, audit)
-    service_keys.authenticate(engine, token)
+    service_keys.authenticate(engine, token, clock=clock)
     with engine.begin() as conn:  # what `mamori keys revoke` in another process writes
         conn.execute(
             sa.update(_keys)
             .where(_keys.c.id == account.id)
             .values(revoked_at=dt.datetime.now(dt.UTC))
         )
-    assert service_keys.authenticate(engine, token) == account  # still cached
-    now = service_keys._clock()
-    monkeypatch.setattr(service_keys, "_clock", lambda: now + service_keys.CACHE_TTL + 0.01)
+    assert service_keys.authenticate(engine, token, clock=clock) == account  # still cached
+    clock.advance(seconds=service_keys.CACHE_TTL + 0.01)
     with pytest.raises(AuthenticationFailed, match="revoked"):
-        service_keys.authenticate(engine, token)
+        service_keys.authenticate(engine, token, clock=clock)
 
 
 def test_an_account_read_before_a_revocation_is_not_cached_after_it(
@@ -168,7 +169,8 @@ def test_an_account_read_before_a_revocation_is_not_cached_after_it(
     generation = cache.generation  # authenticate() read the row here ...
     service_keys.revoke(engine, audit, account.id, actor="cli")  # ... a revocation came ...
     digest = service_keys._parse(token)[1]
-    cache.put(engine, account.id, digest, account, generation)  # ... then it tried to cache
+    now = SYSTEM.monotonic()
+    cache.put(engine, account.id, digest, account, generation, now)  # ... then it tried to cache
     assert service_keys.cached(engine, token) is None
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from mamori.app import Runtime
 from mamori.policy.rules import Refusal
-from mamori.runtime import Runtime
 from mamori.vault.access import Caller
 from mamori.vault.events import add_events
 from mamori.vault.restrictions import set_stops

@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.web.admin_auth import require_staff
 from mamori.web.app import create_app
 from tests.admin_support import admin_client, create_staff, csrf_token

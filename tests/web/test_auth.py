@@ -10,7 +10,7 @@ import pytest
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
-from mamori.runtime import Runtime
+from mamori.app import Runtime
 from mamori.vault import service_keys
 from mamori.vault.service_keys import ServiceAccount
 from mamori.web.app import create_app

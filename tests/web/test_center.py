@@ -19,14 +19,15 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from mamori.center import access
 from mamori.client import Client
 from mamori.errors import ApiError
 from mamori.store.tables import CenterLinkRow, CenterSessionRow
 from mamori.vault import service_keys
 from mamori.vault.access import Caller
-from mamori.web import center_auth
 from mamori.web.app import create_app
 from tests.conftest import LiveServer
+from tests.helpers.clock import ManualClock
 from tests.support import open_test_runtime
 
 PURPOSES = ["service_operation", "promotion", "advertising", "statistics"]
@@ -103,9 +104,10 @@ def _home(web: httpx.Client) -> str:
     return response.text
 
 
-def _later(monkeypatch: pytest.MonkeyPatch, **delta: float) -> None:
-    moved = dt.datetime.now(dt.UTC) + dt.timedelta(**delta)
-    monkeypatch.setattr(center_auth, "clock", lambda: moved)
+def _later(server: LiveServer, **delta: float) -> None:
+    clock = server.runtime.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(**delta)
 
 
 def _sessions(server: LiveServer) -> int:
@@ -200,10 +202,10 @@ def test_racing_requests_with_one_link_open_one_session(
 
 
 def test_an_expired_link_is_refused(
-    host: Client, person: str, web: httpx.Client, monkeypatch: pytest.MonkeyPatch
+    host: Client, person: str, web: httpx.Client, live_server: LiveServer
 ) -> None:
     link = _path(host.center_link(person))
-    _later(monkeypatch, minutes=10, seconds=1)
+    _later(live_server, minutes=10, seconds=1)
     response = web.get(link)
     assert response.status_code == 410
     assert LINK_INVALID_JA in response.text
@@ -271,7 +273,7 @@ def test_over_https_the_link_and_the_cookie_say_so(person: str, live_server: Liv
             headers={"Authorization": f"Bearer {_key(live_server)}"},
         )
         assert issued.json()["url"].startswith("https://privacy.example.jp/center/enter?token=")
-        link = center_auth.issue_link(runtime.vault, Caller.system("test"), person, minutes=5)
+        link = access.issue_link(runtime.vault, Caller.system("test"), person, minutes=5)
         entered = client.get(f"/center/enter?token={link.token}", follow_redirects=False)
     assert entered.status_code == 303
     assert "; secure" in entered.headers["set-cookie"].lower()
@@ -310,15 +312,14 @@ def test_the_session_slides_and_expires(
     person: str,
     web: httpx.Client,
     live_server: LiveServer,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     minutes = live_server.runtime.settings.center_session_minutes
     _sign_in(web, host, person)
-    _later(monkeypatch, minutes=minutes - 5)
+    _later(live_server, minutes=minutes - 5)  # at minutes - 5
     assert web.get("/center").status_code == 200  # used: the expiry moves
-    _later(monkeypatch, minutes=2 * minutes - 10)
+    _later(live_server, minutes=minutes - 5)  # at 2 * minutes - 10
     assert web.get("/center").status_code == 200
-    _later(monkeypatch, minutes=3 * minutes - 9)
+    _later(live_server, minutes=minutes + 1)  # at 3 * minutes - 9
     expired = web.get("/center")
     assert expired.status_code == 401
     assert _sessions(live_server) == 0  # deleted when presented

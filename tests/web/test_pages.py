@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from mamori.runtime import Runtime, publish_policy_file
+from mamori.app import Runtime
 from mamori.web.app import create_app
 from tests.support import open_test_runtime
 
@@ -61,7 +61,7 @@ def test_unsupported_language_is_a_clear_400(client: TestClient) -> None:
 
 def test_a_new_version_is_served_and_the_old_one_kept(client: TestClient, runtime: Runtime) -> None:
     first = client.get("/api/v1/policy").json()
-    result = publish_policy_file(runtime, MINIMAL, actor="test")
+    result = runtime.publish_file(MINIMAL, actor="test")
     assert result.created and result.version == first["version"] + 1
     assert "株式会社例" in client.get("/privacy").text
     old = client.get(f"/privacy/versions/{first['version']}")

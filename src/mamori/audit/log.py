@@ -9,7 +9,6 @@ Nothing is cached between transactions: every append reads the head of the chain
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from contextlib import closing
@@ -32,6 +31,7 @@ from mamori.audit.entry import (
 )
 from mamori.audit.proofs import Checkpoint, ConsistencyProof, InclusionProof
 from mamori.audit.verify import CheckpointHead, Verifier, VerifyReport
+from mamori.clock import SYSTEM, Clock
 from mamori.errors import AuditError, NotFound
 from mamori.store import db
 from mamori.store.tables import AuditCheckpointRow, AuditEntryRow, AuditNodeRow
@@ -53,9 +53,12 @@ _LATEST = sa.select(_checkpoints).order_by(_checkpoints.c.tree_size.desc()).limi
 class AuditLog:
     """The append-only, hash-chained audit log stored in ``engine``'s database."""
 
-    def __init__(self, engine: Engine, *, node_level: int = NODE_LEVEL) -> None:
+    def __init__(
+        self, engine: Engine, *, node_level: int = NODE_LEVEL, clock: Clock = SYSTEM
+    ) -> None:
         self.engine = engine
         self.node_level = node_level
+        self.clock = clock
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -97,7 +100,7 @@ class AuditLog:
 
     def _append(self, tx: db.DriverTx, prepared: list[Prepared]) -> list[AuditEntry]:
         seq, prev = queries.lock_and_read_head(tx)
-        now = dt.datetime.now(dt.UTC)  # under the lock: timestamps follow the chain's order
+        now = self.clock.now()  # under the lock: timestamps follow the chain's order
         ts = format_ts(now)
         rows: list[tuple[Any, ...]] = []
         appended: list[AuditEntry] = []
@@ -199,7 +202,7 @@ class AuditLog:
             tree = verifier.tree
             if tree.size != head_seq:  # pragma: no cover - the snapshot makes this impossible
                 raise AuditError(f"entries up to {head_seq} could not be read")
-        made = Checkpoint(head_seq, tree.root(), head[1], dt.datetime.now(dt.UTC))
+        made = Checkpoint(head_seq, tree.root(), head[1], self.clock.now())
         with db.write(self.engine) as conn:
             insert = queries.insert_ignoring_duplicates(conn)
             for i in range(0, len(nodes), 1000):

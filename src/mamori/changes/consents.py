@@ -16,9 +16,9 @@ from typing import Literal, cast
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from mamori.changes import records
-from mamori.changes.records import ChangeRecord
 from mamori.errors import NotFound, SubjectWithdrawn
+from mamori.publication import records
+from mamori.publication.records import ChangeRecord
 from mamori.store import db
 from mamori.store.tables import ChangeNoticeReadRow, PolicyConsentRow, SubjectRow
 from mamori.vault.access import Caller
@@ -118,7 +118,7 @@ def consent(
     change = records.get(vault.engine, version)
     if change is None or not change.needs_consent:
         raise NotFound(f"policy version {version} has no change that needs consent")
-    now = dt.datetime.now(dt.UTC)
+    now = vault.clock.now()
     with db.write(vault.engine) as conn:
         _created, status = _created_at(conn, subject_id)
         if status == "withdrawn":
@@ -164,7 +164,7 @@ def mark_read(vault: Vault, caller: Caller, subject_id: str, version: int) -> No
         raise NotFound(f"policy version {version} has no change notice")
     with db.write(vault.engine) as conn:
         _created_at(conn, subject_id)
-        if _read(conn, subject_id, version, dt.datetime.now(dt.UTC)):
+        if _read(conn, subject_id, version, vault.clock.now()):
             vault.audit.append(
                 conn,
                 actor=caller.actor_id,

@@ -4,7 +4,7 @@ A published change that people must be told of (``notify`` or ``consent_required
 every person who was there before it and holds an item of kind ``email``. The periodic job
 ``policy_changes.notices`` (on the task queue: Celery in production, in-process on the embedded
 default) sends the next batches: each batch is one transaction that decrypts the addresses,
-queues one mail per person through ``runtime.mail`` (delivered after commit) and moves the
+queues one mail per person through the mailer (delivered after commit) and moves the
 change's cursor past the batch, with one audit entry (ids and counts only). A batch that fails
 rolls back whole, so a person is never skipped and never mailed twice by the job; several
 processes running the job are serialised by the policy lock.
@@ -15,26 +15,31 @@ person's mail opt-outs. The privacy center shows the same change until the perso
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from mamori.changes import records
-from mamori.changes.records import ChangeRecord, changes_t
 from mamori.errors import InvalidValue
 from mamori.policy.model import ValueKind
+from mamori.publication import records
+from mamori.publication.records import ChangeRecord, changes_t
 from mamori.store import db
 from mamori.store.tables import SubjectItemRow, SubjectRow
-from mamori.tasks import register_periodic
 from mamori.vault import crypto
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from sqlalchemy import Engine
 
-__all__ = ["JOB", "TEMPLATE", "send_notices"]
+    from mamori.audit.log import AuditLog
+    from mamori.clock import Clock
+    from mamori.config import Settings
+    from mamori.mail.mailer import Mailer
+    from mamori.publication.current import PublishedPolicy
+    from mamori.vault.crypto import MasterKeySource
+
+__all__ = ["JOB", "TEMPLATE", "NoticeContext", "send_notices"]
 
 JOB = "policy_changes.notices"
 TEMPLATE = "policy_change"
@@ -45,8 +50,33 @@ subjects_t = cast(sa.Table, SubjectRow.__table__)
 items_t = cast(sa.Table, SubjectItemRow.__table__)
 
 
-def _context(runtime: Runtime, change: ChangeRecord, lang: str) -> dict[str, str]:
-    public = (runtime.settings.public_url or "").rstrip("/")
+class NoticeContext(Protocol):
+    """What sending change notices needs (the application's runtime satisfies it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def keys(self) -> MasterKeySource: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def mail(self) -> Mailer: ...
+
+    @property
+    def published(self) -> PublishedPolicy: ...
+
+
+def _context(ctx: NoticeContext, change: ChangeRecord, lang: str) -> dict[str, str]:
+    public = (ctx.settings.public_url or "").rstrip("/")
     return {
         "version": str(change.version),
         "published": change.published_at.strftime("%Y-%m-%d"),
@@ -56,7 +86,7 @@ def _context(runtime: Runtime, change: ChangeRecord, lang: str) -> dict[str, str
     }
 
 
-def _batch(runtime: Runtime, conn: Connection, change: ChangeRecord, size: int) -> int | None:
+def _batch(ctx: NoticeContext, conn: Connection, change: ChangeRecord, size: int) -> int | None:
     """Queue the next batch of notices of ``change``; the number queued, None when done."""
     db.lock(conn, "policy")
     state = conn.execute(
@@ -76,7 +106,7 @@ def _batch(runtime: Runtime, conn: Connection, change: ChangeRecord, size: int) 
         .order_by(subjects_t.c.id)
         .limit(size)
     ).all()
-    now = dt.datetime.now(dt.UTC)
+    now = ctx.clock.now()
     if not people:
         conn.execute(
             changes_t.update()
@@ -84,7 +114,7 @@ def _batch(runtime: Runtime, conn: Connection, change: ChangeRecord, size: int) 
             .values(notices_done_at=now)
         )
         return None
-    rules = runtime.published.rules()
+    rules = ctx.published.rules()
     email_items = [i.id for i in rules.items.values() if i.kind is ValueKind.email]
     keys = {p.id: p.wrapped_key for p in people}
     rows = conn.execute(
@@ -92,19 +122,19 @@ def _batch(runtime: Runtime, conn: Connection, change: ChangeRecord, size: int) 
         .where(items_t.c.subject_id.in_(list(keys)), items_t.c.item_id.in_(email_items))
         .order_by(items_t.c.subject_id, items_t.c.item_id)
     ).all()
-    lang = runtime.settings.default_language
-    context = _context(runtime, change, lang)
+    lang = ctx.settings.default_language
+    context = _context(ctx, change, lang)
     queued, invalid, mailed = 0, 0, set()
     for row in rows:
         wrapped = keys[row.subject_id]
         if row.subject_id in mailed or wrapped is None:
             continue  # one notice per person, to their first address
-        data_key = crypto.unwrap_key(runtime.keys, wrapped, context=f"subject:{row.subject_id}")
+        data_key = crypto.unwrap_key(ctx.keys, wrapped, context=f"subject:{row.subject_id}")
         address = orjson.loads(
             crypto.decrypt(data_key, row.ciphertext, subject_id=row.subject_id, item_id=row.item_id)
         )
         try:
-            runtime.mail.queue(
+            ctx.mail.queue(
                 conn,
                 to=str(address),
                 template=TEMPLATE,
@@ -125,7 +155,7 @@ def _batch(runtime: Runtime, conn: Connection, change: ChangeRecord, size: int) 
             notices_queued=changes_t.c.notices_queued + queued,
         )
     )
-    runtime.audit.append(
+    ctx.audit.append(
         conn,
         actor="system:policy-notices",
         action="policy_change.notices",
@@ -135,7 +165,7 @@ def _batch(runtime: Runtime, conn: Connection, change: ChangeRecord, size: int) 
     return queued
 
 
-def send_notices(runtime: Runtime, *, batch: int = BATCH, max_batches: int = 50) -> int:
+def send_notices(ctx: NoticeContext, *, batch: int = BATCH, max_batches: int = 50) -> int:
     """Queue the next notices of every change still being announced; how many were queued.
 
     At most ``max_batches`` transactions per call, so that one run of the job stays short; the
@@ -143,17 +173,14 @@ def send_notices(runtime: Runtime, *, batch: int = BATCH, max_batches: int = 50)
     """
     total = 0
     done_batches = 0
-    for change in records.records(runtime.engine):
+    for change in records.records(ctx.engine):
         if change.notices_done_at is not None or not change.needs_notice:
             continue
         while done_batches < max_batches:
-            with db.write(runtime.engine) as conn:
-                queued = _batch(runtime, conn, change, batch)
+            with db.write(ctx.engine) as conn:
+                queued = _batch(ctx, conn, change, batch)
             done_batches += 1
             if queued is None:
                 break
             total += queued
     return total
-
-
-register_periodic(JOB, 60, send_notices)

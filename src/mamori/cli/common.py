@@ -11,7 +11,7 @@ from rich.console import Console
 from mamori.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.app import Runtime
 
 __all__ = ["CLI_ACTOR", "Format", "Lang", "_runtime", "_safe_url", "app", "err", "out"]
 
@@ -40,7 +40,7 @@ class Format(StrEnum):
 
 
 def _runtime(*, initialise: bool = False) -> Runtime:
-    from mamori.runtime import open_runtime
+    from mamori.app import open_runtime
 
     return open_runtime(load_settings(), initialise=initialise, actor=CLI_ACTOR)
 

@@ -11,8 +11,8 @@ import typer
 from mamori.errors import MamoriError
 
 if TYPE_CHECKING:
+    from mamori.app import Runtime
     from mamori.consent.receipts import ReceiptLog
-    from mamori.runtime import Runtime
 
 from mamori.cli.common import CLI_ACTOR, _runtime, app, out
 

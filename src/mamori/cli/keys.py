@@ -97,7 +97,9 @@ def keys_revoke(
 
     runtime = _runtime()
     try:
-        account = service_keys.revoke(runtime.engine, runtime.audit, key_id, actor=CLI_ACTOR)
+        account = service_keys.revoke(
+            runtime.engine, runtime.audit, key_id, actor=CLI_ACTOR, clock=runtime.clock
+        )
     finally:
         runtime.close()
     out.print(f"revoked key {account.id}", markup=False)

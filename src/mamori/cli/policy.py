@@ -86,8 +86,8 @@ def policy_publish(
     Prints and records how the change is classified: cosmetic, notify (people get a notice)
     or consent_required (reads for the new uses wait for each person's consent).
     """
-    from mamori.changes.publish import publish_policy, report
     from mamori.policy.loader import read_policy
+    from mamori.publication.publish import publish_policy, report
 
     loaded = read_policy(path)
     runtime = _runtime(initialise=False)
@@ -116,8 +116,8 @@ def policy_diff(
     OLD and NEW are policy files or published version numbers (`3` or `v3`). The
     classification is cosmetic, notify or consent_required (see the how-to on policy changes).
     """
-    from mamori.changes.publish import report
     from mamori.policy.diff import diff_policies
+    from mamori.publication.publish import report
 
     before = _policy_of(old)
     after = _policy_of(new)
@@ -134,11 +134,11 @@ def _policy_of(ref: str) -> Policy:
     match = re.fullmatch(r"v?(\d+)", ref)
     if path.exists() or match is None:
         return load_policy(path)
-    from mamori.store import policies
+    from mamori.publication import versions
 
     runtime = _runtime()
     try:
-        version = policies.get(runtime.engine, int(match.group(1)))
+        version = versions.get(runtime.engine, int(match.group(1)))
     finally:
         runtime.close()
     return parse_policy(version.source_yaml, f"policy version {version.version}")
@@ -147,15 +147,15 @@ def _policy_of(ref: str) -> Policy:
 @policy_app.command("versions")
 def policy_versions() -> None:
     """List published policy versions, oldest first."""
-    from mamori.store import policies
+    from mamori.publication import versions
 
     runtime = _runtime()
     try:
-        versions = policies.versions(runtime.engine)
+        published = versions.versions(runtime.engine)
     finally:
         runtime.close()
     table = Table("version", "policy", "effective", "published (UTC)", "content hash")
-    for v in versions:
+    for v in published:
         table.add_row(
             str(v.version),
             v.policy_id,

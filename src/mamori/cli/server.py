@@ -28,8 +28,8 @@ def init() -> None:
     `mamori serve` does this by itself on the embedded default; run it explicitly on
     PostgreSQL, where a missing master key is never created silently.
     """
+    from mamori.app import open_runtime
     from mamori.keyring import create_key_file
-    from mamori.runtime import open_runtime
 
     settings = load_settings()
     if not settings.master_key and not settings.effective_master_key_file.exists():
@@ -37,9 +37,9 @@ def init() -> None:
         out.print(f"created master-key file {settings.effective_master_key_file} (mode 600)")
     runtime = open_runtime(settings, initialise=True, actor=CLI_ACTOR)
     try:
-        from mamori.store import policies
+        from mamori.publication import versions
 
-        current = policies.current(runtime.engine)
+        current = versions.current(runtime.engine)
         out.print(f"database ready: {_safe_url(settings)}")
         if current is not None:
             out.print(f"published policy: version {current.version} ({current.policy_id})")
@@ -56,15 +56,15 @@ def serve(
     ] = 1,
 ) -> None:
     """Start the server: privacy pages, API, and everything else mamori serves."""
-    from mamori.runtime import open_runtime
+    from mamori.app import open_runtime
 
     settings = load_settings()
     runtime = open_runtime(settings, initialise=True, actor="system:serve")
     current = None
     try:
-        from mamori.store import policies
+        from mamori.publication import versions
 
-        current = policies.current(runtime.engine)
+        current = versions.current(runtime.engine)
     finally:
         runtime.close()
     bind_host = host or settings.host

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.app import Runtime
     from mamori.staff import StaffDirectory
 
 from mamori.cli.common import CLI_ACTOR, _runtime, app, out
@@ -42,7 +42,9 @@ def _new_password(from_stdin: bool) -> str:
 def _staff_directory(runtime: Runtime) -> StaffDirectory:
     from mamori.staff import StaffDirectory
 
-    return StaffDirectory(runtime.engine, runtime.audit, runtime.vault.system_keys)
+    return StaffDirectory(
+        runtime.engine, runtime.audit, runtime.vault.system_keys, clock=runtime.clock
+    )
 
 
 _PASSWORD_STDIN = typer.Option(

@@ -187,7 +187,7 @@ class ReceiptLog:
         db.lock(conn, "audit")  # the chain head is read under the audit log's writers' lock
         head = conn.execute(_HEAD).first()
         seq, prev = (head[0], bytes(head[1])) if head is not None else (0, GENESIS)
-        now = dt.datetime.now(dt.UTC)
+        now = self.audit.clock.now()
         expires = now + dt.timedelta(days=self.days)
         if texts:
             insert = insert_ignoring_duplicates(conn)(texts_t)

@@ -29,8 +29,8 @@ from mamori.consent.receipts import NewReceipt, Receipt, ReceiptLog
 from mamori.errors import ConsentChoiceInvalid, NotFound
 from mamori.policy.loader import parse_policy
 from mamori.policy.model import Policy
-from mamori.published import PublishedPolicy
-from mamori.store import policies
+from mamori.publication import versions
+from mamori.publication.current import PublishedPolicy
 
 __all__ = ["Consent", "Current"]
 
@@ -77,7 +77,7 @@ class Consent:
         if current.version == version:
             return current
         try:
-            stored = policies.get(self.engine, version)
+            stored = versions.get(self.engine, version)
         except NotFound:
             raise ConsentChoiceInvalid(f"policy version {version} was never published") from None
         return self._remember(version, parse_policy(stored.source_yaml, f"version {version}"))

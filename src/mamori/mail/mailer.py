@@ -38,20 +38,20 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, event
 
 from mamori.audit.log import AuditLog
+from mamori.clock import SYSTEM, Clock
 from mamori.config import Settings
 from mamori.errors import DecryptionFailed, MailTemplateError, NotFound, UserInputError
 from mamori.mail import optout, smtp
-from mamori.mail.addresses import KEY_NAME as ADDRESS_KEY
-from mamori.mail.addresses import address_hash, normal_address
 from mamori.mail.message import build_message, sender_address
 from mamori.mail.templates import LANGUAGES, MailTemplates
 from mamori.store import db
 from mamori.store.tables import MailOptoutRow, MailOutboxRow
-from mamori.tasks.registry import register_periodic
 from mamori.vault import crypto
+from mamori.vault.addresses import KEY_NAME as ADDRESS_KEY
+from mamori.vault.addresses import address_hash, normal_address
 from mamori.vault.system_keys import SystemKeys
 
-__all__ = ["STATUSES", "Mail", "MailSummary", "Mailer", "clock"]
+__all__ = ["STATUSES", "Mail", "MailSummary", "Mailer"]
 
 log = logging.getLogger("mamori.mail")
 
@@ -65,11 +65,6 @@ _COMMITTED: Final = "mamori_mail_committed"
 
 outbox_t = cast(sa.Table, MailOutboxRow.__table__)
 optouts_t = cast(sa.Table, MailOptoutRow.__table__)
-
-
-def clock() -> dt.datetime:
-    """The current time (UTC). Tests replace it to move time."""
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -144,8 +139,11 @@ class Mailer:
         audit: AuditLog,
         system_keys: SystemKeys,
         operator: Callable[[str], str],
+        *,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.engine = engine
         self.audit = audit
         self.system_keys = system_keys
@@ -243,7 +241,7 @@ class Mailer:
             raise MailTemplateError(f"'{template}' is a part of other mail, not a mail template")
         self.templates.path(template, language)
         mail_id = "ml_" + secrets.token_hex(16)
-        now = clock()
+        now = self.clock.now()
         to_hash = address_hash(self.system_keys, address)
         row: dict[str, Any] = {
             "id": mail_id,
@@ -370,7 +368,7 @@ class Mailer:
         return self.deliver_pending()
 
     def _claim(self) -> list[str]:
-        now = clock()
+        now = self.clock.now()
         lease = now + dt.timedelta(seconds=self.settings.smtp_timeout_seconds * 3 + 60)
         with db.read(self.engine) as conn:
             due = conn.execute(
@@ -446,7 +444,7 @@ class Mailer:
         return to, message
 
     def _record(self, mail_id: str, exc: BaseException | None) -> None:
-        now = clock()
+        now = self.clock.now()
         with db.write(self.engine) as conn:
             attempts = (
                 conn.execute(
@@ -487,7 +485,9 @@ class Mailer:
         """Opt out the address of ``token`` (no other credential: RFC 8058); False if it was."""
         who = optout.read_token(self.system_keys, token)
         with db.write(self.engine) as conn:
-            return optout.opt_out(conn, self.audit, who, source=source, actor=_actor(who))
+            return optout.opt_out(
+                conn, self.audit, who, source=source, actor=_actor(who), now=self.clock.now()
+            )
 
     def resubscribe(self, token: str) -> bool:
         """Undo the opt-out of ``token``'s address; False if there was none."""
@@ -499,7 +499,9 @@ class Mailer:
         """Opt out ``address`` on the person's word to staff (a call, a letter)."""
         who = optout.Optout(address_hash(self.system_keys, address), subject_id)
         with db.write(self.engine) as conn:
-            return optout.opt_out(conn, self.audit, who, source="staff", actor=actor)
+            return optout.opt_out(
+                conn, self.audit, who, source="staff", actor=actor, now=self.clock.now()
+            )
 
     # -- housekeeping ----------------------------------------------------------------------
 
@@ -508,7 +510,7 @@ class Mailer:
         days = self.settings.mail_keep_days
         if not days:
             return 0
-        cutoff = clock() - dt.timedelta(days=days)
+        cutoff = self.clock.now() - dt.timedelta(days=days)
         with db.write(self.engine) as conn:
             deleted = conn.execute(
                 outbox_t.delete().where(
@@ -609,13 +611,3 @@ def _on_commit(conn: Connection) -> None:
 
 def _on_rollback(conn: Connection) -> None:
     conn.info.pop(_PENDING, None)
-
-
-# Background jobs (see mamori.tasks): delivery also runs at once after each commit that queued
-# mail; this period is the safety net and the pace of retries.
-register_periodic(
-    "mail.deliver",
-    lambda settings: min(settings.mail_retry_seconds, 60),
-    lambda runtime: runtime.mail.deliver_pending(),
-)
-register_periodic("mail.purge", 3600, lambda runtime: runtime.mail.purge_finished())

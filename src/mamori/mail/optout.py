@@ -2,7 +2,7 @@
 
 Every marketing mail carries a link ``/mail/unsubscribe/<token>`` (RFC 8058). The token is
 ``<payload>.<mac>`` in base64url: the payload is a format byte, the address's keyed hash
-(:func:`mamori.mail.addresses.address_hash`) and the ID of the person the mail was sent to, if
+(:func:`mamori.vault.addresses.address_hash`) and the ID of the person the mail was sent to, if
 any; the MAC is HMAC-SHA256 of the payload under the ``mail-unsubscribe`` system key. The token
 alone authorises the opt-out, as RFC 8058 wants (no cookie, no CSRF token): whoever holds the
 mail may stop it. Tokens never expire, so a link in an old mail keeps working.
@@ -128,7 +128,13 @@ def _targets(optout: Optout) -> list[str]:
 
 
 def opt_out(
-    conn: Connection, audit: AuditLog, optout: Optout, *, source: Source, actor: str
+    conn: Connection,
+    audit: AuditLog,
+    optout: Optout,
+    *,
+    source: Source,
+    actor: str,
+    now: dt.datetime,
 ) -> bool:
     """Record the opt-out in ``conn``'s transaction; False if it was recorded already."""
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
@@ -138,7 +144,7 @@ def opt_out(
             address_hash=optout.address_hash,
             subject_id=optout.subject_id,
             source=source,
-            created_at=dt.datetime.now(dt.UTC),
+            created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["address_hash"])
         .returning(optouts_t.c.address_hash)

@@ -30,7 +30,7 @@ from mamori.vault.access import Caller
 from mamori.vault.restrictions import set_stops, usage_settings
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.requests.context import RequestContext
 
 __all__ = ["apply", "provision_stops"]
 
@@ -41,14 +41,14 @@ def _accepted(request: Request, decision: Decision) -> list[str]:
     return list(decision.accepted_items or request.items)
 
 
-def apply(runtime: Runtime, request: Request, decision: Decision, *, actor: str) -> Effects:
+def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: str) -> Effects:
     """Carry out ``decision`` (already checked); returns codes for the audit entry."""
     if decision.outcome not in (Outcome.fulfilled, Outcome.partly_fulfilled):
         return {}
     if decision.substitute:
         return {"effect": "substitute"}
     caller = Caller(actor_id=actor)
-    vault = runtime.vault
+    vault = ctx.vault
     subject = request.subject_id
     kind = request.type
     if kind is RequestType.correction and subject:
@@ -81,11 +81,13 @@ def apply(runtime: Runtime, request: Request, decision: Decision, *, actor: str)
     if kind is RequestType.mail_opt_out:
         email = str(request.details.get("email", ""))
         from mamori.mail import optout
-        from mamori.mail.addresses import address_hash
+        from mamori.vault.addresses import address_hash
 
         target = optout.Optout(address_hash(vault.system_keys, email), subject)
-        with db.write(runtime.engine) as conn:
-            optout.opt_out(conn, runtime.audit, target, source="staff", actor=actor)
+        with db.write(ctx.engine) as conn:
+            optout.opt_out(
+                conn, ctx.audit, target, source="staff", actor=actor, now=ctx.clock.now()
+            )
         return {"effect": "opted_out"}
     if kind is RequestType.disclosure:
         return {"effect": "download" if request.delivery == "electronic" else "post"}

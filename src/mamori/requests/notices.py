@@ -1,6 +1,6 @@
 """Mail about requests: codes, receipts, decisions, answers and reminders, ja/en templates.
 
-Every mail is queued through ``runtime.mail`` inside the caller's write transaction, so a
+Every mail is queued through the mailer inside the caller's write transaction, so a
 decision and its notice commit together; delivery happens after commit. Templates are
 ``request_*.<lang>.txt`` in :mod:`mamori.mail`'s template folder (operators may override them).
 Contexts hold strings only, and every template receives every key it names.
@@ -16,13 +16,13 @@ from mamori.requests import labels
 from mamori.requests.model import Delivery, Outcome, Request, RequestType
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.requests.context import RequestContext
 
 __all__ = ["answer", "code", "decided", "for_staff", "received", "request_link"]
 
 
-def _operator(runtime: Runtime, lang: str) -> str:
-    return runtime.published.current().policy.operator.name.get(lang)
+def _operator(ctx: RequestContext, lang: str) -> str:
+    return ctx.published.current().policy.operator.name.get(lang)
 
 
 def request_link(base_url: str, request: Request) -> str:
@@ -30,7 +30,7 @@ def request_link(base_url: str, request: Request) -> str:
 
 
 def _queue(
-    runtime: Runtime,
+    ctx: RequestContext,
     conn: Connection,
     request: Request,
     template: str,
@@ -41,27 +41,27 @@ def _queue(
 ) -> str:
     lang = language or request.language
     full = {
-        "operator": _operator(runtime, lang),
+        "operator": _operator(ctx, lang),
         "request_id": request.id,
         "type": labels.label(labels.TYPES, request.type, lang),
         **context,
     }
-    mail_id: str = runtime.mail.queue(
+    mail_id: str = ctx.mail.queue(
         conn,
         to=to,
         template=template,
         language=lang,
         context=full,
-        subject_id=request.subject_id if to != runtime.settings.request_notify_email else None,
+        subject_id=request.subject_id if to != ctx.settings.request_notify_email else None,
     )
     return mail_id
 
 
 def code(
-    runtime: Runtime, conn: Connection, request: Request, to: str, value: str, base_url: str
+    ctx: RequestContext, conn: Connection, request: Request, to: str, value: str, base_url: str
 ) -> str:
     return _queue(
-        runtime,
+        ctx,
         conn,
         request,
         "request_code",
@@ -70,9 +70,11 @@ def code(
     )
 
 
-def received(runtime: Runtime, conn: Connection, request: Request, to: str, base_url: str) -> str:
+def received(
+    ctx: RequestContext, conn: Connection, request: Request, to: str, base_url: str
+) -> str:
     return _queue(
-        runtime,
+        ctx,
         conn,
         request,
         "request_received",
@@ -82,7 +84,7 @@ def received(runtime: Runtime, conn: Connection, request: Request, to: str, base
 
 
 def decided(
-    runtime: Runtime, conn: Connection, request: Request, to: str, reason: str, base_url: str
+    ctx: RequestContext, conn: Connection, request: Request, to: str, reason: str, base_url: str
 ) -> str:
     lang = request.language
     granted = request.type is RequestType.disclosure and request.outcome in (
@@ -93,7 +95,7 @@ def decided(
         granted and request.delivery is Delivery.electronic and request.download_until is not None
     )
     return _queue(
-        runtime,
+        ctx,
         conn,
         request,
         "request_decided",
@@ -114,20 +116,20 @@ def decided(
     )
 
 
-def answer(runtime: Runtime, conn: Connection, request: Request, to: str, text: str) -> str:
-    return _queue(runtime, conn, request, "request_answer", to, {"answer": text})
+def answer(ctx: RequestContext, conn: Connection, request: Request, to: str, text: str) -> str:
+    return _queue(ctx, conn, request, "request_answer", to, {"answer": text})
 
 
 def for_staff(
-    runtime: Runtime, conn: Connection, request: Request, template: str, base_url: str
+    ctx: RequestContext, conn: Connection, request: Request, template: str, base_url: str
 ) -> str | None:
     """``request_new`` or ``request_reminder`` to MAMORI_REQUEST_NOTIFY_EMAIL, if set."""
-    to = runtime.settings.request_notify_email
+    to = ctx.settings.request_notify_email
     if not to:
         return None
-    lang = runtime.settings.default_language
+    lang = ctx.settings.default_language
     return _queue(
-        runtime,
+        ctx,
         conn,
         request,
         template,

@@ -11,9 +11,10 @@ likewise (their JSON goes to a temporary file, copied into ``package.json`` at t
 the zip itself goes to a file-like object the caller provides (a temporary file the web layer
 then streams out). Memory stays flat however many events the person has.
 
-Other parts add a section with :func:`register_section`: ``fn(conn, runtime, subject_id)``
-yields one mapping per row, with values that JSON can hold (strings, numbers, booleans, None,
-dates). The section ``third_party_provisions`` always appears (empty until a ledger registers).
+Other domains add a :class:`~mamori.requests.sections.Section`, listed in the built-in parts
+(:mod:`mamori.app.parts`) and handed in by the context: ``rows(conn, subject_id)`` yields one
+mapping per row, with values that JSON can hold (strings, numbers, booleans, None, dates). The
+section ``third_party_provisions`` always appears (empty until a provision ledger gives it).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import io
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, cast
@@ -33,16 +34,16 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 import jinja2
 import orjson
 import sqlalchemy as sa
-from sqlalchemy import Connection
 
 from mamori.requests import labels
+from mamori.requests.sections import PROVISIONS, Section, SectionRows, ordered_sections
 from mamori.store import db
 from mamori.store.tables import SubjectItemRow, SubjectRow, UsageEventRow
 from mamori.vault import crypto
 from mamori.vault.restrictions import usage_settings
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.requests.context import RequestContext
 
 __all__ = [
     "CALLER",
@@ -50,17 +51,12 @@ __all__ = [
     "Built",
     "Section",
     "build",
-    "register_section",
-    "sections",
+    "ordered_sections",
 ]
 
 CALLER: Final = "system:disclosure"
-PROVISIONS: Final = "third_party_provisions"
 FORMAT: Final = "mamori-disclosure/1"
 EVENT_BATCH: Final = 2000
-
-Section = Callable[[Connection, "Runtime", str], Iterable[Mapping[str, object]]]
-_SECTIONS: dict[str, Section] = {}
 
 items_t = cast(sa.Table, SubjectItemRow.__table__)
 subjects_t = cast(sa.Table, SubjectRow.__table__)
@@ -71,19 +67,6 @@ _env = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
-
-
-def register_section(name: str, fn: Section) -> None:
-    """Add (or replace) the section ``name`` of every package; ``fn`` streams its rows."""
-    if not name.replace("_", "").isalnum() or not name.islower():
-        raise ValueError(f"a section name is lower-case letters, digits and '_': {name!r}")
-    _SECTIONS[name] = fn
-
-
-def sections() -> Mapping[str, Section]:
-    """The registered sections (``third_party_provisions`` first, then by name)."""
-    names = sorted(_SECTIONS, key=lambda n: (n != PROVISIONS, n))
-    return {name: _SECTIONS[name] for name in names}
 
 
 @dataclass(frozen=True)
@@ -140,10 +123,12 @@ class _CsvOut:
         self._text.detach()
 
 
-def _read_items(runtime: Runtime, subject_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    vault = runtime.vault
+def _read_items(
+    ctx: RequestContext, subject_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    vault = ctx.vault
     rules = vault.rules()
-    with db.read(runtime.engine) as conn:
+    with db.read(ctx.engine) as conn:
         subject = conn.execute(
             sa.select(
                 subjects_t.c.type,
@@ -201,16 +186,18 @@ def _read_items(runtime: Runtime, subject_id: str) -> tuple[dict[str, Any], list
     return info, out
 
 
-def _events(runtime: Runtime, subject_id: str, wrapped: bytes | None) -> Iterator[dict[str, Any]]:
+def _events(
+    ctx: RequestContext, subject_id: str, wrapped: bytes | None
+) -> Iterator[dict[str, Any]]:
     """Every event of the subject, oldest first, decrypted page by page (constant memory)."""
     if wrapped is None:
         return
-    cipher = crypto.unwrap_cipher(runtime.vault.keys, wrapped, context=f"subject:{subject_id}")
+    cipher = crypto.unwrap_cipher(ctx.vault.keys, wrapped, context=f"subject:{subject_id}")
     # Keyset pages in the order of the index (subject_id, occurred_at): each page is a range
     # scan of that index, so a million events cost a million rows, not a sort per page.
     position = events_t.c.subject_id == subject_id
     while True:
-        with db.read(runtime.engine) as conn:
+        with db.read(ctx.engine) as conn:
             rows = conn.execute(
                 sa.select(events_t.c.id, events_t.c.occurred_at, events_t.c.ciphertext)
                 .where(position)
@@ -238,13 +225,13 @@ def _events(runtime: Runtime, subject_id: str, wrapped: bytes | None) -> Iterato
 _EVENT_FIELDS = ("occurred_at", "action", "device_model", "os_version", "ip_address")
 
 
-def build(runtime: Runtime, subject_id: str, out: IO[bytes], *, language: str = "ja") -> Built:
+def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str = "ja") -> Built:
     """Write the package of ``subject_id`` as a zip into ``out``; audited."""
-    rules = runtime.vault.rules()
-    policy = runtime.published.current().policy
-    subject, items = _read_items(runtime, subject_id)
-    settings = usage_settings(runtime.vault, subject_id) if subject["status"] != "unknown" else None
-    with db.read(runtime.engine) as conn:
+    rules = ctx.vault.rules()
+    policy = ctx.published.current().policy
+    subject, items = _read_items(ctx, subject_id)
+    settings = usage_settings(ctx.vault, subject_id) if subject["status"] != "unknown" else None
+    with db.read(ctx.engine) as conn:
         wrapped = conn.execute(
             sa.select(subjects_t.c.wrapped_key).where(subjects_t.c.id == subject_id)
         ).scalar_one_or_none()
@@ -258,7 +245,7 @@ def build(runtime: Runtime, subject_id: str, out: IO[bytes], *, language: str = 
         # -- every usage event, streamed, counted per action and month on the way -----------
         with zf.open("events.csv", "w", force_zip64=True) as raw:
             writer = _CsvOut(raw, [*_EVENT_FIELDS, "other"])
-            for event in _events(runtime, subject_id, wrapped):
+            for event in _events(ctx, subject_id, wrapped):
                 event_count += 1
                 key = (str(event.get("action", "")), str(event.get("occurred_at", ""))[:7])
                 summary[key] = summary.get(key, 0) + 1
@@ -266,16 +253,15 @@ def build(runtime: Runtime, subject_id: str, out: IO[bytes], *, language: str = 
                 writer.row([*(event.get(f) for f in _EVENT_FIELDS), rest or None])
             writer.close()
         # -- the sections other parts register ------------------------------------------------
-        registered = dict(sections())
-        registered.setdefault(PROVISIONS, _no_rows)
+        registered = ordered_sections(ctx.sections)
         section_json.write(b"{")
         for n, (name, fn) in enumerate(registered.items()):
             section_json.write((b"," if n else b"") + orjson.dumps(name) + b":[")
             count = 0
-            with db.read(runtime.engine) as conn, zf.open(f"sections/{name}.csv", "w") as raw:
+            with db.read(ctx.engine) as conn, zf.open(f"sections/{name}.csv", "w") as raw:
                 rows_out: _CsvOut | None = None
                 header: list[str] = []
-                for row in fn(conn, runtime, subject_id):
+                for row in fn(conn, subject_id):
                     plain = cast(dict[str, object], _plain(row))
                     if rows_out is None:
                         header = list(plain)
@@ -323,7 +309,7 @@ def build(runtime: Runtime, subject_id: str, out: IO[bytes], *, language: str = 
         }
         head = {
             "format": FORMAT,
-            "generated_at": dt.datetime.now(dt.UTC),
+            "generated_at": ctx.clock.now(),
             "operator": policy.operator.name.get(language),
             "subject": subject,
             "items": items,
@@ -350,7 +336,7 @@ def build(runtime: Runtime, subject_id: str, out: IO[bytes], *, language: str = 
             stops=stops,
             purpose_labels=head["purposes"],
             labels=labels,
-            sections=_section_rows(runtime, registered, subject_id),
+            sections=_section_rows(ctx, registered, subject_id),
             display=_display,
             when=_when,
             item_label=lambda i: rules.items[i].label.get(language) if i in rules.items else i,
@@ -361,7 +347,7 @@ def build(runtime: Runtime, subject_id: str, out: IO[bytes], *, language: str = 
         with zf.open("index.html", "w") as raw:
             for chunk in page:
                 raw.write(chunk.encode())
-    runtime.vault.committer.append(
+    ctx.vault.committer.append(
         actor=CALLER,
         action="subject.disclose",
         targets=[f"subject:{subject_id}"],
@@ -374,17 +360,13 @@ def build(runtime: Runtime, subject_id: str, out: IO[bytes], *, language: str = 
     return built
 
 
-def _no_rows(conn: Connection, runtime: Runtime, subject_id: str) -> Iterable[Mapping[str, object]]:
-    return ()
-
-
 def _section_rows(
-    runtime: Runtime, registered: Mapping[str, Section], subject_id: str
+    ctx: RequestContext, registered: Mapping[str, SectionRows], subject_id: str
 ) -> Iterator[tuple[str, Iterator[dict[str, object]]]]:
     """Each section's rows again, for the readable page (streamed into the template)."""
     for name, fn in registered.items():
-        with db.read(runtime.engine) as conn:
-            yield name, (cast(dict[str, object], _plain(r)) for r in fn(conn, runtime, subject_id))
+        with db.read(ctx.engine) as conn:
+            yield name, (cast(dict[str, object], _plain(r)) for r in fn(conn, subject_id))
 
 
 def _when(value: object) -> str:

@@ -3,8 +3,8 @@
 :func:`remind` marks every open request within MAMORI_REQUEST_REMINDER_DAYS of its due date
 (or past it) as reminded, and mails MAMORI_REQUEST_NOTIFY_EMAIL about it, in one transaction
 per request; it also closes notified requests whose download window has ended (or that have
-none, a day after the notice). Importing :mod:`mamori.requests` schedules it on the task queue
-(:func:`mamori.tasks.register_periodic`): in-process on the embedded default, Celery beat in
+none, a day after the notice). It is a job of the built-in parts
+(:data:`mamori.app.parts.BUILT_IN`): in-process on the embedded default, Celery beat in
 production.
 """
 
@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Final
 
 from mamori.requests import notices, store, workflow
 from mamori.requests.model import Request, Status
-from mamori.requests.store import clock
 from mamori.store import db
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.requests.context import RequestContext
 
 __all__ = ["EVERY_SECONDS", "NAME", "Reminded", "remind"]
 
@@ -34,24 +33,24 @@ class Reminded:
     closed: int
 
 
-def remind(runtime: Runtime) -> Reminded:
-    now = clock()
-    days = runtime.settings.request_reminder_days
-    settings = runtime.settings
+def remind(ctx: RequestContext) -> Reminded:
+    now = ctx.clock.now()
+    days = ctx.settings.request_reminder_days
+    settings = ctx.settings
     # No request to take the address from here: the link must still be absolute to work in mail.
     base_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     reminded = closed = 0
-    for request in store_open(runtime):
+    for request in store_open(ctx):
         if workflow.needs_reminder(request, now, days):
-            with db.write(runtime.engine) as conn:
+            with db.write(ctx.engine) as conn:
                 current = store.load(conn, request.id)
                 if not workflow.needs_reminder(current, now, days):
                     continue
-                store.update(conn, request.id, reminded_at=now)
+                store.update(conn, request.id, now=now, reminded_at=now)
                 current = replace(current, reminded_at=now)
-                mail_id = notices.for_staff(runtime, conn, current, "request_reminder", base_url)
+                mail_id = notices.for_staff(ctx, conn, current, "request_reminder", base_url)
                 store.audit(
-                    runtime.audit,
+                    ctx.audit,
                     conn,
                     current,
                     "remind",
@@ -61,14 +60,12 @@ def remind(runtime: Runtime) -> Reminded:
                 )
             reminded += 1
         elif request.status is Status.notified and _finished(request, now):
-            with db.write(runtime.engine) as conn:
+            with db.write(ctx.engine) as conn:
                 current = store.load(conn, request.id)
                 if current.status is not Status.notified:
                     continue
-                store.update(conn, request.id, status=Status.closed.value, closed_at=now)
-                store.audit(
-                    runtime.audit, conn, current, "close", actor="system:reminders", auto=True
-                )
+                store.update(conn, request.id, now=now, status=Status.closed.value, closed_at=now)
+                store.audit(ctx.audit, conn, current, "close", actor="system:reminders", auto=True)
             closed += 1
     return Reminded(reminded, closed)
 
@@ -79,6 +76,6 @@ def _finished(request: Request, now: dt.datetime) -> bool:
     return request.notified_at is not None and now > request.notified_at + dt.timedelta(days=1)
 
 
-def store_open(runtime: Runtime) -> list[Request]:
-    with db.read(runtime.engine) as conn:
+def store_open(ctx: RequestContext) -> list[Request]:
+    with db.read(ctx.engine) as conn:
         return store.open_requests(conn, limit=100_000)

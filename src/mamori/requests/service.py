@@ -35,12 +35,12 @@ from mamori.requests.model import (
     Status,
     Verification,
 )
-from mamori.requests.store import SealKeys, clock, requests_t
+from mamori.requests.store import SealKeys, requests_t
 from mamori.store import db
 from mamori.vault.access import Caller
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.requests.context import RequestContext
 
 __all__ = [
     "Verified",
@@ -60,12 +60,12 @@ __all__ = [
 ]
 
 
-def _keys(runtime: Runtime) -> SealKeys:
-    return SealKeys(runtime.vault.system_keys)
+def _keys(ctx: RequestContext) -> SealKeys:
+    return SealKeys(ctx.vault.system_keys)
 
 
-def _limits(runtime: Runtime) -> codes.Limits:
-    s = runtime.settings
+def _limits(ctx: RequestContext) -> codes.Limits:
+    s = ctx.settings
     return codes.Limits(s.request_codes_per_address_hour, s.request_codes_per_client_hour)
 
 
@@ -74,7 +74,7 @@ def _sha256(text: str) -> bytes:
 
 
 def file_request(
-    runtime: Runtime,
+    ctx: RequestContext,
     intake: Intake,
     *,
     actor: str,
@@ -85,15 +85,15 @@ def file_request(
 ) -> Request:
     """Store a new request. Verified at once when the person is known (center session, host
     service); otherwise a confirmation code goes to the address given (rate-limited)."""
-    keys = _keys(runtime)
-    settings = runtime.settings
-    now = clock()
+    keys = _keys(ctx)
+    settings = ctx.settings
+    now = ctx.clock.now()
     request_id = secrets.token_hex(16)
     fee = settings.request_fees.get(intake.type.value)
     due = workflow.due_at(
         now, intake.type, settings.request_due_days, settings.request_default_due_days
     )
-    with db.write(runtime.engine) as conn:
+    with db.write(ctx.engine) as conn:
         conn.execute(
             requests_t.insert().values(
                 id=request_id,
@@ -119,7 +119,7 @@ def file_request(
         )
         request = store.load(conn, request_id)
         store.audit(
-            runtime.audit,
+            ctx.audit,
             conn,
             request,
             "receive",
@@ -132,21 +132,21 @@ def file_request(
             fee=fee,
         )
         if verified_by is not None:
-            request = _verify(runtime, conn, request, verified_by, actor=actor, now=now)
-            notices.received(runtime, conn, request, intake.email, base_url)
+            request = _verify(ctx, conn, request, verified_by, actor=actor, now=now)
+            notices.received(ctx, conn, request, intake.email, base_url)
         else:
             codes.throttle(
-                conn, keys, address=intake.email, client=client, now=now, limits=_limits(runtime)
+                conn, keys, address=intake.email, client=client, now=now, limits=_limits(ctx)
             )
             code = codes.issue(conn, keys, request_id, now)
-            notices.code(runtime, conn, request, intake.email, code, base_url)
-            store.audit(runtime.audit, conn, request, "code", actor=actor, result="sent")
-        notices.for_staff(runtime, conn, request, "request_new", base_url)
+            notices.code(ctx, conn, request, intake.email, code, base_url)
+            store.audit(ctx.audit, conn, request, "code", actor=actor, result="sent")
+        notices.for_staff(ctx, conn, request, "request_new", base_url)
     return replace(request, details=intake.details)
 
 
 def _verify(
-    runtime: Runtime,
+    ctx: RequestContext,
     conn: Connection,
     request: Request,
     method: Verification,
@@ -155,26 +155,26 @@ def _verify(
     now: dt.datetime,
 ) -> Request:
     status = workflow.next_status(request.status, Status.verified)
-    store.update(conn, request.id, status=status.value, verified_by=method.value, updated_at=now)
+    store.update(conn, request.id, now=now, status=status.value, verified_by=method.value)
     verified = replace(request, status=status, verified_by=method)
-    store.audit(runtime.audit, conn, verified, "verify", actor=actor, method=method.value)
+    store.audit(ctx.audit, conn, verified, "verify", actor=actor, method=method.value)
     return verified
 
 
-def send_code(runtime: Runtime, request_id: str, *, client: str, base_url: str) -> None:
+def send_code(ctx: RequestContext, request_id: str, *, client: str, base_url: str) -> None:
     """A new code for ``request_id`` to the address it was filed with (to confirm identity,
     or to open a session later to read the answer or download the package)."""
-    keys = _keys(runtime)
-    now = clock()
-    with db.write(runtime.engine) as conn:
+    keys = _keys(ctx)
+    now = ctx.clock.now()
+    with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
         if request.status is Status.closed:
             raise UserInputError("this request is closed")
         email = str(request.details.get("email", ""))
-        codes.throttle(conn, keys, address=email, client=client, now=now, limits=_limits(runtime))
+        codes.throttle(conn, keys, address=email, client=client, now=now, limits=_limits(ctx))
         code = codes.issue(conn, keys, request_id, now)
-        notices.code(runtime, conn, request, email, code, base_url)
-        store.audit(runtime.audit, conn, request, "code", actor="system:center", result="sent")
+        notices.code(ctx, conn, request, email, code, base_url)
+        store.audit(ctx.audit, conn, request, "code", actor="system:center", result="sent")
 
 
 @dataclass(frozen=True)
@@ -184,26 +184,27 @@ class Verified:
     """The session token for the cookie (only its SHA-256 is stored)."""
 
 
-def verify_code(runtime: Runtime, request_id: str, code: str) -> Verified:
+def verify_code(ctx: RequestContext, request_id: str, code: str) -> Verified:
     """Check a code. Right: the request is verified (if it was not) and a session opens.
     The attempt is counted and committed whatever the result; then a wrong, expired or dead
     code raises :class:`CodeRejected` or :class:`CodeLocked`."""
-    keys = _keys(runtime)
-    now = clock()
+    keys = _keys(ctx)
+    now = ctx.clock.now()
     token = secrets.token_urlsafe(32)
-    with db.write(runtime.engine) as conn:
+    with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id)
         result = codes.check(conn, keys, request_id, code, now)
-        store.audit(runtime.audit, conn, request, "code", actor="system:center", result=result)
+        store.audit(ctx.audit, conn, request, "code", actor="system:center", result=result)
         if result is codes.Check.ok:
             if request.status is Status.received:
                 request = _verify(
-                    runtime, conn, request, Verification.email_code, actor="system:center", now=now
+                    ctx, conn, request, Verification.email_code, actor="system:center", now=now
                 )
-            minutes = runtime.settings.center_session_minutes
+            minutes = ctx.settings.center_session_minutes
             store.update(
                 conn,
                 request_id,
+                now=now,
                 session_hash=_sha256(token),
                 session_expires_at=now + dt.timedelta(minutes=minutes),
             )
@@ -216,39 +217,38 @@ def verify_code(runtime: Runtime, request_id: str, code: str) -> Verified:
     if result is codes.Check.wrong:
         raise CodeRejected()
     if request.subject_id is None and request.verified_by is Verification.email_code:
-        request = link_subject(runtime, request_id)
+        request = link_subject(ctx, request_id)
     return Verified(request, token)
 
 
-def link_subject(runtime: Runtime, request_id: str) -> Request:
+def link_subject(ctx: RequestContext, request_id: str) -> Request:
     """Find the person a verified e-mail request is about, by the address it was filed with
     (blind index, every e-mail item of the policy). Linked only when exactly one matches."""
-    keys = _keys(runtime)
-    with db.read(runtime.engine) as conn:
+    keys = _keys(ctx)
+    with db.read(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
     if not request.verified or request.subject_id is not None:
         return request
     email = str(request.details.get("email", ""))
+    now = ctx.clock.now()
     caller = Caller.system("requests")
-    rules = runtime.vault.rules()
+    rules = ctx.vault.rules()
     matches: set[str] = set()
     for item in rules.items.values():
         if item.kind is ValueKind.email:
-            matches.update(runtime.vault.lookup(caller, item.id, email))
-    with db.write(runtime.engine) as conn:
+            matches.update(ctx.vault.lookup(caller, item.id, email))
+    with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
         if len(matches) == 1 and request.subject_id is None:
             (subject_id,) = matches
-            store.update(conn, request_id, subject_id=subject_id)
+            store.update(conn, request_id, now=now, subject_id=subject_id)
             request = replace(request, subject_id=subject_id)
-        store.audit(
-            runtime.audit, conn, request, "link", actor="system:requests", matches=len(matches)
-        )
+        store.audit(ctx.audit, conn, request, "link", actor="system:requests", matches=len(matches))
     return request
 
 
 def session_request(
-    runtime: Runtime,
+    ctx: RequestContext,
     request_id: str,
     *,
     token: str | None,
@@ -256,9 +256,9 @@ def session_request(
 ) -> Request:
     """The request, with details, for a person who proved it is theirs: a session opened by a
     code for this request, or a privacy-center session of its subject."""
-    keys = _keys(runtime)
-    now = clock()
-    with db.read(runtime.engine) as conn:
+    keys = _keys(ctx)
+    now = ctx.clock.now()
+    with db.read(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
         row = conn.execute(
             requests_t.select()
@@ -278,52 +278,53 @@ def session_request(
     raise RequestSessionRequired()
 
 
-def get(runtime: Runtime, request_id: str, *, actor: str) -> Request:
+def get(ctx: RequestContext, request_id: str, *, actor: str) -> Request:
     """The request with its details, for staff (the access is audited)."""
-    keys = _keys(runtime)
-    with db.write(runtime.engine) as conn:
+    keys = _keys(ctx)
+    with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
-        store.audit(runtime.audit, conn, request, "view", actor=actor)
+        store.audit(ctx.audit, conn, request, "view", actor=actor)
     return request
 
 
-def of_subject(runtime: Runtime, subject_id: str) -> list[Request]:
+def of_subject(ctx: RequestContext, subject_id: str) -> list[Request]:
     """The person's own requests, newest first, for their privacy-center session."""
-    with db.read(runtime.engine) as conn:
+    with db.read(ctx.engine) as conn:
         return store.of_subject(conn, subject_id)
 
 
-def queue(runtime: Runtime, *, include_closed: bool = False) -> list[Request]:
-    with db.read(runtime.engine) as conn:
+def queue(ctx: RequestContext, *, include_closed: bool = False) -> list[Request]:
+    with db.read(ctx.engine) as conn:
         return store.open_requests(conn, include_closed=include_closed)
 
 
-def proof(runtime: Runtime, request_id: str, *, actor: str) -> tuple[bytes, str]:
+def proof(ctx: RequestContext, request_id: str, *, actor: str) -> tuple[bytes, str]:
     """The agent's proof, decrypted for staff; the download is audited."""
-    keys = _keys(runtime)
-    with db.write(runtime.engine) as conn:
+    keys = _keys(ctx)
+    with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id)
         found = store.load_proof(conn, request_id, keys)
         if found is None:
             from mamori.errors import NotFound
 
             raise NotFound(f"request '{request_id}' has no proof")
-        store.audit(runtime.audit, conn, request, "proof", actor=actor, bytes=len(found[0]))
+        store.audit(ctx.audit, conn, request, "proof", actor=actor, bytes=len(found[0]))
     return found
 
 
-def start_review(runtime: Runtime, request_id: str, *, actor: str) -> Request:
-    with db.write(runtime.engine) as conn:
+def start_review(ctx: RequestContext, request_id: str, *, actor: str) -> Request:
+    now = ctx.clock.now()
+    with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id)
         status = workflow.next_status(request.status, Status.in_review)
-        store.update(conn, request_id, status=status.value, handler=actor)
+        store.update(conn, request_id, now=now, status=status.value, handler=actor)
         request = replace(request, status=status, handler=actor)
-        store.audit(runtime.audit, conn, request, "review", actor=actor)
+        store.audit(ctx.audit, conn, request, "review", actor=actor)
     return request
 
 
 def decide(
-    runtime: Runtime,
+    ctx: RequestContext,
     request_id: str,
     decision: workflow.Decision,
     *,
@@ -335,14 +336,14 @@ def decide(
     Checked before anything happens (a refusal without a reason changes nothing), carried out
     through the vault, then recorded with the notice in one transaction.
     """
-    keys = _keys(runtime)
-    with db.read(runtime.engine) as conn:
+    keys = _keys(ctx)
+    with db.read(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
     workflow.check_decision(request, decision)
-    effects = decisions.apply(runtime, request, decision, actor=actor)
-    now = clock()
-    settings = runtime.settings
-    with db.write(runtime.engine) as conn:
+    effects = decisions.apply(ctx, request, decision, actor=actor)
+    now = ctx.clock.now()
+    settings = ctx.settings
+    with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
         workflow.check_decision(request, decision)
         reason = decision.reason.strip()
@@ -361,6 +362,7 @@ def decide(
         store.update(
             conn,
             request_id,
+            now=now,
             status=Status.decided.value,
             outcome=decision.outcome.value,
             substitute=decision.substitute,
@@ -382,7 +384,7 @@ def decide(
             details=details,
         )
         store.audit(
-            runtime.audit,
+            ctx.audit,
             conn,
             request,
             "decide",
@@ -394,42 +396,44 @@ def decide(
         )
         to = str(details.get("email", ""))
         if request.type is RequestType.inquiry:
-            mail_id = notices.answer(runtime, conn, request, to, reason)
+            mail_id = notices.answer(ctx, conn, request, to, reason)
         else:
-            mail_id = notices.decided(runtime, conn, request, to, reason, base_url)
+            mail_id = notices.decided(ctx, conn, request, to, reason, base_url)
         status = workflow.next_status(Status.decided, Status.notified)
-        store.update(conn, request_id, status=status.value, notified_at=now)
+        store.update(conn, request_id, now=now, status=status.value, notified_at=now)
         request = replace(request, status=status, notified_at=now)
-        store.audit(runtime.audit, conn, request, "notify", actor=actor, mail=mail_id)
+        store.audit(ctx.audit, conn, request, "notify", actor=actor, mail=mail_id)
     return request
 
 
-def close(runtime: Runtime, request_id: str, *, actor: str) -> Request:
-    now = clock()
-    with db.write(runtime.engine) as conn:
+def close(ctx: RequestContext, request_id: str, *, actor: str) -> Request:
+    now = ctx.clock.now()
+    with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id)
         status = workflow.next_status(request.status, Status.closed)
-        store.update(conn, request_id, status=status.value, closed_at=now, session_hash=None)
+        store.update(
+            conn, request_id, now=now, status=status.value, closed_at=now, session_hash=None
+        )
         request = replace(request, status=status, closed_at=now)
-        store.audit(runtime.audit, conn, request, "close", actor=actor)
+        store.audit(ctx.audit, conn, request, "close", actor=actor)
     return request
 
 
-def open_download(runtime: Runtime, request: Request) -> Request:
+def open_download(ctx: RequestContext, request: Request) -> Request:
     """Spend one download of a disclosure package (in the person's verified session).
 
     :class:`DownloadUnavailable` unless the disclosure was granted electronically, the window
     is open and downloads are left. The count is taken in one statement, so two downloads at
     once cannot both spend the last one.
     """
-    now = clock()
+    now = ctx.clock.now()
     if (
         request.type is not RequestType.disclosure
         or request.delivery is not Delivery.electronic
         or request.outcome not in (Outcome.fulfilled, Outcome.partly_fulfilled)
     ):
         raise DownloadUnavailable("this request has no package to download")
-    with db.write(runtime.engine) as conn:
+    with db.write(ctx.engine) as conn:
         spent = conn.execute(
             requests_t.update()
             .where(
@@ -441,7 +445,7 @@ def open_download(runtime: Runtime, request: Request) -> Request:
         ).rowcount
         current = store.load(conn, request.id)
         store.audit(
-            runtime.audit,
+            ctx.audit,
             conn,
             current,
             "download",

@@ -38,7 +38,6 @@ __all__ = [
     "KEY_NAME",
     "SealKeys",
     "audit",
-    "clock",
     "load",
     "load_proof",
     "open_requests",
@@ -50,11 +49,6 @@ KEY_NAME: Final = "requests"
 """The system key that seals details, proofs, and keys the hashes of codes and addresses."""
 
 requests_t = cast(sa.Table, DataRequestRow.__table__)
-
-
-def clock() -> dt.datetime:
-    """The current time (UTC). Tests replace it to move time."""
-    return dt.datetime.now(dt.UTC)
 
 
 class SealKeys:
@@ -163,8 +157,9 @@ def of_subject(conn: Connection, subject_id: str, *, limit: int = 100) -> list[R
     return [_request(row, {}) for row in conn.execute(query)]
 
 
-def update(conn: Connection, request_id: str, **values: object) -> None:
-    values.setdefault("updated_at", clock())
+def update(conn: Connection, request_id: str, *, now: dt.datetime, **values: object) -> None:
+    """Set ``values`` on the request; ``updated_at`` is ``now`` unless given."""
+    values.setdefault("updated_at", now)
     conn.execute(requests_t.update().where(requests_t.c.id == request_id).values(**values))
 
 

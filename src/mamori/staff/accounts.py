@@ -23,8 +23,9 @@ from argon2 import PasswordHasher
 from sqlalchemy.engine import Connection, Engine, Row
 
 from mamori.audit.log import AuditLog
+from mamori.clock import SYSTEM, Clock
 from mamori.errors import InvalidValue, StaffConflict, StaffNotFound
-from mamori.staff import clock, lockout, passwords
+from mamori.staff import lockout, passwords
 from mamori.staff.identity import StaffKeys, normal_login, normal_name
 from mamori.store import db
 from mamori.store.tables import StaffAccountRow, StaffSessionRow
@@ -86,8 +87,10 @@ class StaffDirectory:
         system_keys: SystemKeys,
         *,
         hasher: PasswordHasher | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.engine = engine
+        self.clock = clock
         self.audit = audit
         self.keys = StaffKeys(system_keys)
         self.hasher = hasher
@@ -150,7 +153,7 @@ class StaffDirectory:
         checked_role = parse_role(role)
         password_hash = passwords.hash_password(password, using=self.hasher)
         staff_id = _new_id()
-        now = clock.now()
+        now = self.clock.now()
         self.keys.warm()
         login_hash = self.keys.login_hash(login)
         login_ct = self.keys.seal(staff_id, "login", login)
@@ -226,7 +229,7 @@ class StaffDirectory:
             conn.execute(
                 accounts_t.update()
                 .where(accounts_t.c.id == staff_id)
-                .values(disabled_at=clock.now())
+                .values(disabled_at=self.clock.now())
             )
             ended = conn.execute(sessions_t.delete().where(sessions_t.c.staff_id == staff_id))
             self.audit.append(
@@ -259,7 +262,7 @@ class StaffDirectory:
             conn.execute(
                 accounts_t.update()
                 .where(accounts_t.c.id == staff_id)
-                .values(password_hash=password_hash, password_changed_at=clock.now())
+                .values(password_hash=password_hash, password_changed_at=self.clock.now())
             )
             ended = conn.execute(sessions_t.delete().where(sessions_t.c.staff_id == staff_id))
             lockout.clear_login(conn, row._mapping["login_hash"])

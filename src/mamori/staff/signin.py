@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mamori.errors import SignInFailed, SignInLocked
-from mamori.staff import clock, lockout, passwords
+from mamori.staff import lockout, passwords
 from mamori.staff.accounts import StaffDirectory, accounts_t
 from mamori.staff.sessions import Session, open_session
 from mamori.store import db
@@ -83,7 +83,7 @@ def sign_in(
     keys.warm()
     login_hash = keys.login_hash(login)
     client_hash = keys.client_hash(client)
-    now = clock.now()
+    now = directory.clock.now()
     query = sa.select(accounts_t).where(accounts_t.c.login_hash == login_hash)
     with db.read(directory.engine) as conn:
         row = conn.execute(query).one_or_none()
@@ -107,7 +107,7 @@ def sign_in(
         if passwords.needs_rehash(row._mapping["password_hash"]):
             rehashed = passwords.hash_password(password)
 
-    now = clock.now()
+    now = directory.clock.now()
     with db.write(directory.engine) as conn:
         if reason:
             lockout.record_failure(conn, login_hash, client_hash, limits, now)

@@ -1,8 +1,6 @@
-"""Storage: engines and migrations (:mod:`.db`), tables (:mod:`.tables`), repositories.
-
-Repositories such as :mod:`mamori.store.policies` are imported from their own modules; this
-package re-exports only the engine functions so that importing it stays cheap and acyclic.
-"""
+"""Storage infrastructure: engines, transactions and migrations (:mod:`.db`), the tables
+(:mod:`.tables`), group commit (:mod:`.group_commit`). No domain logic: each domain package
+holds its own queries. This package re-exports only the engine functions."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from mamori.tasks.inprocess import InProcessRunner
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.app import Runtime
 
 __all__ = ["start_background"]
 
@@ -23,7 +23,9 @@ def start_background(runtime: Runtime) -> Callable[[], None]:
     if runtime.settings.task_broker_url:
         from mamori.tasks.celery_app import attach_dispatcher, create_celery
 
-        dispatch = attach_dispatcher(create_celery(runtime.settings, lambda: runtime), runtime)
+        dispatch = attach_dispatcher(
+            create_celery(runtime.settings, lambda: runtime, parts=runtime.parts), runtime
+        )
         return lambda: runtime.mail.remove_dispatcher(dispatch)
     runner = InProcessRunner(runtime)
     runner.start()

@@ -1,10 +1,10 @@
 """The Celery application: mamori's tasks on a broker (Redis or RabbitMQ), with beat.
 
 Tasks: ``mamori.mail.deliver`` (sent by the mailer after a transaction that queued mail
-commits; delivers everything due) and ``mamori.periodic`` (one registered job, by name, fired by
-beat at the job's period). A worker opens its own :class:`~mamori.runtime.Runtime` on its first
-task, from the same ``MAMORI_*`` settings as the server; mail queued by a job in the worker is
-dispatched to the broker too.
+commits; delivers everything due) and ``mamori.periodic`` (one job of the built-in parts, by
+name, fired by beat at the job's period). A worker opens its own :class:`~mamori.app.Runtime`
+on its first task, from the same ``MAMORI_*`` settings as the server; mail queued by a job in
+the worker is dispatched to the broker too.
 
 Tasks are acknowledged after they ran (``task_acks_late``) and are idempotent: a task lost with
 a worker runs again, and delivering a mail twice is prevented by the outbox's claims. With no
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from celery import Celery
 
+from mamori.app.parts import BUILT_IN, Parts
 from mamori.config import Settings
-from mamori.tasks import registry
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.app import Runtime
 
 __all__ = ["DELIVER", "PERIODIC", "attach_dispatcher", "create_celery", "worker_argv"]
 
@@ -47,11 +47,15 @@ class _RuntimeHolder:
         return self._runtime
 
 
-def create_celery(settings: Settings, runtime: Callable[[], Runtime] | None = None) -> Celery:
+def create_celery(
+    settings: Settings,
+    runtime: Callable[[], Runtime] | None = None,
+    *,
+    parts: Parts = BUILT_IN,
+) -> Celery:
     """The Celery app of ``settings``; ``runtime`` opens the runtime its tasks use (default:
-    ``open_runtime(settings)`` with the broker dispatcher attached)."""
-    import mamori.runtime  # noqa: F401  (its imports register the periodic jobs)
-
+    ``open_runtime(settings, parts=parts)`` with the broker dispatcher attached). Beat fires
+    every job of ``parts`` that the settings switch on."""
     broker = settings.task_broker_url
     app = Celery("mamori", broker=broker or "memory://", set_as_current=False)
     app.conf.update(
@@ -72,16 +76,16 @@ def create_celery(settings: Settings, runtime: Callable[[], Runtime] | None = No
                 "args": [job.name],
                 "options": {"queue": settings.task_queue, "expires": job.period(settings)},
             }
-            for job in registry.jobs()
+            for job in parts.enabled_jobs(settings)
         },
         accept_content=["json"],
         task_serializer="json",
     )
 
     def open_default() -> Runtime:
-        from mamori.runtime import open_runtime
+        from mamori.app import open_runtime
 
-        opened = open_runtime(settings, initialise=False, actor="system:worker")
+        opened = open_runtime(settings, initialise=False, actor="system:worker", parts=parts)
         attach_dispatcher(app, opened)
         return opened
 
@@ -93,9 +97,9 @@ def create_celery(settings: Settings, runtime: Callable[[], Runtime] | None = No
 
     @app.task(name=PERIODIC)
     def periodic(name: str) -> None:
-        job = registry.get(name)
+        job = holder.get().parts.job(name)
         if job is not None:  # a job removed since beat scheduled it: nothing to do
-            job.fn(holder.get())
+            job.run(holder.get())
 
     return app
 

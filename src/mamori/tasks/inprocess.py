@@ -1,9 +1,10 @@
 """The embedded default's task runner: periodic jobs and mail delivery in a background thread.
 
 ``mamori serve`` starts one per server process when no broker is configured. It runs each
-registered job once at start and then every period, and runs mail delivery at once when a
-transaction that queued mail commits (the mailer's dispatcher wakes it). A failing job is
-logged by the type of its error (never its text) and runs again at its next period.
+job of the runtime's parts that the settings switch on once at start and then every period,
+and runs mail delivery at once when a transaction that queued mail commits (the mailer's
+dispatcher wakes it). A failing job is logged by the type of its error (never its text) and
+runs again at its next period.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mamori.tasks import registry
-
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.app import Job, Runtime
 
 __all__ = ["InProcessRunner"]
 
@@ -27,10 +26,12 @@ MAIL_JOB = "mail.deliver"
 
 
 class InProcessRunner:
-    """Runs the registered jobs of ``runtime`` in one daemon thread until :meth:`stop`."""
+    """Runs the jobs of ``runtime`` in one daemon thread until :meth:`stop`."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, jobs: Sequence[Job] | None = None) -> None:
         self.runtime = runtime
+        self.jobs = list(jobs) if jobs is not None else runtime.parts.enabled_jobs(runtime.settings)
+        """What this runner runs: the runtime's jobs that the settings switch on, unless given."""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._soon: set[str] = set()
@@ -61,11 +62,12 @@ class InProcessRunner:
 
     def _loop(self) -> None:
         next_run: dict[str, float] = {}
+        jobs = self.jobs
         while not self._stop.is_set():
             now = time.monotonic()
             with self._lock:
                 soon, self._soon = self._soon, set()
-            for job in registry.jobs():
+            for job in jobs:
                 if self._stop.is_set():
                     return
                 if job.name in soon or now >= next_run.get(job.name, 0.0):
@@ -75,9 +77,9 @@ class InProcessRunner:
             self._wake.wait(timeout=max(0.0, wait))
             self._wake.clear()
 
-    def _run(self, job: registry.PeriodicJob) -> None:
+    def _run(self, job: Job) -> None:
         try:
-            job.fn(self.runtime)
+            job.run(self.runtime)
         except Exception as exc:  # keep the thread alive; the next period retries
             log.error("background job %s failed: %s", job.name, type(exc).__name__)
         self.runs[job.name] = self.runs.get(job.name, 0) + 1

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from mamori.audit.group import GroupCommitter
 from mamori.audit.log import AuditLog
+from mamori.clock import SYSTEM, Clock
 from mamori.errors import (
     SubjectNotFound,
     SubjectWithdrawn,
@@ -97,10 +98,6 @@ class _ByRow(NamedTuple):
     purpose_stopped: int | None
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass(frozen=True)
 class Limits:
     max_value_bytes: int = 64 * 1024
@@ -138,13 +135,16 @@ class Vault:
         keys: crypto.MasterKeySource,
         rules: Callable[[], Rules],
         limits: Limits | None = None,
+        *,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.engine = engine
+        self.clock = clock
         self.audit = audit
         self.keys = keys
         self.rules = rules
         self.limits = limits or Limits()
-        self.system_keys = SystemKeys(engine, keys)
+        self.system_keys = SystemKeys(engine, keys, clock=clock)
         self.committer = GroupCommitter(audit)
 
     def close(self) -> None:
@@ -274,7 +274,7 @@ class Vault:
         wrapped = crypto.wrap_key(self.keys, data_key, context=f"subject:{subject_id}")
         ref = self.system_keys.external_ref(type, external_id) if external_id else None
         self.system_keys.get("blind-index")  # created outside the write transaction below
-        now = _now()
+        now = self.clock.now()
         with db.write(self.engine) as conn:
             if ref is not None:
                 taken = conn.execute(
@@ -316,7 +316,7 @@ class Vault:
         if any(v is None for v in items.values()):
             caller.require("delete")
         rules = self.rules()
-        now = _now()
+        now = self.clock.now()
         self.system_keys.get("blind-index")  # created outside the write transaction below
         with db.write(self.engine) as conn:
             loaded = self._load(conn, subject_id)
@@ -579,7 +579,7 @@ class Vault:
         marketing mail (seed §10(3)); people who opted out are left out by the query already."""
         if not rules.purposes[purpose].marketing or rules.item(item_id).kind is not ValueKind.email:
             return released
-        from mamori.mail.addresses import address_hash
+        from mamori.vault.addresses import address_hash
 
         hashes = [address_hash(self.system_keys, value) for _, value in released]
         with db.read(self.engine) as conn:
@@ -791,7 +791,7 @@ class Vault:
         dates, so that reads can say the person withdrew and ledgers can point to the id.
         """
         caller.require("delete")
-        now = _now()
+        now = self.clock.now()
         with db.write(self.engine) as conn:
             loaded = self._load(conn, subject_id)
             if loaded.status == "withdrawn":

@@ -95,7 +95,7 @@ def add_events(
     stream = rules.event_item()
     if stream is None:
         raise UserInputError("the policy declares no item of kind 'events'")
-    now = dt.datetime.now(dt.UTC)
+    now = vault.clock.now()
     parsed = [_event(raw, i, now) for i, raw in enumerate(events)]
     days = stream.retention.days or DEFAULT_EVENT_DAYS
     with db.write(vault.engine) as conn:
@@ -159,7 +159,7 @@ def read_events(vault: Vault, subject_id: str, *, batch: int = 1000) -> Any:
 
 def purge_expired(vault: Vault, *, now: dt.datetime | None = None) -> Purged:
     """Delete events and items whose retention has ended. Audited with counts."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or vault.clock.now()
     with db.write(vault.engine) as conn:
         events = conn.execute(events_t.delete().where(events_t.c.expires_at < now)).rowcount
         items = conn.execute(

@@ -8,7 +8,6 @@ withdrawal, and say so. A change takes effect on the very next read: reads consu
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
@@ -121,7 +120,7 @@ def set_stops(
                 f"purpose '{purpose_id}' provides the service itself: it stops only on withdrawal"
             )
     wanted = {("item", i) for i in items} | {("purpose", p) for p in purposes}
-    now = dt.datetime.now(dt.UTC)
+    now = vault.clock.now()
     with db.write(vault.engine) as conn:
         subject = conn.execute(
             sa.text("SELECT status FROM subjects WHERE id = :id"), {"id": subject_id}

@@ -24,7 +24,6 @@ import hmac
 import re
 import secrets
 import threading
-import time
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from mamori.audit.log import AuditLog
+from mamori.clock import SYSTEM, Clock
 from mamori.errors import (
     AuthenticationFailed,
     Conflict,
@@ -45,7 +45,8 @@ from mamori.errors import (
     UserInputError,
 )
 from mamori.policy.loader import parse_policy
-from mamori.store import db, policies
+from mamori.publication import versions
+from mamori.store import db
 from mamori.store.tables import ServiceKeyRow
 
 __all__ = [
@@ -81,8 +82,6 @@ _INVALID = "the API key is not valid: it is unknown or mistyped; see `mamori key
 _table = cast(sa.Table, ServiceKeyRow.__table__)
 _BY_ID = sa.select(_table).where(_table.c.id == sa.bindparam("key_id"))
 _ALL = sa.select(_table).order_by(_table.c.created_at, _table.c.id)
-
-_clock = time.monotonic  # read through the module, so that tests can move time forward
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +126,7 @@ def create(
     purposes: Sequence[str],
     operations: Sequence[str] = ("read",),
     actor: str,
+    clock: Clock = SYSTEM,
 ) -> tuple[ServiceAccount, str]:
     """Create a key; return the account and the full token, which is never available again.
 
@@ -137,7 +137,7 @@ def create(
     ops = _check_operations(operations)
     granted = _check_purposes(engine, purposes)
     secret = secrets.token_urlsafe(32)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     with db.write(engine) as conn:
         key_id = _new_id()
         while conn.execute(_BY_ID, {"key_id": key_id}).first() is not None:  # pragma: no cover
@@ -171,7 +171,9 @@ def list_keys(engine: Engine) -> list[ServiceAccount]:
     return [_account(row) for row in rows]
 
 
-def revoke(engine: Engine, audit: AuditLog, key_id: str, *, actor: str) -> ServiceAccount:
+def revoke(
+    engine: Engine, audit: AuditLog, key_id: str, *, actor: str, clock: Clock = SYSTEM
+) -> ServiceAccount:
     """Revoke a key at once (see the module's documentation); audited as ``service_key.revoke``.
 
     ``key_id`` is the public id (``mk_...``); a full token is accepted too. Raises
@@ -179,7 +181,7 @@ def revoke(engine: Engine, audit: AuditLog, key_id: str, *, actor: str) -> Servi
     a key revoked before.
     """
     key_id = _key_id(key_id)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     with db.write(engine) as conn:
         row = conn.execute(_BY_ID, {"key_id": key_id}).first()
         if row is None:
@@ -203,14 +205,14 @@ def revoke(engine: Engine, audit: AuditLog, key_id: str, *, actor: str) -> Servi
 # -- authenticating -----------------------------------------------------------------------------
 
 
-def authenticate(engine: Engine, token: str) -> ServiceAccount:
+def authenticate(engine: Engine, token: str, *, clock: Clock = SYSTEM) -> ServiceAccount:
     """The account of ``token``; :class:`~mamori.errors.AuthenticationFailed` unless it is valid.
 
     A malformed token, an unknown id, a wrong secret and a revoked key all fail; the message
     never repeats the token. One primary-key read, or none when the key is cached.
     """
     key_id, digest = _parse(token)
-    hit = _cache.get(engine, key_id, digest)
+    hit = _cache.get(engine, key_id, digest, clock.monotonic())
     if hit is not None:
         return hit
     generation = _cache.generation
@@ -224,11 +226,11 @@ def authenticate(engine: Engine, token: str) -> ServiceAccount:
             f"API key '{key_id}' was revoked; ask an administrator for a new key"
         )
     account = _account(row)
-    _cache.put(engine, key_id, digest, account, generation)
+    _cache.put(engine, key_id, digest, account, generation, clock.monotonic())
     return account
 
 
-def cached(engine: Engine, token: str) -> ServiceAccount | None:
+def cached(engine: Engine, token: str, *, clock: Clock = SYSTEM) -> ServiceAccount | None:
     """The account of ``token`` if the in-process cache holds it (no I/O), else ``None``.
 
     For asynchronous callers: on ``None``, run :func:`authenticate` in a worker thread.
@@ -236,7 +238,7 @@ def cached(engine: Engine, token: str) -> ServiceAccount | None:
     match = _TOKEN.fullmatch(token)
     if match is None:
         return None
-    return _cache.get(engine, match[1], _hash(match[2]))
+    return _cache.get(engine, match[1], _hash(match[2]), clock.monotonic())
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -295,7 +297,7 @@ def _check_purposes(engine: Engine, purposes: Iterable[str]) -> list[str]:
     wanted = sorted({purposes} if isinstance(purposes, str) else set(purposes))
     if not wanted:
         raise UserInputError("a key needs at least one purpose of the published policy")
-    version = policies.current(engine)
+    version = versions.current(engine)
     if version is None:
         raise PolicyNotPublished()
     policy = parse_policy(version.source_yaml, f"policy version {version.version}")
@@ -349,10 +351,10 @@ class _Cache:
         self._lock = threading.Lock()
         self.generation = 0
 
-    def get(self, engine: Engine, key_id: str, digest: bytes) -> ServiceAccount | None:
+    def get(self, engine: Engine, key_id: str, digest: bytes, now: float) -> ServiceAccount | None:
         entries = self._by_engine.get(engine)
         hit = entries.get((key_id, digest)) if entries is not None else None
-        if hit is None or hit[0] <= _clock():
+        if hit is None or hit[0] <= now:
             return None
         return hit[1]
 
@@ -363,6 +365,7 @@ class _Cache:
         digest: bytes,
         account: ServiceAccount,
         generation: int,
+        now: float,
     ) -> None:
         with self._lock:
             if generation != self.generation:
@@ -370,7 +373,7 @@ class _Cache:
             entries = self._by_engine.setdefault(engine, {})
             if len(entries) >= _CACHE_SIZE:
                 entries.clear()
-            entries[(key_id, digest)] = (_clock() + CACHE_TTL, account)
+            entries[(key_id, digest)] = (now + CACHE_TTL, account)
 
     def invalidate(self) -> None:
         with self._lock:

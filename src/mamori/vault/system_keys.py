@@ -12,7 +12,6 @@ key, and it reads and uses the winner's key.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import re
@@ -23,6 +22,7 @@ from typing import Final, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from mamori.clock import SYSTEM, Clock
 from mamori.errors import InvalidValue
 from mamori.store import db
 from mamori.store.tables import SystemKeyRow
@@ -44,7 +44,10 @@ def _context(name: str) -> str:
 class SystemKeys:
     """The system keys in ``engine``'s database, unwrapped once and kept in memory."""
 
-    def __init__(self, engine: Engine, keys: crypto.MasterKeySource) -> None:
+    def __init__(
+        self, engine: Engine, keys: crypto.MasterKeySource, *, clock: Clock = SYSTEM
+    ) -> None:
+        self.clock = clock
         self.engine = engine
         self.keys = keys
         self._cache: dict[str, bytes] = {}
@@ -77,7 +80,7 @@ class SystemKeys:
             "name": name,
             "wrapped": wrapped,
             "master_version": crypto.wrapped_version(wrapped),
-            "created_at": dt.datetime.now(dt.UTC),
+            "created_at": self.clock.now(),
         }
         try:
             with db.write(self.engine) as conn:

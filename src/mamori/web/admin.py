@@ -23,9 +23,9 @@ from sqlalchemy.engine import Connection
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mamori.app import Runtime
 from mamori.audit.entry import decode_fields
 from mamori.errors import MamoriError, StaffSessionRequired, UserInputError
-from mamori.runtime import Runtime
 from mamori.staff import ROLES, StaffAccount
 from mamori.staff.accounts import accounts_t
 from mamori.store import db

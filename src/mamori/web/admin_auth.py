@@ -39,6 +39,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
+from mamori.app import Runtime
 from mamori.config import Settings
 from mamori.errors import (
     CsrfRejected,
@@ -47,8 +48,7 @@ from mamori.errors import (
     StaffRoleRequired,
     StaffSessionRequired,
 )
-from mamori.runtime import Runtime
-from mamori.staff import Limits, Role, StaffDirectory, allows, clock, sessions, sign_in
+from mamori.staff import Limits, Role, StaffDirectory, allows, sessions, sign_in
 from mamori.staff.sessions import Session
 from mamori.web import admin_nav
 from mamori.web.rendering import templates
@@ -104,7 +104,9 @@ def _settings(request: Request) -> Settings:
 def directory(request: Request) -> StaffDirectory:
     """The staff accounts of the running mamori."""
     runtime = _runtime(request)
-    return StaffDirectory(runtime.engine, runtime.audit, runtime.vault.system_keys)
+    return StaffDirectory(
+        runtime.engine, runtime.audit, runtime.vault.system_keys, clock=runtime.clock
+    )
 
 
 def _session(request: Request) -> Session:
@@ -116,7 +118,7 @@ def _session(request: Request) -> Session:
     session = sessions.current(
         directory(request),
         request.cookies.get(COOKIE),
-        now=clock.now(),
+        now=_runtime(request).clock.now(),
         idle=dt.timedelta(minutes=settings.admin_session_idle_minutes),
     )
     request.state.admin_session = session

@@ -29,7 +29,7 @@ from mamori.web.i18n import LANGUAGES, Lang
 from mamori.web.rendering import page, request_lang, templates
 
 if TYPE_CHECKING:
-    from mamori.runtime import Runtime
+    from mamori.app import Runtime
 
 __all__ = [
     "Card",

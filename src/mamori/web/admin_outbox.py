@@ -13,9 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from mamori.app import Runtime
 from mamori.errors import UserInputError
 from mamori.mail.mailer import STATUSES
-from mamori.runtime import Runtime
 from mamori.store import db
 from mamori.web import admin_nav
 from mamori.web.admin_auth import StaffDep

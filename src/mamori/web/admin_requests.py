@@ -16,12 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
+from mamori.app import Runtime
 from mamori.errors import ReasonRequired, UserInputError
 from mamori.requests import labels, service, store
 from mamori.requests.model import Outcome, Status
-from mamori.requests.store import clock
 from mamori.requests.workflow import Decision
-from mamori.runtime import Runtime
 from mamori.web import admin_nav
 from mamori.web.admin_auth import StaffDep, StaffUser, require_role
 from mamori.web.i18n import Lang
@@ -54,7 +53,7 @@ def _lang(request: Request) -> Lang:
 
 def _card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
     found = store.open_requests(conn, limit=100_000)
-    now = clock()
+    now = runtime.clock.now()
     overdue = sum(1 for r in found if r.overdue(now))
     return admin_nav.Card(
         "対応中のご請求",
@@ -82,7 +81,11 @@ def _render(request: Request, name: str, *, status_code: int = 200, **context: A
 def queue(request: Request, user: StaffDep, closed: int = 0) -> Response:
     found = service.queue(_runtime(request), include_closed=bool(closed))
     return _render(
-        request, "admin/requests/queue.html", requests=found, now=clock(), closed=bool(closed)
+        request,
+        "admin/requests/queue.html",
+        requests=found,
+        now=_runtime(request).clock.now(),
+        closed=bool(closed),
     )
 
 
@@ -105,7 +108,7 @@ def _detail(
         "admin/requests/detail.html",
         status_code=status_code,
         r=found,
-        now=clock(),
+        now=runtime.clock.now(),
         may_decide=user.can("handler"),
         error=error,
         done=request.query_params.get("done", ""),

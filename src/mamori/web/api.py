@@ -9,9 +9,9 @@ import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from mamori.app import Runtime
 from mamori.errors import PolicyNotPublished
-from mamori.runtime import Runtime
-from mamori.store import policies
+from mamori.publication import versions
 
 __all__ = ["router"]
 
@@ -43,7 +43,7 @@ def _runtime(request: Request) -> Runtime:
 
 @router.get("/policy", response_model=PublishedPolicy, summary="The current published policy")
 def current_policy(request: Request) -> PublishedPolicy:
-    version = policies.current(_runtime(request).engine)
+    version = versions.current(_runtime(request).engine)
     if version is None:
         raise PolicyNotPublished()
     return _published(version)
@@ -62,7 +62,7 @@ def policy_versions(request: Request) -> list[PolicyVersionSummary]:
             effective_date=v.effective_date,
             published_at=v.published_at,
         )
-        for v in policies.versions(_runtime(request).engine)
+        for v in versions.versions(_runtime(request).engine)
     ]
 
 
@@ -72,10 +72,10 @@ def policy_versions(request: Request) -> list[PolicyVersionSummary]:
     summary="One published version",
 )
 def policy_version(request: Request, version: int) -> PublishedPolicy:
-    return _published(policies.get(_runtime(request).engine, version))
+    return _published(versions.get(_runtime(request).engine, version))
 
 
-def _published(version: policies.PolicyVersion) -> PublishedPolicy:
+def _published(version: versions.PolicyVersion) -> PublishedPolicy:
     return PublishedPolicy(
         version=version.version,
         policy_id=version.policy_id,

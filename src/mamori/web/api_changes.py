@@ -13,9 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from mamori.changes import consents, records
-from mamori.changes.records import ChangeRecord
-from mamori.runtime import Runtime
+from mamori.app import Runtime
+from mamori.changes import consents
+from mamori.publication import records
+from mamori.publication.records import ChangeRecord
 from mamori.vault.access import Caller
 from mamori.vault.service_keys import ServiceAccount
 from mamori.web.auth import service_account

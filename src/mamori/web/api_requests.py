@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from mamori.app import Runtime
 from mamori.requests import service
 from mamori.requests.intake import check_intake
 from mamori.requests.model import Request as DataRequest
 from mamori.requests.model import Verification
-from mamori.runtime import Runtime
 from mamori.vault.service_keys import ServiceAccount
 from mamori.web.auth import require_operation
 

@@ -11,14 +11,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from mamori.app import Runtime
+from mamori.center import access
 from mamori.errors import UserInputError
-from mamori.runtime import Runtime
 from mamori.vault import events as vault_events
 from mamori.vault import restrictions as vault_restrictions
 from mamori.vault.access import Caller, ReadResult
 from mamori.vault.core import Vault
 from mamori.vault.service_keys import ServiceAccount
-from mamori.web import center_auth
 from mamori.web.auth import service_account
 
 __all__ = ["router"]
@@ -331,7 +331,7 @@ def center_link(
     subject_id: str, request: Request, caller: CallerDep, vault: VaultDep
 ) -> CenterLink:
     minutes = _runtime(request).settings.center_link_minutes
-    link = center_auth.issue_link(vault, caller, subject_id, minutes=minutes)
+    link = access.issue_link(vault, caller, subject_id, minutes=minutes)
     public = _runtime(request).settings.public_url
     base = public.rstrip("/") if public else str(request.base_url).rstrip("/")
     return CenterLink(url=f"{base}/center/enter?token={link.token}", expires_at=link.expires_at)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -19,9 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mamori import __version__
+from mamori.app import Runtime, open_runtime
 from mamori.config import Settings, load_settings
 from mamori.errors import MamoriError
-from mamori.runtime import Runtime, open_runtime
 from mamori.tasks.background import start_background
 from mamori.web import (
     access_log,
@@ -93,19 +92,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime or open_runtime(settings, actor="system:serve")
         # As many request threads as pooled connections: a thread never waits for a new one.
         to_thread.current_default_thread_limiter().total_tokens = settings.database_pool_size
-        purge = None
-        if settings.retention_purge_minutes:
-            purge = asyncio.create_task(_purge_forever(app.state.runtime, settings))
-        # Periodic jobs and mail delivery: a thread here, or the broker (mamori.tasks).
+        # Periodic jobs (the retention purge among them) and mail delivery: a thread here, or
+        # the broker (mamori.tasks).
         stop_background = start_background(app.state.runtime)
         try:
             yield
         finally:
             await asyncio.to_thread(stop_background)
-            if purge is not None:
-                purge.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purge
             if owned:
                 app.state.runtime.close()
 
@@ -183,24 +176,6 @@ def _error(
     if wants_html(request):
         return error_page(request, status, message, headers=headers)
     return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
-
-
-async def _purge_forever(runtime: Runtime, settings: Settings) -> None:
-    """Delete events and items past their retention, now and then every few minutes.
-
-    Runs in every server process; the deletes are idempotent, so several processes doing it
-    at once only repeat work. Failures are logged (by type, never with data) and retried.
-    """
-    from mamori.vault.events import purge_expired
-
-    while True:
-        try:
-            purged = await asyncio.to_thread(purge_expired, runtime.vault)
-            if purged.events or purged.items:
-                log.info("retention purge: %d events, %d items", purged.events, purged.items)
-        except Exception as exc:  # keep the server up; the next round retries
-            log.error("retention purge failed: %s", type(exc).__name__)
-        await asyncio.sleep(settings.retention_purge_minutes * 60)
 
 
 def create_app_from_env() -> FastAPI:

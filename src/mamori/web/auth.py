@@ -23,8 +23,8 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from mamori.app import Runtime
 from mamori.errors import AuthenticationFailed
-from mamori.runtime import Runtime
 from mamori.vault import service_keys
 from mamori.vault.service_keys import Operation, ServiceAccount
 
@@ -52,9 +52,11 @@ async def service_account(
         raise AuthenticationFailed()
     runtime: Runtime = request.app.state.runtime
     token = credentials.credentials
-    account = service_keys.cached(runtime.engine, token)
+    account = service_keys.cached(runtime.engine, token, clock=runtime.clock)
     if account is None:  # a database read: off the event loop
-        account = await run_in_threadpool(service_keys.authenticate, runtime.engine, token)
+        account = await run_in_threadpool(
+            functools.partial(service_keys.authenticate, clock=runtime.clock), runtime.engine, token
+        )
     return account
 
 

@@ -1,7 +1,7 @@
 """The privacy center: the person's own pages (usage-stop settings, withdrawal), under /center.
 
 A person comes in through a single-use signed link that the host service asks for
-(:mod:`mamori.web.center_auth`), which opens a session held in an HttpOnly, SameSite cookie.
+(:mod:`mamori.center.access`), which opens a session held in an HttpOnly, SameSite cookie.
 Pages are server-rendered, Japanese first, and work without JavaScript; every form carries the
 session's CSRF token. Responses are never cached. mamori's errors on these routes become pages
 in the person's language that say what to do next (ask the service for a new link, reload the
@@ -16,6 +16,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mamori.app import Runtime
+from mamori.center import access
+from mamori.center.access import COOKIE, Session
 from mamori.changes.consents import person_changes
 from mamori.config import Settings
 from mamori.errors import (
@@ -29,11 +32,8 @@ from mamori.errors import (
     UnknownItem,
     UnknownPurpose,
 )
-from mamori.runtime import Runtime
 from mamori.vault.access import Caller
 from mamori.vault.restrictions import set_stops, usage_settings
-from mamori.web import center_auth
-from mamori.web.center_auth import COOKIE, Session
 from mamori.web.center_forms import requested_stops, settings_page
 from mamori.web.errors import headers_for, status_for
 from mamori.web.i18n import LANGUAGES, Lang
@@ -74,7 +74,7 @@ def _settings(request: Request) -> Settings:
 
 
 def _session(request: Request) -> Session:
-    return center_auth.current_session(
+    return access.current_session(
         _runtime(request).vault,
         request.cookies.get(COOKIE),
         minutes=_settings(request).center_session_minutes,
@@ -153,7 +153,7 @@ def _problem(request: Request, exc: MamoriError) -> Response:
 @router.get("/enter")
 def enter(request: Request, token: str | None = None) -> Response:
     """Follow a signed link: spend it, open a session, and leave the token's address (303)."""
-    entered = center_auth.enter(
+    entered = access.enter(
         _runtime(request).vault,
         token,
         minutes=_settings(request).center_session_minutes,
@@ -171,8 +171,8 @@ def logout(request: Request, form: FormDep) -> Response:
     except CenterSessionRequired:
         session = None  # signed out already: nothing to end
     if session is not None:
-        center_auth.check_csrf(session, form.get("csrf_token"))
-        center_auth.end_session(_runtime(request).vault, session)
+        access.check_csrf(session, form.get("csrf_token"))
+        access.end_session(_runtime(request).vault, session)
     response = RedirectResponse(_url(request, "/center/signed-out"), status_code=303)
     _clear_cookie(request, response)
     return response
@@ -227,7 +227,7 @@ def settings_get(request: Request) -> Response:
 
 @router.post("/settings", response_class=HTMLResponse)
 def settings_post(request: Request, session: SessionDep, form: FormDep) -> HTMLResponse:
-    center_auth.check_csrf(session, form.get("csrf_token"))
+    access.check_csrf(session, form.get("csrf_token"))
     vault = _runtime(request).vault
     stopped_items, stopped_purposes = requested_stops(
         usage_settings(vault, session.subject_id), form
@@ -263,7 +263,7 @@ def withdraw_page(request: Request, session: SessionDep) -> HTMLResponse:
 
 @router.post("/withdraw", response_class=HTMLResponse)
 def withdraw(request: Request, session: SessionDep, form: FormDep) -> HTMLResponse:
-    center_auth.check_csrf(session, form.get("csrf_token"))
+    access.check_csrf(session, form.get("csrf_token"))
     if form.get("confirm") != "yes":
         return _withdraw_page(request, session, unconfirmed=True)
     # Deletes every item, event, stop, link and session of the person, and the data key.

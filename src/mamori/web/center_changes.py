@@ -13,10 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mamori.changes import consents, records
-from mamori.store import policies
+from mamori.center import access
+from mamori.changes import consents
+from mamori.publication import records, versions
 from mamori.vault.access import Caller
-from mamori.web import center, center_auth
+from mamori.web import center
 from mamori.web.center import FormDep, SessionDep
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
@@ -80,7 +81,7 @@ Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _changes_page(
-    request: Request, session: center_auth.Session, *, done: str | None = None
+    request: Request, session: access.Session, *, done: str | None = None
 ) -> HTMLResponse:
     lang = request_lang(request)
     person = consents.person_changes(center._runtime(request).vault, session.subject_id)
@@ -102,7 +103,7 @@ def changes_page(request: Request, session: SessionDep) -> HTMLResponse:
 
 @router.post("/policy-changes/{version}/consent", response_class=HTMLResponse)
 def consent(request: Request, version: Version, session: SessionDep, form: FormDep) -> HTMLResponse:
-    center_auth.check_csrf(session, form.get("csrf_token"))
+    access.check_csrf(session, form.get("csrf_token"))
     subject_id = session.subject_id
     consents.consent(
         center._runtime(request).vault,
@@ -118,7 +119,7 @@ def consent(request: Request, version: Version, session: SessionDep, form: FormD
 def mark_read(
     request: Request, version: Version, session: SessionDep, form: FormDep
 ) -> HTMLResponse:
-    center_auth.check_csrf(session, form.get("csrf_token"))
+    access.check_csrf(session, form.get("csrf_token"))
     subject_id = session.subject_id
     vault = center._runtime(request).vault
     consents.mark_read(vault, Caller.person(subject_id), subject_id, version)
@@ -136,14 +137,14 @@ def changes_get(request: Request, version: Version) -> Response:
 def history(request: Request, session: SessionDep) -> HTMLResponse:
     lang = request_lang(request)
     engine = center._runtime(request).engine
-    versions = policies.versions(engine)
+    published = versions.versions(engine)
     changes = {r.version: r for r in records.records(engine)}
     return center._page(
         request,
         "center/history.html",
         lang,
         w=words(lang),
-        versions=list(reversed(versions)),
+        versions=list(reversed(published)),
         changes=changes,
-        current=versions[-1].version if versions else None,
+        current=published[-1].version if published else None,
     )

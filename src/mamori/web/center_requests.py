@@ -24,6 +24,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from mamori.app import Runtime
+from mamori.center import access
+from mamori.center.access import COOKIE as CENTER_COOKIE
+from mamori.center.access import Session
 from mamori.errors import (
     CenterSessionRequired,
     CodeLocked,
@@ -40,11 +44,7 @@ from mamori.requests import labels, package, service
 from mamori.requests.intake import check_intake, correctable
 from mamori.requests.model import GROUNDS_OF, Agent, Delivery, RequestType, Verification
 from mamori.requests.model import Request as DataRequest
-from mamori.requests.store import clock
-from mamori.runtime import Runtime
-from mamori.web import center, center_auth
-from mamori.web.center_auth import COOKIE as CENTER_COOKIE
-from mamori.web.center_auth import Session
+from mamori.web import center
 from mamori.web.errors import headers_for, status_for
 from mamori.web.i18n import Lang
 from mamori.web.page_routes import page_route
@@ -91,7 +91,7 @@ def _client(request: Request) -> str:
 
 def _center_session(request: Request) -> Session | None:
     try:
-        return center_auth.current_session(
+        return access.current_session(
             _runtime(request).vault,
             request.cookies.get(CENTER_COOKIE),
             minutes=_runtime(request).settings.center_session_minutes,
@@ -433,7 +433,7 @@ def status(
 ) -> HTMLResponse:
     lang = request_lang(request)
     found = _mine(request, request_id, center)
-    now = clock()
+    now = _runtime(request).clock.now()
     can_download = (
         found.download_until is not None and found.download_until > now and found.downloads_left > 0
     )

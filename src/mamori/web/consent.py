@@ -19,7 +19,6 @@ Sites other than mamori's own origin may read the settings and post receipts onl
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import threading
 from collections.abc import Iterator
@@ -32,16 +31,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from mamori.app import Runtime
+from mamori.center import access
+from mamori.center.access import Session
 from mamori.config import Settings
 from mamori.consent.banner import Lang
 from mamori.consent.choice import COOKIE, Choice, choice_from_cookie, decode_cookie, encode_cookie
 from mamori.consent.service import Consent, Current
 from mamori.errors import ConsentChoiceInvalid, ConsentOriginRefused, ValueTooLarge
-from mamori.runtime import Runtime
 from mamori.vault.service_keys import ServiceAccount
-from mamori.web import center, center_auth
+from mamori.web import center
 from mamori.web.auth import require_operation
-from mamori.web.center_auth import Session
 from mamori.web.rendering import page, request_lang
 
 __all__ = ["api_router", "center_router", "consent_of", "router"]
@@ -317,7 +317,10 @@ def _stored_choice(
     request: Request, current: Current, days: int
 ) -> tuple[str | None, Choice | None]:
     stored = decode_cookie(
-        request.cookies.get(COOKIE), section=current.section, days=days, now=dt.datetime.now(dt.UTC)
+        request.cookies.get(COOKIE),
+        section=current.section,
+        days=days,
+        now=request.app.state.runtime.clock.now(),
     )
     if stored is None:
         return None, None
@@ -391,11 +394,10 @@ def _set_cookie(
     choice: Choice,
     days: int,
 ) -> None:
+    now = request.app.state.runtime.clock.now()
     response.set_cookie(
         COOKIE,
-        encode_cookie(
-            current.policy.cookies, consent_id, current.section, dt.datetime.now(dt.UTC), choice
-        ),
+        encode_cookie(current.policy.cookies, consent_id, current.section, now, choice),
         max_age=days * 86400,
         path="/",
         secure=request.url.scheme == "https",
@@ -466,7 +468,7 @@ def center_cookies(
 def center_cookies_post(
     request: Request, session: Annotated[Session, Depends(center._session)], form: FormDep
 ) -> Response:
-    center_auth.check_csrf(session, form.get("csrf_token"))
+    access.check_csrf(session, form.get("csrf_token"))
     current, consent_id, choice = _record_form(
         request, form, source="center", subject_id=session.subject_id
     )

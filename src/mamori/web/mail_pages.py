@@ -16,9 +16,9 @@ from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mamori.app import Runtime
 from mamori.errors import MamoriError, UnsubscribeLinkInvalid
 from mamori.mail.optout import Source
-from mamori.runtime import Runtime
 from mamori.web.i18n import Lang
 from mamori.web.page_routes import page_route
 from mamori.web.rendering import page, request_lang

@@ -11,13 +11,13 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from mamori import __version__
-from mamori.changes import records
+from mamori.app import Runtime
 from mamori.errors import DatabaseUnavailable, PolicyNotPublished
 from mamori.policy.loader import parse_policy
 from mamori.policy.model import Policy
 from mamori.policy.render import render_policy
-from mamori.runtime import Runtime
-from mamori.store import db, policies
+from mamori.publication import records, versions
+from mamori.store import db
 from mamori.web.i18n import Lang
 from mamori.web.rendering import page, request_lang
 
@@ -46,12 +46,12 @@ def _history(request: Request) -> dict[str, Any]:
     """Every published version, newest first, with what each changed (the revision history)."""
     engine = _runtime(request).engine
     return {
-        "history": list(reversed(policies.versions(engine))),
+        "history": list(reversed(versions.versions(engine))),
         "changes": {r.version: r for r in records.records(engine)},
     }
 
 
-def _show(request: Request, version: policies.PolicyVersion, current: int) -> HTMLResponse:
+def _show(request: Request, version: versions.PolicyVersion, current: int) -> HTMLResponse:
     lang = request_lang(request)
     policy = _policy(version.source_yaml, f"policy version {version.version}")
     article = _article(version.content_hash, version.source_yaml, version.version, lang)
@@ -71,7 +71,7 @@ def _show(request: Request, version: policies.PolicyVersion, current: int) -> HT
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
     lang = request_lang(request)
-    current = policies.current(_runtime(request).engine)
+    current = versions.current(_runtime(request).engine)
     operator = None
     if current is not None:
         operator = _policy(current.source_yaml, f"policy version {current.version}").operator
@@ -87,7 +87,7 @@ def index(request: Request) -> HTMLResponse:
 
 @router.get("/privacy", response_class=HTMLResponse)
 def privacy(request: Request) -> HTMLResponse:
-    current = policies.current(_runtime(request).engine)
+    current = versions.current(_runtime(request).engine)
     if current is None:
         raise PolicyNotPublished()
     return _show(request, current, current.version)
@@ -97,15 +97,15 @@ def privacy(request: Request) -> HTMLResponse:
 def privacy_versions(request: Request) -> HTMLResponse:
     lang = request_lang(request)
     engine = _runtime(request).engine
-    versions = policies.versions(engine)
-    if not versions:
+    published = versions.versions(engine)
+    if not published:
         raise PolicyNotPublished()
     return page(
         request,
         "versions.html",
         lang,
-        versions=list(reversed(versions)),
-        current=versions[-1].version,
+        versions=list(reversed(published)),
+        current=published[-1].version,
         changes={r.version: r for r in records.records(engine)},
     )
 
@@ -113,8 +113,8 @@ def privacy_versions(request: Request) -> HTMLResponse:
 @router.get("/privacy/versions/{number}", response_class=HTMLResponse)
 def privacy_version(request: Request, number: int) -> HTMLResponse:
     engine = _runtime(request).engine
-    version = policies.get(engine, number)
-    current = policies.current(engine)
+    version = versions.get(engine, number)
+    current = versions.current(engine)
     return _show(request, version, current.version if current else number)
 
 
@@ -124,7 +124,7 @@ def healthz(request: Request) -> JSONResponse:
     engine = _runtime(request).engine
     try:
         db.check_connection(engine)
-        current = policies.current(engine)
+        current = versions.current(engine)
     except (DatabaseUnavailable, SQLAlchemyError):
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
     return JSONResponse(

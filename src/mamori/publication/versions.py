@@ -1,4 +1,4 @@
-"""Published versions of the policy declaration.
+"""Published versions of the policy declaration (the ``policy_versions`` table).
 
 Publishing stores a new version only when the content differs from the current version, and
 records ``policy.publish`` in the audit log in the same transaction: a version is never
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from mamori.audit.log import AuditLog
+from mamori.clock import SYSTEM, Clock
 from mamori.errors import NotFound
 from mamori.policy.loader import LoadedPolicy
 from mamori.store import db
@@ -80,6 +81,8 @@ def publish(
     effective_date: dt.date,
     actor: str,
     on_publish: OnPublish | None = None,
+    audit: AuditLog | None = None,
+    clock: Clock = SYSTEM,
 ) -> PublishResult:
     """Publish the policy as a new version unless its content is already the current one.
 
@@ -94,7 +97,7 @@ def publish(
         if latest is not None and latest.content_hash == content_hash:
             return PublishResult(latest.version, created=False)
         version = latest.version + 1 if latest is not None else 1
-        published_at = dt.datetime.now(dt.UTC)
+        published_at = clock.now()
         conn.execute(
             sa.insert(_table).values(
                 version=version,
@@ -110,7 +113,7 @@ def publish(
         if on_publish is not None:
             previous = _version(latest) if latest is not None else None
             extra = on_publish(conn, version, previous, published_at)
-        AuditLog(engine).append(
+        (audit or AuditLog(engine)).append(
             conn,
             actor=actor,
             action="policy.publish",
@@ -166,7 +169,13 @@ def _version(row: sa.Row[Any]) -> PolicyVersion:
 
 
 def publish_loaded(
-    engine: Engine, loaded: LoadedPolicy, *, actor: str, on_publish: OnPublish | None = None
+    engine: Engine,
+    loaded: LoadedPolicy,
+    *,
+    actor: str,
+    on_publish: OnPublish | None = None,
+    audit: AuditLog | None = None,
+    clock: Clock = SYSTEM,
 ) -> PublishResult:
     """Publish a policy read by :func:`mamori.policy.loader.read_policy`."""
     return publish(
@@ -178,4 +187,6 @@ def publish_loaded(
         effective_date=loaded.policy.effective_date,
         actor=actor,
         on_publish=on_publish,
+        audit=audit,
+        clock=clock,
     )

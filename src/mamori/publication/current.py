@@ -8,42 +8,49 @@ publication made through this process is seen at once.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from mamori.clock import SYSTEM, Clock
 from mamori.errors import PolicyNotPublished
 from mamori.policy.loader import parse_policy
 from mamori.policy.model import Policy
 from mamori.policy.rules import Rules, compile_rules
-from mamori.store import db, policies
+from mamori.publication import versions
+from mamori.publication.records import consent_changes
+from mamori.store import db
 from mamori.store.tables import PolicyVersionRow
 
-__all__ = ["Published", "PublishedPolicy"]
+__all__ = ["CurrentPolicy", "PublishedPolicy"]
 
 
 @dataclass(frozen=True)
-class Published:
+class CurrentPolicy:
+    """The version a process enforces: its number, its declaration and its read rules."""
+
     version: int
     policy: Policy
     rules: Rules
 
 
 class PublishedPolicy:
-    def __init__(self, engine: Engine, ttl: float = 1.0) -> None:
+    """The current version of ``engine``'s database, re-checked at most every ``ttl`` seconds."""
+
+    def __init__(self, engine: Engine, ttl: float = 1.0, *, clock: Clock = SYSTEM) -> None:
         self.engine = engine
+        self.clock = clock
         self.ttl = ttl
         self._lock = threading.Lock()
-        self._current: Published | None = None
+        self._current: CurrentPolicy | None = None
         self._checked = 0.0
 
     def invalidate(self) -> None:
         self._checked = 0.0
 
-    def current(self) -> Published:
-        now = time.monotonic()
+    def current(self) -> CurrentPolicy:
+        now = self.clock.monotonic()
         cached = self._current
         if cached is not None and now - self._checked < self.ttl:
             return cached
@@ -53,16 +60,14 @@ class PublishedPolicy:
             if latest is None:
                 raise PolicyNotPublished()
             if self._current is None or self._current.version != latest:
-                from mamori.changes.records import consent_changes
-
-                version = policies.get(self.engine, int(latest))
+                version = versions.get(self.engine, int(latest))
                 policy = parse_policy(version.source_yaml, f"policy version {version.version}")
                 with db.read(self.engine) as conn:
                     gates = [g for g in consent_changes(conn) if g.version <= latest]
-                self._current = Published(
+                self._current = CurrentPolicy(
                     version.version, policy, compile_rules(policy, version.version, gates)
                 )
-            self._checked = time.monotonic()
+            self._checked = self.clock.monotonic()
             return self._current
 
     def rules(self) -> Rules:

@@ -51,7 +51,6 @@ __all__ = [
     "Link",
     "Session",
     "check_csrf",
-    "clock",
     "current_session",
     "end_session",
     "enter",
@@ -71,11 +70,6 @@ _SESSION_TOKEN = re.compile(_B64)
 links_t = cast(sa.Table, CenterLinkRow.__table__)
 sessions_t = cast(sa.Table, CenterSessionRow.__table__)
 subjects_t = cast(sa.Table, SubjectRow.__table__)
-
-
-def clock() -> dt.datetime:
-    """The current time (UTC). Tests replace it to move time."""
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -133,7 +127,7 @@ def issue_link(vault: Vault, caller: Caller, subject_id: str, *, minutes: int) -
     # Fetched before the write transaction: creating the key on first use takes its own.
     key = vault.system_keys.get(KEY_NAME)
     nonce = secrets.token_bytes(32)
-    now = clock()
+    now = vault.clock.now()
     expires = now + dt.timedelta(minutes=minutes)
     with db.write(vault.engine) as conn:
         status = conn.execute(
@@ -172,7 +166,7 @@ def enter(
     an unknown token names nobody.
     """
     nonce_hash = _sha256(_verified_nonce(vault.system_keys.get(KEY_NAME), token))
-    now = clock()
+    now = vault.clock.now()
     refused: str | None = None
     cookie = _b64(secrets.token_bytes(32))
     with db.write(vault.engine) as conn:
@@ -253,7 +247,7 @@ def current_session(vault: Vault, cookie: str | None, *, minutes: int) -> Sessio
     if cookie is None or not _SESSION_TOKEN.fullmatch(cookie):
         raise CenterSessionRequired()
     token_hash = _sha256(cookie.encode("ascii"))
-    now = clock()
+    now = vault.clock.now()
     with db.write(vault.engine) as conn:
         row = conn.execute(
             sa.select(

@@ -1,7 +1,7 @@
 """What each published version changed from the one before, stored beside the version.
 
 A record is written in the transaction that publishes the version (see
-:func:`mamori.changes.publish.publish_policy`), so a version never exists without its
+:func:`mamori.publication.publish.publish_policy`), so a version never exists without its
 classification. Records hold texts and ids only, never personal data.
 """
 

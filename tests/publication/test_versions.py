@@ -10,12 +10,12 @@ from sqlalchemy.engine import Engine
 
 from mamori.audit import AuditLog
 from mamori.errors import AuditEntryError, NotFound
-from mamori.store import policies
+from mamori.publication import versions
 
 
-def _publish(engine: Engine, content: str, *, actor: str = "cli:root") -> policies.PublishResult:
+def _publish(engine: Engine, content: str, *, actor: str = "cli:root") -> versions.PublishResult:
     canonical = f'{{"id":"kokochie","content":"{content}"}}'
-    return policies.publish(
+    return versions.publish(
         engine,
         policy_id="kokochie",
         source_yaml=f"id: kokochie\ncontent: {content}\n",
@@ -27,15 +27,15 @@ def _publish(engine: Engine, content: str, *, actor: str = "cli:root") -> polici
 
 
 def test_nothing_published_yet(engine: Engine) -> None:
-    assert policies.current(engine) is None
-    assert policies.versions(engine) == []
+    assert versions.current(engine) is None
+    assert versions.versions(engine) == []
     with pytest.raises(NotFound, match="policy version 1 does not exist"):
-        policies.get(engine, 1)
+        versions.get(engine, 1)
 
 
 def test_publish_is_audited_in_the_same_transaction(engine: Engine) -> None:
-    assert _publish(engine, "a") == policies.PublishResult(version=1, created=True)
-    current = policies.current(engine)
+    assert _publish(engine, "a") == versions.PublishResult(version=1, created=True)
+    current = versions.current(engine)
     assert current is not None
     assert current.version == 1 and current.policy_id == "kokochie"
     assert current.effective_date == dt.date(2025, 4, 1)
@@ -50,14 +50,14 @@ def test_publish_is_audited_in_the_same_transaction(engine: Engine) -> None:
 
 def test_same_content_is_a_no_op_and_changed_content_a_new_version(engine: Engine) -> None:
     first = _publish(engine, "a")
-    assert _publish(engine, "a") == policies.PublishResult(version=1, created=False)
-    assert _publish(engine, "b") == policies.PublishResult(version=2, created=True)
+    assert _publish(engine, "a") == versions.PublishResult(version=1, created=False)
+    assert _publish(engine, "b") == versions.PublishResult(version=2, created=True)
     reverted = _publish(engine, "a")  # back to the first content: a new version all the same
-    assert reverted == policies.PublishResult(version=3, created=True)
-    versions = policies.versions(engine)
-    assert [v.version for v in versions] == [1, 2, 3]
-    assert versions[0].content_hash == versions[2].content_hash != versions[1].content_hash
-    assert policies.get(engine, 2).canonical_json == '{"id":"kokochie","content":"b"}'
+    assert reverted == versions.PublishResult(version=3, created=True)
+    published = versions.versions(engine)
+    assert [v.version for v in published] == [1, 2, 3]
+    assert published[0].content_hash == published[2].content_hash != published[1].content_hash
+    assert versions.get(engine, 2).canonical_json == '{"id":"kokochie","content":"b"}'
     assert first.version == 1
     log = AuditLog(engine)
     assert [e.targets[1] for e in log.tail(10)] == [
@@ -71,13 +71,13 @@ def test_same_content_is_a_no_op_and_changed_content_a_new_version(engine: Engin
 def test_a_rejected_audit_entry_rolls_the_publication_back(engine: Engine) -> None:
     with pytest.raises(AuditEntryError):
         _publish(engine, "a", actor="山田太郎")
-    assert policies.current(engine) is None
+    assert versions.current(engine) is None
     assert AuditLog(engine).size() == 0
 
 
 def test_content_hash_must_match_the_canonical_json(engine: Engine) -> None:
     with pytest.raises(ValueError, match="content_hash"):
-        policies.publish(
+        versions.publish(
             engine,
             policy_id="kokochie",
             source_yaml="",
@@ -86,4 +86,4 @@ def test_content_hash_must_match_the_canonical_json(engine: Engine) -> None:
             effective_date=dt.date(2025, 4, 1),
             actor="cli:root",
         )
-    assert policies.versions(engine) == []
+    assert versions.versions(engine) == []

@@ -9,52 +9,88 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-import mamori.changes.disclosure  # registers its disclosure-package section
-import mamori.changes.notices  # registers the change-notice job
-import mamori.consent.disclosure  # registers its disclosure-package section
-import mamori.requests  # noqa: F401  (registers the request reminders, in a Celery worker too)
+from mamori.app.parts import BUILT_IN, Parts
 from mamori.audit.log import AuditLog
+from mamori.clock import SYSTEM, Clock
 from mamori.config import Settings
 from mamori.errors import KeyFileError, PolicyNotPublished
 from mamori.keyring import create_key_file, parse_keys
 from mamori.mail.mailer import Mailer
-from mamori.policy.loader import read_policy
-from mamori.published import PublishedPolicy
-from mamori.store import db, policies
+from mamori.policy.loader import LoadedPolicy, read_policy
+from mamori.publication import versions
+from mamori.publication.current import PublishedPolicy
+from mamori.publication.publish import Publication, publish_policy
+from mamori.store import db
 from mamori.vault.core import Limits, Vault
 from mamori.vault.crypto import MasterKeySource
 from mamori.vault.key_file import ReloadingKeys
 
-__all__ = ["Runtime", "load_master_keys", "open_runtime", "publish_policy_file"]
+if TYPE_CHECKING:
+    from mamori.requests.sections import Section
+
+__all__ = ["Runtime", "load_master_keys", "open_runtime"]
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """What a running mamori holds: settings, the database engine, the audit log, the keys."""
+    """What a running mamori holds: settings, the database engine, the audit log, the keys,
+    the clock everything measures time against, and the built-in parts it loaded.
+
+    Domain code never imports this class: each domain names what it needs as a protocol (for
+    example :class:`mamori.requests.context.RequestContext`), which a runtime satisfies.
+    """
 
     settings: Settings
     engine: Engine
     audit: AuditLog
     keys: MasterKeySource
+    clock: Clock = SYSTEM
+    parts: Parts = BUILT_IN
     published: PublishedPolicy = field(init=False)
     vault: Vault = field(init=False)
     mail: Mailer = field(init=False)
 
     def __post_init__(self) -> None:
-        published = PublishedPolicy(self.engine)
+        published = PublishedPolicy(self.engine, clock=self.clock)
         object.__setattr__(self, "published", published)
         limits = Limits(
             max_value_bytes=self.settings.max_value_bytes,
             max_document_bytes=self.settings.max_document_bytes,
             blind_index_bits=Vault.bits_for(self.settings.blind_index_population),
         )
-        vault = Vault(self.engine, self.audit, self.keys, published.rules, limits)
+        vault = Vault(self.engine, self.audit, self.keys, published.rules, limits, clock=self.clock)
         object.__setattr__(self, "vault", vault)
-        mail = Mailer(self.settings, self.engine, self.audit, vault.system_keys, self._operator)
+        mail = Mailer(
+            self.settings,
+            self.engine,
+            self.audit,
+            vault.system_keys,
+            self._operator,
+            clock=self.clock,
+        )
         object.__setattr__(self, "mail", mail)
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """The disclosure-package sections of the loaded parts."""
+        return self.parts.sections
+
+    def publish(self, loaded: LoadedPolicy, *, actor: str) -> Publication:
+        """Publish a policy read by :func:`~mamori.policy.loader.read_policy`, classifying and
+        recording the change; this process sees the new version at once."""
+        published = publish_policy(
+            self.engine, loaded, actor=actor, audit=self.audit, clock=self.clock
+        )
+        self.published.invalidate()
+        return published
+
+    def publish_file(self, path: Path, *, actor: str) -> versions.PublishResult:
+        """Publish the policy file at ``path`` (see :meth:`publish`)."""
+        return self.publish(read_policy(path), actor=actor).result
 
     def _operator(self, lang: str) -> str:
         """The operator's name in ``lang`` (mail templates sign with it)."""
@@ -89,16 +125,14 @@ def load_master_keys(settings: Settings, *, create: bool) -> tuple[MasterKeySour
     return ReloadingKeys(path), True
 
 
-def publish_policy_file(runtime: Runtime, path: Path, *, actor: str) -> policies.PublishResult:
-    """Publish a policy file, classifying and recording the change (:mod:`mamori.changes`)."""
-    from mamori.changes.publish import publish_policy
-
-    published = publish_policy(runtime.engine, read_policy(path), actor=actor)
-    runtime.published.invalidate()
-    return published.result
-
-
-def open_runtime(settings: Settings, *, initialise: bool = True, actor: str = "system") -> Runtime:
+def open_runtime(
+    settings: Settings,
+    *,
+    initialise: bool = True,
+    actor: str = "system",
+    clock: Clock = SYSTEM,
+    parts: Parts = BUILT_IN,
+) -> Runtime:
     """Connect and migrate; with ``initialise``, also create the key file and publish a policy.
 
     On PostgreSQL a missing master key is an error rather than a new key: a production database
@@ -114,9 +148,9 @@ def open_runtime(settings: Settings, *, initialise: bool = True, actor: str = "s
     try:
         db.check_connection(engine)
         db.migrate(engine)
-        audit = AuditLog(engine)
+        audit = AuditLog(engine, clock=clock)
         keys, created = load_master_keys(settings, create=initialise and settings.is_embedded)
-        runtime = Runtime(settings, engine, audit, keys)
+        runtime = Runtime(settings, engine, audit, keys, clock, parts)
         if created:
             with db.write(engine) as conn:
                 audit.append(
@@ -126,8 +160,8 @@ def open_runtime(settings: Settings, *, initialise: bool = True, actor: str = "s
                     targets=[f"master-key:{keys.current_version}"],
                     details={"origin": "key-file"},
                 )
-        if initialise and policies.current(engine) is None:
-            publish_policy_file(runtime, settings.effective_policy_path, actor=actor)
+        if initialise and versions.current(engine) is None:
+            runtime.publish_file(settings.effective_policy_path, actor=actor)
     except BaseException:
         engine.dispose()
         raise

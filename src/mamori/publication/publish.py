@@ -1,25 +1,33 @@
-"""Publishing a policy with its change record: the diff is computed against the version it
-replaces, inside the publishing transaction, and stored with the new version."""
+"""Publishing a policy: the new version, what it changed and its audit entry, in one transaction.
+
+The diff is computed against the version it replaces, inside the publishing transaction, and
+stored with the new version (:mod:`~mamori.publication.records`), so a version never exists
+without its classification nor its ``policy.publish`` audit entry.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
-from mamori.changes import records
+from mamori.audit.log import AuditLog
+from mamori.clock import SYSTEM, Clock
 from mamori.policy.diff import Level, PolicyDiff, diff_policies
-from mamori.policy.loader import LoadedPolicy, parse_policy
-from mamori.store import policies
+from mamori.policy.loader import LoadedPolicy, parse_policy, read_policy
+from mamori.publication import records, versions
 
-__all__ = ["Published", "publish_policy"]
+__all__ = ["Publication", "publish_file", "publish_policy", "report"]
 
 
 @dataclass(frozen=True)
-class Published:
-    result: policies.PublishResult
+class Publication:
+    """What publishing did: the version now current, and the change from the one before."""
+
+    result: versions.PublishResult
     diff: PolicyDiff | None
     """The change from the version before; None for the first version or when unchanged."""
 
@@ -28,14 +36,21 @@ class Published:
         return self.diff.level if self.diff is not None else None
 
 
-def publish_policy(engine: Engine, loaded: LoadedPolicy, *, actor: str) -> Published:
+def publish_policy(
+    engine: Engine,
+    loaded: LoadedPolicy,
+    *,
+    actor: str,
+    audit: AuditLog | None = None,
+    clock: Clock = SYSTEM,
+) -> Publication:
     """Publish ``loaded`` unless unchanged, classifying and recording the change."""
     found: list[PolicyDiff] = []
 
     def record(
         conn: Connection,
         version: int,
-        previous: policies.PolicyVersion | None,
+        previous: versions.PolicyVersion | None,
         published_at: dt.datetime,
     ) -> Mapping[str, str | int | bool | None]:
         if previous is None:
@@ -56,8 +71,22 @@ def publish_policy(engine: Engine, loaded: LoadedPolicy, *, actor: str) -> Publi
             "consent_recipients": len(diff.consent_recipients),
         }
 
-    result = policies.publish_loaded(engine, loaded, actor=actor, on_publish=record)
-    return Published(result, found[0] if found else None)
+    result = versions.publish_loaded(
+        engine, loaded, actor=actor, on_publish=record, audit=audit, clock=clock
+    )
+    return Publication(result, found[0] if found else None)
+
+
+def publish_file(
+    engine: Engine,
+    path: Path,
+    *,
+    actor: str,
+    audit: AuditLog | None = None,
+    clock: Clock = SYSTEM,
+) -> Publication:
+    """Read the policy file at ``path`` (every mistake reported) and publish it."""
+    return publish_policy(engine, read_policy(path), actor=actor, audit=audit, clock=clock)
 
 
 def report(diff: PolicyDiff, lang: str) -> list[str]:

@@ -1,0 +1,123 @@
+"""The built-in parts mamori loads at start, in web and worker processes alike.
+
+One explicit list instead of registration by import: the periodic jobs (run by
+:mod:`mamori.tasks`, in-process on the embedded default and on Celery beat in production) and
+the sections of the disclosure package that other domains contribute. A
+:class:`~mamori.app.runtime.Runtime` holds the :class:`Parts` it was opened with
+(:data:`BUILT_IN` unless a caller, such as a test, gives others).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mamori.changes import disclosure as change_disclosure
+from mamori.changes.notices import JOB as NOTICES_JOB
+from mamori.changes.notices import send_notices
+from mamori.config import Settings
+from mamori.consent import disclosure as consent_disclosure
+from mamori.requests.context import RequestContext
+from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
+from mamori.requests.reminders import NAME as REMINDER_JOB
+from mamori.requests.reminders import remind
+from mamori.requests.sections import Section
+from mamori.vault.events import purge_expired
+
+__all__ = ["BUILT_IN", "Job", "JobContext", "Parts"]
+
+log = logging.getLogger("mamori.app")
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*")
+
+
+class JobContext(RequestContext, Protocol):
+    """What a job is run with: the application's :class:`~mamori.app.runtime.Runtime`
+    (declared as a protocol so that these parts need not import the runtime that loads them)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: ``run(runtime)`` every ``every_seconds`` (an int, or a function of the
+    settings for a job whose period is a setting; a period of 0 switches the job off).
+
+    Jobs must be idempotent and safe to run in several processes at once: every server process
+    runs them on the embedded default, and beat may fire a job again before the last run ended.
+    """
+
+    name: str
+    every_seconds: int | Callable[[Settings], int]
+    run: Callable[[JobContext], object]
+
+    def __post_init__(self) -> None:
+        if not _NAME.fullmatch(self.name) or len(self.name) > 64:
+            raise ValueError(f"a job name is dotted lower-case identifiers, not {self.name!r}")
+        if isinstance(self.every_seconds, int) and self.every_seconds < 1:
+            raise ValueError(f"job {self.name}: every_seconds must be at least 1")
+
+    def period(self, settings: Settings) -> int:
+        """Seconds between two runs under ``settings`` (0: the job is switched off)."""
+        every = self.every_seconds
+        return max(0, every(settings)) if callable(every) else every
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a runtime loads: its periodic jobs and its disclosure-package sections."""
+
+    jobs: tuple[Job, ...] = ()
+    sections: tuple[Section, ...] = field(default=())
+
+    def enabled_jobs(self, settings: Settings) -> list[Job]:
+        """The jobs ``settings`` switch on, by name."""
+        return sorted((j for j in self.jobs if j.period(settings) > 0), key=lambda j: j.name)
+
+    def job(self, name: str) -> Job | None:
+        return next((j for j in self.jobs if j.name == name), None)
+
+    def with_jobs(self, *jobs: Job) -> Parts:
+        """These parts with ``jobs`` added (a job of the same name is replaced)."""
+        names = {j.name for j in jobs}
+        return Parts((*(j for j in self.jobs if j.name not in names), *jobs), self.sections)
+
+    def with_sections(self, *sections: Section) -> Parts:
+        """These parts with ``sections`` added (a section of the same name is replaced)."""
+        names = {s.name for s in sections}
+        kept = tuple(s for s in self.sections if s.name not in names)
+        return Parts(self.jobs, (*kept, *sections))
+
+
+def _retention_purge(runtime: JobContext) -> object:
+    purged = purge_expired(runtime.vault)
+    if purged.events or purged.items:
+        log.info("retention purge: %d events, %d items", purged.events, purged.items)
+    return purged
+
+
+BUILT_IN = Parts(
+    jobs=(
+        # Delivery also runs at once after each commit that queued mail; this period is the
+        # safety net and the pace of retries.
+        Job(
+            "mail.deliver",
+            lambda settings: min(settings.mail_retry_seconds, 60),
+            lambda runtime: runtime.mail.deliver_pending(),
+        ),
+        Job("mail.purge", 3600, lambda runtime: runtime.mail.purge_finished()),
+        Job(NOTICES_JOB, 60, send_notices),
+        Job(REMINDER_JOB, REMINDER_SECONDS, remind),
+        Job(
+            "vault.retention_purge",
+            lambda settings: settings.retention_purge_minutes * 60,
+            _retention_purge,
+        ),
+    ),
+    sections=(
+        Section(consent_disclosure.SECTION, consent_disclosure.receipt_rows),
+        Section(change_disclosure.SECTION, change_disclosure.consent_rows),
+    ),
+)
+"""Every part mamori ships."""

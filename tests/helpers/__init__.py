@@ -1,0 +1,1 @@
+"""Helpers shared by the whole suite (fixtures live in tests/conftest.py)."""

@@ -45,3 +45,19 @@ def test_one_exception_hierarchy() -> None:
 def test_the_settings_know_every_request_type() -> None:
     """config.py (the kernel) names the request types without importing the requests domain."""
     assert tuple(RequestType) == REQUEST_TYPES
+
+
+def test_the_client_loads_no_server_part() -> None:
+    """A host service imports mamori.client without FastAPI, SQLAlchemy or the vault."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mamori.client; "
+        "print(' '.join(m for m in ('fastapi', 'starlette', 'sqlalchemy', 'mamori.app', "
+        "'mamori.vault', 'mamori.web.app') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""

@@ -9,13 +9,13 @@
         result.items["email"], result.refused
 
 Errors from the server raise :class:`mamori.errors.ApiError` with the HTTP status and the
-server's one-line message.
+server's one-line message. Results are the API's own response models
+(:mod:`mamori.web.api.schemas`), checked as they arrive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -23,56 +23,19 @@ import httpx
 import orjson
 
 from mamori.errors import ApiError
+from mamori.web.api.schemas import EventsOut, ReadByOut, ReadOut, RequestOut, UsageSettingsOut
 
 __all__ = ["Client", "EventsResult", "ReadResult", "RequestStatus", "UsageSettings"]
 
 
-@dataclass(frozen=True)
-class ReadResult:
-    items: dict[str, Any]
-    refused: dict[str, str]
-    missing: list[str]
-
-
-@dataclass(frozen=True)
-class UsageSettings:
-    subject_id: str
-    withdrawn: bool
-    items: list[dict[str, Any]]
-    purposes: list[dict[str, Any]]
-
-    @property
-    def stopped_items(self) -> set[str]:
-        return {i["id"] for i in self.items if i["stopped"]}
-
-    @property
-    def stopped_purposes(self) -> set[str]:
-        return {p["id"] for p in self.purposes if p["stopped"]}
-
-
-@dataclass(frozen=True)
-class RequestStatus:
-    """A person's request as the API reports it (no personal details)."""
-
-    id: str
-    type: str
-    status: str
-    outcome: str | None
-    subject_id: str | None
-    verified_by: str | None
-    created_at: str
-    due_at: str
-    decided_at: str | None
-    notified_at: str | None
-    closed_at: str | None
-    fee: int | None
-
-
-@dataclass(frozen=True)
-class EventsResult:
-    stored: int
-    dropped: int
-    reason: str | None
+ReadResult = ReadOut
+"""What a read released, refused (item -> reason code) and found missing."""
+UsageSettings = UsageSettingsOut
+"""A person's usage stops (``.stopped_items``, ``.stopped_purposes``) and withdrawal state."""
+RequestStatus = RequestOut
+"""A person's request as the API reports it (no personal details)."""
+EventsResult = EventsOut
+"""How many events were stored, dropped, and why."""
 
 
 class Client:
@@ -138,7 +101,7 @@ class Client:
             f"/subjects/{subject_id}/items",
             params={"purpose": purpose, "items": ",".join(items)},
         )
-        return ReadResult(body["items"], body["refused"], body["missing"])
+        return ReadOut.model_validate(body)
 
     def read_by(
         self, item: str, value: str, *, purpose: str, items: Sequence[str]
@@ -149,10 +112,7 @@ class Client:
             "/subjects/items",
             params={"item": item, "value": value, "purpose": purpose, "items": ",".join(items)},
         )
-        return {
-            subject_id: ReadResult(r["items"], r["refused"], r["missing"])
-            for subject_id, r in body["subjects"].items()
-        }
+        return ReadByOut.model_validate(body).subjects
 
     def find(self, item: str, value: str) -> list[str]:
         """Subjects whose e-mail address or phone number (``item``) equals ``value``."""
@@ -165,7 +125,9 @@ class Client:
         return found[0] if found else None
 
     def restrictions(self, subject_id: str) -> UsageSettings:
-        return _settings(self._call("GET", f"/subjects/{subject_id}/restrictions"))
+        return UsageSettingsOut.model_validate(
+            self._call("GET", f"/subjects/{subject_id}/restrictions")
+        )
 
     def set_restrictions(
         self,
@@ -175,13 +137,15 @@ class Client:
         stopped_purposes: Sequence[str] = (),
     ) -> UsageSettings:
         body = {"stopped_items": list(stopped_items), "stopped_purposes": list(stopped_purposes)}
-        return _settings(self._call("PUT", f"/subjects/{subject_id}/restrictions", json=body))
+        return UsageSettingsOut.model_validate(
+            self._call("PUT", f"/subjects/{subject_id}/restrictions", json=body)
+        )
 
     def add_events(self, subject_id: str, events: Sequence[Mapping[str, Any]]) -> EventsResult:
         body = self._call(
             "POST", f"/subjects/{subject_id}/events", json={"events": [dict(e) for e in events]}
         )
-        return EventsResult(body["stored"], body["dropped"], body["reason"])
+        return EventsOut.model_validate(body)
 
     def center_link(self, subject_id: str) -> str:
         """A short-lived, single-use link that signs the person into the privacy center."""
@@ -235,15 +199,11 @@ class Client:
             "corrections": dict(corrections) if corrections is not None else None,
         }
         body.update({k: v for k, v in optional.items() if v is not None})
-        return RequestStatus(**self._call("POST", "/requests", json=body))
+        return RequestOut.model_validate(self._call("POST", "/requests", json=body))
 
     def request_status(self, request_id: str) -> RequestStatus:
         """The step, outcome and dates of a request."""
-        return RequestStatus(**self._call("GET", f"/requests/{request_id}"))
-
-
-def _settings(body: dict[str, Any]) -> UsageSettings:
-    return UsageSettings(body["subject_id"], body["withdrawn"], body["items"], body["purposes"])
+        return RequestOut.model_validate(self._call("GET", f"/requests/{request_id}"))
 
 
 def _error(response: httpx.Response) -> ApiError:

@@ -21,7 +21,7 @@ from mamori.consent.receipts import ReceiptLog
 from mamori.vault import service_keys
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
-from mamori.web.consent import STATIC
+from mamori.web.public.banner import STATIC
 from tests.support import open_test_runtime
 
 BUDGET = 6 * 1024

@@ -10,14 +10,16 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from mamori.app import Runtime
+from mamori.client import Client, RequestStatus
 from mamori.config import load_settings
-from mamori.errors import ConfigError
+from mamori.errors import ApiError, ConfigError
 from mamori.requests import service, store
 from mamori.store import db
 from mamori.vault import service_keys
 from mamori.web.app import create_app
-from mamori.web.center_requests import FORM_COOKIE
+from mamori.web.center.requests import FORM_COOKIE
 from tests.admin_support import admin_client, create_staff
+from tests.conftest import LiveServer
 from tests.requests.support import last_code, person
 
 PASSWORD = "correct horse battery staple"
@@ -266,6 +268,31 @@ def test_the_api_files_and_reports(runtime: Runtime) -> None:
         assert bad.status_code == 400 and "ground" in bad.json()["error"]
         assert client.get(f"/api/v1/requests/{'0' * 32}", headers=auth).status_code == 404
         assert client.get(f"/api/v1/requests/{body['id']}").status_code == 401
+
+
+def test_the_python_client_files_and_reports(live_server: LiveServer) -> None:
+    """The host service's client returns the API's own models (mamori.web.api.schemas)."""
+    runtime = live_server.runtime
+    subject = person(runtime)
+    _, key = service_keys.create(
+        runtime.engine,
+        runtime.audit,
+        name="host",
+        purposes=["service_operation"],
+        operations=["read", "write"],
+        actor="test",
+    )
+    with Client(live_server.url, key) as host:
+        filed = host.file_request(
+            subject, "erasure", email="h@x.jp", items=["phone"], ground="no_longer_needed"
+        )
+        assert isinstance(filed, RequestStatus)
+        assert (filed.type, filed.status, filed.verified_by) == ("erasure", "verified", "service")
+        assert filed.subject_id == subject and filed.due_at > filed.created_at
+        assert host.request_status(filed.id) == filed
+        with pytest.raises(ApiError, match="ground") as refused:
+            host.file_request(subject, "erasure", email="h@x.jp", items=["phone"])
+        assert refused.value.status == 400
 
 
 def test_a_fee_is_allowed_for_disclosure_only() -> None:

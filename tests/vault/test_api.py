@@ -115,10 +115,10 @@ def test_a_stop_takes_effect_on_the_very_next_read(app: Client) -> None:
 def test_essential_items_and_purposes_stop_only_on_withdrawal(app: Client) -> None:
     subject = hanako(app)
     settings = app.restrictions(subject)
-    email = next(i for i in settings.items if i["id"] == "email")
-    assert email["essential"] is True and email["label"]["ja"] == "メールアドレス"
-    service = next(p for p in settings.purposes if p["id"] == "service_operation")
-    assert service["stoppable"] is False
+    email = next(i for i in settings.items if i.id == "email")
+    assert email.essential is True and email.label.ja == "メールアドレス"
+    service = next(p for p in settings.purposes if p.id == "service_operation")
+    assert service.stoppable is False
     with pytest.raises(ApiError, match="essential to the service: it stops only on withdrawal"):
         app.set_restrictions(subject, stopped_items=["email"])
     with pytest.raises(ApiError, match="stops only on withdrawal") as caught:

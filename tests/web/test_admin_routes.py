@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from mamori.app import Runtime
-from mamori.web.admin_auth import require_staff
+from mamori.web.admin.auth import require_staff
 from mamori.web.app import create_app
 from tests.admin_support import admin_client, create_staff, csrf_token
 from tests.support import open_test_runtime

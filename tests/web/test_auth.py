@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from mamori.app import Runtime
 from mamori.vault import service_keys
 from mamori.vault.service_keys import ServiceAccount
+from mamori.web.api.auth import Authenticated, require_operation
 from mamori.web.app import create_app
-from mamori.web.auth import Authenticated, require_operation
 from tests.support import open_test_runtime
 
 probe = APIRouter(prefix="/api/v1/probe")

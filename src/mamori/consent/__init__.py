@@ -8,5 +8,5 @@
 - :mod:`mamori.consent.service`: banners of every published version and recording a choice.
 
 The web routes (banner script, settings, receipt endpoint, no-JavaScript form, privacy-center
-page) are in :mod:`mamori.web.consent`.
+page) are in :mod:`mamori.web.public.consent`.
 """

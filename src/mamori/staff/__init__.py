@@ -1,6 +1,6 @@
 """Staff accounts of the operator: roles, argon2id passwords, sign-in with lockout, sessions.
 
-No web imports: the admin console (:mod:`mamori.web.admin_auth`) puts these behind cookies and
+No web imports: the admin console (:mod:`mamori.web.admin.auth`) puts these behind cookies and
 forms, and the CLI (``mamori staff ...``) behind prompts.
 """
 

@@ -3,47 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from anyio import to_thread
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mamori import __version__
 from mamori.app import Runtime, open_runtime
 from mamori.config import Settings, load_settings
-from mamori.errors import MamoriError
 from mamori.tasks.background import start_background
-from mamori.web import (
-    access_log,
-    admin,
-    admin_outbox,
-    admin_requests,
-    api,
-    api_changes,
-    api_requests,
-    api_vault,
-    center,
-    center_changes,
-    center_requests,
-    consent,
-    mail_pages,
-    pages,
-)
-from mamori.web.errors import headers_for, status_for
-from mamori.web.rendering import error_page, wants_html
+from mamori.web import access_log, errors
+from mamori.web.admin import console as admin_console
+from mamori.web.admin import outbox as admin_outbox
+from mamori.web.admin import requests as admin_requests
+from mamori.web.api import changes as api_changes
+from mamori.web.api import consent as api_consent
+from mamori.web.api import policy as api_policy
+from mamori.web.api import requests as api_requests
+from mamori.web.api import vault as api_vault
+from mamori.web.center import changes as center_changes
+from mamori.web.center import cookies as center_cookies
+from mamori.web.center import home as center_home
+from mamori.web.center import requests as center_requests
+from mamori.web.public import banner, pages
+from mamori.web.public import mail as mail_pages
 
 __all__ = ["create_app", "create_app_from_env"]
-
-log = logging.getLogger("mamori.web")
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -123,59 +113,30 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         StaticFiles(directory=Path(__file__).parent / "static"),
         name="static",
     )
-    app.include_router(pages.router)
-    app.include_router(api.router)
-    app.include_router(api_vault.router)
-    app.include_router(center.router)
-    app.include_router(consent.router)
-    app.include_router(consent.center_router)
-    app.include_router(consent.api_router)
-    app.include_router(center_changes.router)
-    app.include_router(api_changes.router)
-    app.include_router(mail_pages.router)
-    app.include_router(center_requests.router)
-    app.include_router(api_requests.router)
-    app.include_router(admin_requests.router)
-    app.include_router(admin_outbox.router)
-    admin.install(app)  # the admin console: its routers, sign-in redirect, no-store
+    # Each surface's routers: the public pages, the REST API, the privacy center, the console.
+    for router in (
+        pages.router,
+        banner.router,
+        mail_pages.router,
+        api_policy.router,
+        api_vault.router,
+        api_consent.router,
+        api_changes.router,
+        api_requests.router,
+        center_home.router,
+        center_cookies.router,
+        center_changes.router,
+        center_requests.router,
+        admin_requests.router,
+        admin_outbox.router,
+    ):
+        app.include_router(router)
+    admin_console.install(app)  # the admin console: its routers, sign-in redirect, no-store
 
     app.add_middleware(SecurityHeaders)
-
-    @app.exception_handler(MamoriError)
-    async def on_mamori_error(request: Request, exc: MamoriError) -> Response:
-        status = status_for(exc)
-        if status >= 500:
-            log.error("request failed: %s %s: %s", request.method, request.url.path, type(exc))
-        return _error(request, status, exc.message, headers=headers_for(exc))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return _error(request, exc.status_code, str(exc.detail), headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
-        parts = []
-        for err in exc.errors():
-            if err.get("type") == "json_invalid":
-                loc = err.get("loc", ())
-                at = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
-                reason = str((err.get("ctx") or {}).get("error", "")).strip()
-                detail = f": {reason}" if reason else ""
-                return _error(request, 422, f"the body is not valid JSON{at}{detail}")
-            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg"))
-        return _error(request, 422, "; ".join(str(p) for p in parts) or "invalid request")
+    errors.install(app)
 
     return app
-
-
-def _error(
-    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
-) -> Response:
-    headers = dict(headers) if headers else None
-    if wants_html(request):
-        return error_page(request, status, message, headers=headers)
-    return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
 
 
 def create_app_from_env() -> FastAPI:

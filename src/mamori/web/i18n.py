@@ -71,7 +71,7 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "ja": "これは過去の版です。現行版は次のページにあります:",
         "en": "This is an earlier version. The current version is here:",
     },
-    # -- the privacy center (mamori.web.center) --
+    # -- the privacy center (mamori.web.center.home) --
     "center_title": {"ja": "プライバシーセンター", "en": "Privacy center"},
     "center_saved": {
         "ja": "設定を保存しました。変更は直ちに反映されます。",

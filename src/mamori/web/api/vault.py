@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from mamori.app import Runtime
 from mamori.center import access
 from mamori.errors import UserInputError
 from mamori.vault import events as vault_events
@@ -19,7 +17,24 @@ from mamori.vault import restrictions as vault_restrictions
 from mamori.vault.access import Caller, ReadResult
 from mamori.vault.core import Vault
 from mamori.vault.service_keys import ServiceAccount
-from mamori.web.auth import service_account
+from mamori.web import deps
+from mamori.web.api.auth import service_account
+from mamori.web.api.schemas import (
+    CenterLinkOut,
+    CreatedOut,
+    EventsIn,
+    EventsOut,
+    ItemSettingOut,
+    LabelOut,
+    MatchesOut,
+    PurposeSettingOut,
+    ReadByOut,
+    ReadOut,
+    StopsIn,
+    SubjectIn,
+    UsageSettingsOut,
+    WithdrawnOut,
+)
 
 __all__ = ["router"]
 
@@ -30,13 +45,8 @@ router = APIRouter(prefix="/api/v1", tags=["vault"])
 # dependency in the threadpool, two thread hand-offs per request for nothing.
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 async def _vault(request: Request) -> Vault:
-    return _runtime(request).vault
+    return deps.runtime(request).vault
 
 
 async def _caller(account: Annotated[ServiceAccount, Depends(service_account)]) -> Caller:
@@ -62,97 +72,14 @@ VaultDep = Annotated[Vault, Depends(_vault)]
 SubjectId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class NewSubject(_Body):
-    type: str = Field(description="A data-subject id from the policy, e.g. `customer`.")
-    external_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=256,
-        description="The host service's own user ID (stored only as a keyed hash).",
-    )
-    items: dict[str, Any] = Field(default_factory=dict, description="item id -> value")
-
-
-class Created(BaseModel):
-    id: str
-
-
-class ReadResponse(BaseModel):
-    items: dict[str, Any] = Field(description="Released values by item id.")
-    refused: dict[str, str] = Field(description="Refused items and why (a reason code).")
-    missing: list[str] = Field(description="Items allowed but not held for this person.")
-
-
-class Matches(BaseModel):
-    subjects: list[str]
-
-
-class Stops(_Body):
-    stopped_items: list[str] = Field(default_factory=list)
-    stopped_purposes: list[str] = Field(default_factory=list)
-
-
-class Label(BaseModel):
-    ja: str
-    en: str
-
-
-class ItemSetting(BaseModel):
-    id: str
-    label: Label
-    essential: bool = Field(description="Stops only on withdrawal.")
-    stopped: bool
-    purposes: list[str]
-
-
-class PurposeSetting(BaseModel):
-    id: str
-    label: Label
-    group: str
-    stoppable: bool
-    stopped: bool
-    items: list[str]
-
-
-class Settings(BaseModel):
-    subject_id: str
-    withdrawn: bool
-    items: list[ItemSetting]
-    purposes: list[PurposeSetting]
-
-
-class Events(_Body):
-    events: list[dict[str, Any]] = Field(
-        description=(
-            "Each: occurred_at (ISO 8601 with zone), action, and optionally device_model, "
-            "os_version, ip_address, advertising_id, cookie_id."
-        )
-    )
-
-
-class EventsStored(BaseModel):
-    stored: int
-    dropped: int
-    reason: str | None
-
-
-class Withdrawn(BaseModel):
-    id: str
-    status: str
-
-
-def _settings(view: vault_restrictions.UsageSettings) -> Settings:
-    return Settings(
+def _settings(view: vault_restrictions.UsageSettings) -> UsageSettingsOut:
+    return UsageSettingsOut(
         subject_id=view.subject_id,
         withdrawn=view.withdrawn,
         items=[
-            ItemSetting(
+            ItemSettingOut(
                 id=i.id,
-                label=Label(ja=i.label.ja, en=i.label.en),
+                label=LabelOut(ja=i.label.ja, en=i.label.en),
                 essential=i.essential,
                 stopped=i.stopped,
                 purposes=list(i.purposes),
@@ -160,9 +87,9 @@ def _settings(view: vault_restrictions.UsageSettings) -> Settings:
             for i in view.items
         ],
         purposes=[
-            PurposeSetting(
+            PurposeSettingOut(
                 id=p.id,
-                label=Label(ja=p.label.ja, en=p.label.en),
+                label=LabelOut(ja=p.label.ja, en=p.label.en),
                 group=p.group.value,
                 stoppable=p.stoppable,
                 stopped=p.stopped,
@@ -173,15 +100,17 @@ def _settings(view: vault_restrictions.UsageSettings) -> Settings:
     )
 
 
-@router.post("/subjects", status_code=201, response_model=Created, summary="Store a new person")
-def create_subject(body: NewSubject, caller: CallerDep, vault: VaultDep) -> Created:
+@router.post("/subjects", status_code=201, response_model=CreatedOut, summary="Store a new person")
+def create_subject(body: SubjectIn, caller: CallerDep, vault: VaultDep) -> CreatedOut:
     subject_id = vault.create_subject(
         caller, type=body.type, external_id=body.external_id, items=body.items
     )
-    return Created(id=subject_id)
+    return CreatedOut(id=subject_id)
 
 
-@router.get("/subjects", response_model=Matches, summary="Find people by e-mail, phone or host ID")
+@router.get(
+    "/subjects", response_model=MatchesOut, summary="Find people by e-mail, phone or host ID"
+)
 def find_subjects(
     caller: CallerDep,
     vault: VaultDep,
@@ -189,24 +118,20 @@ def find_subjects(
     value: Annotated[str | None, Query(max_length=1024)] = None,
     external_id: Annotated[str | None, Query(max_length=256)] = None,
     type: Annotated[str | None, Query(description="Subject type, with external_id.")] = None,
-) -> Matches:
+) -> MatchesOut:
     if external_id is not None:
         if type is None:
             raise UserInputError("give type= with external_id=")
         found = vault.find_external(caller, type, external_id)
-        return Matches(subjects=[found] if found else [])
+        return MatchesOut(subjects=[found] if found else [])
     if item is None or value is None:
         raise UserInputError("give item= and value=, or type= and external_id=")
-    return Matches(subjects=vault.lookup(caller, item, value))
-
-
-class ReadByResponse(BaseModel):
-    subjects: dict[str, ReadResponse] = Field(description="Matching subject id -> its read.")
+    return MatchesOut(subjects=vault.lookup(caller, item, value))
 
 
 @router.get(
     "/subjects/items",
-    response_model=ReadByResponse,
+    response_model=ReadByOut,
     summary="Find people by e-mail or phone and read items of each for a purpose",
 )
 def read_by(
@@ -234,7 +159,7 @@ def write_items(
 
 @router.get(
     "/subjects/{subject_id}/items",
-    response_model=ReadResponse,
+    response_model=ReadOut,
     summary="Read items for a purpose",
 )
 def read_items(
@@ -250,20 +175,22 @@ def read_items(
 
 @router.get(
     "/subjects/{subject_id}/restrictions",
-    response_model=Settings,
+    response_model=UsageSettingsOut,
     summary="Usage-stop settings",
 )
-def get_restrictions(subject_id: str, caller: CallerDep, vault: VaultDep) -> Settings:
+def get_restrictions(subject_id: str, caller: CallerDep, vault: VaultDep) -> UsageSettingsOut:
     caller.require("read")
     return _settings(vault_restrictions.usage_settings(vault, subject_id))
 
 
 @router.put(
     "/subjects/{subject_id}/restrictions",
-    response_model=Settings,
+    response_model=UsageSettingsOut,
     summary="Replace usage stops",
 )
-def put_restrictions(subject_id: str, body: Stops, caller: CallerDep, vault: VaultDep) -> Settings:
+def put_restrictions(
+    subject_id: str, body: StopsIn, caller: CallerDep, vault: VaultDep
+) -> UsageSettingsOut:
     view = vault_restrictions.set_stops(
         vault,
         caller,
@@ -276,23 +203,23 @@ def put_restrictions(subject_id: str, body: Stops, caller: CallerDep, vault: Vau
 
 @router.post(
     "/subjects/{subject_id}/events",
-    response_model=EventsStored,
+    response_model=EventsOut,
     status_code=202,
     summary="Record device and usage events",
 )
-def post_events(subject_id: str, body: Events, caller: CallerDep, vault: VaultDep) -> EventsStored:
+def post_events(subject_id: str, body: EventsIn, caller: CallerDep, vault: VaultDep) -> EventsOut:
     result = vault_events.add_events(vault, caller, subject_id, body.events)
-    return EventsStored(stored=result.stored, dropped=result.dropped, reason=result.reason)
+    return EventsOut(stored=result.stored, dropped=result.dropped, reason=result.reason)
 
 
 @router.post(
     "/subjects/{subject_id}/withdraw",
-    response_model=Withdrawn,
+    response_model=WithdrawnOut,
     summary="Withdrawal: delete everything and shred the data key",
 )
-def withdraw(subject_id: str, caller: CallerDep, vault: VaultDep) -> Withdrawn:
+def withdraw(subject_id: str, caller: CallerDep, vault: VaultDep) -> WithdrawnOut:
     vault.withdraw(caller, subject_id)
-    return Withdrawn(id=subject_id, status="withdrawn")
+    return WithdrawnOut(id=subject_id, status="withdrawn")
 
 
 @router.get(
@@ -316,22 +243,17 @@ def bulk_read(purpose: str, item: str, caller: CallerDep, vault: VaultDep) -> St
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
-class CenterLink(BaseModel):
-    url: str = Field(description="Send the person here: it signs them into the privacy center.")
-    expires_at: dt.datetime = Field(description="The link works once, until this time.")
-
-
 @router.post(
     "/subjects/{subject_id}/center-link",
-    response_model=CenterLink,
+    response_model=CenterLinkOut,
     status_code=201,
     summary="A single-use signed link into the privacy center",
 )
 def center_link(
     subject_id: str, request: Request, caller: CallerDep, vault: VaultDep
-) -> CenterLink:
-    minutes = _runtime(request).settings.center_link_minutes
+) -> CenterLinkOut:
+    minutes = deps.runtime(request).settings.center_link_minutes
     link = access.issue_link(vault, caller, subject_id, minutes=minutes)
-    public = _runtime(request).settings.public_url
+    public = deps.runtime(request).settings.public_url
     base = public.rstrip("/") if public else str(request.base_url).rstrip("/")
-    return CenterLink(url=f"{base}/center/enter?token={link.token}", expires_at=link.expires_at)
+    return CenterLinkOut(url=f"{base}/center/enter?token={link.token}", expires_at=link.expires_at)

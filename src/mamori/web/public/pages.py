@@ -11,24 +11,19 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from mamori import __version__
-from mamori.app import Runtime
 from mamori.errors import DatabaseUnavailable, PolicyNotPublished
 from mamori.policy.loader import parse_policy
 from mamori.policy.model import Policy
 from mamori.policy.render import render_policy
 from mamori.publication import records, versions
 from mamori.store import db
+from mamori.web import deps
 from mamori.web.i18n import Lang
 from mamori.web.rendering import page, request_lang
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 @lru_cache(maxsize=32)
@@ -44,7 +39,7 @@ def _article(content_hash: str, source_yaml: str, version: int, lang: Lang) -> s
 
 def _history(request: Request) -> dict[str, Any]:
     """Every published version, newest first, with what each changed (the revision history)."""
-    engine = _runtime(request).engine
+    engine = deps.runtime(request).engine
     return {
         "history": list(reversed(versions.versions(engine))),
         "changes": {r.version: r for r in records.records(engine)},
@@ -71,7 +66,7 @@ def _show(request: Request, version: versions.PolicyVersion, current: int) -> HT
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
     lang = request_lang(request)
-    current = versions.current(_runtime(request).engine)
+    current = versions.current(deps.runtime(request).engine)
     operator = None
     if current is not None:
         operator = _policy(current.source_yaml, f"policy version {current.version}").operator
@@ -87,7 +82,7 @@ def index(request: Request) -> HTMLResponse:
 
 @router.get("/privacy", response_class=HTMLResponse)
 def privacy(request: Request) -> HTMLResponse:
-    current = versions.current(_runtime(request).engine)
+    current = versions.current(deps.runtime(request).engine)
     if current is None:
         raise PolicyNotPublished()
     return _show(request, current, current.version)
@@ -96,7 +91,7 @@ def privacy(request: Request) -> HTMLResponse:
 @router.get("/privacy/versions", response_class=HTMLResponse)
 def privacy_versions(request: Request) -> HTMLResponse:
     lang = request_lang(request)
-    engine = _runtime(request).engine
+    engine = deps.runtime(request).engine
     published = versions.versions(engine)
     if not published:
         raise PolicyNotPublished()
@@ -112,7 +107,7 @@ def privacy_versions(request: Request) -> HTMLResponse:
 
 @router.get("/privacy/versions/{number}", response_class=HTMLResponse)
 def privacy_version(request: Request, number: int) -> HTMLResponse:
-    engine = _runtime(request).engine
+    engine = deps.runtime(request).engine
     version = versions.get(engine, number)
     current = versions.current(engine)
     return _show(request, version, current.version if current else number)
@@ -121,7 +116,7 @@ def privacy_version(request: Request, number: int) -> HTMLResponse:
 @router.get("/healthz")
 def healthz(request: Request) -> JSONResponse:
     """Liveness and readiness: the database answers and a policy is published."""
-    engine = _runtime(request).engine
+    engine = deps.runtime(request).engine
     try:
         db.check_connection(engine)
         current = versions.current(engine)

@@ -21,8 +21,9 @@ from mamori.errors import ReasonRequired, UserInputError
 from mamori.requests import labels, service, store
 from mamori.requests.model import Outcome, Status
 from mamori.requests.workflow import Decision
-from mamori.web import admin_nav
-from mamori.web.admin_auth import StaffDep, StaffUser, require_role
+from mamori.web import deps
+from mamori.web.admin import nav
+from mamori.web.admin.auth import StaffDep, StaffUser, require_role
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
 from mamori.web.request_words import words
@@ -34,28 +35,23 @@ router = APIRouter(prefix="/admin/requests", include_in_schema=False)
 HandlerDep = Annotated[StaffUser, Depends(require_role("handler"))]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 def _actor(user: StaffUser) -> str:
     return f"staff:{user.id}"
 
 
 def _base_url(request: Request) -> str:
-    return _runtime(request).settings.public_url or str(request.base_url).rstrip("/")
+    return deps.runtime(request).settings.public_url or str(request.base_url).rstrip("/")
 
 
 def _lang(request: Request) -> Lang:
     return request_lang(request, strict=False)
 
 
-def _card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
+def _card(conn: Connection, runtime: Runtime) -> nav.Card:
     found = store.open_requests(conn, limit=100_000)
     now = runtime.clock.now()
     overdue = sum(1 for r in found if r.overdue(now))
-    return admin_nav.Card(
+    return nav.Card(
         "対応中のご請求",
         "Open requests",
         len(found),
@@ -66,25 +62,25 @@ def _card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
     )
 
 
-admin_nav.add("ご請求", "Requests", "/admin/requests", order=20)
-admin_nav.add_card("requests", _card, order=10)
+nav.add("ご請求", "Requests", "/admin/requests", order=20)
+nav.add_card("requests", _card, order=10)
 
 
 def _render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
     lang = _lang(request)
-    return admin_nav.render(
+    return nav.render(
         request, name, status_code=status_code, rw=words(lang), labels=labels, **context
     )
 
 
 @router.get("", response_class=HTMLResponse)
 def queue(request: Request, user: StaffDep, closed: int = 0) -> Response:
-    found = service.queue(_runtime(request), include_closed=bool(closed))
+    found = service.queue(deps.runtime(request), include_closed=bool(closed))
     return _render(
         request,
         "admin/requests/queue.html",
         requests=found,
-        now=_runtime(request).clock.now(),
+        now=deps.runtime(request).clock.now(),
         closed=bool(closed),
     )
 
@@ -99,7 +95,7 @@ def _detail(
     submitted: Mapping[str, str] | None = None,
     accepted: Sequence[str] = (),
 ) -> Response:
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     found = service.get(runtime, request_id, actor=_actor(user))
     rules = runtime.vault.rules()
     lang = _lang(request)
@@ -127,7 +123,7 @@ def detail(request: Request, request_id: str, user: StaffDep) -> Response:
 
 @router.get("/{request_id}/proof")
 def proof(request: Request, request_id: str, user: HandlerDep) -> Response:
-    data, content_type = service.proof(_runtime(request), request_id, actor=_actor(user))
+    data, content_type = service.proof(deps.runtime(request), request_id, actor=_actor(user))
     return Response(
         data,
         media_type=content_type,
@@ -139,13 +135,15 @@ def proof(request: Request, request_id: str, user: HandlerDep) -> Response:
 
 
 def _back(request: Request, request_id: str, done: str) -> Response:
-    url = admin_nav.lang_url(request, f"/admin/requests/{request_id}", done=done)
+    url = nav.lang_url(request, f"/admin/requests/{request_id}", done=done)
     return RedirectResponse(url, status_code=303)
 
 
 @router.post("/{request_id}/review")
 async def review(request: Request, request_id: str, user: HandlerDep) -> Response:
-    await run_in_threadpool(service.start_review, _runtime(request), request_id, actor=_actor(user))
+    await run_in_threadpool(
+        service.start_review, deps.runtime(request), request_id, actor=_actor(user)
+    )
     return _back(request, request_id, "review")
 
 
@@ -168,7 +166,7 @@ async def decide(request: Request, request_id: str, user: HandlerDep) -> Respons
         )
         await run_in_threadpool(
             service.decide,
-            _runtime(request),
+            deps.runtime(request),
             request_id,
             decision,
             actor=_actor(user),
@@ -196,5 +194,5 @@ async def decide(request: Request, request_id: str, user: HandlerDep) -> Respons
 
 @router.post("/{request_id}/close")
 async def close(request: Request, request_id: str, user: HandlerDep) -> Response:
-    await run_in_threadpool(service.close, _runtime(request), request_id, actor=_actor(user))
+    await run_in_threadpool(service.close, deps.runtime(request), request_id, actor=_actor(user))
     return _back(request, request_id, "closed")

@@ -1,14 +1,14 @@
 """The admin console under /admin: the dashboard, staff accounts and the audit log.
 
-Every page reads through :func:`~mamori.web.admin_auth.require_staff` (any role); every action
-through :func:`~mamori.web.admin_auth.require_role`, which also checks the form's CSRF token.
+Every page reads through :func:`~mamori.web.admin.auth.require_staff` (any role); every action
+through :func:`~mamori.web.admin.auth.require_role`, which also checks the form's CSRF token.
 Managing staff needs the ``admin`` role; the pages show the forms only to those who may use
 them. Actions answer 303 back to their page (post/redirect/get) with a short notice code; an
 action refused for a reason staff can fix (a short password, a login ID in use, the last admin)
 shows the page again with the reason. Every response under /admin is ``no-store``.
 
 Other parts of mamori add their pages with their own routers and register them in the menu and
-on the dashboard through :mod:`mamori.web.admin_nav`.
+on the dashboard through :mod:`mamori.web.admin.nav`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from mamori.staff import ROLES, StaffAccount
 from mamori.staff.accounts import accounts_t
 from mamori.store import db
 from mamori.store.tables import AuditEntryRow, SubjectRow
-from mamori.web import admin_auth, admin_nav
-from mamori.web.admin_auth import StaffDep, StaffUser, require_role
+from mamori.web import deps
+from mamori.web.admin import auth, nav
+from mamori.web.admin.auth import StaffDep, StaffUser, require_role
 from mamori.web.errors import status_for
 from mamori.web.rendering import error_page, wants_html
 
@@ -44,38 +45,33 @@ AdminDep = Annotated[StaffUser, Depends(require_role("admin"))]
 AUDIT_PAGE = 50
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 # -- dashboard -----------------------------------------------------------------------------
 
 
-def _staff_card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
+def _staff_card(conn: Connection, runtime: Runtime) -> nav.Card:
     count = conn.execute(
         sa.select(sa.func.count()).where(accounts_t.c.disabled_at.is_(None))
     ).scalar_one()
-    return admin_nav.Card("有効な職員アカウント", "Active staff accounts", count, "/admin/staff")
+    return nav.Card("有効な職員アカウント", "Active staff accounts", count, "/admin/staff")
 
 
-def _audit_card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
+def _audit_card(conn: Connection, runtime: Runtime) -> nav.Card:
     entries_t = cast(sa.Table, AuditEntryRow.__table__)
     size = conn.execute(sa.select(sa.func.max(entries_t.c.seq))).scalar_one()
-    return admin_nav.Card("監査ログの記録", "Audit log entries", size or 0, "/admin/audit")
+    return nav.Card("監査ログの記録", "Audit log entries", size or 0, "/admin/audit")
 
 
-def _subjects_card(conn: Connection, runtime: Runtime) -> admin_nav.Card:
+def _subjects_card(conn: Connection, runtime: Runtime) -> nav.Card:
     subjects = cast(sa.Table, SubjectRow.__table__)
     count = conn.execute(
         sa.select(sa.func.count()).select_from(subjects).where(subjects.c.status == "active")
     ).scalar_one()
-    return admin_nav.Card("情報をお預かりしている本人", "People whose data is held", count)
+    return nav.Card("情報をお預かりしている本人", "People whose data is held", count)
 
 
-def _policy_card(conn: Connection, runtime: Runtime) -> admin_nav.Card | None:
+def _policy_card(conn: Connection, runtime: Runtime) -> nav.Card | None:
     current = runtime.published.current()
-    return admin_nav.Card(
+    return nav.Card(
         "公開中のプライバシーポリシー",
         "Published privacy policy",
         f"v{current.version}",
@@ -83,22 +79,22 @@ def _policy_card(conn: Connection, runtime: Runtime) -> admin_nav.Card | None:
     )
 
 
-admin_nav.add("ダッシュボード", "Dashboard", "/admin", order=0)
-admin_nav.add("職員アカウント", "Staff accounts", "/admin/staff", order=80)
-admin_nav.add("監査ログ", "Audit log", "/admin/audit", order=90)
-admin_nav.add_card("subjects", _subjects_card, order=5)
-admin_nav.add_card("staff", _staff_card, order=80)
-admin_nav.add_card("audit", _audit_card, order=90)
-admin_nav.add_card("policy", _policy_card, order=95)
+nav.add("ダッシュボード", "Dashboard", "/admin", order=0)
+nav.add("職員アカウント", "Staff accounts", "/admin/staff", order=80)
+nav.add("監査ログ", "Audit log", "/admin/audit", order=90)
+nav.add_card("subjects", _subjects_card, order=5)
+nav.add_card("staff", _staff_card, order=80)
+nav.add_card("audit", _audit_card, order=90)
+nav.add_card("policy", _policy_card, order=95)
 
 
 @router.get("", response_class=HTMLResponse)
 def dashboard(request: Request, user: StaffDep) -> HTMLResponse:
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     with db.read(runtime.engine) as conn:
-        cards = admin_nav.cards(conn, runtime)
+        cards = nav.cards(conn, runtime)
     version = runtime.published.current().version
-    return admin_nav.render(request, "admin/dashboard.html", cards=cards, policy_version=version)
+    return nav.render(request, "admin/dashboard.html", cards=cards, policy_version=version)
 
 
 # -- staff accounts ------------------------------------------------------------------------
@@ -114,9 +110,9 @@ def _staff_page(
     error: str | None = None,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    accounts: list[StaffAccount] = admin_auth.directory(request).list()
+    accounts: list[StaffAccount] = auth.directory(request).list()
     done = request.query_params.get("done")
-    return admin_nav.render(
+    return nav.render(
         request,
         "admin/staff.html",
         status_code=status_code,
@@ -144,7 +140,7 @@ FormDep = Annotated[dict[str, str], Depends(_form)]
 
 
 def _done(request: Request, what: str) -> RedirectResponse:
-    return RedirectResponse(admin_nav.lang_url(request, "/admin/staff", done=what), 303)
+    return RedirectResponse(nav.lang_url(request, "/admin/staff", done=what), 303)
 
 
 def _refused(request: Request, user: StaffUser, exc: MamoriError, **kw: Any) -> HTMLResponse:
@@ -158,7 +154,7 @@ def staff_create(request: Request, user: AdminDep, form: FormDep) -> Response:
         exc = UserInputError("the two passwords differ: type the same password twice")
         return _refused(request, user, exc, form=kept)
     try:
-        admin_auth.directory(request).create(
+        auth.directory(request).create(
             form.get("login", ""),
             form.get("display_name", ""),
             form.get("role", ""),
@@ -173,7 +169,7 @@ def staff_create(request: Request, user: AdminDep, form: FormDep) -> Response:
 @router.post("/staff/{staff_id}/role", response_class=HTMLResponse)
 def staff_role(request: Request, staff_id: str, user: AdminDep, form: FormDep) -> Response:
     try:
-        admin_auth.directory(request).set_role(staff_id, form.get("role", ""), actor=user.actor)
+        auth.directory(request).set_role(staff_id, form.get("role", ""), actor=user.actor)
     except UserInputError as exc:
         return _refused(request, user, exc)
     return _done(request, "role")
@@ -182,7 +178,7 @@ def staff_role(request: Request, staff_id: str, user: AdminDep, form: FormDep) -
 @router.post("/staff/{staff_id}/disable", response_class=HTMLResponse)
 def staff_disable(request: Request, staff_id: str, user: AdminDep) -> Response:
     try:
-        admin_auth.directory(request).disable(staff_id, actor=user.actor)
+        auth.directory(request).disable(staff_id, actor=user.actor)
     except UserInputError as exc:
         return _refused(request, user, exc)
     return _done(request, "disabled")
@@ -191,7 +187,7 @@ def staff_disable(request: Request, staff_id: str, user: AdminDep) -> Response:
 @router.post("/staff/{staff_id}/enable", response_class=HTMLResponse)
 def staff_enable(request: Request, staff_id: str, user: AdminDep) -> Response:
     try:
-        admin_auth.directory(request).enable(staff_id, actor=user.actor)
+        auth.directory(request).enable(staff_id, actor=user.actor)
     except UserInputError as exc:
         return _refused(request, user, exc)
     return _done(request, "enabled")
@@ -205,7 +201,7 @@ def audit_log(
     request: Request, user: StaffDep, before: int | None = None, verify: bool = False
 ) -> HTMLResponse:
     """The latest entries (``?before=SEQ`` for older ones); ``?verify=1`` checks the whole log."""
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     report = None
     if verify:
         report = runtime.audit.verify()
@@ -248,7 +244,7 @@ def audit_log(
             }
         )
     older = entries[-1]["seq"] if entries and entries[-1]["seq"] > 1 else None
-    return admin_nav.render(
+    return nav.render(
         request,
         "admin/audit.html",
         entries=entries,
@@ -283,22 +279,22 @@ class _NoStore:
 
 def install(app: FastAPI) -> None:
     """Add the console's routes, its sign-in redirect and its ``no-store`` header to ``app``."""
-    app.include_router(admin_auth.router)
+    app.include_router(auth.router)
     app.include_router(router)
 
     @app.exception_handler(StaffSessionRequired)
     async def on_no_session(request: Request, exc: StaffSessionRequired) -> Response:
         if request.method in ("GET", "HEAD") and wants_html(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            login = admin_nav.lang_url(request, "/admin/login")
+            login = nav.lang_url(request, "/admin/login")
             sep = "&" if "?" in login else "?"
             response: Response = RedirectResponse(f"{login}{sep}next={quote(target)}", 303)
         elif wants_html(request):
             response = error_page(request, 401, exc.message)
         else:
             response = JSONResponse({"error": exc.message, "status": 401}, status_code=401)
-        if admin_auth.COOKIE in request.cookies:
-            response.delete_cookie(admin_auth.COOKIE, path="/admin")
+        if auth.COOKIE in request.cookies:
+            response.delete_cookie(auth.COOKIE, path="/admin")
         return response
 
     app.add_middleware(_NoStore)

@@ -7,11 +7,10 @@ reads the request's status to show it in its own pages. Staff decide in the admi
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from mamori.app import Runtime
@@ -20,7 +19,9 @@ from mamori.requests.intake import check_intake
 from mamori.requests.model import Request as DataRequest
 from mamori.requests.model import Verification
 from mamori.vault.service_keys import ServiceAccount
-from mamori.web.auth import require_operation
+from mamori.web import deps
+from mamori.web.api.auth import require_operation
+from mamori.web.api.schemas import RequestIn, RequestOut
 
 __all__ = ["router"]
 
@@ -31,46 +32,8 @@ ReadKey = Annotated[ServiceAccount, Depends(require_operation("read"))]
 RequestId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-class NewRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    subject_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="The person (vault subject).")
-    type: str = Field(
-        description="disclosure, correction, usage_stop, erasure, provision_stop, "
-        "mail_opt_out or inquiry."
-    )
-    email: str = Field(max_length=320, description="Where mamori sends the notices.")
-    language: str = Field(default="ja", pattern=r"^(ja|en)$")
-    items: list[str] = Field(default_factory=list, max_length=200)
-    ground: str | None = Field(default=None, description="APPI 法35 ground (stops, erasure).")
-    delivery: str | None = Field(default=None, description="electronic or post (disclosure).")
-    postal_address: str | None = Field(default=None, max_length=500)
-    message: str | None = Field(default=None, max_length=4000)
-    corrections: dict[str, Any] | None = Field(default=None, description="item id -> new value")
-
-
-class RequestStatus(BaseModel):
-    id: str
-    type: str
-    status: str
-    outcome: str | None
-    subject_id: str | None
-    verified_by: str | None
-    created_at: dt.datetime
-    due_at: dt.datetime
-    decided_at: dt.datetime | None
-    notified_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    fee: int | None
-
-
-def _status(found: DataRequest) -> RequestStatus:
-    return RequestStatus(
+def _status(found: DataRequest) -> RequestOut:
+    return RequestOut(
         id=found.id,
         type=found.type.value,
         status=found.status.value,
@@ -86,7 +49,7 @@ def _status(found: DataRequest) -> RequestStatus:
     )
 
 
-def _file(runtime: Runtime, body: NewRequest, account: ServiceAccount, base: str) -> DataRequest:
+def _file(runtime: Runtime, body: RequestIn, account: ServiceAccount, base: str) -> DataRequest:
     runtime.vault.get_subject(body.subject_id)  # 404 for an unknown person
     intake = check_intake(
         runtime.vault.rules(),
@@ -111,10 +74,10 @@ def _file(runtime: Runtime, body: NewRequest, account: ServiceAccount, base: str
     )
 
 
-@router.post("", status_code=201, response_model=RequestStatus)
-async def file_request(request: Request, body: NewRequest, account: WriteKey) -> RequestStatus:
+@router.post("", status_code=201, response_model=RequestOut)
+async def file_request(request: Request, body: RequestIn, account: WriteKey) -> RequestOut:
     """File a request for a person the host service has signed in (verified by the service)."""
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     base = runtime.settings.public_url or str(request.base_url).rstrip("/")
     found = await run_in_threadpool(_file, runtime, body, account, base)
     return _status(found)
@@ -130,12 +93,12 @@ def _read(runtime: Runtime, request_id: str, account: ServiceAccount) -> DataReq
     return found
 
 
-@router.get("/{request_id}", response_model=RequestStatus)
-async def request_status(request: Request, request_id: str, account: ReadKey) -> RequestStatus:
+@router.get("/{request_id}", response_model=RequestOut)
+async def request_status(request: Request, request_id: str, account: ReadKey) -> RequestOut:
     """The status of a request: its step, outcome and dates (no personal details)."""
     if len(request_id) != 32 or not all(c in "0123456789abcdef" for c in request_id):
         from mamori.errors import RequestNotFound
 
         raise RequestNotFound(f"no request '{request_id}'")
-    found = await run_in_threadpool(_read, _runtime(request), request_id, account)
+    found = await run_in_threadpool(_read, deps.runtime(request), request_id, account)
     return _status(found)

@@ -16,9 +16,9 @@ from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mamori.app import Runtime
 from mamori.errors import MamoriError, UnsubscribeLinkInvalid
 from mamori.mail.optout import Source
+from mamori.web import deps
 from mamori.web.i18n import Lang
 from mamori.web.page_routes import page_route
 from mamori.web.rendering import page, request_lang
@@ -87,14 +87,9 @@ def _invalid_link(request: Request, exc: MamoriError) -> Response:
 router = APIRouter(prefix="/mail", include_in_schema=False, route_class=page_route(_invalid_link))
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 def _page(request: Request, *, state: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = request_lang(request, strict=False)
-    operator = _runtime(request).mail.operator(lang)
+    operator = deps.runtime(request).mail.operator(lang)
     words = _words(lang)
     return page(
         request,
@@ -112,7 +107,7 @@ def _page(request: Request, *, state: str, status_code: int = 200, **context: An
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
 def preferences(request: Request, token: str) -> HTMLResponse:
     """The preference page: what is sent, and a form to stop or resume it. Changes nothing."""
-    _, opted_out = _runtime(request).mail.read_unsubscribe(token)
+    _, opted_out = deps.runtime(request).mail.read_unsubscribe(token)
     return _page(request, state="stopped" if opted_out else "receiving", token=token)
 
 
@@ -121,7 +116,7 @@ async def unsubscribe(request: Request, token: str) -> HTMLResponse:
     """One-click unsubscribe (RFC 8058) and the preference page's stop button."""
     form = await request.form(max_files=0, max_fields=10)
     source: Source = "page" if form.get("from") == "page" else "one-click"
-    mail = _runtime(request).mail
+    mail = deps.runtime(request).mail
     await to_thread.run_sync(lambda: mail.unsubscribe(token, source=source))
     return _page(request, state="stopped", just="stopped", token=token)
 
@@ -129,7 +124,7 @@ async def unsubscribe(request: Request, token: str) -> HTMLResponse:
 @router.post("/unsubscribe/{token}/resume", response_class=HTMLResponse)
 def resume(request: Request, token: str) -> HTMLResponse:
     """Undo an opt-out from the preference page."""
-    _runtime(request).mail.resubscribe(token)
+    deps.runtime(request).mail.resubscribe(token)
     return _page(request, state="receiving", just="resumed", token=token)
 
 

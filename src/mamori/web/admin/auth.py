@@ -39,8 +39,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
-from mamori.app import Runtime
-from mamori.config import Settings
 from mamori.errors import (
     CsrfRejected,
     SignInFailed,
@@ -50,7 +48,8 @@ from mamori.errors import (
 )
 from mamori.staff import Limits, Role, StaffDirectory, allows, sessions, sign_in
 from mamori.staff.sessions import Session
-from mamori.web import admin_nav
+from mamori.web import deps
+from mamori.web.admin import nav
 from mamori.web.rendering import templates
 
 __all__ = [
@@ -91,19 +90,9 @@ class StaffUser:
         return allows(self.role, role)
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def directory(request: Request) -> StaffDirectory:
     """The staff accounts of the running mamori."""
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     return StaffDirectory(
         runtime.engine, runtime.audit, runtime.vault.system_keys, clock=runtime.clock
     )
@@ -114,11 +103,11 @@ def _session(request: Request) -> Session:
     cached: Session | None = getattr(request.state, "admin_session", None)
     if cached is not None:
         return cached
-    settings = _settings(request)
+    settings = deps.settings(request)
     session = sessions.current(
         directory(request),
         request.cookies.get(COOKIE),
-        now=_runtime(request).clock.now(),
+        now=deps.runtime(request).clock.now(),
         idle=dt.timedelta(minutes=settings.admin_session_idle_minutes),
     )
     request.state.admin_session = session
@@ -186,7 +175,7 @@ StaffDep = Annotated[StaffUser, Depends(require_staff)]
 
 
 def _secure(request: Request) -> bool:
-    public = _settings(request).public_url or ""
+    public = deps.settings(request).public_url or ""
     return public.startswith("https:") or request.url.scheme == "https"
 
 
@@ -237,7 +226,7 @@ def _login_page(
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     request.state.admin_login_csrf = token
-    response = admin_nav.render(
+    response = nav.render(
         request,
         "admin/login.html",
         status_code=status_code,
@@ -258,7 +247,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
         _session(request)
     except StaffSessionRequired:
         return _login_page(request, next_url=_safe_next(next))
-    return RedirectResponse(_safe_next(next) or admin_nav.lang_url(request, "/admin"), 303)
+    return RedirectResponse(_safe_next(next) or nav.lang_url(request, "/admin"), 303)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -271,7 +260,7 @@ async def login(request: Request) -> Response:
     given = fields.get("csrf_token", "")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         return _login_page(request, status_code=403, problem="csrf", login=typed, next_url=next_url)
-    settings = _settings(request)
+    settings = deps.settings(request)
     limits = Limits(
         login_failures=settings.admin_lockout_failures,
         client_failures=settings.admin_lockout_client_failures,
@@ -301,7 +290,7 @@ async def login(request: Request) -> Response:
         return _login_page(
             request, status_code=401, problem="failed", login=typed, next_url=next_url
         )
-    response = RedirectResponse(next_url or admin_nav.lang_url(request, "/admin"), 303)
+    response = RedirectResponse(next_url or nav.lang_url(request, "/admin"), 303)
     _set_cookie(request, response, COOKIE, signed_in.token)
     _clear_cookie(request, response, LOGIN_COOKIE)
     return response
@@ -319,6 +308,6 @@ async def logout(request: Request) -> Response:
         value = form.get("csrf_token")
         check_csrf(request, value if isinstance(value, str) else None)
         await run_in_threadpool(sessions.end, directory(request), session)
-    response = RedirectResponse(admin_nav.lang_url(request, "/admin/login", signed_out="1"), 303)
+    response = RedirectResponse(nav.lang_url(request, "/admin/login", signed_out="1"), 303)
     _clear_cookie(request, response, COOKIE)
     return response

@@ -43,7 +43,7 @@ __all__ = [
     "words",
 ]
 
-WORDS_FILE = Path(__file__).parent / "templates" / "admin" / "words.toml"
+WORDS_FILE = Path(__file__).resolve().parents[1] / "templates" / "admin" / "words.toml"
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamori.center import access
 from mamori.changes import consents
 from mamori.publication import records, versions
 from mamori.vault.access import Caller
-from mamori.web import center
-from mamori.web.center import FormDep, SessionDep
+from mamori.web import deps
+from mamori.web.center import common
+from mamori.web.center.common import FormDep, SessionDep
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
 
 __all__ = ["WORDS", "router", "words"]
 
-router = APIRouter(prefix="/center", include_in_schema=False, route_class=center._CenterRoute)
+router = common.router()
 
 WORDS: dict[str, dict[Lang, str]] = {
     "changes_title": {"ja": "プライバシーポリシーの変更", "en": "Changes to the privacy policy"},
@@ -84,8 +85,8 @@ def _changes_page(
     request: Request, session: access.Session, *, done: str | None = None
 ) -> HTMLResponse:
     lang = request_lang(request)
-    person = consents.person_changes(center._runtime(request).vault, session.subject_id)
-    return center._page(
+    person = consents.person_changes(deps.runtime(request).vault, session.subject_id)
+    return common.page(
         request,
         "center/changes.html",
         lang,
@@ -106,7 +107,7 @@ def consent(request: Request, version: Version, session: SessionDep, form: FormD
     access.check_csrf(session, form.get("csrf_token"))
     subject_id = session.subject_id
     consents.consent(
-        center._runtime(request).vault,
+        deps.runtime(request).vault,
         Caller.person(subject_id),
         subject_id,
         version,
@@ -121,7 +122,7 @@ def mark_read(
 ) -> HTMLResponse:
     access.check_csrf(session, form.get("csrf_token"))
     subject_id = session.subject_id
-    vault = center._runtime(request).vault
+    vault = deps.runtime(request).vault
     consents.mark_read(vault, Caller.person(subject_id), subject_id, version)
     return _changes_page(request, session, done="read")
 
@@ -130,16 +131,16 @@ def mark_read(
 @router.get("/policy-changes/{version}/read")
 def changes_get(request: Request, version: Version) -> Response:
     """The addresses the forms answer at; a GET (a language switch) goes to the list."""
-    return RedirectResponse(center._url(request, "/center/policy-changes"), status_code=303)
+    return RedirectResponse(common.url(request, "/center/policy-changes"), status_code=303)
 
 
 @router.get("/policy-history", response_class=HTMLResponse)
 def history(request: Request, session: SessionDep) -> HTMLResponse:
     lang = request_lang(request)
-    engine = center._runtime(request).engine
+    engine = deps.runtime(request).engine
     published = versions.versions(engine)
     changes = {r.version: r for r in records.records(engine)}
-    return center._page(
+    return common.page(
         request,
         "center/history.html",
         lang,

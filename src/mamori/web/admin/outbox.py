@@ -17,8 +17,9 @@ from mamori.app import Runtime
 from mamori.errors import UserInputError
 from mamori.mail.mailer import STATUSES
 from mamori.store import db
-from mamori.web import admin_nav
-from mamori.web.admin_auth import StaffDep
+from mamori.web import deps
+from mamori.web.admin import nav
+from mamori.web.admin.auth import StaffDep
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
 
@@ -77,15 +78,10 @@ def _words(lang: Lang) -> dict[str, str]:
     return {key: value[lang] for key, value in _WORDS.items()}
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 def _render(request: Request, **context: Any) -> HTMLResponse:
     lang = request_lang(request)
-    runtime = _runtime(request)
-    return admin_nav.render(
+    runtime = deps.runtime(request)
+    return nav.render(
         request,
         "admin/outbox.html",
         ow=_words(lang),
@@ -106,7 +102,7 @@ def outbox(
         raise UserInputError(f"unknown mail status '{status}' (use {', '.join(STATUSES)})")
     if page < 0 or page > 10_000:
         raise UserInputError("page must be from 0 to 10000")
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     with db.write(runtime.engine) as conn:
         summaries = runtime.mail.summaries(conn, status=status, limit=PAGE + 1, offset=page * PAGE)
         more = len(summaries) > PAGE
@@ -127,7 +123,7 @@ def outbox(
 @router.get("/{mail_id}", response_class=HTMLResponse)
 def one_mail(request: Request, user: StaffDep, mail_id: str) -> HTMLResponse:
     """One mail with its body."""
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     with db.write(runtime.engine) as conn:
         mail = runtime.mail.open(conn, mail_id)
         runtime.audit.append(
@@ -136,10 +132,10 @@ def one_mail(request: Request, user: StaffDep, mail_id: str) -> HTMLResponse:
     return _render(request, mail=mail)
 
 
-def _outbox_card(conn: Any, runtime: Runtime) -> admin_nav.Card:
+def _outbox_card(conn: Any, runtime: Runtime) -> nav.Card:
     counts = runtime.mail.counts(conn)
     if counts["failed"]:
-        return admin_nav.Card(
+        return nav.Card(
             "送信に失敗したメール",
             "Mail that failed",
             counts["failed"],
@@ -147,7 +143,7 @@ def _outbox_card(conn: Any, runtime: Runtime) -> admin_nav.Card:
             attention=True,
         )
     waiting = counts["queued"] if runtime.settings.smtp_host else counts["outbox"]
-    return admin_nav.Card(
+    return nav.Card(
         "送信待ちのメール" if runtime.settings.smtp_host else "保管中のメール(未送信)",
         "Mail waiting to be sent" if runtime.settings.smtp_host else "Mail kept (not sent)",
         waiting,
@@ -155,5 +151,5 @@ def _outbox_card(conn: Any, runtime: Runtime) -> admin_nav.Card:
     )
 
 
-admin_nav.add("送信メール", "Outbox", "/admin/outbox", order=60)
-admin_nav.add_card("mail.outbox", _outbox_card, order=60)
+nav.add("送信メール", "Outbox", "/admin/outbox", order=60)
+nav.add_card("mail.outbox", _outbox_card, order=60)

@@ -13,7 +13,6 @@ subject. Forms outside a center session carry a double-submit CSRF token (cookie
 from __future__ import annotations
 
 import hmac
-import logging
 import secrets
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,7 +23,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from mamori.app import Runtime
 from mamori.center import access
 from mamori.center.access import COOKIE as CENTER_COOKIE
 from mamori.center.access import Session
@@ -44,29 +42,30 @@ from mamori.requests import labels, package, service
 from mamori.requests.intake import check_intake, correctable
 from mamori.requests.model import GROUNDS_OF, Agent, Delivery, RequestType, Verification
 from mamori.requests.model import Request as DataRequest
-from mamori.web import center
-from mamori.web.errors import headers_for, status_for
+from mamori.web import deps
+from mamori.web.center import common
+from mamori.web.errors import for_error, status_for
 from mamori.web.i18n import Lang
 from mamori.web.page_routes import page_route
-from mamori.web.rendering import error_page, request_lang
+from mamori.web.rendering import request_lang
 from mamori.web.request_words import words
 
 __all__ = ["FORM_COOKIE", "SESSION_COOKIE", "router"]
-
-log = logging.getLogger("mamori.web.center_requests")
 
 SESSION_COOKIE: Final = "mamori_request"
 FORM_COOKIE: Final = "mamori_request_form"
 PATH: Final = "/center/requests"
 
-_PROBLEMS: tuple[tuple[type[MamoriError], int, str], ...] = (
-    (CodeLocked, 403, "problem_locked"),
-    (CodeRejected, 400, "problem_code"),
-    (RateLimited, 429, "problem_rate"),
-    (RequestSessionRequired, 401, "problem_session"),
-    (DownloadUnavailable, 410, "problem_download"),
-    (CsrfRejected, 403, "problem_csrf"),
+PROBLEMS: tuple[tuple[type[MamoriError], str], ...] = (
+    (CodeLocked, "problem_locked"),
+    (CodeRejected, "problem_code"),
+    (RateLimited, "problem_rate"),
+    (RequestSessionRequired, "problem_session"),
+    (DownloadUnavailable, "problem_download"),
+    (CsrfRejected, "problem_csrf"),
 )
+"""(error, problem) of the request pages (center/requests/problem.html); statuses come from
+the one table (:func:`mamori.web.errors.status_for`)."""
 
 
 router = APIRouter(
@@ -76,13 +75,8 @@ router = APIRouter(
 )
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 def _base_url(request: Request) -> str:
-    return _runtime(request).settings.public_url or str(request.base_url).rstrip("/")
+    return deps.runtime(request).settings.public_url or str(request.base_url).rstrip("/")
 
 
 def _client(request: Request) -> str:
@@ -92,9 +86,9 @@ def _client(request: Request) -> str:
 def _center_session(request: Request) -> Session | None:
     try:
         return access.current_session(
-            _runtime(request).vault,
+            deps.runtime(request).vault,
             request.cookies.get(CENTER_COOKIE),
-            minutes=_runtime(request).settings.center_session_minutes,
+            minutes=deps.runtime(request).settings.center_session_minutes,
         )
     except CenterSessionRequired:
         return None
@@ -107,23 +101,19 @@ def _page(
     request: Request, name: str, lang: Lang, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     """A center page with the request forms' words and labels."""
-    return center._page(
+    return common.page(
         request, name, lang, status_code=status_code, rw=words(lang), labels=labels, **context
     )
 
 
 def _problem(request: Request, exc: MamoriError) -> Response:
     lang = request_lang(request, strict=False)
-    found = next(((s, k) for kind, s, k in _PROBLEMS if isinstance(exc, kind)), None)
-    if found is None and isinstance(exc, UserInputError) and not isinstance(exc, NotFound):
-        found = (status_for(exc), "problem_input")
-    if found is None:
-        status = status_for(exc)
-        if status >= 500:
-            log.error("request failed: %s %s: %s", request.method, request.url.path, type(exc))
-        headers = headers_for(exc)
-        return error_page(request, status, exc.message, headers=dict(headers) if headers else None)
-    status, key = found
+    key = next((k for kind, k in PROBLEMS if isinstance(exc, kind)), None)
+    if key is None and isinstance(exc, UserInputError) and not isinstance(exc, NotFound):
+        key = "problem_input"
+    if key is None:
+        return for_error(request, exc)
+    status = status_for(exc)
     request_id = request.path_params.get("request_id")
     response = _page(
         request,
@@ -181,8 +171,8 @@ def _check_form(request: Request, center: Session | None, submitted: str | None)
 @router.get("", response_class=HTMLResponse)
 def index(request: Request, center: CenterDep) -> HTMLResponse:
     lang = request_lang(request)
-    policy = _runtime(request).published.current().policy
-    mine = service.of_subject(_runtime(request), center.subject_id) if center else []
+    policy = deps.runtime(request).published.current().policy
+    mine = service.of_subject(deps.runtime(request), center.subject_id) if center else []
     return _page(
         request,
         "center/requests/index.html",
@@ -213,7 +203,7 @@ def _form_page(
     chosen: Sequence[str] = (),
 ) -> Response:
     lang = request_lang(request)
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     policy = runtime.published.current().policy
     rules = runtime.vault.rules()
     subject_type = runtime.vault.get_subject(center.subject_id).type if center else None
@@ -294,7 +284,7 @@ async def _read_proof(upload: UploadFile, limit: int) -> bytes | None:
 @router.post("/new/{type}")
 async def file(request: Request, type: str) -> Response:
     kind = _kind(type)
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     center = await run_in_threadpool(_center_session, request)
     limit = runtime.settings.request_proof_max_bytes
     form = await request.form(max_files=1, max_fields=200, max_part_size=limit + 1024)
@@ -384,7 +374,10 @@ async def verify(request: Request, request_id: str) -> Response:
     _check_form(request, None, token if isinstance(token, str) else None)
     code = form.get("code")
     verified = await run_in_threadpool(
-        service.verify_code, _runtime(request), request_id, code if isinstance(code, str) else ""
+        service.verify_code,
+        deps.runtime(request),
+        request_id,
+        code if isinstance(code, str) else "",
     )
     lang = request_lang(request)
     response = RedirectResponse(f"{PATH}/{request_id}?lang={lang}&verified=1", status_code=303)
@@ -406,7 +399,7 @@ async def resend(request: Request, request_id: str) -> Response:
     _check_form(request, None, token if isinstance(token, str) else None)
     await run_in_threadpool(
         service.send_code,
-        _runtime(request),
+        deps.runtime(request),
         request_id,
         client=_client(request),
         base_url=_base_url(request),
@@ -420,7 +413,7 @@ async def resend(request: Request, request_id: str) -> Response:
 
 def _mine(request: Request, request_id: str, center: Session | None) -> DataRequest:
     return service.session_request(
-        _runtime(request),
+        deps.runtime(request),
         request_id,
         token=request.cookies.get(SESSION_COOKIE),
         center_subject=center.subject_id if center else None,
@@ -433,7 +426,7 @@ def status(
 ) -> HTMLResponse:
     lang = request_lang(request)
     found = _mine(request, request_id, center)
-    now = _runtime(request).clock.now()
+    now = deps.runtime(request).clock.now()
     can_download = (
         found.download_until is not None and found.download_until > now and found.downloads_left > 0
     )
@@ -460,7 +453,7 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
 
 @router.get("/{request_id}/package")
 def download(request: Request, request_id: str, center: CenterDep) -> Response:
-    runtime = _runtime(request)
+    runtime = deps.runtime(request)
     found = _mine(request, request_id, center)
     found = service.open_download(runtime, found)
     if found.subject_id is None:

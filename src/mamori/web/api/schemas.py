@@ -1,0 +1,237 @@
+"""The REST API's request and response models, one place for the API and the Python client.
+
+Models of request bodies end in ``In`` (unknown fields are refused), models of responses in
+``Out``. :mod:`mamori.client` returns these same models, so a host service and the OpenAPI
+document (``/openapi.json``) always agree. Only pydantic is imported here: the client loads
+neither FastAPI nor the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "CenterLinkOut",
+    "ChangeTextOut",
+    "ConsentIn",
+    "ConsentOut",
+    "CreatedOut",
+    "EventsIn",
+    "EventsOut",
+    "ItemSettingOut",
+    "LabelOut",
+    "MatchesOut",
+    "PersonConsentsOut",
+    "PolicyChangeOut",
+    "PolicyOut",
+    "PolicyVersionOut",
+    "PurposeSettingOut",
+    "ReadByOut",
+    "ReadOut",
+    "RequestIn",
+    "RequestOut",
+    "StopsIn",
+    "SubjectIn",
+    "UsageSettingsOut",
+    "WithdrawnOut",
+]
+
+
+class _In(BaseModel):
+    """A request body: a field the API does not know is refused (422), not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- the vault ------------------------------------------------------------------------------
+
+
+class SubjectIn(_In):
+    type: str = Field(description="A data-subject id from the policy, e.g. `customer`.")
+    external_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="The host service's own user ID (stored only as a keyed hash).",
+    )
+    items: dict[str, Any] = Field(default_factory=dict, description="item id -> value")
+
+
+class CreatedOut(BaseModel):
+    id: str
+
+
+class ReadOut(BaseModel):
+    items: dict[str, Any] = Field(description="Released values by item id.")
+    refused: dict[str, str] = Field(description="Refused items and why (a reason code).")
+    missing: list[str] = Field(description="Items allowed but not held for this person.")
+
+
+class MatchesOut(BaseModel):
+    subjects: list[str]
+
+
+class StopsIn(_In):
+    stopped_items: list[str] = Field(default_factory=list)
+    stopped_purposes: list[str] = Field(default_factory=list)
+
+
+class LabelOut(BaseModel):
+    ja: str
+    en: str
+
+
+class ItemSettingOut(BaseModel):
+    id: str
+    label: LabelOut
+    essential: bool = Field(description="StopsIn only on withdrawal.")
+    stopped: bool
+    purposes: list[str]
+
+
+class PurposeSettingOut(BaseModel):
+    id: str
+    label: LabelOut
+    group: str
+    stoppable: bool
+    stopped: bool
+    items: list[str]
+
+
+class UsageSettingsOut(BaseModel):
+    subject_id: str
+    withdrawn: bool
+    items: list[ItemSettingOut]
+    purposes: list[PurposeSettingOut]
+
+    @property
+    def stopped_items(self) -> set[str]:
+        """The items the person stopped."""
+        return {i.id for i in self.items if i.stopped}
+
+    @property
+    def stopped_purposes(self) -> set[str]:
+        """The purposes the person stopped."""
+        return {p.id for p in self.purposes if p.stopped}
+
+
+class EventsIn(_In):
+    events: list[dict[str, Any]] = Field(
+        description=(
+            "Each: occurred_at (ISO 8601 with zone), action, and optionally device_model, "
+            "os_version, ip_address, advertising_id, cookie_id."
+        )
+    )
+
+
+class EventsOut(BaseModel):
+    stored: int
+    dropped: int
+    reason: str | None
+
+
+class WithdrawnOut(BaseModel):
+    id: str
+    status: str
+
+
+class ReadByOut(BaseModel):
+    subjects: dict[str, ReadOut] = Field(description="Matching subject id -> its read.")
+
+
+class CenterLinkOut(BaseModel):
+    url: str = Field(description="Send the person here: it signs them into the privacy center.")
+    expires_at: dt.datetime = Field(description="The link works once, until this time.")
+
+
+# -- the policy -----------------------------------------------------------------------------
+
+
+class PolicyOut(BaseModel):
+    """The published policy: its version, content hash, effective date and declaration."""
+
+    version: int
+    policy_id: str
+    content_hash: str
+    effective_date: dt.date
+    published_at: dt.datetime
+    policy: dict[str, Any]
+
+
+class PolicyVersionOut(BaseModel):
+    version: int
+    content_hash: str
+    effective_date: dt.date
+    published_at: dt.datetime
+
+
+# -- policy changes -------------------------------------------------------------------------
+
+
+class ChangeTextOut(BaseModel):
+    kind: str
+    level: str
+    ja: str
+    en: str
+
+
+class PolicyChangeOut(BaseModel):
+    version: int
+    previous_version: int
+    level: str = Field(description="`cosmetic`, `notify` or `consent_required`.")
+    published_at: dt.datetime
+    changes: list[ChangeTextOut]
+    consent_uses: list[tuple[str, str]] = Field(description="(item, purpose) needing consent.")
+    consent_recipients: list[str]
+
+
+class ConsentIn(_In):
+    version: int = Field(ge=1, le=2**31 - 1, description="The version whose change needs it.")
+
+
+class ConsentOut(BaseModel):
+    version: int
+    consented_at: dt.datetime
+    channel: str = Field(description="`center` (the person) or `api` (the host service).")
+
+
+class PersonConsentsOut(BaseModel):
+    pending: list[PolicyChangeOut] = Field(description="Changes waiting for this person's consent.")
+    given: list[ConsentOut]
+
+
+# -- people's requests ----------------------------------------------------------------------
+
+
+class RequestIn(_In):
+    subject_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="The person (vault subject).")
+    type: str = Field(
+        description="disclosure, correction, usage_stop, erasure, provision_stop, "
+        "mail_opt_out or inquiry."
+    )
+    email: str = Field(max_length=320, description="Where mamori sends the notices.")
+    language: str = Field(default="ja", pattern=r"^(ja|en)$")
+    items: list[str] = Field(default_factory=list, max_length=200)
+    ground: str | None = Field(default=None, description="APPI 法35 ground (stops, erasure).")
+    delivery: str | None = Field(default=None, description="electronic or post (disclosure).")
+    postal_address: str | None = Field(default=None, max_length=500)
+    message: str | None = Field(default=None, max_length=4000)
+    corrections: dict[str, Any] | None = Field(default=None, description="item id -> new value")
+
+
+class RequestOut(BaseModel):
+    id: str
+    type: str
+    status: str
+    outcome: str | None
+    subject_id: str | None
+    verified_by: str | None
+    created_at: dt.datetime
+    due_at: dt.datetime
+    decided_at: dt.datetime | None
+    notified_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    fee: int | None

@@ -1,0 +1,145 @@
+"""The privacy center's own pages: entering and leaving, usage-stop settings (seed §5),
+withdrawal. What they share is in :mod:`mamori.web.center.common`."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mamori.center import access
+from mamori.center.access import COOKIE, Session
+from mamori.changes.consents import person_changes
+from mamori.errors import CenterSessionRequired
+from mamori.vault.access import Caller
+from mamori.vault.restrictions import set_stops, usage_settings
+from mamori.web import deps
+from mamori.web.center import common
+from mamori.web.center.changes import words as changes_words
+from mamori.web.center.forms import requested_stops, settings_page
+from mamori.web.rendering import request_lang
+
+__all__ = ["router"]
+
+router = common.router()
+
+
+# -- entering and leaving ------------------------------------------------------------------
+
+
+@router.get("/enter")
+def enter(request: Request, token: str | None = None) -> Response:
+    """Follow a signed link: spend it, open a session, and leave the token's address (303)."""
+    entered = access.enter(
+        deps.runtime(request).vault,
+        token,
+        minutes=deps.settings(request).center_session_minutes,
+        replacing=request.cookies.get(COOKIE),
+    )
+    response = RedirectResponse(common.url(request, "/center"), status_code=303)
+    common.set_cookie(request, response, entered.cookie)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, form: common.FormDep) -> Response:
+    try:
+        session: Session | None = common.session(request)
+    except CenterSessionRequired:
+        session = None  # signed out already: nothing to end
+    if session is not None:
+        access.check_csrf(session, form.get("csrf_token"))
+        access.end_session(deps.runtime(request).vault, session)
+    response = RedirectResponse(common.url(request, "/center/signed-out"), status_code=303)
+    common.clear_cookie(request, response)
+    return response
+
+
+@router.get("/signed-out", response_class=HTMLResponse)
+def signed_out(request: Request) -> HTMLResponse:
+    return common.page(request, "center/signed_out.html", request_lang(request))
+
+
+# -- usage-stop settings -------------------------------------------------------------------
+
+
+def _home(request: Request, session: Session, *, saved: bool) -> HTMLResponse:
+    lang = request_lang(request)
+    runtime = deps.runtime(request)
+    view = usage_settings(runtime.vault, session.subject_id)
+    policy = runtime.published.current().policy
+    changes = person_changes(runtime.vault, session.subject_id)
+    return common.page(
+        request,
+        "center/home.html",
+        lang,
+        csrf_token=session.csrf_token,
+        settings=settings_page(view, lang),
+        saved=saved,
+        usage_stop=policy.usage_stop.get(lang),
+        usage_stop_settings=policy.requests.usage_stop_settings.get(lang),
+        policy_changes=changes,
+        # Purposes a pending change would add uses to: not used until the person consents.
+        awaiting_purposes={purpose for c in changes.pending for _item, purpose in c.consent_uses},
+        changes_words=changes_words(lang),
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request, session: common.SessionDep) -> HTMLResponse:
+    return _home(request, session, saved=False)
+
+
+@router.get("/settings")
+def settings_get(request: Request) -> Response:
+    """The address the settings form answers at; a GET (a language switch) goes home."""
+    return RedirectResponse(common.url(request, "/center"), status_code=303)
+
+
+@router.post("/settings", response_class=HTMLResponse)
+def settings_post(
+    request: Request, session: common.SessionDep, form: common.FormDep
+) -> HTMLResponse:
+    access.check_csrf(session, form.get("csrf_token"))
+    vault = deps.runtime(request).vault
+    stopped_items, stopped_purposes = requested_stops(
+        usage_settings(vault, session.subject_id), form
+    )
+    set_stops(
+        vault,
+        Caller.person(session.subject_id),
+        session.subject_id,
+        stopped_items=stopped_items,
+        stopped_purposes=stopped_purposes,
+    )
+    return _home(request, session, saved=True)
+
+
+# -- withdrawal ----------------------------------------------------------------------------
+
+
+def _withdraw_page(request: Request, session: Session, *, unconfirmed: bool) -> HTMLResponse:
+    return common.page(
+        request,
+        "center/withdraw.html",
+        request_lang(request),
+        status_code=400 if unconfirmed else 200,
+        csrf_token=session.csrf_token,
+        unconfirmed=unconfirmed,
+    )
+
+
+@router.get("/withdraw", response_class=HTMLResponse)
+def withdraw_page(request: Request, session: common.SessionDep) -> HTMLResponse:
+    return _withdraw_page(request, session, unconfirmed=False)
+
+
+@router.post("/withdraw", response_class=HTMLResponse)
+def withdraw(request: Request, session: common.SessionDep, form: common.FormDep) -> HTMLResponse:
+    access.check_csrf(session, form.get("csrf_token"))
+    if form.get("confirm") != "yes":
+        return _withdraw_page(request, session, unconfirmed=True)
+    # Deletes every item, event, stop, link and session of the person, and the data key.
+    deps.runtime(request).vault.withdraw(Caller.person(session.subject_id), session.subject_id)
+    response = common.page(request, "center/withdrawn.html", request_lang(request))
+    common.clear_cookie(request, response)
+    return response

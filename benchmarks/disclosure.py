@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import orjson
 import sqlalchemy as sa
@@ -41,8 +40,7 @@ from benchmarks.audit import _scratch_database, machine
 from mamori.app import Runtime, open_runtime
 from mamori.config import Settings, example_policy_path
 from mamori.requests import package
-from mamori.store import db
-from mamori.store.tables import SubjectItemRow, UsageEventRow
+from mamori.store import db, tables
 from mamori.vault import crypto
 from mamori.vault.access import Caller
 
@@ -50,8 +48,8 @@ __all__ = ["DisclosureBenchResult", "main", "run"]
 
 ITEMS = 50
 CALLER = Caller(actor_id="bench:disclosure")
-items_t = cast(sa.Table, SubjectItemRow.__table__)
-events_t = cast(sa.Table, UsageEventRow.__table__)
+items_t = tables.subject_items
+events_t = tables.usage_events
 
 
 @dataclass(frozen=True)
@@ -127,8 +125,8 @@ def _values(runtime: Runtime) -> dict[str, object]:
 def _add_events(runtime: Runtime, subject_id: str, count: int, start: int) -> None:
     """``count`` more encrypted events for the person, inserted in batches (bench only)."""
     with db.read(runtime.engine) as conn:
-        loaded = runtime.vault._load(conn, subject_id)
-    key = crypto.data_cipher(runtime.vault._data_key(subject_id, loaded.wrapped_key))
+        loaded = runtime.vault.load(conn, subject_id)
+    key = crypto.data_cipher(runtime.vault.data_key(subject_id, loaded.wrapped_key))
     base = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     actions = ("login", "view", "send", "edit", "share")
     batch = 5000

@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from mamori.app import Runtime
 from mamori.errors import InvalidValue, StaffConflict, StaffNotFound, WeakPassword
 from mamori.staff import StaffDirectory, allows
-from mamori.store import db
-from mamori.store.tables import StaffAccountRow
+from mamori.store import db, tables
 from tests.staff.conftest import PASSWORD
 
 
@@ -29,7 +28,7 @@ def test_create_stores_identities_encrypted_and_audits_ids_only(
     assert account.role == "handler" and account.active
     assert account.id.startswith("st_") and len(account.id) == 13
     with db.read(runtime.engine) as conn:
-        row = conn.execute(sa.select(StaffAccountRow.__table__)).one()
+        row = conn.execute(sa.select(tables.staff_accounts)).one()
     stored = b"".join(v if isinstance(v, bytes) else str(v).encode() for v in row)
     assert b"yamada" not in stored
     assert "山田".encode() not in stored

@@ -11,8 +11,7 @@ from mamori.app import Runtime
 from mamori.errors import SignInFailed, SignInLocked
 from mamori.staff import Limits, StaffDirectory, sign_in
 from mamori.staff.lockout import locked_until
-from mamori.store import db
-from mamori.store.tables import StaffSignInFailureRow
+from mamori.store import db, tables
 from tests.helpers.clock import ManualClock
 from tests.staff.conftest import PASSWORD
 
@@ -118,7 +117,7 @@ def test_failures_store_no_login_and_no_address(
     runtime: Runtime, staff: StaffDirectory, frozen: ManualClock
 ) -> None:
     _fail(staff, "yamada.hanako@example.jp", 2, client="192.0.2.44")
-    table = StaffSignInFailureRow.__table__
+    table = tables.staff_sign_in_failures
     with db.read(runtime.engine) as conn:
         rows = conn.execute(sa.select(table)).all()
     assert len(rows) == 2

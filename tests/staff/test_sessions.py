@@ -12,8 +12,7 @@ from argon2 import PasswordHasher, Type
 from mamori.app import Runtime
 from mamori.errors import SignInFailed, StaffSessionRequired
 from mamori.staff import Limits, StaffDirectory, sessions, sign_in
-from mamori.store import db
-from mamori.store.tables import StaffAccountRow, StaffSessionRow
+from mamori.store import db, tables
 from tests.helpers.clock import ManualClock
 from tests.staff.conftest import PASSWORD
 
@@ -32,8 +31,8 @@ def test_sign_in_opens_a_session_stored_as_a_hash(
     signed_in = _sign_in(staff, "hanako", PASSWORD)
     assert len(signed_in.token) == 43
     with db.read(runtime.engine) as conn:
-        row = conn.execute(sa.select(StaffSessionRow.__table__)).one()
-        last = conn.execute(sa.select(StaffAccountRow.__table__.c.last_sign_in_at)).scalar_one()
+        row = conn.execute(sa.select(tables.staff_sessions)).one()
+        last = conn.execute(sa.select(tables.staff_accounts.c.last_sign_in_at)).scalar_one()
     assert row.token_hash != signed_in.token.encode()
     assert bytes(row.token_hash) == sessions.token_hash(signed_in.token)
     assert last == frozen.now()
@@ -95,7 +94,7 @@ def test_old_parameters_are_rehashed_at_sign_in(runtime: Runtime) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1, type=Type.ID)
     old = StaffDirectory(runtime.engine, runtime.audit, runtime.vault.system_keys, hasher=weak)
     old.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
-    query = sa.select(StaffAccountRow.__table__.c.password_hash)
+    query = sa.select(tables.staff_accounts.c.password_hash)
     with db.read(runtime.engine) as conn:
         before = conn.execute(query).scalar_one()
     assert "m=8192,t=1,p=1" in before

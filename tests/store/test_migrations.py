@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from mamori.store import db
-from mamori.store.tables import Base
+from mamori.store import db, tables
 
 TABLES = {
     "alembic_version",
@@ -60,7 +59,7 @@ def test_migrations_create_the_declared_schema_and_are_idempotent(
         assert db.current_revision(engine) == LATEST
         with db.read(engine) as conn:
             assert set(sa.inspect(conn).get_table_names()) == TABLES
-            differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            differences = compare_metadata(MigrationContext.configure(conn), tables.metadata)
     finally:
         engine.dispose()
     assert differences == []

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import cast
 
 import pytest
 import sqlalchemy as sa
@@ -19,15 +18,14 @@ from sqlalchemy.engine import Engine
 from mamori.audit.log import AuditLog
 from mamori.errors import KeyFileError, MasterKeyInUse, NotFound
 from mamori.keyring import MasterKeys, create_key_file, read_key_file
-from mamori.store import db
-from mamori.store.tables import AuditEntryRow, SubjectItemRow, SubjectRow, SystemKeyRow
+from mamori.store import db, tables
 from mamori.vault import crypto, key_file, rotation
 from mamori.vault.system_keys import SystemKeys
 
-subjects_t = cast(sa.Table, SubjectRow.__table__)
-items_t = cast(sa.Table, SubjectItemRow.__table__)
-system_t = cast(sa.Table, SystemKeyRow.__table__)
-audit_t = cast(sa.Table, AuditEntryRow.__table__)
+subjects_t = tables.subjects
+items_t = tables.subject_items
+system_t = tables.system_keys
+audit_t = tables.audit_entries
 
 
 def add_subjects(engine: Engine, keys: crypto.MasterKeySource, count: int) -> list[str]:

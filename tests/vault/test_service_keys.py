@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
 
 import pytest
 import sqlalchemy as sa
@@ -29,7 +28,7 @@ from mamori.errors import (
 )
 from mamori.policy.loader import read_policy
 from mamori.publication import versions
-from mamori.store.tables import ServiceKeyRow
+from mamori.store import tables
 from mamori.vault import service_keys
 from mamori.vault.service_keys import OPERATIONS, ServiceAccount
 from tests.helpers.clock import ManualClock
@@ -38,7 +37,7 @@ from tests.support import open_test_runtime
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "kokochie" / "policy.yaml"
 TOKEN = re.compile(r"mamori_(mk_[a-z2-7]{10})_([A-Za-z0-9_-]{43})")
-_keys = cast(sa.Table, ServiceKeyRow.__table__)
+_keys = tables.service_keys
 
 
 @pytest.fixture

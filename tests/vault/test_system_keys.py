@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import cast
 
 import pytest
 import sqlalchemy as sa
@@ -11,12 +10,11 @@ from sqlalchemy.engine import Engine
 
 from mamori.errors import InvalidValue
 from mamori.keyring import MasterKeys
-from mamori.store import db
-from mamori.store.tables import SystemKeyRow
+from mamori.store import db, tables
 from mamori.vault import crypto
 from mamori.vault.system_keys import SystemKeys
 
-system_t = cast(sa.Table, SystemKeyRow.__table__)
+system_t = tables.system_keys
 V1 = MasterKeys({1: bytes(range(32))}, "test")
 V12 = MasterKeys({1: bytes(range(32)), 2: bytes(range(32, 64))}, "test")
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from mamori.app import Runtime
-from mamori.store import db
-from mamori.store.tables import AuditEntryRow
+from mamori.store import db, tables
 from mamori.web.app import create_app
 from tests.admin_support import admin_client, create_staff, csrf_token, directory, form_token
 from tests.support import open_test_runtime
@@ -251,7 +248,7 @@ def test_audit_log_page_and_verification(client: TestClient, runtime: Runtime) -
     assert "監査ログは改ざんされていません" in checked.text
     assert runtime.audit.tail(1)[0].action == "audit.verify"
 
-    table = cast(sa.Table, AuditEntryRow.__table__)
+    table = tables.audit_entries
     with db.write(runtime.engine) as conn:  # someone edits entry 2 behind mamori's back
         conn.execute(table.update().where(table.c.seq == 2).values(actor="intruder"))
     broken = client.get("/admin/audit?verify=1&lang=en")

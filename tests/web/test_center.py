@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from mamori.center import access
 from mamori.client import Client
 from mamori.errors import ApiError
-from mamori.store.tables import CenterLinkRow, CenterSessionRow
+from mamori.store import tables
 from mamori.vault import service_keys
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
@@ -111,7 +111,7 @@ def _later(server: LiveServer, **delta: float) -> None:
 
 
 def _sessions(server: LiveServer) -> int:
-    table = CenterSessionRow.__table__
+    table = tables.center_sessions
     with server.runtime.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
@@ -138,7 +138,7 @@ def test_the_link_is_signed_short_lived_and_audited(
     assert expires <= dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
     # only the hash of the nonce is stored
     with live_server.runtime.engine.connect() as conn:
-        stored = conn.execute(sa.select(CenterLinkRow.__table__.c.nonce_hash)).scalars().all()
+        stored = conn.execute(sa.select(tables.center_links.c.nonce_hash)).scalars().all()
     assert len(stored) == 1 and len(stored[0]) == 32
     assert stored[0] not in token.encode()
     entry = live_server.runtime.audit.tail(1)[0]
@@ -284,7 +284,7 @@ def test_the_session_is_stored_hashed(
 ) -> None:
     _sign_in(web, host, person)
     token = web.cookies["mamori_center"]
-    table = CenterSessionRow.__table__
+    table = tables.center_sessions
     with live_server.runtime.engine.connect() as conn:
         row = conn.execute(sa.select(table)).one()
     assert row.subject_id == person

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from mamori.center import access as center_access
 from mamori.changes import disclosure as change_disclosure
 from mamori.changes.notices import JOB as NOTICES_JOB
 from mamori.changes.notices import send_notices
@@ -25,6 +26,7 @@ from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
 from mamori.requests.reminders import NAME as REMINDER_JOB
 from mamori.requests.reminders import remind
 from mamori.requests.sections import Section
+from mamori.vault.core import Erasure
 from mamori.vault.events import purge_expired
 
 __all__ = ["BUILT_IN", "Job", "JobContext", "Parts"]
@@ -66,10 +68,12 @@ class Job:
 
 @dataclass(frozen=True)
 class Parts:
-    """What a runtime loads: its periodic jobs and its disclosure-package sections."""
+    """What a runtime loads: its periodic jobs, its disclosure-package sections, and the steps
+    of withdrawal that domains other than the vault own."""
 
     jobs: tuple[Job, ...] = ()
     sections: tuple[Section, ...] = field(default=())
+    erasures: tuple[Erasure, ...] = field(default=())
 
     def enabled_jobs(self, settings: Settings) -> list[Job]:
         """The jobs ``settings`` switch on, by name."""
@@ -81,13 +85,14 @@ class Parts:
     def with_jobs(self, *jobs: Job) -> Parts:
         """These parts with ``jobs`` added (a job of the same name is replaced)."""
         names = {j.name for j in jobs}
-        return Parts((*(j for j in self.jobs if j.name not in names), *jobs), self.sections)
+        kept = tuple(j for j in self.jobs if j.name not in names)
+        return replace(self, jobs=(*kept, *jobs))
 
     def with_sections(self, *sections: Section) -> Parts:
         """These parts with ``sections`` added (a section of the same name is replaced)."""
         names = {s.name for s in sections}
         kept = tuple(s for s in self.sections if s.name not in names)
-        return Parts(self.jobs, (*kept, *sections))
+        return replace(self, sections=(*kept, *sections))
 
 
 def _retention_purge(runtime: JobContext) -> object:
@@ -119,5 +124,6 @@ BUILT_IN = Parts(
         Section(consent_disclosure.SECTION, consent_disclosure.receipt_rows),
         Section(change_disclosure.SECTION, change_disclosure.consent_rows),
     ),
+    erasures=center_access.ERASURES,
 )
 """Every part mamori ships."""

@@ -62,7 +62,15 @@ class Runtime:
             max_document_bytes=self.settings.max_document_bytes,
             blind_index_bits=Vault.bits_for(self.settings.blind_index_population),
         )
-        vault = Vault(self.engine, self.audit, self.keys, published.rules, limits, clock=self.clock)
+        vault = Vault(
+            self.engine,
+            self.audit,
+            self.keys,
+            published.rules,
+            limits,
+            clock=self.clock,
+            erasures=self.parts.erasures,
+        )
         object.__setattr__(self, "vault", vault)
         mail = Mailer(
             self.settings,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from contextlib import closing
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -33,17 +33,16 @@ from mamori.audit.proofs import Checkpoint, ConsistencyProof, InclusionProof
 from mamori.audit.verify import CheckpointHead, Verifier, VerifyReport
 from mamori.clock import SYSTEM, Clock
 from mamori.errors import AuditError, NotFound
-from mamori.store import db
-from mamori.store.tables import AuditCheckpointRow, AuditEntryRow, AuditNodeRow
+from mamori.store import db, tables
 
 __all__ = ["NODE_LEVEL", "AuditLog"]
 
 NODE_LEVEL: Final = 8
 """Checkpoints store the hashes of perfect subtrees of 2**8 = 256 entries and more."""
 
-_entries = cast(sa.Table, AuditEntryRow.__table__)
-_checkpoints = cast(sa.Table, AuditCheckpointRow.__table__)
-_nodes = cast(sa.Table, AuditNodeRow.__table__)
+_entries = tables.audit_entries
+_checkpoints = tables.audit_checkpoints
+_nodes = tables.audit_nodes
 
 _HEAD = sa.select(_entries.c.seq, _entries.c.entry_hash).order_by(_entries.c.seq.desc()).limit(1)
 _LAST_SIZE = sa.select(sa.func.max(_checkpoints.c.tree_size))

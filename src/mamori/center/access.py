@@ -11,8 +11,8 @@ two requests racing with one link open at most one session.
 **Sessions.** Following a link sets the ``mamori_center`` cookie to 32 random bytes; only their
 SHA-256 is stored (``center_sessions``), with a random CSRF token for the forms and an expiry
 that slides forward on every use. An expired session is deleted when it is presented. A
-withdrawal deletes every link and session of the person (:meth:`mamori.vault.core.Vault.
-withdraw`).
+withdrawal deletes every link and session of the person (:data:`ERASURES`, steps of
+:meth:`mamori.vault.core.Vault.withdraw`).
 
 Audited: ``center.link`` (issued), ``center.enter`` (opened, or refused for a known link that
 was used or expired), ``center.leave`` (signed out). IDs only.
@@ -27,25 +27,23 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Final, cast
+from typing import Final
 
-import sqlalchemy as sa
-
+from mamori.center import storage
 from mamori.errors import (
     CenterLinkExpired,
     CenterLinkInvalid,
     CenterSessionRequired,
     CsrfRejected,
-    SubjectNotFound,
     SubjectWithdrawn,
 )
 from mamori.store import db
-from mamori.store.tables import CenterLinkRow, CenterSessionRow, SubjectRow
 from mamori.vault.access import Caller
-from mamori.vault.core import Vault
+from mamori.vault.core import Erasure, Vault
 
 __all__ = [
     "COOKIE",
+    "ERASURES",
     "KEY_NAME",
     "Entered",
     "Link",
@@ -66,10 +64,6 @@ _MAC_LABEL: Final = b"mamori:center-link\x00"
 _B64 = r"[A-Za-z0-9_-]{43}"  # 32 bytes, base64url without padding
 _LINK_TOKEN = re.compile(rf"({_B64})\.({_B64})")
 _SESSION_TOKEN = re.compile(_B64)
-
-links_t = cast(sa.Table, CenterLinkRow.__table__)
-sessions_t = cast(sa.Table, CenterSessionRow.__table__)
-subjects_t = cast(sa.Table, SubjectRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -130,20 +124,13 @@ def issue_link(vault: Vault, caller: Caller, subject_id: str, *, minutes: int) -
     now = vault.clock.now()
     expires = now + dt.timedelta(minutes=minutes)
     with db.write(vault.engine) as conn:
-        status = conn.execute(
-            sa.select(subjects_t.c.status).where(subjects_t.c.id == subject_id)
-        ).scalar_one_or_none()
-        if status is None:
-            raise SubjectNotFound(f"no subject '{subject_id}'")
-        if status == "withdrawn":
+        if vault.load(conn, subject_id).status == "withdrawn":
             raise SubjectWithdrawn(
                 f"subject '{subject_id}' has withdrawn: there is no privacy center to open"
             )
-        conn.execute(links_t.delete().where(links_t.c.expires_at <= now))
-        conn.execute(
-            links_t.insert().values(
-                nonce_hash=_sha256(nonce), subject_id=subject_id, expires_at=expires, used_at=None
-            )
+        storage.prune_links(conn, now)
+        storage.insert_link(
+            conn, nonce_hash=_sha256(nonce), subject_id=subject_id, expires_at=expires
         )
         vault.audit.append(
             conn,
@@ -170,11 +157,7 @@ def enter(
     refused: str | None = None
     cookie = _b64(secrets.token_bytes(32))
     with db.write(vault.engine) as conn:
-        link = conn.execute(
-            sa.select(links_t.c.subject_id, links_t.c.expires_at, links_t.c.used_at).where(
-                links_t.c.nonce_hash == nonce_hash
-            )
-        ).one_or_none()
+        link = storage.find_link(conn, nonce_hash)
         if link is None:  # never issued, purged after expiry, or deleted by a withdrawal
             raise CenterLinkInvalid("the privacy-center link is unknown")
         subject_id: str = link.subject_id
@@ -182,17 +165,9 @@ def enter(
             refused = "used"
         elif link.expires_at <= now:
             refused = "expired"
-        else:
-            claimed = conn.execute(
-                links_t.update()
-                .where(links_t.c.nonce_hash == nonce_hash, links_t.c.used_at.is_(None))
-                .values(used_at=now)
-            ).rowcount
-            if not claimed:  # another request spent it first
-                refused = "used"
-        status = conn.execute(
-            sa.select(subjects_t.c.status).where(subjects_t.c.id == subject_id)
-        ).scalar_one()
+        elif not storage.claim_link(conn, nonce_hash, now):  # another request spent it first
+            refused = "used"
+        status = vault.load(conn, subject_id).status
         if refused is None and status != "active":
             refused = "withdrawn"
         target = [f"subject:{subject_id}"]
@@ -211,18 +186,14 @@ def enter(
                 expires_at=now + dt.timedelta(minutes=minutes),
                 token_hash=_sha256(cookie.encode("ascii")),
             )
-            stale = sessions_t.c.expires_at <= now
-            if replacing is not None:
-                stale = sa.or_(stale, sessions_t.c.token_hash == _sha256(replacing.encode()))
-            conn.execute(sessions_t.delete().where(stale))
-            conn.execute(
-                sessions_t.insert().values(
-                    token_hash=session.token_hash,
-                    subject_id=subject_id,
-                    csrf_token=session.csrf_token,
-                    created_at=now,
-                    expires_at=session.expires_at,
-                )
+            storage.open_session(
+                conn,
+                token_hash=session.token_hash,
+                subject_id=subject_id,
+                csrf_token=session.csrf_token,
+                now=now,
+                expires_at=session.expires_at,
+                replacing=_sha256(replacing.encode()) if replacing is not None else None,
             )
             vault.audit.append(
                 conn,
@@ -249,21 +220,13 @@ def current_session(vault: Vault, cookie: str | None, *, minutes: int) -> Sessio
     token_hash = _sha256(cookie.encode("ascii"))
     now = vault.clock.now()
     with db.write(vault.engine) as conn:
-        row = conn.execute(
-            sa.select(
-                sessions_t.c.subject_id, sessions_t.c.csrf_token, sessions_t.c.expires_at
-            ).where(sessions_t.c.token_hash == token_hash)
-        ).one_or_none()
+        row = storage.find_session(conn, token_hash)
         if row is not None and row.expires_at > now:
             expires = now + dt.timedelta(minutes=minutes)
-            conn.execute(
-                sessions_t.update()
-                .where(sessions_t.c.token_hash == token_hash)
-                .values(expires_at=expires)
-            )
+            storage.slide_session(conn, token_hash, expires)
             return Session(row.subject_id, row.csrf_token, expires, token_hash)
         if row is not None:
-            conn.execute(sessions_t.delete().where(sessions_t.c.token_hash == token_hash))
+            storage.delete_session(conn, token_hash)
     raise CenterSessionRequired(
         "the privacy-center session has expired" if row is not None else None
     )
@@ -272,13 +235,20 @@ def current_session(vault: Vault, cookie: str | None, *, minutes: int) -> Sessio
 def end_session(vault: Vault, session: Session) -> None:
     """Sign the person out: the session is deleted (audited as ``center.leave``)."""
     with db.write(vault.engine) as conn:
-        conn.execute(sessions_t.delete().where(sessions_t.c.token_hash == session.token_hash))
+        storage.delete_session(conn, session.token_hash)
         vault.audit.append(
             conn,
             actor=Caller.person(session.subject_id).actor_id,
             action="center.leave",
             targets=[f"subject:{session.subject_id}"],
         )
+
+
+ERASURES: Final = (
+    Erasure("links", storage.delete_links_of),
+    Erasure("sessions", storage.delete_sessions_of),
+)
+"""What withdrawal deletes of the privacy center (listed in the built-in parts)."""
 
 
 def check_csrf(session: Session, submitted: str | None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -19,8 +19,7 @@ from sqlalchemy import Connection
 from mamori.errors import NotFound, SubjectWithdrawn
 from mamori.publication import records
 from mamori.publication.records import ChangeRecord
-from mamori.store import db
-from mamori.store.tables import ChangeNoticeReadRow, PolicyConsentRow, SubjectRow
+from mamori.store import db, tables
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
 
@@ -34,9 +33,9 @@ __all__ = [
     "person_changes",
 ]
 
-consents_t = cast(sa.Table, PolicyConsentRow.__table__)
-reads_t = cast(sa.Table, ChangeNoticeReadRow.__table__)
-subjects_t = cast(sa.Table, SubjectRow.__table__)
+consents_t = tables.policy_consents
+reads_t = tables.change_notice_reads
+subjects_t = tables.subjects
 
 Channel = Literal["center", "api"]
 

@@ -6,18 +6,18 @@ Listed in the built-in parts (:data:`mamori.app.parts.BUILT_IN`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Final, cast
+from typing import Final
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from mamori.store.tables import PolicyConsentRow
+from mamori.store import tables
 
 __all__ = ["SECTION", "consent_rows"]
 
 SECTION: Final = "policy_change_consents"
 
-consents_t = cast(sa.Table, PolicyConsentRow.__table__)
+consents_t = tables.policy_consents
 
 
 def consent_rows(conn: Connection, subject_id: str) -> Iterator[Mapping[str, object]]:

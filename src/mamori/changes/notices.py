@@ -15,7 +15,7 @@ person's mail opt-outs. The privacy center shows the same change until the perso
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 
 import orjson
 import sqlalchemy as sa
@@ -25,8 +25,7 @@ from mamori.errors import InvalidValue
 from mamori.policy.model import ValueKind
 from mamori.publication import records
 from mamori.publication.records import ChangeRecord, changes_t
-from mamori.store import db
-from mamori.store.tables import SubjectItemRow, SubjectRow
+from mamori.store import db, tables
 from mamori.vault import crypto
 
 if TYPE_CHECKING:
@@ -46,8 +45,8 @@ TEMPLATE = "policy_change"
 BATCH = 200
 """People per transaction."""
 
-subjects_t = cast(sa.Table, SubjectRow.__table__)
-items_t = cast(sa.Table, SubjectItemRow.__table__)
+subjects_t = tables.subjects
+items_t = tables.subject_items
 
 
 class NoticeContext(Protocol):

@@ -25,7 +25,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import orjson
 import sqlalchemy as sa
@@ -35,9 +35,8 @@ from mamori.audit.log import AuditLog
 from mamori.audit.queries import insert_ignoring_duplicates
 from mamori.consent.banner import Banner, canonical
 from mamori.errors import ConsentReceiptsTampered
-from mamori.store import db
+from mamori.store import db, tables
 from mamori.store.group_commit import GroupCommit
-from mamori.store.tables import AuditEntryRow, ConsentReceiptRow, ConsentTextRow
 
 __all__ = [
     "GENESIS",
@@ -53,9 +52,9 @@ GENESIS: Final = bytes(32)
 MAX_BATCH: Final = 500
 _PAGE: Final = 2000
 
-receipts_t = cast(sa.Table, ConsentReceiptRow.__table__)
-texts_t = cast(sa.Table, ConsentTextRow.__table__)
-_audit_t = cast(sa.Table, AuditEntryRow.__table__)
+receipts_t = tables.consent_receipts
+texts_t = tables.consent_texts
+_audit_t = tables.audit_entries
 _HEAD = (
     sa.select(receipts_t.c.seq, receipts_t.c.receipt_hash)
     .order_by(receipts_t.c.seq.desc())

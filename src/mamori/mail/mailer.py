@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import orjson
 import sqlalchemy as sa
@@ -44,8 +44,7 @@ from mamori.errors import DecryptionFailed, MailTemplateError, NotFound, UserInp
 from mamori.mail import optout, smtp
 from mamori.mail.message import build_message, sender_address
 from mamori.mail.templates import LANGUAGES, MailTemplates
-from mamori.store import db
-from mamori.store.tables import MailOptoutRow, MailOutboxRow
+from mamori.store import db, tables
 from mamori.vault import crypto
 from mamori.vault.addresses import KEY_NAME as ADDRESS_KEY
 from mamori.vault.addresses import address_hash, normal_address
@@ -63,8 +62,8 @@ _BATCH: Final = 50
 _PENDING: Final = "mamori_mail_pending"
 _COMMITTED: Final = "mamori_mail_committed"
 
-outbox_t = cast(sa.Table, MailOutboxRow.__table__)
-optouts_t = cast(sa.Table, MailOptoutRow.__table__)
+outbox_t = tables.mail_outbox
+optouts_t = tables.mail_optouts
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from typing import Final, Literal, cast
+from typing import Final, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mamori.audit.log import AuditLog
 from mamori.errors import UnsubscribeLinkInvalid
-from mamori.store.tables import MailOptoutRow
+from mamori.store import tables
 from mamori.vault.system_keys import SystemKeys
 
 __all__ = [
@@ -52,7 +52,7 @@ _FORMAT: Final = 1
 _TOKEN = re.compile(r"([A-Za-z0-9_-]{44,120})\.([A-Za-z0-9_-]{43})")
 _SUBJECT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
-optouts_t = cast(sa.Table, MailOptoutRow.__table__)
+optouts_t = tables.mail_optouts
 
 Source = Literal["one-click", "page", "staff"]
 

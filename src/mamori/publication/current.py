@@ -20,8 +20,7 @@ from mamori.policy.model import Policy
 from mamori.policy.rules import Rules, compile_rules
 from mamori.publication import versions
 from mamori.publication.records import consent_changes
-from mamori.store import db
-from mamori.store.tables import PolicyVersionRow
+from mamori.store import db, tables
 
 __all__ = ["CurrentPolicy", "PublishedPolicy"]
 
@@ -56,7 +55,9 @@ class PublishedPolicy:
             return cached
         with self._lock:
             with db.read(self.engine) as conn:
-                latest = conn.execute(sa.select(sa.func.max(PolicyVersionRow.version))).scalar()
+                latest = conn.execute(
+                    sa.select(sa.func.max(tables.policy_versions.c.version))
+                ).scalar()
             if latest is None:
                 raise PolicyNotPublished()
             if self._current is None or self._current.version != latest:

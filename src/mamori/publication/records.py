@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -17,12 +17,11 @@ from sqlalchemy import Connection, Engine
 
 from mamori.policy.diff import Change, Level, PolicyDiff
 from mamori.policy.rules import ConsentChange
-from mamori.store import db
-from mamori.store.tables import PolicyChangeRow
+from mamori.store import db, tables
 
 __all__ = ["ChangeRecord", "consent_changes", "get", "insert", "records"]
 
-changes_t = cast(sa.Table, PolicyChangeRow.__table__)
+changes_t = tables.policy_changes
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -21,8 +21,7 @@ from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
 from mamori.errors import NotFound
 from mamori.policy.loader import LoadedPolicy
-from mamori.store import db
-from mamori.store.tables import PolicyVersionRow
+from mamori.store import db, tables
 
 __all__ = [
     "OnPublish",
@@ -34,7 +33,7 @@ __all__ = [
     "versions",
 ]
 
-_table = cast(sa.Table, PolicyVersionRow.__table__)
+_table = tables.policy_versions
 _CURRENT = sa.select(_table).order_by(_table.c.version.desc()).limit(1)
 
 

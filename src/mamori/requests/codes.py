@@ -15,14 +15,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, cast
+from typing import Final
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from mamori.errors import RateLimited
 from mamori.requests.store import SealKeys
-from mamori.store.tables import RequestCodeRow, RequestThrottleRow
+from mamori.store import tables
 
 __all__ = [
     "CODE_DIGITS",
@@ -39,8 +39,8 @@ CODE_DIGITS: Final = 6
 CODE_MINUTES: Final = 10
 MAX_ATTEMPTS: Final = 5
 
-codes_t = cast(sa.Table, RequestCodeRow.__table__)
-throttle_t = cast(sa.Table, RequestThrottleRow.__table__)
+codes_t = tables.request_codes
+throttle_t = tables.request_throttle
 
 
 class Check(StrEnum):

@@ -37,8 +37,7 @@ import sqlalchemy as sa
 
 from mamori.requests import labels
 from mamori.requests.sections import PROVISIONS, Section, SectionRows, ordered_sections
-from mamori.store import db
-from mamori.store.tables import SubjectItemRow, SubjectRow, UsageEventRow
+from mamori.store import db, tables
 from mamori.vault import crypto
 from mamori.vault.restrictions import usage_settings
 
@@ -58,9 +57,9 @@ CALLER: Final = "system:disclosure"
 FORMAT: Final = "mamori-disclosure/1"
 EVENT_BATCH: Final = 2000
 
-items_t = cast(sa.Table, SubjectItemRow.__table__)
-subjects_t = cast(sa.Table, SubjectRow.__table__)
-events_t = cast(sa.Table, UsageEventRow.__table__)
+items_t = tables.subject_items
+subjects_t = tables.subjects
+events_t = tables.usage_events
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),

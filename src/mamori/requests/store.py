@@ -30,7 +30,7 @@ from mamori.requests.model import (
     Status,
     Verification,
 )
-from mamori.store.tables import DataRequestRow
+from mamori.store import tables
 from mamori.vault import crypto
 from mamori.vault.system_keys import SystemKeys
 
@@ -48,7 +48,7 @@ __all__ = [
 KEY_NAME: Final = "requests"
 """The system key that seals details, proofs, and keys the hashes of codes and addresses."""
 
-requests_t = cast(sa.Table, DataRequestRow.__table__)
+requests_t = tables.data_requests
 
 
 class SealKeys:

@@ -27,8 +27,7 @@ from mamori.clock import SYSTEM, Clock
 from mamori.errors import InvalidValue, StaffConflict, StaffNotFound
 from mamori.staff import lockout, passwords
 from mamori.staff.identity import StaffKeys, normal_login, normal_name
-from mamori.store import db
-from mamori.store.tables import StaffAccountRow, StaffSessionRow
+from mamori.store import db, tables
 from mamori.vault.system_keys import SystemKeys
 
 __all__ = ["ROLES", "Role", "StaffAccount", "StaffDirectory", "allows", "parse_role"]
@@ -37,8 +36,8 @@ Role = Literal["viewer", "handler", "admin"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
 _RANK: Final[dict[str, int]] = {role: rank for rank, role in enumerate(ROLES)}
 
-accounts_t = cast(sa.Table, StaffAccountRow.__table__)
-sessions_t = cast(sa.Table, StaffSessionRow.__table__)
+accounts_t = tables.staff_accounts
+sessions_t = tables.staff_sessions
 
 
 def parse_role(text: str) -> Role:

@@ -17,16 +17,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mamori.store.tables import StaffSignInFailureRow
+from mamori.store import tables
 
 __all__ = ["Limits", "clear_login", "lock_of", "locked_until", "record_failure"]
 
-_failures = cast(sa.Table, StaffSignInFailureRow.__table__)
+_failures = tables.staff_sign_in_failures
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,9 @@ from mamori.errors import ConfigError, DatabaseUnavailable
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "MIGRATIONS",
+    "Connection",
     "DriverTx",
+    "Engine",
     "WriterQueue",
     "check_connection",
     "create_engine",
@@ -56,6 +58,9 @@ __all__ = [
     "read",
     "write",
 ]
+
+# ``Connection`` and ``Engine`` are re-exported: domain code names them in signatures without
+# importing SQLAlchemy (only the storage modules do; an import-linter contract keeps it so).
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 """The Alembic script folder, shipped inside the package."""

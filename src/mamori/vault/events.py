@@ -3,7 +3,7 @@
 Each event is encrypted under the subject's data key. An event's fields map to the policy's
 device items; a field whose item the person stopped is not stored, and when the person stopped
 the event stream itself (or withdrew) nothing is stored. ``purge_expired`` deletes events and
-items past their retention; the server runs it on a schedule.
+items past their retention; the job ``vault.retention_purge`` runs it on a schedule.
 """
 
 from __future__ import annotations
@@ -12,23 +12,18 @@ import datetime as dt
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import orjson
-import sqlalchemy as sa
 
 from mamori.errors import SubjectWithdrawn, UserInputError
 from mamori.store import db
-from mamori.store.tables import BlindIndexRow, SubjectItemRow, UsageEventRow
 from mamori.vault import crypto
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
+from mamori.vault.storage import subjects as storage
 
 __all__ = ["EVENT_FIELDS", "EventsStored", "Purged", "add_events", "purge_expired"]
-
-events_t = cast(sa.Table, UsageEventRow.__table__)
-blind_t = cast(sa.Table, BlindIndexRow.__table__)
-items_t = cast(sa.Table, SubjectItemRow.__table__)
 
 EVENT_FIELDS = ("device_model", "os_version", "ip_address", "advertising_id", "cookie_id")
 """Optional fields of an event; each is stored only while the item of the same id is in use."""
@@ -99,14 +94,14 @@ def add_events(
     parsed = [_event(raw, i, now) for i, raw in enumerate(events)]
     days = stream.retention.days or DEFAULT_EVENT_DAYS
     with db.write(vault.engine) as conn:
-        loaded = vault._load(conn, subject_id)
+        loaded = vault.load(conn, subject_id)
         if loaded.status == "withdrawn":
             raise SubjectWithdrawn(f"subject '{subject_id}' has withdrawn")
-        stopped_items, _ = vault._stops(conn, subject_id)
+        stopped_items, _ = vault.stops(conn, subject_id)
         if stream.id in stopped_items:
             result = EventsStored(0, len(parsed), "stopped_by_person")
         else:
-            data_key = vault._data_key(subject_id, loaded.wrapped_key)
+            data_key = vault.data_key(subject_id, loaded.wrapped_key)
             rows = []
             for event in parsed:
                 kept = {k: v for k, v in event.items() if k not in stopped_items}
@@ -121,8 +116,7 @@ def add_events(
                         ),
                     }
                 )
-            if rows:
-                conn.execute(events_t.insert(), rows)
+            storage.insert_events(conn, rows)
             result = EventsStored(len(rows), 0)
         vault.audit.append(
             conn,
@@ -137,44 +131,26 @@ def add_events(
 def read_events(vault: Vault, subject_id: str, *, batch: int = 1000) -> Any:
     """Every stored event of a subject, oldest first, decrypted (a generator: constant memory)."""
     with db.read(vault.engine) as conn:
-        loaded = vault._load(conn, subject_id)
-    data_key = vault._data_key(subject_id, loaded.wrapped_key)
+        loaded = vault.load(conn, subject_id)
+    data_key = vault.data_key(subject_id, loaded.wrapped_key)
     after = 0
     while True:
         with db.read(vault.engine) as conn:
-            rows = conn.execute(
-                sa.select(events_t.c.id, events_t.c.ciphertext)
-                .where(events_t.c.subject_id == subject_id, events_t.c.id > after)
-                .order_by(events_t.c.id)
-                .limit(batch)
-            ).all()
+            rows = storage.event_page(conn, subject_id, after=after, limit=batch)
         if not rows:
             return
-        for row in rows:
+        for _id, ciphertext, _occurred in rows:
             yield orjson.loads(
-                crypto.decrypt(data_key, row.ciphertext, subject_id=subject_id, item_id="event")
+                crypto.decrypt(data_key, ciphertext, subject_id=subject_id, item_id="event")
             )
-        after = rows[-1].id
+        after = rows[-1][0]
 
 
 def purge_expired(vault: Vault, *, now: dt.datetime | None = None) -> Purged:
     """Delete events and items whose retention has ended. Audited with counts."""
     now = now or vault.clock.now()
     with db.write(vault.engine) as conn:
-        events = conn.execute(events_t.delete().where(events_t.c.expires_at < now)).rowcount
-        items = conn.execute(
-            items_t.delete().where(items_t.c.expires_at.is_not(None), items_t.c.expires_at < now)
-        ).rowcount
-        if items:
-            # An index entry of a purged item would still say the value was held.
-            conn.execute(
-                blind_t.delete().where(
-                    ~sa.exists().where(
-                        items_t.c.subject_id == blind_t.c.subject_id,
-                        items_t.c.item_id == blind_t.c.item_id,
-                    )
-                )
-            )
+        events, items = storage.purge_expired(conn, now)
         if events or items:
             vault.audit.append(
                 conn,

@@ -3,27 +3,22 @@
 A person may stop any item that is not essential to the service, and any purpose that the
 service itself does not need (marketing, statistics, advertising). Essential items stop only on
 withdrawal, and say so. A change takes effect on the very next read: reads consult the
-``restrictions`` table inside their own transaction.
+stops inside their own statement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import cast
-
-import sqlalchemy as sa
 
 from mamori.errors import NotStoppable, SubjectWithdrawn
 from mamori.policy.model import PurposeGroup, Text
 from mamori.store import db
-from mamori.store.tables import RestrictionRow
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
+from mamori.vault.storage import subjects as storage
 
 __all__ = ["ItemSetting", "PurposeSetting", "UsageSettings", "set_stops", "usage_settings"]
-
-stops_t = cast(sa.Table, RestrictionRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -65,10 +60,8 @@ def usage_settings(vault: Vault, subject_id: str) -> UsageSettings:
     rules = vault.rules()
     subject = vault.get_subject(subject_id)
     with db.read(vault.engine) as conn:
-        rows = conn.execute(
-            sa.select(stops_t.c.scope, stops_t.c.target).where(stops_t.c.subject_id == subject_id)
-        ).all()
-    stopped = {(r.scope, r.target) for r in rows}
+        items_stopped, purposes_stopped = vault.stops(conn, subject_id)
+    stopped = {("item", i) for i in items_stopped} | {("purpose", p) for p in purposes_stopped}
     held = rules.subject_types.get(subject.type, frozenset())
     items = tuple(
         ItemSetting(
@@ -122,40 +115,12 @@ def set_stops(
     wanted = {("item", i) for i in items} | {("purpose", p) for p in purposes}
     now = vault.clock.now()
     with db.write(vault.engine) as conn:
-        subject = conn.execute(
-            sa.text("SELECT status FROM subjects WHERE id = :id"), {"id": subject_id}
-        ).one_or_none()
-        if subject is None:
-            from mamori.errors import SubjectNotFound
-
-            raise SubjectNotFound(f"no subject '{subject_id}'")
-        if subject.status == "withdrawn":
+        if vault.load(conn, subject_id).status == "withdrawn":
             raise SubjectWithdrawn(f"subject '{subject_id}' has withdrawn")
-        current = {
-            (r.scope, r.target)
-            for r in conn.execute(
-                sa.select(stops_t.c.scope, stops_t.c.target).where(
-                    stops_t.c.subject_id == subject_id
-                )
-            )
-        }
-        for scope, target in sorted(current - wanted):
-            conn.execute(
-                stops_t.delete().where(
-                    stops_t.c.subject_id == subject_id,
-                    stops_t.c.scope == scope,
-                    stops_t.c.target == target,
-                )
-            )
-        for scope, target in sorted(wanted - current):
-            conn.execute(
-                stops_t.insert().values(
-                    subject_id=subject_id, scope=scope, target=target, created_at=now
-                )
-            )
+        added, removed = storage.set_stops(conn, subject_id, wanted, now)
         details: dict[str, str | int | bool | None] = {}
-        details.update({f"{s}.{t}": "stopped" for s, t in sorted(wanted - current)})
-        details.update({f"{s}.{t}": "resumed" for s, t in sorted(current - wanted)})
+        details.update({f"{s}.{t}": "stopped" for s, t in sorted(added)})
+        details.update({f"{s}.{t}": "resumed" for s, t in sorted(removed)})
         vault.audit.append(
             conn,
             actor=caller.actor_id,

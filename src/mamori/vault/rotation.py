@@ -20,17 +20,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, cast
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from typing import Final
 
 from mamori.audit.log import AuditLog
 from mamori.errors import MasterKeyInUse
 from mamori.keyring import MasterKeys
 from mamori.store import db
-from mamori.store.tables import SubjectRow, SystemKeyRow
+from mamori.store.db import Connection, Engine
 from mamori.vault import crypto, key_file
+from mamori.vault.storage import keys as storage
 from mamori.vault.system_keys import SystemKeys
 
 __all__ = [
@@ -47,9 +45,6 @@ __all__ = [
 ]
 
 DEFAULT_BATCH: Final = 500
-
-_subjects = cast(sa.Table, SubjectRow.__table__)
-_system = cast(sa.Table, SystemKeyRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +106,8 @@ def add_version(
 
 
 def _pending(conn: Connection, target: int) -> int:
-    subjects = conn.execute(
-        sa.select(sa.func.count())
-        .select_from(_subjects)
-        .where(_subjects.c.wrapped_key.is_not(None), _subjects.c.master_version < target)
-    ).scalar_one()
-    system = conn.execute(
-        sa.select(sa.func.count()).select_from(_system).where(_system.c.master_version < target)
-    ).scalar_one()
-    return int(subjects) + int(system)
+    subjects, system = storage.count_wrapped(conn, target, older=True)
+    return subjects + system
 
 
 def rotate(
@@ -141,17 +129,11 @@ def rotate(
         total = _pending(conn, target)
     done = subjects = skipped = batches = 0
     last_id = ""
-    select = (
-        sa.select(_subjects.c.id, _subjects.c.wrapped_key)
-        .where(_subjects.c.wrapped_key.is_not(None), _subjects.c.master_version < target)
-        .order_by(_subjects.c.id)
-        .limit(batch)
-    )
     if progress:
         progress(RotationProgress(target, 0, total))
     while not (stop is not None and stop.is_set()):
         with db.read(engine) as conn:
-            rows = conn.execute(select.where(_subjects.c.id > last_id)).all()
+            rows = storage.subjects_to_rewrap(conn, target, after=last_id, limit=batch)
         if not rows:
             break
         # The cryptography runs outside the write transaction, which only compares and sets.
@@ -161,11 +143,9 @@ def rotate(
         with db.write(engine) as conn:
             changed = 0
             for sid, old, new in rewrapped:
-                changed += conn.execute(
-                    sa.update(_subjects)
-                    .where(_subjects.c.id == sid, _subjects.c.wrapped_key == old)
-                    .values(wrapped_key=new, master_version=crypto.wrapped_version(new))
-                ).rowcount
+                changed += storage.rewrap_subject_key(
+                    conn, sid, old, new, crypto.wrapped_version(new)
+                )
             audit.append(
                 conn,
                 actor=actor,
@@ -173,13 +153,13 @@ def rotate(
                 targets=[f"master-key:{target}"],
                 details={
                     "table": "subjects",
-                    "first": f"subject:{rows[0].id}",
-                    "last": f"subject:{rows[-1].id}",
+                    "first": f"subject:{rows[0][0]}",
+                    "last": f"subject:{rows[-1][0]}",
                     "rewrapped": changed,
                     "skipped": len(rows) - changed,
                 },
             )
-        last_id = rows[-1].id
+        last_id = rows[-1][0]
         subjects += changed
         skipped += len(rows) - changed
         batches += 1
@@ -279,15 +259,7 @@ def wrapped_by(engine: Engine, version: int) -> WrappedCount:
 
 
 def _wrapped_by(conn: Connection, version: int) -> WrappedCount:
-    subjects = conn.execute(
-        sa.select(sa.func.count())
-        .select_from(_subjects)
-        .where(_subjects.c.wrapped_key.is_not(None), _subjects.c.master_version == version)
-    ).scalar_one()
-    system = conn.execute(
-        sa.select(sa.func.count()).select_from(_system).where(_system.c.master_version == version)
-    ).scalar_one()
-    return WrappedCount(int(subjects), int(system))
+    return WrappedCount(*storage.count_wrapped(conn, version, older=False))
 
 
 def in_use_error(version: int, count: WrappedCount) -> MasterKeyInUse:

@@ -27,11 +27,9 @@ import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, cast, get_args
+from typing import Final, Literal, get_args
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
@@ -47,7 +45,8 @@ from mamori.errors import (
 from mamori.policy.loader import parse_policy
 from mamori.publication import versions
 from mamori.store import db
-from mamori.store.tables import ServiceKeyRow
+from mamori.store.db import Engine
+from mamori.vault.storage import keys as storage
 
 __all__ = [
     "CACHE_TTL",
@@ -78,10 +77,6 @@ _DETAIL_MAX: Final = 128  # longest string an audit detail may hold (mamori.audi
 
 _MALFORMED = "not a mamori API key: expected mamori_mk_<10 characters>_<43 characters>"
 _INVALID = "the API key is not valid: it is unknown or mistyped; see `mamori keys list`"
-
-_table = cast(sa.Table, ServiceKeyRow.__table__)
-_BY_ID = sa.select(_table).where(_table.c.id == sa.bindparam("key_id"))
-_ALL = sa.select(_table).order_by(_table.c.created_at, _table.c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,18 +135,16 @@ def create(
     now = clock.now()
     with db.write(engine) as conn:
         key_id = _new_id()
-        while conn.execute(_BY_ID, {"key_id": key_id}).first() is not None:  # pragma: no cover
+        while storage.service_key(conn, key_id) is not None:  # pragma: no cover
             key_id = _new_id()  # 2**50 ids: a clash is all but impossible, yet cheap to rule out
-        conn.execute(
-            sa.insert(_table).values(
-                id=key_id,
-                name=name,
-                secret_hash=_hash(secret),
-                purposes=orjson.dumps(granted).decode(),
-                operations=orjson.dumps(ops).decode(),
-                created_at=now,
-                revoked_at=None,
-            )
+        storage.insert_service_key(
+            conn,
+            id=key_id,
+            name=name,
+            secret_hash=_hash(secret),
+            purposes=orjson.dumps(granted).decode(),
+            operations=orjson.dumps(ops).decode(),
+            created_at=now,
         )
         audit.append(
             conn,
@@ -167,7 +160,7 @@ def create(
 def list_keys(engine: Engine) -> list[ServiceAccount]:
     """Every key, revoked ones included, oldest first."""
     with db.read(engine) as conn:
-        rows = conn.execute(_ALL).all()
+        rows = storage.all_service_keys(conn)
     return [_account(row) for row in rows]
 
 
@@ -183,15 +176,10 @@ def revoke(
     key_id = _key_id(key_id)
     now = clock.now()
     with db.write(engine) as conn:
-        row = conn.execute(_BY_ID, {"key_id": key_id}).first()
+        row = storage.service_key(conn, key_id)
         if row is None:
             raise NotFound(f"service key '{key_id}' does not exist; `mamori keys list` shows them")
-        updated = conn.execute(
-            sa.update(_table)
-            .where(_table.c.id == key_id, _table.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        if updated.rowcount == 0:
+        if not storage.revoke_service_key(conn, key_id, now):
             revoked_at = row.revoked_at or now  # or revoked by a transaction running alongside
             raise Conflict(
                 f"service key '{key_id}' was already revoked on "
@@ -217,7 +205,7 @@ def authenticate(engine: Engine, token: str, *, clock: Clock = SYSTEM) -> Servic
         return hit
     generation = _cache.generation
     with db.read(engine) as conn:
-        row = conn.execute(_BY_ID, {"key_id": key_id}).first()
+        row = storage.service_key(conn, key_id)
     if row is None or not hmac.compare_digest(row.secret_hash, digest):
         raise AuthenticationFailed(_INVALID)
     if row.revoked_at is not None:
@@ -325,7 +313,7 @@ def _packed(key: str, ids: Sequence[str]) -> dict[str, str]:
     return {key if n == 1 else f"{key}.{n}": chunk for n, chunk in enumerate(chunks, 1)}
 
 
-def _account(row: sa.Row[Any]) -> ServiceAccount:
+def _account(row: storage.ServiceKeyRow) -> ServiceAccount:
     return ServiceAccount(
         id=row.id,
         name=row.name,

@@ -17,24 +17,20 @@ import hmac
 import re
 import threading
 import unicodedata
-from typing import Final, cast
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from typing import Final
 
 from mamori.clock import SYSTEM, Clock
 from mamori.errors import InvalidValue
 from mamori.store import db
-from mamori.store.tables import SystemKeyRow
+from mamori.store.db import Connection, Engine
 from mamori.vault import crypto
+from mamori.vault.storage import keys as storage
 
 __all__ = ["NAME_PATTERN", "SystemKeys"]
 
 NAME_PATTERN: Final = r"[a-z][a-z0-9-]{0,62}"
 _NAME = re.compile(NAME_PATTERN)
 _EXTERNAL_REF_LABEL: Final = b"mamori:external-ref\x00"
-
-_table = cast(sa.Table, SystemKeyRow.__table__)
 
 
 def _context(name: str) -> str:
@@ -69,26 +65,24 @@ class SystemKeys:
         return key
 
     def _load_or_create(self, name: str) -> bytes:
-        query = sa.select(_table.c.wrapped).where(_table.c.name == name)
         with db.read(self.engine) as conn:
-            wrapped = conn.execute(query).scalar_one_or_none()
+            wrapped = storage.system_key(conn, name)
         if wrapped is not None:
             return crypto.unwrap_key(self.keys, wrapped, context=_context(name))
         key = crypto.new_data_key()
         wrapped = crypto.wrap_key(self.keys, key, context=_context(name))
-        row = {
-            "name": name,
-            "wrapped": wrapped,
-            "master_version": crypto.wrapped_version(wrapped),
-            "created_at": self.clock.now(),
-        }
-        try:
-            with db.write(self.engine) as conn:
-                conn.execute(sa.insert(_table), row)
-        except sa.exc.IntegrityError:
-            with db.read(self.engine) as conn:  # another process made it first: use theirs
-                wrapped = conn.execute(query).scalar_one()
-            return crypto.unwrap_key(self.keys, wrapped, context=_context(name))
+        with db.write(self.engine) as conn:
+            added = storage.insert_system_key(
+                conn,
+                name=name,
+                wrapped=wrapped,
+                master_version=crypto.wrapped_version(wrapped),
+                now=self.clock.now(),
+            )
+            if not added:  # another process made it first: use theirs
+                theirs = storage.system_key(conn, name)
+                assert theirs is not None
+                return crypto.unwrap_key(self.keys, theirs, context=_context(name))
         return key
 
     def external_ref(self, subject_type: str, external_id: str) -> bytes:
@@ -112,19 +106,9 @@ class SystemKeys:
         """Rewrap, inside ``conn``'s transaction, every system key not under the current master
         version; returns their names. A key changed by someone else meanwhile is left alone."""
         current = self.keys.current_version
-        rows = conn.execute(
-            sa.select(_table.c.name, _table.c.wrapped)
-            .where(_table.c.master_version < current)
-            .order_by(_table.c.name)
-        ).all()
         done: list[str] = []
-        for name, wrapped in rows:
+        for name, wrapped in storage.system_keys_to_rewrap(conn, current):
             new = crypto.rewrap_key(self.keys, wrapped, context=_context(name))
-            updated = conn.execute(
-                sa.update(_table)
-                .where(_table.c.name == name, _table.c.wrapped == wrapped)
-                .values(wrapped=new, master_version=crypto.wrapped_version(new))
-            ).rowcount
-            if updated:
+            if storage.rewrap_system_key(conn, name, wrapped, new, crypto.wrapped_version(new)):
                 done.append(name)
         return done

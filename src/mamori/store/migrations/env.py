@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from mamori.store.tables import Base
+from mamori.store import tables
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):
@@ -19,7 +19,7 @@ if not isinstance(connection, Connection):
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=tables.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )

@@ -13,7 +13,7 @@ on the dashboard through :mod:`mamori.web.admin.nav`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -28,8 +28,7 @@ from mamori.audit.entry import decode_fields
 from mamori.errors import MamoriError, StaffSessionRequired, UserInputError
 from mamori.staff import ROLES, StaffAccount
 from mamori.staff.accounts import accounts_t
-from mamori.store import db
-from mamori.store.tables import AuditEntryRow, SubjectRow
+from mamori.store import db, tables
 from mamori.web import deps
 from mamori.web.admin import auth, nav
 from mamori.web.admin.auth import StaffDep, StaffUser, require_role
@@ -56,13 +55,13 @@ def _staff_card(conn: Connection, runtime: Runtime) -> nav.Card:
 
 
 def _audit_card(conn: Connection, runtime: Runtime) -> nav.Card:
-    entries_t = cast(sa.Table, AuditEntryRow.__table__)
+    entries_t = tables.audit_entries
     size = conn.execute(sa.select(sa.func.max(entries_t.c.seq))).scalar_one()
     return nav.Card("監査ログの記録", "Audit log entries", size or 0, "/admin/audit")
 
 
 def _subjects_card(conn: Connection, runtime: Runtime) -> nav.Card:
-    subjects = cast(sa.Table, SubjectRow.__table__)
+    subjects = tables.subjects
     count = conn.execute(
         sa.select(sa.func.count()).select_from(subjects).where(subjects.c.status == "active")
     ).scalar_one()
@@ -212,7 +211,7 @@ def audit_log(
                 action="audit.verify",
                 details={"result": "intact" if report.ok else "broken", "entries": report.entries},
             )
-    entries_t = cast(sa.Table, AuditEntryRow.__table__)
+    entries_t = tables.audit_entries
     query = (
         sa.select(
             entries_t.c.seq,

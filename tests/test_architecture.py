@@ -16,6 +16,7 @@ from mamori.requests.model import RequestType
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "mamori"
+MAX_MODULE_LINES = 600
 
 
 def test_the_import_contracts_hold(capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,6 +26,15 @@ def test_the_import_contracts_hold(capsys: pytest.CaptureFixture[str]) -> None:
     report = capsys.readouterr().out
     assert code == 0, report
     assert "0 broken" in report and "kept" in report
+
+
+def test_no_module_is_over_600_lines() -> None:
+    long = {
+        str(path.relative_to(SRC)): n
+        for path in SRC.rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"split these modules: {long}"
 
 
 def test_one_exception_hierarchy() -> None:

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from mamori.app import Runtime
 from mamori.config import example_policy_path
 from mamori.consent.choice import decode_cookie, encode_cookie
-from mamori.consent.receipts import for_subject, receipts_t, texts_t
+from mamori.consent.receipts import for_subject
 from mamori.consent.service import Consent
+from mamori.consent.storage import receipts_t, texts_t
 from mamori.errors import ConsentChoiceInvalid, ConsentReceiptsTampered
 from mamori.store import db
 from tests.support import open_test_runtime

@@ -211,6 +211,16 @@ def test_the_form_without_javascript_records_and_sets_the_cookie(
         assert stale.status_code == 400 and "version" in stale.json()["error"]
 
 
+@pytest.mark.parametrize("at", ["999999999999", "253402300800", "0"])
+def test_a_cookie_dated_where_no_clock_goes_is_ignored(client: TestClient, at: str) -> None:
+    """An expiry past year 9999 was a ValueError and a 500; it is a cookie to ignore."""
+    forged = f"{'a' * 22}.{'0' * 16}.{at}.analytics.ads"
+    client.cookies.set(COOKIE, forged)
+    page = client.get("/consent?lang=ja")
+    assert page.status_code == 200 and "まだ選択されていません" in page.text
+    assert client.get("/consent/config?lang=en").status_code == 200
+
+
 def test_the_privacy_center_cookie_page_records_the_subject(
     client: TestClient, runtime: Runtime
 ) -> None:

@@ -156,6 +156,25 @@ def test_events_are_stored_and_dropped_when_the_person_stopped_them(app: Client)
         app.add_events(subject, [{**event, "ip_address": "999.1.1.1"}])
 
 
+@pytest.mark.parametrize(
+    ("occurred_at", "message"),
+    [
+        ("0001-01-01T00:00:00+09:00", "out of range"),  # year 0 in UTC: OverflowError before
+        ("9999-12-31T23:59:59-09:00", "out of range"),  # year 10000 in UTC
+        ("0001-01-01T00:00:00Z", "before 1970-01-01"),
+        ("9999-12-31T23:59:59Z", "is in the future"),
+    ],
+)
+def test_event_times_at_the_ends_of_the_calendar_are_a_400(
+    app: Client, live_server: LiveServer, occurred_at: str, message: str
+) -> None:
+    subject = hanako(app)
+    with pytest.raises(ApiError, match=rf"events\[0\].occurred_at: {message}") as caught:
+        app.add_events(subject, [{"occurred_at": occurred_at, "action": "login"}])
+    assert caught.value.status == 400
+    assert httpx.get(f"{live_server.url}/healthz").status_code == 200
+
+
 def test_bulk_read_leaves_out_stopped_and_withdrawn_people(app: Client) -> None:
     people = [app.create_subject("customer", items={"email": f"p{n}@example.jp"}) for n in range(5)]
     app.set_restrictions(people[1], stopped_purposes=["promotion"])

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from mamori.app import Runtime
 from mamori.web.app import create_app
+from tests.conftest import LiveServer
 from tests.support import open_test_runtime
 
 MINIMAL = Path(__file__).resolve().parents[1] / "policy" / "data" / "minimal.yaml"
@@ -107,6 +109,20 @@ def test_security_headers(client: TestClient) -> None:
     headers = client.get("/privacy").headers
     assert "default-src 'self'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_hsts_over_https_only(runtime: Runtime, live_server: LiveServer) -> None:
+    with TestClient(create_app(runtime=runtime), base_url="https://privacy.example.jp") as https:
+        hsts = https.get("/privacy").headers["strict-transport-security"]
+        assert hsts == "max-age=63072000; includeSubDomains"
+        assert "strict-transport-security" in https.get("/api/v1/nope").headers  # errors too
+    with TestClient(create_app(runtime=runtime)) as plain:
+        assert "strict-transport-security" not in plain.get("/privacy").headers
+    # Behind a TLS-terminating proxy on a trusted address (uvicorn's FORWARDED_ALLOW_IPS).
+    proxied = httpx.get(f"{live_server.url}/privacy", headers={"X-Forwarded-Proto": "https"})
+    assert proxied.headers["strict-transport-security"].startswith("max-age=")
+    direct = httpx.get(f"{live_server.url}/privacy")
+    assert "strict-transport-security" not in direct.headers
 
 
 def test_first_start_creates_an_owner_only_key_file_and_audits(runtime: Runtime) -> None:

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
 from mamori.app.parts import BUILT_IN, Parts
 from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
@@ -25,6 +23,7 @@ from mamori.publication import versions
 from mamori.publication.current import PublishedPolicy
 from mamori.publication.publish import Publication, publish_policy
 from mamori.store import db
+from mamori.store.db import Engine
 from mamori.vault.core import Limits, Vault
 from mamori.vault.crypto import MasterKeySource
 from mamori.vault.key_file import ReloadingKeys

@@ -25,11 +25,14 @@ from mamori.store import db
 __all__ = [
     "PAGE",
     "SQL",
+    "ListedEntry",
     "Subtrees",
     "insert_entries",
     "insert_ignoring_duplicates",
     "leaf_hash",
     "lock_and_read_head",
+    "newest_entries",
+    "size",
     "stream_checkpoints",
     "stream_entries",
 ]
@@ -46,6 +49,10 @@ SQL: Final = {
     "checkpoints": (
         "SELECT tree_size, root_hash, head_hash, frontier FROM audit_checkpoints "
         "WHERE tree_size > ? ORDER BY tree_size LIMIT ?"
+    ),
+    "newest": (
+        "SELECT seq, ts, actor, action, targets, details FROM audit_entries "
+        "WHERE seq < ? ORDER BY seq DESC LIMIT ?"
     ),
     "node": "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?",
     "insert": (
@@ -134,6 +141,33 @@ def stream_entries(
             after = rows[-1][0]
     finally:
         cursor.close()
+
+
+ListedEntry = tuple[int, str, str, str, str, str]
+"""An entry as stored, for listing: seq, ts, actor, action, targets and details (JSON text)."""
+
+
+def newest_entries(conn: Connection, limit: int, *, before: int | None = None) -> list[ListedEntry]:
+    """The newest ``limit`` entries (with ``seq < before``, when given), newest first, as stored:
+    a listing shows what is in the table, whether or not the chain still verifies."""
+    cursor, sql = _cursor(conn)
+    try:
+        cursor.execute(sql(SQL["newest"]), (before if before is not None else 2**63 - 1, limit))
+        rows: list[ListedEntry] = cursor.fetchall()
+    finally:
+        cursor.close()
+    return rows
+
+
+def size(conn: Connection) -> int:
+    """The number of entries (the ``seq`` of the last one), read on ``conn``'s transaction."""
+    cursor, _ = _cursor(conn)
+    try:
+        cursor.execute(SQL["head"])
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return int(row[0]) if row is not None else 0
 
 
 def stream_checkpoints(conn: Connection) -> Generator[CheckpointHead, None, None]:

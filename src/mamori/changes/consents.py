@@ -13,15 +13,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-import sqlalchemy as sa
-from sqlalchemy import Connection
-
+from mamori.changes import storage
+from mamori.changes.storage import GivenConsent
 from mamori.errors import NotFound, SubjectWithdrawn
 from mamori.publication import records
 from mamori.publication.records import ChangeRecord
-from mamori.store import db, tables
+from mamori.store import db
+from mamori.store.db import Connection
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
+from mamori.vault.storage import subjects
 
 __all__ = [
     "Channel",
@@ -33,18 +34,7 @@ __all__ = [
     "person_changes",
 ]
 
-consents_t = tables.policy_consents
-reads_t = tables.change_notice_reads
-subjects_t = tables.subjects
-
 Channel = Literal["center", "api"]
-
-
-@dataclass(frozen=True)
-class GivenConsent:
-    version: int
-    consented_at: dt.datetime
-    channel: str
 
 
 @dataclass(frozen=True)
@@ -63,21 +53,14 @@ class PersonChanges:
 
 
 def _created_at(conn: Connection, subject_id: str) -> tuple[dt.datetime, str]:
-    row = conn.execute(
-        sa.select(subjects_t.c.created_at, subjects_t.c.status).where(subjects_t.c.id == subject_id)
-    ).first()
-    if row is None:
+    found = subjects.record(conn, subject_id)
+    if found is None:
         raise NotFound(f"no subject '{subject_id}'")
-    return row.created_at, row.status
+    return found.created_at, found.status
 
 
 def _given(conn: Connection, subject_id: str) -> tuple[GivenConsent, ...]:
-    rows = conn.execute(
-        sa.select(consents_t)
-        .where(consents_t.c.subject_id == subject_id)
-        .order_by(consents_t.c.version)
-    ).all()
-    return tuple(GivenConsent(r.version, r.consented_at, r.channel) for r in rows)
+    return tuple(storage.consents_of(conn, subject_id))
 
 
 def person_changes(vault: Vault, subject_id: str) -> PersonChanges:
@@ -86,12 +69,7 @@ def person_changes(vault: Vault, subject_id: str) -> PersonChanges:
     with db.read(vault.engine) as conn:
         created_at, _status = _created_at(conn, subject_id)
         given_consents = _given(conn, subject_id)
-        read = {
-            r.version
-            for r in conn.execute(
-                sa.select(reads_t.c.version).where(reads_t.c.subject_id == subject_id)
-            )
-        }
+        read = storage.read_versions(conn, subject_id)
     consented = {g.version for g in given_consents}
     concerning = [c for c in all_changes if c.published_at > created_at]
     pending = tuple(c for c in concerning if c.needs_consent and c.version not in consented)
@@ -122,19 +100,13 @@ def consent(
         _created, status = _created_at(conn, subject_id)
         if status == "withdrawn":
             raise SubjectWithdrawn(f"subject '{subject_id}' has withdrawn")
-        existing = conn.execute(
-            sa.select(consents_t).where(
-                consents_t.c.subject_id == subject_id, consents_t.c.version == version
-            )
-        ).first()
+        existing = storage.consent_of(conn, subject_id, version)
         if existing is not None:
-            return GivenConsent(existing.version, existing.consented_at, existing.channel)
-        conn.execute(
-            consents_t.insert().values(
-                subject_id=subject_id, version=version, consented_at=now, channel=channel
-            )
+            return existing
+        storage.insert_consent(
+            conn, subject_id=subject_id, version=version, now=now, channel=channel
         )
-        _read(conn, subject_id, version, now)
+        storage.mark_read(conn, subject_id, version, now)
         vault.audit.append(
             conn,
             actor=caller.actor_id,
@@ -145,17 +117,6 @@ def consent(
     return GivenConsent(version, now, channel)
 
 
-def _read(conn: Connection, subject_id: str, version: int, now: dt.datetime) -> bool:
-    seen = conn.execute(
-        sa.select(reads_t.c.version).where(
-            reads_t.c.subject_id == subject_id, reads_t.c.version == version
-        )
-    ).first()
-    if seen is None:
-        conn.execute(reads_t.insert().values(subject_id=subject_id, version=version, read_at=now))
-    return seen is None
-
-
 def mark_read(vault: Vault, caller: Caller, subject_id: str, version: int) -> None:
     """The person has read the notice of the change of ``version``. Audited once."""
     change = records.get(vault.engine, version)
@@ -163,7 +124,7 @@ def mark_read(vault: Vault, caller: Caller, subject_id: str, version: int) -> No
         raise NotFound(f"policy version {version} has no change notice")
     with db.write(vault.engine) as conn:
         _created_at(conn, subject_id)
-        if _read(conn, subject_id, version, vault.clock.now()):
+        if storage.mark_read(conn, subject_id, version, vault.clock.now()):
             vault.audit.append(
                 conn,
                 actor=caller.actor_id,

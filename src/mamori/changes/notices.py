@@ -18,25 +18,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy import Connection
 
 from mamori.errors import InvalidValue
 from mamori.policy.model import ValueKind
 from mamori.publication import records
-from mamori.publication.records import ChangeRecord, changes_t
-from mamori.store import db, tables
+from mamori.publication import storage as publication
+from mamori.publication.records import ChangeRecord
+from mamori.store import db
+from mamori.store.db import Connection
 from mamori.vault import crypto
+from mamori.vault.storage import subjects
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from mamori.audit.log import AuditLog
     from mamori.clock import Clock
     from mamori.config import Settings
     from mamori.mail.mailer import Mailer
     from mamori.publication.current import PublishedPolicy
-    from mamori.vault.crypto import MasterKeySource
+    from mamori.store.db import Engine
+    from mamori.vault.core import Vault
 
 __all__ = ["JOB", "TEMPLATE", "NoticeContext", "send_notices"]
 
@@ -44,9 +44,6 @@ JOB = "policy_changes.notices"
 TEMPLATE = "policy_change"
 BATCH = 200
 """People per transaction."""
-
-subjects_t = tables.subjects
-items_t = tables.subject_items
 
 
 class NoticeContext(Protocol):
@@ -62,7 +59,7 @@ class NoticeContext(Protocol):
     def audit(self) -> AuditLog: ...
 
     @property
-    def keys(self) -> MasterKeySource: ...
+    def vault(self) -> Vault: ...
 
     @property
     def clock(self) -> Clock: ...
@@ -88,72 +85,48 @@ def _context(ctx: NoticeContext, change: ChangeRecord, lang: str) -> dict[str, s
 def _batch(ctx: NoticeContext, conn: Connection, change: ChangeRecord, size: int) -> int | None:
     """Queue the next batch of notices of ``change``; the number queued, None when done."""
     db.lock(conn, "policy")
-    state = conn.execute(
-        sa.select(changes_t.c.notices_after, changes_t.c.notices_done_at).where(
-            changes_t.c.version == change.version
-        )
-    ).one()
-    if state.notices_done_at is not None:
+    cursor = publication.notices_cursor(conn, change.version)
+    if cursor.done_at is not None:
         return None
-    people = conn.execute(
-        sa.select(subjects_t.c.id, subjects_t.c.wrapped_key)
-        .where(
-            subjects_t.c.status == "active",
-            subjects_t.c.created_at < change.published_at,
-            subjects_t.c.id > state.notices_after,
-        )
-        .order_by(subjects_t.c.id)
-        .limit(size)
-    ).all()
+    people = subjects.people_before(
+        conn, before=change.published_at, after_id=cursor.after, limit=size
+    )
     now = ctx.clock.now()
     if not people:
-        conn.execute(
-            changes_t.update()
-            .where(changes_t.c.version == change.version)
-            .values(notices_done_at=now)
-        )
+        publication.finish_notices(conn, change.version, now)
         return None
     rules = ctx.published.rules()
     email_items = [i.id for i in rules.items.values() if i.kind is ValueKind.email]
-    keys = {p.id: p.wrapped_key for p in people}
-    rows = conn.execute(
-        sa.select(items_t.c.subject_id, items_t.c.item_id, items_t.c.ciphertext)
-        .where(items_t.c.subject_id.in_(list(keys)), items_t.c.item_id.in_(email_items))
-        .order_by(items_t.c.subject_id, items_t.c.item_id)
-    ).all()
     lang = ctx.settings.default_language
     context = _context(ctx, change, lang)
-    queued, invalid, mailed = 0, 0, set()
-    for row in rows:
-        wrapped = keys[row.subject_id]
-        if row.subject_id in mailed or wrapped is None:
-            continue  # one notice per person, to their first address
-        data_key = crypto.unwrap_key(ctx.keys, wrapped, context=f"subject:{row.subject_id}")
-        address = orjson.loads(
-            crypto.decrypt(data_key, row.ciphertext, subject_id=row.subject_id, item_id=row.item_id)
-        )
-        try:
-            ctx.mail.queue(
-                conn,
-                to=str(address),
-                template=TEMPLATE,
-                language=lang,
-                context=context,
-                subject_id=row.subject_id,
-            )
-        except InvalidValue:
-            invalid += 1
+    held = subjects.items_of_people(conn, [p for p, _ in people], email_items)
+    queued, invalid = 0, 0
+    for subject_id, wrapped in people:
+        addresses = held.get(subject_id)
+        if wrapped is None or not addresses:
             continue
-        mailed.add(row.subject_id)
-        queued += 1
-    conn.execute(
-        changes_t.update()
-        .where(changes_t.c.version == change.version)
-        .values(
-            notices_after=people[-1].id,
-            notices_queued=changes_t.c.notices_queued + queued,
-        )
-    )
+        data_key = ctx.vault.data_key(subject_id, wrapped)
+        for item in addresses:
+            address = orjson.loads(
+                crypto.decrypt(
+                    data_key, item.ciphertext, subject_id=subject_id, item_id=item.item_id
+                )
+            )
+            try:
+                ctx.mail.queue(
+                    conn,
+                    to=str(address),
+                    template=TEMPLATE,
+                    language=lang,
+                    context=context,
+                    subject_id=subject_id,
+                )
+            except InvalidValue:
+                invalid += 1
+                continue
+            queued += 1
+            break  # one notice per person, to their first address
+    publication.advance_notices(conn, change.version, after=people[-1][0], queued=queued)
     ctx.audit.append(
         conn,
         actor="system:policy-notices",

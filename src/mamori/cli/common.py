@@ -46,6 +46,6 @@ def _runtime(*, initialise: bool = False) -> Runtime:
 
 
 def _safe_url(settings: Settings) -> str:
-    from sqlalchemy.engine import make_url
+    from mamori.store import db
 
-    return make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    return db.safe_url(settings.effective_database_url)

@@ -138,8 +138,12 @@ def decode_cookie(
     match = _COOKIE.fullmatch(value or "")
     if match is None:
         return None
-    at = dt.datetime.fromtimestamp(int(match["at"]), dt.UTC)
-    valid = match["section"] == section[:16] and at <= now < at + dt.timedelta(days=days)
+    try:  # a time no clock can show (past year 9999, say) is a cookie to ignore
+        at = dt.datetime.fromtimestamp(int(match["at"]), dt.UTC)
+        expires = at + dt.timedelta(days=days)
+    except (ValueError, OverflowError, OSError):
+        return None
+    valid = match["section"] == section[:16] and at <= now < expires
     return StoredChoice(
         match["id"],
         at,

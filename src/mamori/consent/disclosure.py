@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Final
 
-from sqlalchemy import Connection
-
 from mamori.consent.receipts import for_subject
+from mamori.store.db import Connection
 
 __all__ = ["SECTION", "receipt_rows"]
 

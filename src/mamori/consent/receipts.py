@@ -28,14 +28,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
 
 from mamori.audit.log import AuditLog
-from mamori.audit.queries import insert_ignoring_duplicates
+from mamori.consent import storage
 from mamori.consent.banner import Banner, canonical
 from mamori.errors import ConsentReceiptsTampered
-from mamori.store import db, tables
+from mamori.store import db
+from mamori.store.db import Connection, Engine
 from mamori.store.group_commit import GroupCommit
 
 __all__ = [
@@ -51,16 +50,6 @@ __all__ = [
 GENESIS: Final = bytes(32)
 MAX_BATCH: Final = 500
 _PAGE: Final = 2000
-
-receipts_t = tables.consent_receipts
-texts_t = tables.consent_texts
-_audit_t = tables.audit_entries
-_HEAD = (
-    sa.select(receipts_t.c.seq, receipts_t.c.receipt_hash)
-    .order_by(receipts_t.c.seq.desc())
-    .limit(1)
-)
-_INSERT = sa.insert(receipts_t)
 
 
 def _ts(value: dt.datetime) -> str:
@@ -124,7 +113,7 @@ def _hash(prev: bytes, receipt: Receipt) -> bytes:
     return hashlib.sha256(prev + canonical(_fields(receipt))).digest()
 
 
-def _receipt(row: Any) -> Receipt:
+def _receipt(row: storage.ReceiptRow) -> Receipt:
     return Receipt(
         consent_id=row.consent_id,
         subject_id=row.subject_id,
@@ -184,28 +173,18 @@ class ReceiptLog:
         self, conn: Connection, receipts: list[NewReceipt], texts: Mapping[str, Banner]
     ) -> list[Receipt]:
         db.lock(conn, "audit")  # the chain head is read under the audit log's writers' lock
-        head = conn.execute(_HEAD).first()
-        seq, prev = (head[0], bytes(head[1])) if head is not None else (0, GENESIS)
+        head = storage.head(conn)
+        seq, prev = head if head is not None else (0, GENESIS)
         now = self.audit.clock.now()
         expires = now + dt.timedelta(days=self.days)
         if texts:
-            insert = insert_ignoring_duplicates(conn)(texts_t)
-            conn.execute(
-                insert,
-                [
-                    {
-                        "text_hash": h,
-                        "policy_version": b.version,
-                        "language": b.lang,
-                        "gpc": b.gpc,
-                        "text": b.text,
-                        "created_at": now,
-                    }
-                    for h, b in texts.items()
-                ],
+            storage.insert_texts(
+                conn,
+                (storage.BannerText(h, b.version, b.lang, b.gpc, b.text) for h, b in texts.items()),
+                now,
             )
         first = seq + 1
-        rows: list[dict[str, Any]] = []
+        rows: list[storage.ReceiptRow] = []
         stored: list[Receipt] = []
         for new in receipts:
             seq += 1
@@ -220,20 +199,18 @@ class ReceiptLog:
             digest = _hash(prev, draft)
             receipt = Receipt(**{**draft.__dict__, "receipt_hash": digest})
             fields = _fields(receipt)
-            rows.append(
-                fields
-                | {
-                    "categories": canonical(fields["categories"]).decode(),
-                    "services": canonical(fields["services"]).decode(),
-                    "created_at": now,
-                    "expires_at": expires,
-                    "prev_hash": prev,
-                    "receipt_hash": digest,
-                }
-            )
+            stored_fields = fields | {
+                "categories": canonical(fields["categories"]).decode(),
+                "services": canonical(fields["services"]).decode(),
+                "created_at": now,
+                "expires_at": expires,
+                "prev_hash": prev,
+                "receipt_hash": digest,
+            }
+            rows.append(storage.ReceiptRow(**stored_fields))
             stored.append(receipt)
             prev = digest
-        conn.execute(_INSERT, rows)
+        storage.insert_receipts(conn, rows)
         self.audit.append(
             conn,
             actor="system:consent",
@@ -247,21 +224,13 @@ class ReceiptLog:
 
     def latest(self, consent_id: str) -> Receipt | None:
         """The newest receipt of a consent ID."""
-        query = (
-            sa.select(receipts_t)
-            .where(receipts_t.c.consent_id == consent_id)
-            .order_by(receipts_t.c.seq.desc())
-            .limit(1)
-        )
         with db.read(self.engine) as conn:
-            row = conn.execute(query).first()
+            row = storage.latest(conn, consent_id)
         return _receipt(row) if row is not None else None
 
     def count(self) -> int:
         with db.read(self.engine) as conn:
-            return int(
-                conn.execute(sa.select(sa.func.count()).select_from(receipts_t)).scalar_one()
-            )
+            return storage.count(conn)
 
     def export(self, *, actor: str, after: int = 0) -> Iterator[Receipt]:
         """Every receipt after ``after``, oldest first; the export is audited (``consent.export``)
@@ -275,14 +244,8 @@ class ReceiptLog:
                 details={"after": after},
             )
         while True:
-            query = (
-                sa.select(receipts_t)
-                .where(receipts_t.c.seq > after)
-                .order_by(receipts_t.c.seq)
-                .limit(_PAGE)
-            )
             with db.read(self.engine) as conn:
-                page = [_receipt(row) for row in conn.execute(query)]
+                page = [_receipt(row) for row in storage.page(conn, after=after, limit=_PAGE)]
             yield from page
             if len(page) < _PAGE:
                 return
@@ -291,9 +254,7 @@ class ReceiptLog:
     def text(self, text_hash: str) -> str | None:
         """The banner text (canonical JSON) with this hash, as kept."""
         with db.read(self.engine) as conn:
-            return conn.execute(
-                sa.select(texts_t.c.text).where(texts_t.c.text_hash == text_hash)
-            ).scalar_one_or_none()
+            return storage.text(conn, text_hash)
 
     # -- verification --------------------------------------------------------------------------
 
@@ -306,20 +267,13 @@ class ReceiptLog:
         """
         anchors: dict[int, str] = {}
         with db.read(self.engine, snapshot=True) as conn:
-            for (details,) in conn.execute(
-                sa.select(_audit_t.c.details).where(_audit_t.c.action == "consent.record")
-            ):
+            for details in storage.anchor_details(conn):
                 parsed = orjson.loads(details)
                 anchors[int(parsed["last"])] = str(parsed["head"])
             prev, expected, checked = GENESIS, 1, 0
             while True:
-                query = (
-                    sa.select(receipts_t)
-                    .where(receipts_t.c.seq >= expected)
-                    .order_by(receipts_t.c.seq)
-                    .limit(_PAGE)
-                )
-                page = [_receipt(row) for row in conn.execute(query)]
+                rows = storage.page(conn, after=expected - 1, limit=_PAGE)
+                page = [_receipt(row) for row in rows]
                 for receipt in page:
                     if receipt.seq != expected:
                         raise ConsentReceiptsTampered(
@@ -347,7 +301,7 @@ class ReceiptLog:
                     f"receipts end at {expected - 1}"
                 )
             texts = 0
-            for text_hash, text in conn.execute(sa.select(texts_t.c.text_hash, texts_t.c.text)):
+            for text_hash, text in storage.texts(conn):
                 if hashlib.sha256(text.encode("utf-8")).hexdigest() != text_hash:
                     raise ConsentReceiptsTampered(
                         f"the kept banner text {text_hash[:16]}... was changed"
@@ -359,10 +313,5 @@ class ReceiptLog:
 def for_subject(conn: Connection, subject_id: str) -> Iterator[Mapping[str, object]]:
     """The receipts of choices ``subject_id`` made signed in, oldest first (for the disclosure
     package), read on the caller's connection."""
-    query = (
-        sa.select(receipts_t)
-        .where(receipts_t.c.subject_id == subject_id)
-        .order_by(receipts_t.c.seq)
-    )
-    for row in conn.execute(query):
+    for row in storage.for_subject(conn, subject_id):
         yield _receipt(row).to_json()

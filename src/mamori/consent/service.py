@@ -12,8 +12,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
-
 from mamori.audit.log import AuditLog
 from mamori.consent.banner import Banner, Lang, build_banner, gpc_categories, section_hash
 from mamori.consent.choice import (
@@ -31,6 +29,7 @@ from mamori.policy.loader import parse_policy
 from mamori.policy.model import Policy
 from mamori.publication import versions
 from mamori.publication.current import PublishedPolicy
+from mamori.store.db import Engine
 
 __all__ = ["Consent", "Current"]
 

@@ -21,7 +21,6 @@ no address and no content. Every queue, skip and delivery attempt is audited wit
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -31,20 +30,20 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any, Final
+from typing import Final
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, event
 
 from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
 from mamori.config import Settings
 from mamori.errors import DecryptionFailed, MailTemplateError, NotFound, UserInputError
-from mamori.mail import optout, smtp
+from mamori.mail import optout, smtp, storage
 from mamori.mail.message import build_message, sender_address
+from mamori.mail.storage import Deliverable, MailSummary
 from mamori.mail.templates import LANGUAGES, MailTemplates
-from mamori.store import db, tables
+from mamori.store import db
+from mamori.store.db import Connection, Engine
 from mamori.vault import crypto
 from mamori.vault.addresses import KEY_NAME as ADDRESS_KEY
 from mamori.vault.addresses import address_hash, normal_address
@@ -59,28 +58,6 @@ STATUSES: Final = ("queued", "sent", "failed", "outbox", "skipped")
 ACTOR: Final = "system:mail"
 _MAX_DELAY: Final = 86400
 _BATCH: Final = 50
-_PENDING: Final = "mamori_mail_pending"
-_COMMITTED: Final = "mamori_mail_committed"
-
-outbox_t = tables.mail_outbox
-optouts_t = tables.mail_optouts
-
-
-@dataclass(frozen=True)
-class MailSummary:
-    """An outbox row without its encrypted parts."""
-
-    id: str
-    template: str
-    language: str
-    subject_id: str | None
-    marketing: bool
-    status: str
-    attempts: int
-    last_error: str | None
-    created_at: dt.datetime
-    next_attempt_at: dt.datetime
-    finished_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -92,40 +69,6 @@ class Mail:
     subject: str | None
     body: str | None
     unsubscribe_url: str | None
-
-
-def _summary(row: Any) -> MailSummary:
-    return MailSummary(
-        id=row.id,
-        template=row.template,
-        language=row.language,
-        subject_id=row.subject_id,
-        marketing=bool(row.marketing),
-        status=row.status,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        next_attempt_at=row.next_attempt_at,
-        finished_at=row.finished_at,
-    )
-
-
-_SUMMARY_COLUMNS = [
-    outbox_t.c[name]
-    for name in (
-        "id",
-        "template",
-        "language",
-        "subject_id",
-        "marketing",
-        "status",
-        "attempts",
-        "last_error",
-        "created_at",
-        "next_attempt_at",
-        "finished_at",
-    )
-]
 
 
 class Mailer:
@@ -166,18 +109,10 @@ class Mailer:
         for name in (ADDRESS_KEY, OUTBOX_KEY, optout.KEY_NAME):
             system_keys.get(name)
         self._cipher = crypto.data_cipher(system_keys.get(OUTBOX_KEY))
-        event.listen(engine, "commit", _on_commit)
-        event.listen(engine, "rollback", _on_rollback)
-        # A disposed engine's new pool keeps the old one's listeners: remove them from that one.
-        self._pool = engine.pool
-        event.listen(self._pool, "checkin", self._on_checkin)
+        self._commits = storage.CommitWatch(engine, self._dispatch)
 
     def close(self) -> None:
-        with contextlib.suppress(sa.exc.InvalidRequestError):  # closed twice
-            event.remove(self._pool, "checkin", self._on_checkin)
-        if event.contains(self.engine, "commit", _on_commit):
-            event.remove(self.engine, "commit", _on_commit)
-            event.remove(self.engine, "rollback", _on_rollback)
+        self._commits.close()
 
     # -- dispatch after commit -------------------------------------------------------------
 
@@ -191,12 +126,9 @@ class Mailer:
             if fn in self._dispatchers:
                 self._dispatchers.remove(fn)
 
-    def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
-        # The pool takes the connection back after its transaction ended: what was queued in a
-        # committed transaction is in the database now, for any worker to see.
-        ids = record.info.pop(_COMMITTED, None) if record is not None else None
-        if not ids:
-            return
+    def _dispatch(self, ids: Sequence[str]) -> None:
+        # Called once the transaction that queued ``ids`` has committed and its connection is
+        # back in the pool: the mail is in the database now, for any worker to see.
         with self._lock:
             dispatchers = list(self._dispatchers)
         for dispatch in dispatchers:
@@ -242,28 +174,16 @@ class Mailer:
         mail_id = "ml_" + secrets.token_hex(16)
         now = self.clock.now()
         to_hash = address_hash(self.system_keys, address)
-        row: dict[str, Any] = {
-            "id": mail_id,
-            "template": template,
-            "language": language,
-            "subject_id": subject_id,
-            "marketing": marketing,
-            "to_hash": to_hash,
-            "attempts": 0,
-            "last_error": None,
-            "created_at": now,
-            "next_attempt_at": now,
-        }
+        new = storage.NewMail(mail_id, template, language, subject_id, marketing, to_hash, now)
         targets = [f"mail:{mail_id}"] + ([f"subject:{subject_id}"] if subject_id else [])
-        if marketing and self._opted_out(conn, to_hash, subject_id):
-            conn.execute(
-                outbox_t.insert().values(
-                    **row,
-                    status="skipped",
-                    to_ciphertext=None,
-                    content_ciphertext=None,
-                    finished_at=now,
-                )
+        if marketing and storage.opted_out(conn, to_hash, subject_id):
+            storage.insert_mail(
+                conn,
+                new,
+                status="skipped",
+                to_ciphertext=None,
+                content_ciphertext=None,
+                finished_at=now,
             )
             self.audit.append(
                 conn,
@@ -292,14 +212,13 @@ class Mailer:
             {"subject": rendered.subject, "body": body, "unsubscribe_url": unsubscribe_url}
         )
         status = "queued" if self.settings.smtp_host else "outbox"
-        conn.execute(
-            outbox_t.insert().values(
-                **row,
-                status=status,
-                to_ciphertext=self._encrypt(mail_id, "to", address.encode()),
-                content_ciphertext=self._encrypt(mail_id, "content", content),
-                finished_at=None,
-            )
+        storage.insert_mail(
+            conn,
+            new,
+            status=status,
+            to_ciphertext=self._encrypt(mail_id, "to", address.encode()),
+            content_ciphertext=self._encrypt(mail_id, "content", content),
+            finished_at=None,
         )
         self.audit.append(
             conn,
@@ -314,14 +233,8 @@ class Mailer:
             },
         )
         if status == "queued":
-            conn.info.setdefault(_PENDING, []).append(mail_id)
+            storage.hold_until_commit(conn, mail_id)
         return mail_id
-
-    def _opted_out(self, conn: Connection, to_hash: bytes, subject_id: str | None) -> bool:
-        match = optouts_t.c.address_hash == to_hash
-        if subject_id is not None:
-            match = sa.or_(match, optouts_t.c.subject_id == subject_id)
-        return conn.execute(sa.select(sa.literal(1)).where(match).limit(1)).first() is not None
 
     def _encrypt(self, mail_id: str, part: str, plaintext: bytes) -> bytes:
         return crypto.encrypt(self._cipher, plaintext, subject_id=f"mail:{mail_id}", item_id=part)
@@ -355,11 +268,7 @@ class Mailer:
         deadline = time.monotonic() + wait_seconds
         while wanted:
             with db.read(self.engine) as conn:
-                found = set(
-                    conn.execute(sa.select(outbox_t.c.id).where(outbox_t.c.id.in_(wanted)))
-                    .scalars()
-                    .all()
-                )
+                found = storage.existing_ids(conn, wanted)
             wanted -= found
             if not wanted or time.monotonic() > deadline:
                 break
@@ -370,40 +279,19 @@ class Mailer:
         now = self.clock.now()
         lease = now + dt.timedelta(seconds=self.settings.smtp_timeout_seconds * 3 + 60)
         with db.read(self.engine) as conn:
-            due = conn.execute(
-                sa.select(outbox_t.c.id, outbox_t.c.next_attempt_at)
-                .where(outbox_t.c.status == "queued", outbox_t.c.next_attempt_at <= now)
-                .order_by(outbox_t.c.next_attempt_at, outbox_t.c.id)
-                .limit(_BATCH)
-            ).all()
+            due = storage.due(conn, now, _BATCH)
         if not due:
             return []
         claimed: list[str] = []
         with db.write(self.engine) as conn:
             for mail_id, at in due:
-                won = conn.execute(
-                    outbox_t.update()
-                    .where(
-                        outbox_t.c.id == mail_id,
-                        outbox_t.c.status == "queued",
-                        outbox_t.c.next_attempt_at == at,
-                    )
-                    .values(next_attempt_at=lease)
-                ).rowcount
-                if won:
+                if storage.claim(conn, mail_id, at, lease):
                     claimed.append(mail_id)
         return claimed
 
     def _send(self, mail_ids: list[str]) -> int:
         with db.read(self.engine) as conn:
-            rows = conn.execute(
-                sa.select(
-                    outbox_t.c.id,
-                    outbox_t.c.to_ciphertext,
-                    outbox_t.c.content_ciphertext,
-                    outbox_t.c.created_at,
-                ).where(outbox_t.c.id.in_(mail_ids))
-            ).all()
+            rows = storage.deliverable(conn, mail_ids)
         sender = sender_address(self.settings.mail_from)[1]
         sent = 0
         recorded: set[str] = set()
@@ -428,7 +316,7 @@ class Mailer:
                     self._record(row.id, exc)
         return sent
 
-    def _message(self, row: Any) -> tuple[str, EmailMessage]:
+    def _message(self, row: Deliverable) -> tuple[str, EmailMessage]:
         to = self._decrypt(row.id, "to", row.to_ciphertext).decode()
         content = orjson.loads(self._decrypt(row.id, "content", row.content_ciphertext))
         message = build_message(
@@ -445,25 +333,19 @@ class Mailer:
     def _record(self, mail_id: str, exc: BaseException | None) -> None:
         now = self.clock.now()
         with db.write(self.engine) as conn:
-            attempts = (
-                conn.execute(
-                    sa.select(outbox_t.c.attempts).where(outbox_t.c.id == mail_id)
-                ).scalar_one()
-                + 1
-            )
-            values: dict[str, Any] = {"attempts": attempts}
+            attempts = storage.sent_attempts(conn, mail_id) + 1
             error = type(exc).__name__ if exc is not None else None
             if exc is None:
                 result = "sent"
-                values.update(status="sent", finished_at=now, last_error=None)
+                storage.mark_sent(conn, mail_id, attempts=attempts, now=now)
             elif _permanent(exc) or attempts >= self.settings.mail_max_attempts:
                 result = "failed"
-                values.update(status="failed", finished_at=now, last_error=error)
+                storage.mark_failed(conn, mail_id, attempts=attempts, now=now, error=error)
             else:
                 result = "retry"
                 delay = min(self.settings.mail_retry_seconds * 2 ** (attempts - 1), _MAX_DELAY)
-                values.update(next_attempt_at=now + dt.timedelta(seconds=delay), last_error=error)
-            conn.execute(outbox_t.update().where(outbox_t.c.id == mail_id).values(**values))
+                at = now + dt.timedelta(seconds=delay)
+                storage.schedule_retry(conn, mail_id, attempts=attempts, at=at, error=error)
             self.audit.append(
                 conn,
                 actor=ACTOR,
@@ -511,11 +393,7 @@ class Mailer:
             return 0
         cutoff = self.clock.now() - dt.timedelta(days=days)
         with db.write(self.engine) as conn:
-            deleted = conn.execute(
-                outbox_t.delete().where(
-                    outbox_t.c.status != "queued", outbox_t.c.created_at < cutoff
-                )
-            ).rowcount
+            deleted = storage.purge_finished(conn, cutoff)
             if deleted:
                 self.audit.append(
                     conn,
@@ -531,41 +409,27 @@ class Mailer:
         self, conn: Connection, *, status: str | None = None, limit: int = 50, offset: int = 0
     ) -> list[MailSummary]:
         """Outbox rows, newest first, without decrypting anything."""
-        query = sa.select(*_SUMMARY_COLUMNS).order_by(
-            outbox_t.c.created_at.desc(), outbox_t.c.id.desc()
-        )
-        if status is not None:
-            if status not in STATUSES:
-                raise UserInputError(f"unknown mail status '{status}' (use {', '.join(STATUSES)})")
-            query = query.where(outbox_t.c.status == status)
-        return [_summary(r) for r in conn.execute(query.limit(limit).offset(offset))]
+        if status is not None and status not in STATUSES:
+            raise UserInputError(f"unknown mail status '{status}' (use {', '.join(STATUSES)})")
+        return storage.summaries(conn, status=status, limit=limit, offset=offset)
 
     def summary(self, conn: Connection, mail_id: str) -> MailSummary:
         """One outbox row, without decrypting anything."""
-        row = conn.execute(
-            sa.select(*_SUMMARY_COLUMNS).where(outbox_t.c.id == mail_id)
-        ).one_or_none()
-        if row is None:
+        found = storage.find_summary(conn, mail_id)
+        if found is None:
             raise NotFound(f"no mail '{mail_id}'")
-        return _summary(row)
+        return found
 
     def counts(self, conn: Connection) -> dict[str, int]:
-        rows = conn.execute(
-            sa.select(outbox_t.c.status, sa.func.count()).group_by(outbox_t.c.status)
-        ).all()
-        found = {status: int(n) for status, n in rows}
+        found = storage.count_by_status(conn)
         return {status: found.get(status, 0) for status in STATUSES}
 
     def open(self, conn: Connection, mail_id: str) -> Mail:
         """One mail, decrypted. Not audited here: the caller audits who looked (staff)."""
-        row = conn.execute(
-            sa.select(
-                *_SUMMARY_COLUMNS, outbox_t.c.to_ciphertext, outbox_t.c.content_ciphertext
-            ).where(outbox_t.c.id == mail_id)
-        ).one_or_none()
+        row = storage.find_mail(conn, mail_id)
         if row is None:
             raise NotFound(f"no mail '{mail_id}'")
-        summary = _summary(row)
+        summary = row.summary
         if row.to_ciphertext is None or row.content_ciphertext is None:
             return Mail(summary, None, None, None, None)
         to = self._decrypt(mail_id, "to", row.to_ciphertext).decode()
@@ -596,17 +460,3 @@ def _permanent(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return False
     return isinstance(exc, DecryptionFailed | ValueError)
-
-
-# The queued IDs wait in the connection's record until its transaction ends: a commit moves
-# them to the list the pool's checkin hands to the dispatchers, a rollback drops them.
-
-
-def _on_commit(conn: Connection) -> None:
-    pending = conn.info.pop(_PENDING, None)
-    if pending:
-        conn.info.setdefault(_COMMITTED, []).extend(pending)
-
-
-def _on_rollback(conn: Connection) -> None:
-    conn.info.pop(_PENDING, None)

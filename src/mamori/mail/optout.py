@@ -24,14 +24,10 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-import sqlalchemy as sa
-from sqlalchemy import Connection
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from mamori.audit.log import AuditLog
 from mamori.errors import UnsubscribeLinkInvalid
-from mamori.store import tables
+from mamori.mail import storage
+from mamori.store.db import Connection
 from mamori.vault.system_keys import SystemKeys
 
 __all__ = [
@@ -51,8 +47,6 @@ _LABEL: Final = b"mamori:mail-unsubscribe\x00"
 _FORMAT: Final = 1
 _TOKEN = re.compile(r"([A-Za-z0-9_-]{44,120})\.([A-Za-z0-9_-]{43})")
 _SUBJECT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
-
-optouts_t = tables.mail_optouts
 
 Source = Literal["one-click", "page", "staff"]
 
@@ -105,22 +99,14 @@ def read_token(keys: SystemKeys, token: str) -> Optout:
 
 
 def is_opted_out(conn: Connection, address_hash: bytes) -> bool:
-    return (
-        conn.execute(
-            sa.select(sa.literal(1)).where(optouts_t.c.address_hash == address_hash)
-        ).first()
-        is not None
-    )
+    return storage.address_opted_out(conn, address_hash)
 
 
 def opted_out_among(conn: Connection, hashes: set[bytes]) -> set[bytes]:
     """Those of ``hashes`` that opted out (one query)."""
     if not hashes:
         return set()
-    rows = conn.execute(
-        sa.select(optouts_t.c.address_hash).where(optouts_t.c.address_hash.in_(hashes))
-    ).scalars()
-    return set(rows)
+    return storage.opted_out_among(conn, hashes)
 
 
 def _targets(optout: Optout) -> list[str]:
@@ -137,19 +123,14 @@ def opt_out(
     now: dt.datetime,
 ) -> bool:
     """Record the opt-out in ``conn``'s transaction; False if it was recorded already."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    added = conn.execute(
-        insert(optouts_t)
-        .values(
-            address_hash=optout.address_hash,
-            subject_id=optout.subject_id,
-            source=source,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["address_hash"])
-        .returning(optouts_t.c.address_hash)
-    ).first()
-    exists = added is None  # two clicks at once: one inserts, the other finds it there
+    added = storage.insert_optout(
+        conn,
+        address_hash=optout.address_hash,
+        subject_id=optout.subject_id,
+        source=source,
+        now=now,
+    )
+    exists = not added  # two clicks at once: one inserts, the other finds it there
     audit.append(
         conn,
         actor=actor,
@@ -162,9 +143,7 @@ def opt_out(
 
 def opt_in(conn: Connection, audit: AuditLog, optout: Optout, *, actor: str) -> bool:
     """Remove the opt-out (the person asked for mail again); False if there was none."""
-    removed = conn.execute(
-        optouts_t.delete().where(optouts_t.c.address_hash == optout.address_hash)
-    ).rowcount
+    removed = storage.delete_optout(conn, optout.address_hash)
     audit.append(
         conn,
         actor=actor,

@@ -4,6 +4,12 @@
 file and calls it. Both raise :class:`mamori.errors.PolicyError` holding every problem found:
 YAML syntax, duplicate keys, shapes and types (from the models), and cross-references (from
 :mod:`mamori.policy.checks`).
+
+A policy file is untrusted input (it may come from a pull request): before anything is built,
+the file is refused when it is larger than :data:`MAX_BYTES`, nests deeper than
+:data:`MAX_DEPTH`, has more than :data:`MAX_NODES` values, or uses YAML anchors and aliases
+(which a policy never needs, and which let a few hundred bytes expand to gigabytes). A number too
+long to convert is a problem at its line, not a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Final, get_args, get_origin
 
 import orjson
 import yaml
@@ -27,6 +33,9 @@ from mamori.policy import checks
 from mamori.policy.model import Policy
 
 __all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_NODES",
     "LoadedPolicy",
     "canonical_json",
     "content_hash",
@@ -37,6 +46,46 @@ __all__ = [
 ]
 
 PathKey = tuple[str | int, ...]
+
+MAX_BYTES: Final = 1024 * 1024
+"""The largest policy file accepted, in bytes of UTF-8 (the worked example is about 46 KB)."""
+MAX_DEPTH: Final = 32
+"""How deep mappings and lists may nest (the worked example nests 6 deep)."""
+MAX_NODES: Final = 50_000
+"""How many keys and values a policy may hold in all (the worked example holds about 1,600)."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A safe loader that refuses anchors and aliases and bounds depth and size while it
+    composes, before any value is constructed."""
+
+    def __init__(self, stream: str, filename: str) -> None:
+        super().__init__(stream)
+        self._filename = filename
+        self._depth = 0
+        self._nodes = 0
+
+    def _refuse(self, event: Any, message: str) -> PolicyError:
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        return PolicyError([Problem(self._filename, line, "", message)])
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise self._refuse(
+                event, "YAML anchors and aliases (&name, *name) are not allowed in a policy"
+            )
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise self._refuse(event, f"the policy holds more than {MAX_NODES:,} values")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise self._refuse(event, f"the policy nests deeper than {MAX_DEPTH} levels")
+            node: yaml.Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self._depth -= 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +161,26 @@ def _walk(
 def _compose(text: str, filename: str) -> tuple[Any, _Positions, list[Problem]]:
     positions = _Positions()
     problems: list[Problem] = []
+    size = len(text.encode("utf-8"))
+    if size > MAX_BYTES:
+        message = f"the policy is {size:,} bytes; the limit is {MAX_BYTES:,} bytes"
+        return None, positions, [Problem(filename, None, "", message)]
+    loader = _BoundedLoader(text, filename)
+    node: yaml.Node | None = None
     try:
-        loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except PolicyError as exc:
+        return None, positions, list(exc.problems)
+    except ValueError as exc:  # an integer with more digits than Python converts, say
+        reason = str(exc).split(";")[0].split(":")[0] or "a value cannot be read"
+        line = _line_of_value_error(node)
+        return None, positions, [Problem(filename, line, "", f"unreadable value: {reason}")]
+    except RecursionError:
+        return None, positions, [Problem(filename, None, "", "the policy nests too deeply")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -131,6 +193,22 @@ def _compose(text: str, filename: str) -> tuple[Any, _Positions, list[Problem]]:
     if node is not None:
         _walk(node, (), positions, problems, filename)
     return data, positions, problems
+
+
+def _line_of_value_error(node: yaml.Node | None) -> int | None:
+    """The line of the first number too long to convert (what a ValueError while building
+    the values means in a document that composed)."""
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.ScalarNode):
+            if current.tag.endswith((":int", ":float")) and len(current.value) > 4000:
+                return int(current.start_mark.line) + 1
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(v for pair in reversed(current.value) for v in reversed(pair))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+    return None
 
 
 # -- turning pydantic errors into problems ---------------------------------------------------
@@ -281,7 +359,13 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 def read_policy(path: Path) -> LoadedPolicy:
     """Read and validate a policy file."""
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_BYTES and path.is_file():
+            raise PolicyFileError(
+                f"{path}: the policy is {size:,} bytes; the limit is {MAX_BYTES:,} bytes"
+            )
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # a file that grew since: still refused below
     except FileNotFoundError:
         raise PolicyFileError(f"{path}: no such file") from None
     except IsADirectoryError:

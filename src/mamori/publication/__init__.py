@@ -8,4 +8,6 @@
   audit entry in one transaction
 - :mod:`~mamori.publication.current` the current version as a process sees it (parsed and
   compiled into read rules once per version)
+- :mod:`~mamori.publication.storage` every query of the package (``policy_versions``,
+  ``policy_changes``)
 """

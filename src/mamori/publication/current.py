@@ -10,17 +10,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlalchemy import Engine
-
 from mamori.clock import SYSTEM, Clock
 from mamori.errors import PolicyNotPublished
 from mamori.policy.loader import parse_policy
 from mamori.policy.model import Policy
 from mamori.policy.rules import Rules, compile_rules
-from mamori.publication import versions
+from mamori.publication import storage, versions
 from mamori.publication.records import consent_changes
-from mamori.store import db, tables
+from mamori.store import db
+from mamori.store.db import Engine
 
 __all__ = ["CurrentPolicy", "PublishedPolicy"]
 
@@ -55,13 +53,11 @@ class PublishedPolicy:
             return cached
         with self._lock:
             with db.read(self.engine) as conn:
-                latest = conn.execute(
-                    sa.select(sa.func.max(tables.policy_versions.c.version))
-                ).scalar()
+                latest = storage.latest_version_number(conn)
             if latest is None:
                 raise PolicyNotPublished()
             if self._current is None or self._current.version != latest:
-                version = versions.get(self.engine, int(latest))
+                version = versions.get(self.engine, latest)
                 policy = parse_policy(version.source_yaml, f"policy version {version.version}")
                 with db.read(self.engine) as conn:
                     gates = [g for g in consent_changes(conn) if g.version <= latest]

@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
-
 from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
 from mamori.policy.diff import Level, PolicyDiff, diff_policies
 from mamori.policy.loader import LoadedPolicy, parse_policy, read_policy
 from mamori.publication import records, versions
+from mamori.store.db import Connection, Engine
 
 __all__ = ["Publication", "publish_file", "publish_policy", "report"]
 

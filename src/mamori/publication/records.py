@@ -2,26 +2,25 @@
 
 A record is written in the transaction that publishes the version (see
 :func:`mamori.publication.publish.publish_policy`), so a version never exists without its
-classification. Records hold texts and ids only, never personal data.
+classification. Records hold texts and ids only, never personal data. The queries are in
+:mod:`mamori.publication.storage`, with the cursor of the change notices that
+:mod:`mamori.changes.notices` moves forward.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy import Connection, Engine
 
 from mamori.policy.diff import Change, Level, PolicyDiff
 from mamori.policy.rules import ConsentChange
-from mamori.store import db, tables
+from mamori.publication import storage
+from mamori.store import db
+from mamori.store.db import Connection, Engine
 
 __all__ = ["ChangeRecord", "consent_changes", "get", "insert", "records"]
-
-changes_t = tables.policy_changes
 
 
 @dataclass(frozen=True)
@@ -57,24 +56,21 @@ def insert(
     published_at: dt.datetime,
 ) -> None:
     data = diff.to_json()
-    conn.execute(
-        changes_t.insert().values(
-            version=version,
-            previous_version=previous_version,
-            level=diff.level.value,
-            changes=orjson.dumps(data["changes"]).decode(),
-            consent_uses=orjson.dumps(data["consent_uses"]).decode(),
-            consent_recipients=orjson.dumps(data["consent_recipients"]).decode(),
-            published_at=published_at,
-            notices_after="",
-            notices_queued=0,
-            # Nothing to send for wording only.
-            notices_done_at=published_at if diff.level is Level.cosmetic else None,
-        )
+    storage.insert_change(
+        conn,
+        version=version,
+        previous_version=previous_version,
+        level=diff.level.value,
+        changes=orjson.dumps(data["changes"]).decode(),
+        consent_uses=orjson.dumps(data["consent_uses"]).decode(),
+        consent_recipients=orjson.dumps(data["consent_recipients"]).decode(),
+        published_at=published_at,
+        # Nothing to send for wording only.
+        notices_done_at=published_at if diff.level is Level.cosmetic else None,
     )
 
 
-def _record(row: sa.Row[Any]) -> ChangeRecord:
+def _record(row: storage.ChangeRow) -> ChangeRecord:
     return ChangeRecord(
         version=row.version,
         previous_version=row.previous_version,
@@ -94,26 +90,19 @@ def _record(row: sa.Row[Any]) -> ChangeRecord:
 def records(engine: Engine) -> list[ChangeRecord]:
     """Every change record, oldest first."""
     with db.read(engine) as conn:
-        rows = conn.execute(sa.select(changes_t).order_by(changes_t.c.version)).all()
+        rows = storage.all_changes(conn)
     return [_record(r) for r in rows]
 
 
 def get(engine: Engine, version: int) -> ChangeRecord | None:
     with db.read(engine) as conn:
-        row = conn.execute(sa.select(changes_t).where(changes_t.c.version == version)).first()
+        row = storage.find_change(conn, version)
     return _record(row) if row is not None else None
 
 
 def consent_changes(conn: Connection) -> list[ConsentChange]:
     """The changes whose new uses wait for each person's consent (input of the read rules)."""
-    rows = conn.execute(
-        sa.select(changes_t.c.version, changes_t.c.published_at, changes_t.c.consent_uses).where(
-            changes_t.c.level == Level.consent_required.value
-        )
-    ).all()
     return [
-        ConsentChange(
-            r.version, r.published_at, frozenset((i, p) for i, p in orjson.loads(r.consent_uses))
-        )
-        for r in rows
+        ConsentChange(version, published_at, frozenset((i, p) for i, p in orjson.loads(uses)))
+        for version, published_at, uses in storage.consent_change_rows(conn)
     ]

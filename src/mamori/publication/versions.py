@@ -1,4 +1,5 @@
-"""Published versions of the policy declaration (the ``policy_versions`` table).
+"""Published versions of the policy declaration (``policy_versions``, through
+:mod:`~mamori.publication.storage`).
 
 Publishing stores a new version only when the content differs from the current version, and
 records ``policy.publish`` in the audit log in the same transaction: a version is never
@@ -12,16 +13,15 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
 
 from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
 from mamori.errors import NotFound
 from mamori.policy.loader import LoadedPolicy
-from mamori.store import db, tables
+from mamori.publication import storage
+from mamori.publication.storage import PolicyVersion
+from mamori.store import db
+from mamori.store.db import Connection, Engine
 
 __all__ = [
     "OnPublish",
@@ -32,23 +32,6 @@ __all__ = [
     "publish",
     "versions",
 ]
-
-_table = tables.policy_versions
-_CURRENT = sa.select(_table).order_by(_table.c.version.desc()).limit(1)
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyVersion:
-    """One published version of the policy."""
-
-    version: int
-    policy_id: str
-    content_hash: str
-    """SHA-256 (hex) of ``canonical_json``."""
-    effective_date: dt.date
-    published_at: dt.datetime
-    source_yaml: str
-    canonical_json: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,26 +75,24 @@ def publish(
         raise ValueError("content_hash is not the SHA-256 (hex) of canonical_json")
     with db.write(engine) as conn:
         db.lock(conn, "policy")
-        latest = conn.execute(_CURRENT).first()
+        latest = storage.latest_version(conn)
         if latest is not None and latest.content_hash == content_hash:
             return PublishResult(latest.version, created=False)
         version = latest.version + 1 if latest is not None else 1
         published_at = clock.now()
-        conn.execute(
-            sa.insert(_table).values(
-                version=version,
-                policy_id=policy_id,
-                content_hash=content_hash,
-                effective_date=effective_date,
-                published_at=published_at,
-                source_yaml=source_yaml,
-                canonical_json=canonical_json,
-            )
+        storage.insert_version(
+            conn,
+            version=version,
+            policy_id=policy_id,
+            content_hash=content_hash,
+            effective_date=effective_date,
+            published_at=published_at,
+            source_yaml=source_yaml,
+            canonical_json=canonical_json,
         )
         extra: Mapping[str, str | int | bool | None] = {}
         if on_publish is not None:
-            previous = _version(latest) if latest is not None else None
-            extra = on_publish(conn, version, previous, published_at)
+            extra = on_publish(conn, version, latest, published_at)
         (audit or AuditLog(engine)).append(
             conn,
             actor=actor,
@@ -129,8 +110,7 @@ def publish(
 def current(engine: Engine) -> PolicyVersion | None:
     """The current (latest) version, or ``None`` before the first publication."""
     with db.read(engine) as conn:
-        row = conn.execute(_CURRENT).first()
-    return _version(row) if row is not None else None
+        return storage.latest_version(conn)
 
 
 _MAX_VERSION = 2**31 - 1
@@ -142,29 +122,16 @@ def get(engine: Engine, version: int) -> PolicyVersion:
     if not 1 <= version <= _MAX_VERSION:  # beyond the column's range: never published either
         raise NotFound(f"policy version {version} does not exist")
     with db.read(engine) as conn:
-        row = conn.execute(sa.select(_table).where(_table.c.version == version)).first()
-    if row is None:
+        found = storage.find_version(conn, version)
+    if found is None:
         raise NotFound(f"policy version {version} does not exist")
-    return _version(row)
+    return found
 
 
 def versions(engine: Engine) -> list[PolicyVersion]:
     """Every published version, oldest first."""
     with db.read(engine) as conn:
-        rows = conn.execute(sa.select(_table).order_by(_table.c.version)).all()
-    return [_version(row) for row in rows]
-
-
-def _version(row: sa.Row[Any]) -> PolicyVersion:
-    return PolicyVersion(
-        version=row.version,
-        policy_id=row.policy_id,
-        content_hash=row.content_hash,
-        effective_date=row.effective_date,
-        published_at=row.published_at,
-        source_yaml=row.source_yaml,
-        canonical_json=row.canonical_json,
-    )
+        return storage.all_versions(conn)
 
 
 def publish_loaded(

@@ -17,12 +17,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-import sqlalchemy as sa
-from sqlalchemy import Connection
-
 from mamori.errors import RateLimited
+from mamori.requests import storage
 from mamori.requests.store import SealKeys
-from mamori.store import tables
+from mamori.store.db import Connection
 
 __all__ = [
     "CODE_DIGITS",
@@ -38,9 +36,6 @@ __all__ = [
 CODE_DIGITS: Final = 6
 CODE_MINUTES: Final = 10
 MAX_ATTEMPTS: Final = 5
-
-codes_t = tables.request_codes
-throttle_t = tables.request_throttle
 
 
 class Check(StrEnum):
@@ -65,42 +60,31 @@ def _hash(keys: SealKeys, request_id: str, code: str) -> bytes:
 def issue(conn: Connection, keys: SealKeys, request_id: str, now: dt.datetime) -> str:
     """A new code for ``request_id`` (replacing any earlier one); returns it, to mail."""
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    conn.execute(codes_t.delete().where(codes_t.c.request_id == request_id))
-    conn.execute(
-        codes_t.insert().values(
-            request_id=request_id,
-            code_hash=_hash(keys, request_id, code),
-            created_at=now,
-            expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
-            attempts=0,
-        )
+    storage.replace_code(
+        conn,
+        request_id,
+        code_hash=_hash(keys, request_id, code),
+        now=now,
+        expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
     )
     return code
 
 
 def check(conn: Connection, keys: SealKeys, request_id: str, code: str, now: dt.datetime) -> Check:
     """Count one attempt and compare. The caller commits, whatever the result."""
-    row = conn.execute(
-        sa.select(codes_t.c.code_hash, codes_t.c.expires_at, codes_t.c.attempts).where(
-            codes_t.c.request_id == request_id
-        )
-    ).one_or_none()
-    if row is None:
+    waiting = storage.code_state(conn, request_id)
+    if waiting is None:
         return Check.missing
-    if row.attempts >= MAX_ATTEMPTS:
+    if waiting.attempts >= MAX_ATTEMPTS:
         return Check.locked
-    conn.execute(
-        codes_t.update()
-        .where(codes_t.c.request_id == request_id)
-        .values(attempts=codes_t.c.attempts + 1)
-    )
+    storage.count_code_attempt(conn, request_id)
     given = "".join(ch for ch in code if not ch.isspace())
-    matches = hmac.compare_digest(_hash(keys, request_id, given), row.code_hash)
-    if row.expires_at <= now:
+    matches = hmac.compare_digest(_hash(keys, request_id, given), waiting.code_hash)
+    if waiting.expires_at <= now:
         return Check.expired
     if not matches:
         return Check.wrong
-    conn.execute(codes_t.delete().where(codes_t.c.request_id == request_id))
+    storage.delete_code(conn, request_id)
     return Check.ok
 
 
@@ -115,20 +99,15 @@ def throttle(
 ) -> None:
     """Count one code sent to ``address`` for ``client``; :class:`RateLimited` past a limit."""
     since = now - limits.window
-    conn.execute(throttle_t.delete().where(throttle_t.c.at < since))
+    storage.prune_throttle(conn, since)
     for label, text, limit in (
         ("code-address", address.lower(), limits.per_address),
         ("code-client", client, limits.per_client),
     ):
         key = keys.mac(label, text)
-        sent = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(throttle_t)
-            .where(throttle_t.c.key == key, throttle_t.c.at >= since)
-        ).scalar_one()
-        if sent >= limit:
+        if storage.count_sent(conn, key, since) >= limit:
             raise RateLimited(
                 "too many confirmation codes for this "
                 f"{'address' if label == 'code-address' else 'client'}: try again within an hour"
             )
-        conn.execute(throttle_t.insert().values(key=key, at=now))
+        storage.record_sent(conn, key, now)

@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from mamori.audit.log import AuditLog
     from mamori.clock import Clock
     from mamori.config import Settings
     from mamori.mail.mailer import Mailer
     from mamori.publication.current import PublishedPolicy
     from mamori.requests.sections import Section
+    from mamori.store.db import Engine
     from mamori.vault.core import Vault
     from mamori.vault.crypto import MasterKeySource
 

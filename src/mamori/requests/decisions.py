@@ -17,15 +17,12 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, cast
 
-import orjson
-import sqlalchemy as sa
-from sqlalchemy import Connection
-
 from mamori.errors import SubjectWithdrawn
-from mamori.requests.model import Outcome, Request, RequestType, Status
-from mamori.requests.store import requests_t
+from mamori.requests import storage
+from mamori.requests.model import Outcome, Request, RequestType
 from mamori.requests.workflow import Decision
 from mamori.store import db
+from mamori.store.db import Connection
 from mamori.vault.access import Caller
 from mamori.vault.restrictions import set_stops, usage_settings
 
@@ -97,17 +94,4 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
 def provision_stops(conn: Connection, subject_id: str) -> list[tuple[str, tuple[str, ...]]]:
     """(request id, items) of every accepted provision stop of ``subject_id``; empty items
     mean all the items provided. For the third-party provision ledger to consult."""
-    rows = conn.execute(
-        sa.select(requests_t.c.id, requests_t.c.item_ids)
-        .where(
-            requests_t.c.subject_id == subject_id,
-            requests_t.c.type == RequestType.provision_stop.value,
-            requests_t.c.outcome.in_([Outcome.fulfilled.value, Outcome.partly_fulfilled.value]),
-            requests_t.c.substitute.is_(False),
-            requests_t.c.status.in_(
-                [Status.decided.value, Status.notified.value, Status.closed.value]
-            ),
-        )
-        .order_by(requests_t.c.decided_at)
-    ).all()
-    return [(row.id, tuple(orjson.loads(row.item_ids))) for row in rows]
+    return storage.accepted_provision_stops(conn, subject_id)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
-
 from mamori.requests import labels
 from mamori.requests.model import Delivery, Outcome, Request, RequestType
+from mamori.store.db import Connection
 
 if TYPE_CHECKING:
     from mamori.requests.context import RequestContext

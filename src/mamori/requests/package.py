@@ -33,13 +33,13 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 
 import jinja2
 import orjson
-import sqlalchemy as sa
 
 from mamori.requests import labels
 from mamori.requests.sections import PROVISIONS, Section, SectionRows, ordered_sections
-from mamori.store import db, tables
+from mamori.store import db
 from mamori.vault import crypto
 from mamori.vault.restrictions import usage_settings
+from mamori.vault.storage import subjects
 
 if TYPE_CHECKING:
     from mamori.requests.context import RequestContext
@@ -56,10 +56,6 @@ __all__ = [
 CALLER: Final = "system:disclosure"
 FORMAT: Final = "mamori-disclosure/1"
 EVENT_BATCH: Final = 2000
-
-items_t = tables.subject_items
-subjects_t = tables.subjects
-events_t = tables.usage_events
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -128,30 +124,9 @@ def _read_items(
     vault = ctx.vault
     rules = vault.rules()
     with db.read(ctx.engine) as conn:
-        subject = conn.execute(
-            sa.select(
-                subjects_t.c.type,
-                subjects_t.c.status,
-                subjects_t.c.wrapped_key,
-                subjects_t.c.created_at,
-                subjects_t.c.withdrawn_at,
-            ).where(subjects_t.c.id == subject_id)
-        ).one_or_none()
-        rows = (
-            conn.execute(
-                sa.select(
-                    items_t.c.item_id,
-                    items_t.c.ciphertext,
-                    items_t.c.source,
-                    items_t.c.collected_at,
-                    items_t.c.updated_at,
-                )
-                .where(items_t.c.subject_id == subject_id)
-                .order_by(items_t.c.item_id)
-            ).all()
-            if subject is not None
-            else []
-        )
+        subject = subjects.record(conn, subject_id)
+        wrapped = subjects.wrapped_key(conn, subject_id) if subject is not None else None
+        rows = subjects.items_of(conn, subject_id) if subject is not None else []
     if subject is None:
         return {"id": subject_id, "status": "unknown"}, []
     info = {
@@ -161,9 +136,9 @@ def _read_items(
         "registered_at": subject.created_at,
         "withdrawn_at": subject.withdrawn_at,
     }
-    if subject.wrapped_key is None or not rows:
+    if wrapped is None or not rows:
         return info, []
-    cipher = crypto.unwrap_cipher(vault.keys, subject.wrapped_key, context=f"subject:{subject_id}")
+    cipher = vault.cipher(subject_id, wrapped)
     order = {item_id: n for n, item_id in enumerate(rules.items)}
     out: list[dict[str, Any]] = []
     for row in sorted(rows, key=lambda r: order.get(r.item_id, len(order))):
@@ -191,34 +166,22 @@ def _events(
     """Every event of the subject, oldest first, decrypted page by page (constant memory)."""
     if wrapped is None:
         return
-    cipher = crypto.unwrap_cipher(ctx.vault.keys, wrapped, context=f"subject:{subject_id}")
+    cipher = ctx.vault.cipher(subject_id, wrapped)
     # Keyset pages in the order of the index (subject_id, occurred_at): each page is a range
     # scan of that index, so a million events cost a million rows, not a sort per page.
-    position = events_t.c.subject_id == subject_id
+    after: tuple[dt.datetime, int] | None = None
     while True:
         with db.read(ctx.engine) as conn:
-            rows = conn.execute(
-                sa.select(events_t.c.id, events_t.c.occurred_at, events_t.c.ciphertext)
-                .where(position)
-                .order_by(events_t.c.occurred_at, events_t.c.id)
-                .limit(EVENT_BATCH)
-            ).all()
-        for row in rows:
+            rows = subjects.events_by_time(conn, subject_id, after=after, limit=EVENT_BATCH)
+        for _id, _occurred_at, ciphertext in rows:
             event: dict[str, Any] = orjson.loads(
-                crypto.decrypt(cipher, row.ciphertext, subject_id=subject_id, item_id="event")
+                crypto.decrypt(cipher, ciphertext, subject_id=subject_id, item_id="event")
             )
             yield event
         if len(rows) < EVENT_BATCH:
             return
-        last = rows[-1]
-        position = sa.and_(
-            events_t.c.subject_id == subject_id,
-            sa.tuple_(events_t.c.occurred_at, events_t.c.id)
-            > sa.tuple_(
-                sa.literal(last.occurred_at, type_=events_t.c.occurred_at.type),
-                sa.literal(last.id),
-            ),
-        )
+        last_id, last_occurred_at, _ = rows[-1]
+        after = (last_occurred_at, last_id)
 
 
 _EVENT_FIELDS = ("occurred_at", "action", "device_model", "os_version", "ip_address")
@@ -231,9 +194,7 @@ def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str
     subject, items = _read_items(ctx, subject_id)
     settings = usage_settings(ctx.vault, subject_id) if subject["status"] != "unknown" else None
     with db.read(ctx.engine) as conn:
-        wrapped = conn.execute(
-            sa.select(subjects_t.c.wrapped_key).where(subjects_t.c.id == subject_id)
-        ).scalar_one_or_none()
+        wrapped = subjects.wrapped_key(conn, subject_id)
     summary: dict[tuple[str, str], int] = {}
     event_count = 0
     section_counts: dict[str, int] = {}

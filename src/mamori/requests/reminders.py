@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
-from mamori.requests import notices, store, workflow
+from mamori.requests import notices, storage, store, workflow
 from mamori.requests.model import Request, Status
 from mamori.store import db
 
@@ -46,7 +46,7 @@ def remind(ctx: RequestContext) -> Reminded:
                 current = store.load(conn, request.id)
                 if not workflow.needs_reminder(current, now, days):
                     continue
-                store.update(conn, request.id, now=now, reminded_at=now)
+                storage.update(conn, request.id, now=now, reminded_at=now)
                 current = replace(current, reminded_at=now)
                 mail_id = notices.for_staff(ctx, conn, current, "request_reminder", base_url)
                 store.audit(
@@ -64,7 +64,7 @@ def remind(ctx: RequestContext) -> Reminded:
                 current = store.load(conn, request.id)
                 if current.status is not Status.notified:
                     continue
-                store.update(conn, request.id, now=now, status=Status.closed.value, closed_at=now)
+                storage.update(conn, request.id, now=now, status=Status.closed.value, closed_at=now)
                 store.audit(ctx.audit, conn, current, "close", actor="system:reminders", auto=True)
             closed += 1
     return Reminded(reminded, closed)
@@ -78,4 +78,4 @@ def _finished(request: Request, now: dt.datetime) -> bool:
 
 def store_open(ctx: RequestContext) -> list[Request]:
     with db.read(ctx.engine) as conn:
-        return store.open_requests(conn, limit=100_000)
+        return storage.open_requests(conn, limit=100_000)

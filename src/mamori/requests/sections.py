@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Connection
+from mamori.store.db import Connection
 
 __all__ = ["PROVISIONS", "Section", "SectionRows", "ordered_sections"]
 

@@ -14,9 +14,6 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-import orjson
-from sqlalchemy import Connection
-
 from mamori.errors import (
     CodeLocked,
     CodeRejected,
@@ -25,7 +22,7 @@ from mamori.errors import (
     UserInputError,
 )
 from mamori.policy.model import ValueKind
-from mamori.requests import codes, decisions, notices, store, workflow
+from mamori.requests import codes, decisions, notices, storage, store, workflow
 from mamori.requests.intake import Intake
 from mamori.requests.model import (
     Delivery,
@@ -35,8 +32,9 @@ from mamori.requests.model import (
     Status,
     Verification,
 )
-from mamori.requests.store import SealKeys, requests_t
+from mamori.requests.store import SealKeys
 from mamori.store import db
+from mamori.store.db import Connection
 from mamori.vault.access import Caller
 
 if TYPE_CHECKING:
@@ -94,28 +92,24 @@ def file_request(
         now, intake.type, settings.request_due_days, settings.request_default_due_days
     )
     with db.write(ctx.engine) as conn:
-        conn.execute(
-            requests_t.insert().values(
-                id=request_id,
-                type=intake.type.value,
-                status=Status.received.value,
-                language=intake.language,
-                subject_id=subject_id,
-                agent=intake.agent.value if intake.agent else None,
-                delivery=intake.delivery.value if intake.delivery else None,
-                ground=intake.ground.value if intake.ground else None,
-                item_ids=orjson.dumps(list(intake.items)).decode(),
-                fee=fee,
-                substitute=False,
-                sealed=keys.seal_details(request_id, intake.details),
-                contact_ref=keys.mac("code-address", intake.email.lower()),
-                proof=keys.seal(request_id, "proof", intake.proof) if intake.proof else None,
-                proof_type=intake.proof_type,
-                created_at=now,
-                updated_at=now,
-                due_at=due,
-                downloads_left=0,
-            )
+        storage.insert_request(
+            conn,
+            request_id=request_id,
+            type=intake.type.value,
+            status=Status.received.value,
+            language=intake.language,
+            subject_id=subject_id,
+            agent=intake.agent.value if intake.agent else None,
+            delivery=intake.delivery.value if intake.delivery else None,
+            ground=intake.ground.value if intake.ground else None,
+            item_ids=intake.items,
+            fee=fee,
+            sealed=keys.seal_details(request_id, intake.details),
+            contact_ref=keys.mac("code-address", intake.email.lower()),
+            proof=keys.seal(request_id, "proof", intake.proof) if intake.proof else None,
+            proof_type=intake.proof_type,
+            now=now,
+            due_at=due,
         )
         request = store.load(conn, request_id)
         store.audit(
@@ -155,7 +149,7 @@ def _verify(
     now: dt.datetime,
 ) -> Request:
     status = workflow.next_status(request.status, Status.verified)
-    store.update(conn, request.id, now=now, status=status.value, verified_by=method.value)
+    storage.update(conn, request.id, now=now, status=status.value, verified_by=method.value)
     verified = replace(request, status=status, verified_by=method)
     store.audit(ctx.audit, conn, verified, "verify", actor=actor, method=method.value)
     return verified
@@ -201,7 +195,7 @@ def verify_code(ctx: RequestContext, request_id: str, code: str) -> Verified:
                     ctx, conn, request, Verification.email_code, actor="system:center", now=now
                 )
             minutes = ctx.settings.center_session_minutes
-            store.update(
+            storage.update(
                 conn,
                 request_id,
                 now=now,
@@ -241,7 +235,7 @@ def link_subject(ctx: RequestContext, request_id: str) -> Request:
         request = store.load(conn, request_id, keys)
         if len(matches) == 1 and request.subject_id is None:
             (subject_id,) = matches
-            store.update(conn, request_id, now=now, subject_id=subject_id)
+            storage.update(conn, request_id, now=now, subject_id=subject_id)
             request = replace(request, subject_id=subject_id)
         store.audit(ctx.audit, conn, request, "link", actor="system:requests", matches=len(matches))
     return request
@@ -260,19 +254,15 @@ def session_request(
     now = ctx.clock.now()
     with db.read(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
-        row = conn.execute(
-            requests_t.select()
-            .with_only_columns(requests_t.c.session_hash, requests_t.c.session_expires_at)
-            .where(requests_t.c.id == request_id)
-        ).one()
+        session = storage.session_of(conn, request_id)
     if center_subject is not None and request.subject_id == center_subject and request.verified:
         return request
     if (
         token
-        and row.session_hash is not None
-        and row.session_expires_at is not None
-        and row.session_expires_at > now
-        and hmac.compare_digest(_sha256(token), row.session_hash)
+        and session.session_hash is not None
+        and session.expires_at is not None
+        and session.expires_at > now
+        and hmac.compare_digest(_sha256(token), session.session_hash)
     ):
         return request
     raise RequestSessionRequired()
@@ -290,12 +280,12 @@ def get(ctx: RequestContext, request_id: str, *, actor: str) -> Request:
 def of_subject(ctx: RequestContext, subject_id: str) -> list[Request]:
     """The person's own requests, newest first, for their privacy-center session."""
     with db.read(ctx.engine) as conn:
-        return store.of_subject(conn, subject_id)
+        return storage.of_subject(conn, subject_id)
 
 
 def queue(ctx: RequestContext, *, include_closed: bool = False) -> list[Request]:
     with db.read(ctx.engine) as conn:
-        return store.open_requests(conn, include_closed=include_closed)
+        return storage.open_requests(conn, include_closed=include_closed)
 
 
 def proof(ctx: RequestContext, request_id: str, *, actor: str) -> tuple[bytes, str]:
@@ -317,7 +307,7 @@ def start_review(ctx: RequestContext, request_id: str, *, actor: str) -> Request
     with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id)
         status = workflow.next_status(request.status, Status.in_review)
-        store.update(conn, request_id, now=now, status=status.value, handler=actor)
+        storage.update(conn, request_id, now=now, status=status.value, handler=actor)
         request = replace(request, status=status, handler=actor)
         store.audit(ctx.audit, conn, request, "review", actor=actor)
     return request
@@ -359,7 +349,7 @@ def decide(
         ):
             download_until = now + dt.timedelta(days=settings.request_download_days)
             downloads = settings.request_download_max
-        store.update(
+        storage.update(
             conn,
             request_id,
             now=now,
@@ -400,7 +390,7 @@ def decide(
         else:
             mail_id = notices.decided(ctx, conn, request, to, reason, base_url)
         status = workflow.next_status(Status.decided, Status.notified)
-        store.update(conn, request_id, now=now, status=status.value, notified_at=now)
+        storage.update(conn, request_id, now=now, status=status.value, notified_at=now)
         request = replace(request, status=status, notified_at=now)
         store.audit(ctx.audit, conn, request, "notify", actor=actor, mail=mail_id)
     return request
@@ -411,7 +401,7 @@ def close(ctx: RequestContext, request_id: str, *, actor: str) -> Request:
     with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id)
         status = workflow.next_status(request.status, Status.closed)
-        store.update(
+        storage.update(
             conn, request_id, now=now, status=status.value, closed_at=now, session_hash=None
         )
         request = replace(request, status=status, closed_at=now)
@@ -434,15 +424,7 @@ def open_download(ctx: RequestContext, request: Request) -> Request:
     ):
         raise DownloadUnavailable("this request has no package to download")
     with db.write(ctx.engine) as conn:
-        spent = conn.execute(
-            requests_t.update()
-            .where(
-                requests_t.c.id == request.id,
-                requests_t.c.download_until > now,
-                requests_t.c.downloads_left > 0,
-            )
-            .values(downloads_left=requests_t.c.downloads_left - 1, updated_at=now)
-        ).rowcount
+        spent = storage.spend_download(conn, request.id, now)
         current = store.load(conn, request.id)
         store.audit(
             ctx.audit,

@@ -18,16 +18,16 @@ import secrets
 from dataclasses import dataclass
 from typing import Final, Literal, cast, get_args
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
-from sqlalchemy.engine import Connection, Engine, Row
 
 from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
 from mamori.errors import InvalidValue, StaffConflict, StaffNotFound
-from mamori.staff import lockout, passwords
+from mamori.staff import lockout, passwords, storage
 from mamori.staff.identity import StaffKeys, normal_login, normal_name
-from mamori.store import db, tables
+from mamori.staff.storage import AccountRow
+from mamori.store import db
+from mamori.store.db import Connection, Engine
 from mamori.vault.system_keys import SystemKeys
 
 __all__ = ["ROLES", "Role", "StaffAccount", "StaffDirectory", "allows", "parse_role"]
@@ -35,9 +35,6 @@ __all__ = ["ROLES", "Role", "StaffAccount", "StaffDirectory", "allows", "parse_r
 Role = Literal["viewer", "handler", "admin"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
 _RANK: Final[dict[str, int]] = {role: rank for rank, role in enumerate(ROLES)}
-
-accounts_t = tables.staff_accounts
-sessions_t = tables.staff_sessions
 
 
 def parse_role(text: str) -> Role:
@@ -96,31 +93,28 @@ class StaffDirectory:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def account(self, row: Row[tuple[object, ...]]) -> StaffAccount:
-        """The account a ``staff_accounts`` row describes (login and name decrypted)."""
-        m = row._mapping
-        staff_id: str = m["id"]
+    def account(self, row: AccountRow) -> StaffAccount:
+        """The account a stored row describes (login and name decrypted)."""
+        staff_id = row.id
         return StaffAccount(
             id=staff_id,
-            login=self.keys.open(staff_id, "login", m["login_ct"]),
-            display_name=self.keys.open(staff_id, "name", m["name_ct"]),
-            role=parse_role(m["role"]),
-            created_at=m["created_at"],
-            password_changed_at=m["password_changed_at"],
-            last_sign_in_at=m["last_sign_in_at"],
-            disabled_at=m["disabled_at"],
+            login=self.keys.open(staff_id, "login", row.login_ct),
+            display_name=self.keys.open(staff_id, "name", row.name_ct),
+            role=parse_role(row.role),
+            created_at=row.created_at,
+            password_changed_at=row.password_changed_at,
+            last_sign_in_at=row.last_sign_in_at,
+            disabled_at=row.disabled_at,
         )
 
     def list(self) -> list[StaffAccount]:
         """Every account, oldest first."""
-        query = sa.select(accounts_t).order_by(accounts_t.c.created_at, accounts_t.c.id)
         with db.read(self.engine) as conn:
-            return [self.account(row) for row in conn.execute(query)]
+            return [self.account(row) for row in storage.all_accounts(conn)]
 
     def count(self, conn: Connection) -> int:
         """Active accounts (inside the caller's transaction)."""
-        query = sa.select(sa.func.count()).where(accounts_t.c.disabled_at.is_(None))
-        return int(conn.execute(query).scalar_one())
+        return storage.count_active(conn)
 
     def get(self, staff_id: str) -> StaffAccount:
         with db.read(self.engine) as conn:
@@ -128,15 +122,15 @@ class StaffDirectory:
 
     def find(self, login: str) -> StaffAccount:
         """The account with this login ID; :class:`StaffNotFound` when there is none."""
-        query = sa.select(accounts_t).where(accounts_t.c.login_hash == self.keys.login_hash(login))
+        login_hash = self.keys.login_hash(login)
         with db.read(self.engine) as conn:
-            row = conn.execute(query).one_or_none()
+            row = storage.account_by_login(conn, login_hash)
         if row is None:
             raise StaffNotFound("no staff account has that login ID; see `mamori staff list`")
         return self.account(row)
 
-    def _row(self, conn: Connection, staff_id: str) -> Row[tuple[object, ...]]:
-        row = conn.execute(sa.select(accounts_t).where(accounts_t.c.id == staff_id)).one_or_none()
+    def _row(self, conn: Connection, staff_id: str) -> AccountRow:
+        row = storage.account_by_id(conn, staff_id)
         if row is None:
             raise StaffNotFound(f"no staff account '{staff_id}'")
         return row
@@ -158,24 +152,18 @@ class StaffDirectory:
         login_ct = self.keys.seal(staff_id, "login", login)
         name_ct = self.keys.seal(staff_id, "name", name)
         with db.write(self.engine) as conn:
-            taken = conn.execute(
-                sa.select(accounts_t.c.id).where(accounts_t.c.login_hash == login_hash)
-            ).first()
+            taken = storage.login_owner(conn, login_hash)
             if taken is not None:
-                raise StaffConflict(f"the login ID is already used by staff account '{taken.id}'")
-            conn.execute(
-                accounts_t.insert().values(
-                    id=staff_id,
-                    login_hash=login_hash,
-                    login_ct=login_ct,
-                    name_ct=name_ct,
-                    role=checked_role,
-                    password_hash=password_hash,
-                    created_at=now,
-                    password_changed_at=now,
-                    last_sign_in_at=None,
-                    disabled_at=None,
-                )
+                raise StaffConflict(f"the login ID is already used by staff account '{taken}'")
+            storage.insert_account(
+                conn,
+                staff_id=staff_id,
+                login_hash=login_hash,
+                login_ct=login_ct,
+                name_ct=name_ct,
+                role=checked_role,
+                password_hash=password_hash,
+                now=now,
             )
             lockout.clear_login(conn, login_hash)
             self.audit.append(
@@ -188,26 +176,19 @@ class StaffDirectory:
             return self.account(self._row(conn, staff_id))
 
     def _keep_an_admin(self, conn: Connection, staff_id: str) -> None:
-        admins = conn.execute(
-            sa.select(accounts_t.c.id)
-            .where(accounts_t.c.role == "admin", accounts_t.c.disabled_at.is_(None))
-            .with_for_update()
-        ).scalars()
-        if set(admins) == {staff_id}:
+        if storage.active_admins(conn) == {staff_id}:
             raise StaffConflict("this is the last active admin: make another account admin first")
 
     def set_role(self, staff_id: str, role: str, *, actor: str) -> StaffAccount:
         new_role = parse_role(role)
         with db.write(self.engine) as conn:
             row = self._row(conn, staff_id)
-            old = row._mapping["role"]
+            old = row.role
             if old == new_role:
                 return self.account(row)
             if old == "admin":
                 self._keep_an_admin(conn, staff_id)
-            conn.execute(
-                accounts_t.update().where(accounts_t.c.id == staff_id).values(role=new_role)
-            )
+            storage.set_role(conn, staff_id, new_role)
             self.audit.append(
                 conn,
                 actor=actor,
@@ -221,33 +202,27 @@ class StaffDirectory:
         """Disable the account and end its sessions (already disabled: nothing changes)."""
         with db.write(self.engine) as conn:
             row = self._row(conn, staff_id)
-            if row._mapping["disabled_at"] is not None:
+            if row.disabled_at is not None:
                 return self.account(row)
-            if row._mapping["role"] == "admin":
+            if row.role == "admin":
                 self._keep_an_admin(conn, staff_id)
-            conn.execute(
-                accounts_t.update()
-                .where(accounts_t.c.id == staff_id)
-                .values(disabled_at=self.clock.now())
-            )
-            ended = conn.execute(sessions_t.delete().where(sessions_t.c.staff_id == staff_id))
+            storage.set_disabled(conn, staff_id, self.clock.now())
+            ended = storage.delete_sessions_of(conn, staff_id)
             self.audit.append(
                 conn,
                 actor=actor,
                 action="staff.disable",
                 targets=[f"staff:{staff_id}"],
-                details={"sessions_ended": ended.rowcount},
+                details={"sessions_ended": ended},
             )
             return self.account(self._row(conn, staff_id))
 
     def enable(self, staff_id: str, *, actor: str) -> StaffAccount:
         with db.write(self.engine) as conn:
             row = self._row(conn, staff_id)
-            if row._mapping["disabled_at"] is None:
+            if row.disabled_at is None:
                 return self.account(row)
-            conn.execute(
-                accounts_t.update().where(accounts_t.c.id == staff_id).values(disabled_at=None)
-            )
+            storage.set_disabled(conn, staff_id, None)
             self.audit.append(
                 conn, actor=actor, action="staff.enable", targets=[f"staff:{staff_id}"]
             )
@@ -258,18 +233,14 @@ class StaffDirectory:
         password_hash = passwords.hash_password(password, using=self.hasher)
         with db.write(self.engine) as conn:
             row = self._row(conn, staff_id)
-            conn.execute(
-                accounts_t.update()
-                .where(accounts_t.c.id == staff_id)
-                .values(password_hash=password_hash, password_changed_at=self.clock.now())
-            )
-            ended = conn.execute(sessions_t.delete().where(sessions_t.c.staff_id == staff_id))
-            lockout.clear_login(conn, row._mapping["login_hash"])
+            storage.set_password(conn, staff_id, password_hash, self.clock.now())
+            ended = storage.delete_sessions_of(conn, staff_id)
+            lockout.clear_login(conn, row.login_hash)
             self.audit.append(
                 conn,
                 actor=actor,
                 action="staff.password_reset",
                 targets=[f"staff:{staff_id}"],
-                details={"sessions_ended": ended.rowcount},
+                details={"sessions_ended": ended},
             )
             return self.account(self._row(conn, staff_id))

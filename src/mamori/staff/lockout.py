@@ -18,14 +18,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from mamori.store import tables
+from mamori.staff import storage
+from mamori.store.db import Connection
 
 __all__ = ["Limits", "clear_login", "lock_of", "locked_until", "record_failure"]
-
-_failures = tables.staff_sign_in_failures
 
 
 @dataclass(frozen=True)
@@ -60,26 +56,19 @@ def locked_until(
     return until
 
 
-def _times(
-    conn: Connection, column: sa.Column[bytes], value: bytes, since: dt.datetime
-) -> list[dt.datetime]:
-    query = sa.select(_failures.c.at).where(column == value, _failures.c.at > since)
-    return list(conn.execute(query).scalars())
-
-
 def lock_of(
     conn: Connection, login_hash: bytes, client_hash: bytes, limits: Limits, now: dt.datetime
 ) -> dt.datetime | None:
     """When the lock on this login ID or this client address ends (the later), if locked."""
     since = now - 2 * limits.window
     by_login = locked_until(
-        _times(conn, _failures.c.login_hash, login_hash, since),
+        storage.failures_of_login(conn, login_hash, since),
         limits.login_failures,
         limits.window,
         now,
     )
     by_client = locked_until(
-        _times(conn, _failures.c.client_hash, client_hash, since),
+        storage.failures_of_client(conn, client_hash, since),
         limits.client_failures,
         limits.window,
         now,
@@ -92,10 +81,10 @@ def record_failure(
     conn: Connection, login_hash: bytes, client_hash: bytes, limits: Limits, now: dt.datetime
 ) -> None:
     """Store one failure, and delete those too old to count."""
-    conn.execute(_failures.delete().where(_failures.c.at <= now - 2 * limits.window))
-    conn.execute(_failures.insert().values(login_hash=login_hash, client_hash=client_hash, at=now))
+    storage.prune_failures(conn, now - 2 * limits.window)
+    storage.insert_failure(conn, login_hash, client_hash, now)
 
 
 def clear_login(conn: Connection, login_hash: bytes) -> None:
     """Forget the failures of a login ID (after it signed in, or its password was reset)."""
-    conn.execute(_failures.delete().where(_failures.c.login_hash == login_hash))
+    storage.clear_login_failures(conn, login_hash)

@@ -18,12 +18,11 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Final
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from mamori.errors import StaffSessionRequired
-from mamori.staff.accounts import StaffAccount, StaffDirectory, accounts_t, sessions_t
+from mamori.staff import storage
+from mamori.staff.accounts import StaffAccount, StaffDirectory
 from mamori.store import db
+from mamori.store.db import Connection
 
 __all__ = ["Session", "current", "end", "open_session", "token_hash"]
 
@@ -54,16 +53,14 @@ def open_session(
     """
     token = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
     session = Session(account, secrets.token_urlsafe(32), token_hash(token), now + max_age)
-    conn.execute(sessions_t.delete().where(sessions_t.c.expires_at <= now))
-    conn.execute(
-        sessions_t.insert().values(
-            token_hash=session.token_hash,
-            staff_id=account.id,
-            csrf_token=session.csrf_token,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=session.expires_at,
-        )
+    storage.prune_sessions(conn, now)
+    storage.insert_session(
+        conn,
+        token_hash=session.token_hash,
+        staff_id=account.id,
+        csrf_token=session.csrf_token,
+        now=now,
+        expires_at=session.expires_at,
     )
     return token, session
 
@@ -79,43 +76,27 @@ def current(
     if token is None or not _TOKEN.fullmatch(token):
         raise StaffSessionRequired()
     hashed = token_hash(token)
-    query = (
-        sa.select(
-            sessions_t.c.csrf_token,
-            sessions_t.c.last_seen_at,
-            sessions_t.c.expires_at,
-            accounts_t,
-        )
-        .join(accounts_t, accounts_t.c.id == sessions_t.c.staff_id)
-        .where(sessions_t.c.token_hash == hashed)
-    )
     with db.read(directory.engine) as conn:
-        row = conn.execute(query).one_or_none()
+        row = storage.find_session(conn, hashed)
     if row is None:
         raise StaffSessionRequired()
     live = (
-        row.expires_at > now
-        and row.last_seen_at + idle > now
-        and row._mapping["disabled_at"] is None
+        row.expires_at > now and row.last_seen_at + idle > now and row.account.disabled_at is None
     )
     if not live:
         with db.write(directory.engine) as conn:
-            conn.execute(sessions_t.delete().where(sessions_t.c.token_hash == hashed))
+            storage.delete_session(conn, hashed)
         raise StaffSessionRequired("your admin-console session has ended: sign in again")
     if now - row.last_seen_at >= _TOUCH_EVERY:
         with db.write(directory.engine) as conn:
-            conn.execute(
-                sessions_t.update()
-                .where(sessions_t.c.token_hash == hashed)
-                .values(last_seen_at=now)
-            )
-    return Session(directory.account(row), row.csrf_token, hashed, row.expires_at)
+            storage.touch_session(conn, hashed, now)
+    return Session(directory.account(row.account), row.csrf_token, hashed, row.expires_at)
 
 
 def end(directory: StaffDirectory, session: Session) -> None:
     """Sign out: the session is deleted (audited as ``staff.sign_out``)."""
     with db.write(directory.engine) as conn:
-        conn.execute(sessions_t.delete().where(sessions_t.c.token_hash == session.token_hash))
+        storage.delete_session(conn, session.token_hash)
         directory.audit.append(
             conn,
             actor=session.account.actor,

@@ -21,14 +21,12 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from mamori.errors import SignInFailed, SignInLocked
-from mamori.staff import lockout, passwords
-from mamori.staff.accounts import StaffDirectory, accounts_t
+from mamori.staff import lockout, passwords, storage
+from mamori.staff.accounts import StaffDirectory
 from mamori.staff.sessions import Session, open_session
 from mamori.store import db
+from mamori.store.db import Connection
 
 __all__ = ["SignedIn", "sign_in"]
 
@@ -84,11 +82,10 @@ def sign_in(
     login_hash = keys.login_hash(login)
     client_hash = keys.client_hash(client)
     now = directory.clock.now()
-    query = sa.select(accounts_t).where(accounts_t.c.login_hash == login_hash)
     with db.read(directory.engine) as conn:
-        row = conn.execute(query).one_or_none()
+        row = storage.account_by_login(conn, login_hash)
         until = lockout.lock_of(conn, login_hash, client_hash, limits, now)
-    staff_id: str | None = row._mapping["id"] if row is not None else None
+    staff_id: str | None = row.id if row is not None else None
     if until is not None:
         with db.write(directory.engine) as conn:
             _audit(directory, conn, staff_id, "locked")
@@ -98,13 +95,13 @@ def sign_in(
     if row is None:
         passwords.dummy_verify(password)
         reason = "unknown_login"
-    elif not passwords.verify(row._mapping["password_hash"], password):
+    elif not passwords.verify(row.password_hash, password):
         reason = "wrong_password"
-    elif row._mapping["disabled_at"] is not None:
+    elif row.disabled_at is not None:
         reason = "disabled"
     else:
         reason = ""
-        if passwords.needs_rehash(row._mapping["password_hash"]):
+        if passwords.needs_rehash(row.password_hash):
             rehashed = passwords.hash_password(password)
 
     now = directory.clock.now()
@@ -118,16 +115,11 @@ def sign_in(
                 _audit(directory, conn, staff_id, "locked")
             else:
                 assert staff_id is not None
-                values: dict[str, object] = {"last_sign_in_at": now}
-                if rehashed is not None:
-                    values["password_hash"] = rehashed
-                conn.execute(
-                    accounts_t.update().where(accounts_t.c.id == staff_id).values(**values)
-                )
+                storage.record_sign_in(conn, staff_id, now, rehashed=rehashed)
                 lockout.clear_login(conn, login_hash)
-                account = directory.account(
-                    conn.execute(sa.select(accounts_t).where(accounts_t.c.id == staff_id)).one()
-                )
+                stored = storage.account_by_id(conn, staff_id)
+                assert stored is not None  # accounts are never deleted
+                account = directory.account(stored)
                 token, session = open_session(conn, account, now=now, max_age=max_age)
                 _audit(directory, conn, staff_id, "ok")
                 return SignedIn(token, session)

@@ -36,6 +36,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from mamori.errors import ConfigError, DatabaseUnavailable
 
@@ -45,6 +46,7 @@ __all__ = [
     "Connection",
     "DriverTx",
     "Engine",
+    "SQLAlchemyError",
     "WriterQueue",
     "check_connection",
     "create_engine",
@@ -56,11 +58,14 @@ __all__ = [
     "migrate",
     "query",
     "read",
+    "safe_url",
     "write",
 ]
 
 # ``Connection`` and ``Engine`` are re-exported: domain code names them in signatures without
 # importing SQLAlchemy (only the storage modules do; an import-linter contract keeps it so).
+# ``SQLAlchemyError`` likewise, for code that answers any failure of the database (a health
+# check) without importing SQLAlchemy.
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 """The Alembic script folder, shipped inside the package."""
@@ -207,6 +212,11 @@ def describe(url: URL | str) -> str:
     port = url.port or 5432
     user = f" as user {url.username!r}" if url.username else ""
     return f"PostgreSQL at {host}:{port}, database {url.database!r}{user}"
+
+
+def safe_url(url: str) -> str:
+    """``url`` as given, its password (if any) shown as ``***``: for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _unavailable(engine: Engine, exc: BaseException) -> DatabaseUnavailable:

@@ -28,6 +28,8 @@ __all__ = ["EVENT_FIELDS", "EventsStored", "Purged", "add_events", "purge_expire
 EVENT_FIELDS = ("device_model", "os_version", "ip_address", "advertising_id", "cookie_id")
 """Optional fields of an event; each is stored only while the item of the same id is in use."""
 MAX_EVENTS = 1000
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+"""No device or usage event is older than this (an older time is a client's mistake)."""
 DEFAULT_EVENT_DAYS = 365
 
 
@@ -61,7 +63,12 @@ def _event(raw: Mapping[str, Any], index: int, now: dt.datetime) -> dict[str, An
         raise UserInputError(f"{where}.occurred_at: not an ISO 8601 time") from None
     if when.tzinfo is None:
         raise UserInputError(f"{where}.occurred_at: give a time zone (e.g. Z or +09:00)")
-    when = when.astimezone(dt.UTC)
+    try:
+        when = when.astimezone(dt.UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        raise UserInputError(f"{where}.occurred_at: out of range") from None
+    if when < EARLIEST:
+        raise UserInputError(f"{where}.occurred_at: before 1970-01-01")
     if when > now + dt.timedelta(days=1):
         raise UserInputError(f"{where}.occurred_at: is in the future")
     event: dict[str, Any] = {"occurred_at": when.isoformat(), "action": action}

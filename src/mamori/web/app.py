@@ -46,8 +46,16 @@ _SECURITY_HEADERS = {
 }
 
 
+_HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+"""Sent on every response over https (RFC 6797; two years, as the HSTS preload list asks):
+directly, or behind a proxy that says so with ``X-Forwarded-Proto: https`` (which uvicorn
+trusts from the addresses in ``FORWARDED_ALLOW_IPS``). Never over plain http, where it means
+nothing and would be spoofable."""
+
+
 class SecurityHeaders:
-    """Adds :data:`_SECURITY_HEADERS` to every HTTP response that does not set them itself.
+    """Adds :data:`_SECURITY_HEADERS` to every HTTP response that does not set them itself,
+    and :data:`_HSTS` to every response over https.
 
     Plain ASGI rather than ``@app.middleware("http")`` (Starlette's ``BaseHTTPMiddleware``),
     which costs an extra task and memory streams on every request.
@@ -61,12 +69,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        https = scope.get("scheme") == "https"
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in _SECURITY_HEADERS.items():
                     if name not in headers:
                         headers.append(name, value)
+                if https and _HSTS[0] not in headers:
+                    headers.append(*_HSTS)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

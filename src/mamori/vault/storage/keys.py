@@ -57,11 +57,11 @@ def insert_system_key(
         postgresql.insert(_system) if conn.dialect.name == "postgresql" else sqlite.insert(_system)
     )
     added = conn.execute(
-        insert.values(
-            name=name, wrapped=wrapped, master_version=master_version, created_at=now
-        ).on_conflict_do_nothing(index_elements=["name"])
-    ).rowcount
-    return bool(added)
+        insert.values(name=name, wrapped=wrapped, master_version=master_version, created_at=now)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(_system.c.name)  # what was inserted: rowcount is not reliable here
+    ).first()
+    return added is not None
 
 
 def system_keys_to_rewrap(conn: Connection, current: int) -> list[tuple[str, bytes]]:

@@ -37,6 +37,7 @@ __all__ = [
     "insert_events",
     "insert_subject",
     "items_of",
+    "items_of_people",
     "mark_withdrawn",
     "opted_out",
     "people_before",
@@ -336,6 +337,29 @@ def items_of(
     if item_ids is not None:
         query = query.where(items_t.c.item_id.in_(item_ids))
     return [StoredItem(*row) for row in conn.execute(query)]
+
+
+def items_of_people(
+    conn: Connection, subject_ids: Sequence[str], item_ids: Sequence[str]
+) -> dict[str, list[StoredItem]]:
+    """subject id -> the stored items of ``item_ids`` of each of ``subject_ids``, by item id
+    (those holding none are left out): one statement for a batch of people."""
+    rows = conn.execute(
+        sa.select(
+            items_t.c.subject_id,
+            items_t.c.item_id,
+            items_t.c.ciphertext,
+            items_t.c.source,
+            items_t.c.collected_at,
+            items_t.c.updated_at,
+        )
+        .where(items_t.c.subject_id.in_(subject_ids), items_t.c.item_id.in_(item_ids))
+        .order_by(items_t.c.subject_id, items_t.c.item_id)
+    ).all()
+    found: dict[str, list[StoredItem]] = {}
+    for subject_id, *item in rows:
+        found.setdefault(subject_id, []).append(StoredItem(*item))
+    return found
 
 
 def index_candidates(

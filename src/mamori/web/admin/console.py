@@ -16,19 +16,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy.engine import Connection
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mamori.app import Runtime
+from mamori.audit import queries as audit_queries
 from mamori.audit.entry import decode_fields
 from mamori.errors import MamoriError, StaffSessionRequired, UserInputError
 from mamori.staff import ROLES, StaffAccount
-from mamori.staff.accounts import accounts_t
-from mamori.store import db, tables
+from mamori.staff import storage as staff_storage
+from mamori.store import db
+from mamori.store.db import Connection
+from mamori.vault.storage import subjects as vault_subjects
 from mamori.web import deps
 from mamori.web.admin import auth, nav
 from mamori.web.admin.auth import StaffDep, StaffUser, require_role
@@ -48,23 +49,17 @@ AUDIT_PAGE = 50
 
 
 def _staff_card(conn: Connection, runtime: Runtime) -> nav.Card:
-    count = conn.execute(
-        sa.select(sa.func.count()).where(accounts_t.c.disabled_at.is_(None))
-    ).scalar_one()
+    count = staff_storage.count_active(conn)
     return nav.Card("有効な職員アカウント", "Active staff accounts", count, "/admin/staff")
 
 
 def _audit_card(conn: Connection, runtime: Runtime) -> nav.Card:
-    entries_t = tables.audit_entries
-    size = conn.execute(sa.select(sa.func.max(entries_t.c.seq))).scalar_one()
-    return nav.Card("監査ログの記録", "Audit log entries", size or 0, "/admin/audit")
+    size = audit_queries.size(conn)
+    return nav.Card("監査ログの記録", "Audit log entries", size, "/admin/audit")
 
 
 def _subjects_card(conn: Connection, runtime: Runtime) -> nav.Card:
-    subjects = tables.subjects
-    count = conn.execute(
-        sa.select(sa.func.count()).select_from(subjects).where(subjects.c.status == "active")
-    ).scalar_one()
+    count = vault_subjects.count_active(conn)
     return nav.Card("情報をお預かりしている本人", "People whose data is held", count)
 
 
@@ -211,33 +206,18 @@ def audit_log(
                 action="audit.verify",
                 details={"result": "intact" if report.ok else "broken", "entries": report.entries},
             )
-    entries_t = tables.audit_entries
-    query = (
-        sa.select(
-            entries_t.c.seq,
-            entries_t.c.ts,
-            entries_t.c.actor,
-            entries_t.c.action,
-            entries_t.c.targets,
-            entries_t.c.details,
-        )
-        .order_by(entries_t.c.seq.desc())
-        .limit(AUDIT_PAGE)
-    )
-    if before is not None:
-        query = query.where(entries_t.c.seq < before)
     with db.read(runtime.engine) as conn:
-        rows = conn.execute(query).all()
-        size = conn.execute(sa.select(sa.func.max(entries_t.c.seq))).scalar_one() or 0
-    entries = []
-    for row in rows:
-        targets, details = decode_fields(row.targets, row.details)
+        rows = audit_queries.newest_entries(conn, AUDIT_PAGE, before=before)
+        size = audit_queries.size(conn)
+    entries: list[dict[str, Any]] = []
+    for seq, ts, actor, action, targets_json, details_json in rows:
+        targets, details = decode_fields(targets_json, details_json)
         entries.append(
             {
-                "seq": row.seq,
-                "ts": row.ts,
-                "actor": row.actor,
-                "action": row.action,
+                "seq": seq,
+                "ts": ts,
+                "actor": actor,
+                "action": action,
                 "targets": targets,
                 "details": details,
             }

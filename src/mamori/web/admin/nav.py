@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.engine import Connection
 
+from mamori.store.db import Connection
 from mamori.web.i18n import LANGUAGES, Lang
 from mamori.web.rendering import page, request_lang, templates
 

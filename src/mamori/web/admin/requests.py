@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from mamori.app import Runtime
@@ -21,6 +20,7 @@ from mamori.errors import ReasonRequired, UserInputError
 from mamori.requests import labels, service, store
 from mamori.requests.model import Outcome, Status
 from mamori.requests.workflow import Decision
+from mamori.store.db import Connection
 from mamori.web import deps
 from mamori.web.admin import nav
 from mamori.web.admin.auth import StaffDep, StaffUser, require_role

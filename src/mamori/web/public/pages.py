@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from markupsafe import Markup
-from sqlalchemy.exc import SQLAlchemyError
 
 from mamori import __version__
 from mamori.errors import DatabaseUnavailable, PolicyNotPublished
@@ -120,7 +119,7 @@ def healthz(request: Request) -> JSONResponse:
     try:
         db.check_connection(engine)
         current = versions.current(engine)
-    except (DatabaseUnavailable, SQLAlchemyError):
+    except (DatabaseUnavailable, db.SQLAlchemyError):
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
     return JSONResponse(
         {

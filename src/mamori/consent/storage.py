@@ -1,0 +1,176 @@
+"""The consent package's queries: receipts (``consent_receipts``), the banner texts shown
+(``consent_texts``), and the audit log's ``consent.record`` anchors, as the verifier reads them.
+
+Every function runs on the caller's connection, inside its transaction (:func:`mamori.store.db.
+write` or :func:`~mamori.store.db.read`), and returns plain values or frozen rows. The chain of
+receipts is computed by :mod:`mamori.consent.receipts`: here receipts are stored and read as
+they are, their categories and services as canonical JSON text. Audit entries are not written
+here: the caller appends them through :class:`mamori.audit.log.AuditLog`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from mamori.audit.queries import insert_ignoring_duplicates
+from mamori.store import tables
+
+__all__ = [
+    "BannerText",
+    "ReceiptRow",
+    "anchor_details",
+    "count",
+    "for_subject",
+    "head",
+    "insert_receipts",
+    "insert_texts",
+    "latest",
+    "page",
+    "text",
+    "texts",
+]
+
+receipts_t = tables.consent_receipts
+texts_t = tables.consent_texts
+_audit_t = tables.audit_entries
+
+_HEAD = (
+    sa.select(receipts_t.c.seq, receipts_t.c.receipt_hash)
+    .order_by(receipts_t.c.seq.desc())
+    .limit(1)
+)
+_INSERT = sa.insert(receipts_t)
+
+
+@dataclass(frozen=True)
+class ReceiptRow:
+    """A ``consent_receipts`` row as stored (``categories`` and ``services`` canonical JSON)."""
+
+    seq: int
+    consent_id: str
+    subject_id: str | None
+    policy_version: int
+    section_hash: str
+    language: str
+    text_hash: str
+    gpc: bool
+    method: str
+    source: str
+    categories: str
+    services: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    prev_hash: bytes
+    receipt_hash: bytes
+
+
+@dataclass(frozen=True)
+class BannerText:
+    """The exact text of a banner (canonical JSON) to keep, by its SHA-256 (hex)."""
+
+    text_hash: str
+    policy_version: int
+    language: str
+    gpc: bool
+    text: str
+
+
+def _row(row: sa.Row[tuple[object, ...]]) -> ReceiptRow:
+    return ReceiptRow(**row._mapping)
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def head(conn: Connection) -> tuple[int, bytes] | None:
+    """(seq, receipt hash) of the newest receipt, if any. Read it under the audit log's
+    writers' lock (``db.lock(conn, "audit")``) to append after it."""
+    row = conn.execute(_HEAD).first()
+    return (row[0], bytes(row[1])) if row is not None else None
+
+
+def insert_texts(conn: Connection, texts: Iterable[BannerText], now: dt.datetime) -> None:
+    """Keep the banner texts of ``texts`` (one kept already is left as it is)."""
+    insert = insert_ignoring_duplicates(conn)(texts_t)
+    conn.execute(
+        insert,
+        [
+            {
+                "text_hash": t.text_hash,
+                "policy_version": t.policy_version,
+                "language": t.language,
+                "gpc": t.gpc,
+                "text": t.text,
+                "created_at": now,
+            }
+            for t in texts
+        ],
+    )
+
+
+def insert_receipts(conn: Connection, rows: Sequence[ReceiptRow]) -> None:
+    """Store the receipts of ``rows`` (one statement)."""
+    conn.execute(_INSERT, [vars(row) for row in rows])
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def latest(conn: Connection, consent_id: str) -> ReceiptRow | None:
+    """The newest receipt of a consent ID."""
+    row = conn.execute(
+        sa.select(receipts_t)
+        .where(receipts_t.c.consent_id == consent_id)
+        .order_by(receipts_t.c.seq.desc())
+        .limit(1)
+    ).first()
+    return _row(row) if row is not None else None
+
+
+def count(conn: Connection) -> int:
+    """How many receipts are stored."""
+    return int(conn.execute(sa.select(sa.func.count()).select_from(receipts_t)).scalar_one())
+
+
+def page(conn: Connection, *, after: int, limit: int) -> list[ReceiptRow]:
+    """Up to ``limit`` receipts with a sequence number above ``after``, oldest first."""
+    query = sa.select(receipts_t).where(receipts_t.c.seq > after).order_by(receipts_t.c.seq)
+    return [_row(row) for row in conn.execute(query.limit(limit))]
+
+
+def for_subject(conn: Connection, subject_id: str) -> Iterator[ReceiptRow]:
+    """The receipts of choices ``subject_id`` made signed in, oldest first."""
+    query = (
+        sa.select(receipts_t)
+        .where(receipts_t.c.subject_id == subject_id)
+        .order_by(receipts_t.c.seq)
+    )
+    for row in conn.execute(query):
+        yield _row(row)
+
+
+def text(conn: Connection, text_hash: str) -> str | None:
+    """The kept banner text with this hash."""
+    found: str | None = conn.execute(
+        sa.select(texts_t.c.text).where(texts_t.c.text_hash == text_hash)
+    ).scalar_one_or_none()
+    return found
+
+
+def texts(conn: Connection) -> Iterator[tuple[str, str]]:
+    """(text hash, text) of every kept banner text."""
+    rows = conn.execute(sa.select(texts_t.c.text_hash, texts_t.c.text))
+    return ((row.text_hash, row.text) for row in rows)
+
+
+def anchor_details(conn: Connection) -> Iterator[str]:
+    """The details (canonical JSON) of every ``consent.record`` entry of the audit log."""
+    for (details,) in conn.execute(
+        sa.select(_audit_t.c.details).where(_audit_t.c.action == "consent.record")
+    ):
+        yield details

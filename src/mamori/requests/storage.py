@@ -1,0 +1,341 @@
+"""The requests' queries: requests (``data_requests``), their one-time confirmation codes
+(``request_codes``) and the rate limits on sending codes (``request_throttle``).
+
+Every function runs on the caller's connection, inside its transaction (:func:`mamori.store.db.
+write` or :func:`~mamori.store.db.read`), so that a change and its audit entry commit together.
+Requests come back as :class:`~mamori.requests.model.Request` without their details: the
+personal parts are stored sealed and leave sealed (:class:`SealedRequest`); sealing and
+unsealing, and the audit of every change, are :mod:`mamori.requests.store`'s. Codes, addresses
+and clients are stored as keyed hashes only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from mamori.requests.model import (
+    Agent,
+    Delivery,
+    Ground,
+    Outcome,
+    Request,
+    RequestType,
+    Status,
+    Verification,
+)
+from mamori.store import tables
+
+__all__ = [
+    "CodeState",
+    "SealedProof",
+    "SealedRequest",
+    "SessionState",
+    "accepted_provision_stops",
+    "code_state",
+    "count_code_attempt",
+    "count_sent",
+    "delete_code",
+    "find",
+    "find_proof",
+    "insert_request",
+    "of_subject",
+    "open_requests",
+    "prune_throttle",
+    "record_sent",
+    "replace_code",
+    "session_of",
+    "spend_download",
+    "update",
+]
+
+requests_t = tables.data_requests
+codes_t = tables.request_codes
+throttle_t = tables.request_throttle
+
+
+@dataclass(frozen=True)
+class SealedRequest:
+    """A request as stored: the request without its details, and the details sealed."""
+
+    request: Request
+    sealed: bytes
+
+
+@dataclass(frozen=True)
+class SealedProof:
+    """The agent's proof of a request as stored (``proof`` is ``None`` when none was given)."""
+
+    proof: bytes | None
+    proof_type: str | None
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """The session a confirmation code opened for a request: the token's SHA-256 and its end."""
+
+    session_hash: bytes | None
+    expires_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class CodeState:
+    """A request's waiting confirmation code: its keyed hash, its end and the attempts so far."""
+
+    code_hash: bytes
+    expires_at: dt.datetime
+    attempts: int
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+def _request(row: Any) -> Request:
+    return Request(
+        id=row.id,
+        type=RequestType(row.type),
+        status=Status(row.status),
+        language=row.language,
+        created_at=row.created_at,
+        due_at=row.due_at,
+        subject_id=row.subject_id,
+        outcome=Outcome(row.outcome) if row.outcome else None,
+        verified_by=Verification(row.verified_by) if row.verified_by else None,
+        agent=Agent(row.agent) if row.agent else None,
+        delivery=Delivery(row.delivery) if row.delivery else None,
+        ground=Ground(row.ground) if row.ground else None,
+        items=tuple(orjson.loads(row.item_ids)),
+        fee=row.fee,
+        substitute=bool(row.substitute),
+        has_proof=row.has_proof,
+        handler=row.handler,
+        decided_at=row.decided_at,
+        notified_at=row.notified_at,
+        closed_at=row.closed_at,
+        reminded_at=row.reminded_at,
+        download_until=row.download_until,
+        downloads_left=row.downloads_left,
+        details={},
+    )
+
+
+_COLUMNS = [c for c in requests_t.c if c.name not in ("sealed", "proof", "session_hash")]
+
+
+def _select() -> sa.Select[Any]:
+    return sa.select(
+        *_COLUMNS,
+        requests_t.c.sealed,
+        requests_t.c.proof.is_not(None).label("has_proof"),
+    )
+
+
+def insert_request(
+    conn: Connection,
+    *,
+    request_id: str,
+    type: str,
+    status: str,
+    language: str,
+    subject_id: str | None,
+    agent: str | None,
+    delivery: str | None,
+    ground: str | None,
+    item_ids: Sequence[str],
+    fee: int | None,
+    sealed: bytes,
+    contact_ref: bytes,
+    proof: bytes | None,
+    proof_type: str | None,
+    now: dt.datetime,
+    due_at: dt.datetime,
+) -> None:
+    """Store a new request (no substitute measure, no downloads yet)."""
+    conn.execute(
+        requests_t.insert().values(
+            id=request_id,
+            type=type,
+            status=status,
+            language=language,
+            subject_id=subject_id,
+            agent=agent,
+            delivery=delivery,
+            ground=ground,
+            item_ids=orjson.dumps(list(item_ids)).decode(),
+            fee=fee,
+            substitute=False,
+            sealed=sealed,
+            contact_ref=contact_ref,
+            proof=proof,
+            proof_type=proof_type,
+            created_at=now,
+            updated_at=now,
+            due_at=due_at,
+            downloads_left=0,
+        )
+    )
+
+
+def find(conn: Connection, request_id: str) -> SealedRequest | None:
+    """The request ``request_id`` with its sealed details, if it exists."""
+    row = conn.execute(_select().where(requests_t.c.id == request_id)).one_or_none()
+    return SealedRequest(_request(row), row.sealed) if row is not None else None
+
+
+def find_proof(conn: Connection, request_id: str) -> SealedProof | None:
+    """The sealed proof of the request ``request_id``; ``None`` when there is no such request."""
+    row = conn.execute(
+        sa.select(requests_t.c.proof, requests_t.c.proof_type).where(requests_t.c.id == request_id)
+    ).one_or_none()
+    return SealedProof(row.proof, row.proof_type) if row is not None else None
+
+
+def open_requests(
+    conn: Connection, *, include_closed: bool = False, limit: int = 500
+) -> list[Request]:
+    """Requests by due date, earliest first (open ones only unless ``include_closed``)."""
+    query = _select().order_by(requests_t.c.due_at, requests_t.c.id).limit(limit)
+    if not include_closed:
+        query = query.where(requests_t.c.status != Status.closed.value)
+    return [_request(row) for row in conn.execute(query)]
+
+
+def of_subject(conn: Connection, subject_id: str, *, limit: int = 100) -> list[Request]:
+    """The requests about ``subject_id``, newest first (without details)."""
+    query = (
+        _select()
+        .where(requests_t.c.subject_id == subject_id)
+        .order_by(requests_t.c.created_at.desc(), requests_t.c.id)
+        .limit(limit)
+    )
+    return [_request(row) for row in conn.execute(query)]
+
+
+def update(conn: Connection, request_id: str, *, now: dt.datetime, **values: object) -> None:
+    """Set ``values`` on the request; ``updated_at`` is ``now`` unless given."""
+    values.setdefault("updated_at", now)
+    conn.execute(requests_t.update().where(requests_t.c.id == request_id).values(**values))
+
+
+def session_of(conn: Connection, request_id: str) -> SessionState:
+    """The code session of the request ``request_id`` (which must exist)."""
+    row = conn.execute(
+        sa.select(requests_t.c.session_hash, requests_t.c.session_expires_at).where(
+            requests_t.c.id == request_id
+        )
+    ).one()
+    return SessionState(row.session_hash, row.session_expires_at)
+
+
+def spend_download(conn: Connection, request_id: str, now: dt.datetime) -> bool:
+    """Take one download of the request's package if its window is open and downloads are
+    left: whether one was taken. One statement, so two downloads at once cannot both spend
+    the last one."""
+    spent = conn.execute(
+        requests_t.update()
+        .where(
+            requests_t.c.id == request_id,
+            requests_t.c.download_until > now,
+            requests_t.c.downloads_left > 0,
+        )
+        .values(downloads_left=requests_t.c.downloads_left - 1, updated_at=now)
+    ).rowcount
+    return bool(spent)
+
+
+def accepted_provision_stops(
+    conn: Connection, subject_id: str
+) -> list[tuple[str, tuple[str, ...]]]:
+    """(request id, items) of every provision stop of ``subject_id`` that was fulfilled (wholly
+    or partly, not by a substitute measure) and decided, by decision time."""
+    rows = conn.execute(
+        sa.select(requests_t.c.id, requests_t.c.item_ids)
+        .where(
+            requests_t.c.subject_id == subject_id,
+            requests_t.c.type == RequestType.provision_stop.value,
+            requests_t.c.outcome.in_([Outcome.fulfilled.value, Outcome.partly_fulfilled.value]),
+            requests_t.c.substitute.is_(False),
+            requests_t.c.status.in_(
+                [Status.decided.value, Status.notified.value, Status.closed.value]
+            ),
+        )
+        .order_by(requests_t.c.decided_at)
+    ).all()
+    return [(row.id, tuple(orjson.loads(row.item_ids))) for row in rows]
+
+
+# -- confirmation codes --------------------------------------------------------------------------
+
+
+def replace_code(
+    conn: Connection,
+    request_id: str,
+    *,
+    code_hash: bytes,
+    now: dt.datetime,
+    expires_at: dt.datetime,
+) -> None:
+    """The request's code becomes ``code_hash`` (any earlier one is deleted), no attempts yet."""
+    delete_code(conn, request_id)
+    conn.execute(
+        codes_t.insert().values(
+            request_id=request_id,
+            code_hash=code_hash,
+            created_at=now,
+            expires_at=expires_at,
+            attempts=0,
+        )
+    )
+
+
+def code_state(conn: Connection, request_id: str) -> CodeState | None:
+    """The request's waiting code, if any."""
+    row = conn.execute(
+        sa.select(codes_t.c.code_hash, codes_t.c.expires_at, codes_t.c.attempts).where(
+            codes_t.c.request_id == request_id
+        )
+    ).one_or_none()
+    return CodeState(row.code_hash, row.expires_at, row.attempts) if row is not None else None
+
+
+def count_code_attempt(conn: Connection, request_id: str) -> None:
+    """One more attempt at the request's code (counted in the statement)."""
+    conn.execute(
+        codes_t.update()
+        .where(codes_t.c.request_id == request_id)
+        .values(attempts=codes_t.c.attempts + 1)
+    )
+
+
+def delete_code(conn: Connection, request_id: str) -> None:
+    conn.execute(codes_t.delete().where(codes_t.c.request_id == request_id))
+
+
+# -- rate limits on sending codes ----------------------------------------------------------------
+
+
+def prune_throttle(conn: Connection, before: dt.datetime) -> None:
+    """Forget codes sent before ``before`` (they no longer count towards a limit)."""
+    conn.execute(throttle_t.delete().where(throttle_t.c.at < before))
+
+
+def count_sent(conn: Connection, key: bytes, since: dt.datetime) -> int:
+    """How many codes were sent for ``key`` (a keyed hash of an address or a client) since
+    ``since``."""
+    sent: int = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(throttle_t)
+        .where(throttle_t.c.key == key, throttle_t.c.at >= since)
+    ).scalar_one()
+    return sent
+
+
+def record_sent(conn: Connection, key: bytes, now: dt.datetime) -> None:
+    """One code sent for ``key``, at ``now``."""
+    conn.execute(throttle_t.insert().values(key=key, at=now))

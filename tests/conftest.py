@@ -1,5 +1,12 @@
-"""Database fixtures shared by the whole suite.
+"""Fixtures shared by the whole suite, and the markers each folder's tests carry.
 
+The suite is laid out by cost: ``tests/unit`` (pure code, no database), ``tests/integration``
+(a database, in-process web and CLI), ``tests/e2e`` (live servers, the browser, a broker,
+processes, benchmarks). Each test is marked after its folder (``unit``, ``integration``,
+``e2e``; ``slow`` for e2e, ``browser`` and ``broker`` for their folders), so that
+``pytest -m unit`` runs the quick layer alone. Helpers live in ``tests/helpers``.
+
+Databases:
 ``database_url`` is a fresh SQLite file in the test's temporary folder. With
 ``MAMORI_TEST_DATABASE_URL`` set to a PostgreSQL server (for example
 ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``), it is instead a new database with a
@@ -10,29 +17,44 @@ state and pytest-xdist workers never collide.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from mamori.app import Runtime
 from mamori.store import db
-from mamori.web.app import create_app
 from tests.helpers.clock import ManualClock
-from tests.mail.smtp import SmtpServer, run_smtp_server
-from tests.support import open_test_runtime
+from tests.helpers.runtime import open_test_runtime
+from tests.helpers.server import LiveServer, serving
+from tests.helpers.smtp import SmtpServer, run_smtp_server
 
 SERVER_URL = os.environ.get("MAMORI_TEST_DATABASE_URL", "").strip()
+
+_FOLDER_MARKS = (
+    ("tests/unit/", ("unit",)),
+    ("tests/integration/", ("integration",)),
+    ("tests/e2e/browser/", ("e2e", "slow", "browser")),
+    ("tests/e2e/broker/", ("e2e", "slow", "broker")),
+    ("tests/e2e/", ("e2e", "slow")),
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by these marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = str(item.path).replace(os.sep, "/")
+        for folder, marks in _FOLDER_MARKS:
+            if f"/{folder}" in where:
+                for mark in marks:
+                    if item.get_closest_marker(mark) is None:
+                        item.add_marker(getattr(pytest.mark, mark))
+                break
+        if item.get_closest_marker("postgres") and not SERVER_URL:
+            item.add_marker(pytest.mark.skip(reason="needs MAMORI_TEST_DATABASE_URL (PostgreSQL)"))
 
 
 def _server() -> sa.URL:
@@ -68,38 +90,6 @@ def engine(database_url: str) -> Iterator[Engine]:
     db.migrate(engine)
     yield engine
     engine.dispose()
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    """mamori served by uvicorn on a free loopback port, for the client and the browser."""
-
-    url: str
-    runtime: Runtime
-
-
-@contextmanager
-def serving(runtime: Runtime) -> Iterator[LiveServer]:
-    """``runtime`` served by uvicorn on a free loopback port until the block ends."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", runtime)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture

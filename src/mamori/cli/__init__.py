@@ -7,10 +7,8 @@ one line on standard error and exits non-zero; it never prints a traceback.
 from __future__ import annotations
 
 import importlib
-import sys
 
-from mamori.cli.common import app, err
-from mamori.errors import MamoriError, PolicyError
+from mamori.cli.common import app
 
 __all__ = ["app", "main"]
 
@@ -20,15 +18,5 @@ for _module in ("server", "policy", "audit", "keys", "maintenance", "mail", "sta
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    try:
-        app()
-    except MamoriError as exc:
-        if isinstance(exc, PolicyError):  # a policy file with mistakes: each, as `policy check`
-            for problem in exc.problems:
-                err.print(str(problem), markup=False)
-        err.print(f"mamori: {exc.message}", markup=False)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("mamori: interrupted")
-        sys.exit(130)
+    """Entry point of the console script (errors are answered by the command group)."""
+    app()

@@ -3,28 +3,56 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from typer import _click as click  # typer vendors its own click
+from typer.core import TyperGroup
 
 from mamori.config import Settings, load_settings
+from mamori.errors import MamoriError, PolicyError
 
 if TYPE_CHECKING:
     from mamori.app import Runtime
 
 __all__ = ["CLI_ACTOR", "Format", "Lang", "_runtime", "_safe_url", "app", "err", "out"]
 
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _MamoriGroup(TyperGroup):
+    """The command group: a user's mistake is one line on standard error and an exit code.
+
+    Handled here rather than around ``app()`` so that the console script and Typer's
+    ``CliRunner`` (the tests) answer alike. A :class:`~mamori.errors.PolicyError` lists each
+    problem, as ``mamori policy check`` does; a traceback is never printed for a
+    :class:`~mamori.errors.MamoriError`.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MamoriError as exc:
+            if isinstance(exc, PolicyError):
+                for problem in exc.problems:
+                    err.print(str(problem), markup=False)
+            err.print(f"mamori: {exc.message}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("mamori: interrupted")
+            raise typer.Exit(130) from None
+
+
 app = typer.Typer(
     name="mamori",
+    cls=_MamoriGroup,
     help="mamori: the privacy policy that enforces itself.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 CLI_ACTOR = "cli"
 

@@ -51,7 +51,7 @@ MAX_BYTES: Final = 1024 * 1024
 """The largest policy file accepted, in bytes of UTF-8 (the worked example is about 46 KB)."""
 MAX_DEPTH: Final = 32
 """How deep mappings and lists may nest (the worked example nests 6 deep)."""
-MAX_NODES: Final = 50_000
+MAX_NODES: Final = 20_000
 """How many keys and values a policy may hold in all (the worked example holds about 1,600)."""
 
 

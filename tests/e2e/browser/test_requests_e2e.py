@@ -1,0 +1,171 @@
+"""A disclosure request end to end in Chromium: file, confirm by the code the test SMTP server
+received, staff approve in the admin console, download the package and find the data in it.
+Also: a refusal without a reason is rejected, a sixth wrong code is locked out, and an
+expired download link is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
+from sqlalchemy import Connection
+
+from mamori.app import BUILT_IN, Runtime
+from mamori.requests import package, store
+from mamori.store import db
+from mamori.vault.access import Caller
+from tests.helpers.runtime import open_test_runtime
+from tests.helpers.server import LiveServer, serving
+from tests.helpers.smtp import SmtpServer
+from tests.helpers.staff import create_staff
+
+EMAIL = "hanako@example.jp"
+PASSWORD = "correct horse battery staple"
+
+
+def _ledger(conn: Connection, subject_id: str) -> Iterable[Mapping[str, object]]:
+    """A provision ledger's section (the ledger itself is another part of mamori)."""
+    yield {
+        "recipient": "株式会社ヨブナラ印刷",
+        "items": ["name", "address"],
+        "date": "2026-03-01",
+    }
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str, smtp_server: SmtpServer) -> Iterator[LiveServer]:
+    runtime = open_test_runtime(
+        tmp_path,
+        database_url,
+        parts=BUILT_IN.with_sections(package.Section(package.PROVISIONS, _ledger)),
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+    )
+    try:
+        with serving(runtime) as served:
+            yield served
+    finally:
+        runtime.close()
+
+
+def _code(runtime: Runtime, smtp: SmtpServer, count: int) -> str:
+    runtime.mail.deliver_pending()
+    smtp.wait_for(count, timeout=10)
+    message = smtp.messages[count - 1]
+    body = message.get_content() if not message.is_multipart() else message.get_body().get_content()  # type: ignore[union-attr]
+    found = re.search(r"確認コード: (\d{6})", body)
+    assert found, body
+    assert message["To"] == EMAIL
+    return found[1]
+
+
+def _file_disclosure(page: Page, url: str) -> str:
+    page.goto(f"{url}/center/requests?lang=ja")
+    page.get_by_role("link", name="開示").first.click()
+    page.get_by_role("textbox", name="ご連絡先のメールアドレス").fill(EMAIL)
+    page.get_by_role("button", name="請求する").click()
+    page.wait_for_url(re.compile(r".*/center/requests/[0-9a-f]{32}/verify.*"))
+    found = re.search(r"/center/requests/([0-9a-f]{32})/verify", page.url)
+    assert found
+    return found[1]
+
+
+def _staff(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(locale="ja-JP", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{url}/admin/login?lang=ja")
+    page.get_by_label("ログインID").fill("hanako.staff")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button").last.click()
+    return context, page
+
+
+def test_disclosure_end_to_end(
+    browser: Browser, server: LiveServer, smtp_server: SmtpServer
+) -> None:
+    runtime = server.runtime
+    subject = runtime.vault.create_subject(
+        Caller(actor_id="service:test"),
+        type="customer",
+        items={"name": "山田 花子", "email": EMAIL, "address": "東京都港区南青山5-13-1"},
+    )
+    create_staff(runtime, "hanako.staff", PASSWORD, "handler")
+
+    person = browser.new_context(locale="ja-JP", java_script_enabled=False, accept_downloads=True)
+    page = person.new_page()
+    request_id = _file_disclosure(page, server.url)
+    code = _code(runtime, smtp_server, 1)
+    page.get_by_label("確認コード").fill(code)
+    page.get_by_role("button", name="確認する").click()
+    page.wait_for_url(f"**/center/requests/{request_id}?**")
+    assert page.locator("#request-status").inner_text() == "本人確認済み"
+
+    staff, admin = _staff(browser, server.url)
+    admin.goto(f"{server.url}/admin/requests?lang=ja")
+    admin.locator(f'a[href^="/admin/requests/{request_id}"]').click()
+    assert "メールの確認コード" in admin.locator("#verified-by").inner_text()
+    admin.get_by_role("button", name="対応を開始する").click()
+    # a refusal without a reason is rejected, and nothing is decided
+    admin.get_by_label("対応しないことと決定しました").check()
+    admin.get_by_role("button", name="決定して本人に通知する").click()
+    assert admin.locator("#decision-error").is_visible()
+    assert admin.locator("#request-status").inner_text() == "対応中"
+    # approve
+    admin.get_by_label("ご請求のとおり対応しました").check()
+    admin.get_by_role("button", name="決定して本人に通知する").click()
+    assert admin.locator("#request-status").inner_text() == "通知済み"
+    staff.close()
+
+    runtime.mail.deliver_pending()
+    smtp_server.wait_for(2, timeout=10)
+    assert "ご請求への対応結果" in str(smtp_server.messages[1]["Subject"])
+
+    page.goto(f"{server.url}/center/requests/{request_id}?lang=ja")
+    with page.expect_download() as download_info:
+        page.locator("#download").click()
+    raw = Path(download_info.value.path()).read_bytes()
+    zf = zipfile.ZipFile(io.BytesIO(raw))
+    data = json.loads(zf.read("package.json"))
+    assert data["subject"]["id"] == subject
+    values = {i["id"]: i["value"] for i in data["items"]}
+    assert values["name"] == "山田 花子" and values["email"] == EMAIL
+    assert data["sections"]["third_party_provisions"][0]["recipient"] == "株式会社ヨブナラ印刷"
+    assert "株式会社ヨブナラ印刷" in zf.read("index.html").decode()
+
+    # an expired download link is refused
+    with db.write(runtime.engine) as conn:
+        now = dt.datetime.now(dt.UTC)
+        store.update(conn, request_id, now=now, download_until=now - dt.timedelta(minutes=1))
+    response = page.goto(f"{server.url}/center/requests/{request_id}/package?lang=ja")
+    assert response is not None and response.status == 410
+    assert page.locator("#problem").get_attribute("data-problem") == "problem_download"
+    person.close()
+
+
+def test_a_sixth_wrong_code_is_locked_out(
+    browser: Browser, server: LiveServer, smtp_server: SmtpServer
+) -> None:
+    context = browser.new_context(locale="ja-JP", java_script_enabled=False)
+    page = context.new_page()
+    request_id = _file_disclosure(page, server.url)
+    code = _code(server.runtime, smtp_server, 1)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        page.goto(f"{server.url}/center/requests/{request_id}/verify?lang=ja")
+        page.get_by_label("確認コード").fill(wrong)
+        page.get_by_role("button", name="確認する").click()
+        assert page.locator("#problem").get_attribute("data-problem") == "problem_code"
+    page.goto(f"{server.url}/center/requests/{request_id}/verify?lang=ja")
+    page.get_by_label("確認コード").fill(code)  # right, but the sixth attempt
+    page.get_by_role("button", name="確認する").click()
+    assert page.locator("#problem").get_attribute("data-problem") == "problem_locked"
+    page.goto(f"{server.url}/center/requests/{request_id}?lang=ja")
+    assert page.locator("#problem").get_attribute("data-problem") == "problem_session"
+    context.close()

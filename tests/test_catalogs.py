@@ -24,7 +24,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 def _in_use() -> dict[str, list[str]]:
     with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
-        method_map, options_map = parse_mapping_cfg(f)
+        method_map, options_map = parse_mapping_cfg(f)  # type: ignore[no-untyped-call]
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
         ROOT, method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
@@ -37,7 +37,11 @@ def _in_use() -> dict[str, list[str]]:
 def _catalog(lang: i18n.Lang) -> dict[str, str]:
     with i18n.catalog_path(lang).open("rb") as f:
         catalog = read_po(f, locale=lang)
-    return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str)}
+    return {
+        m.id: m.string
+        for m in catalog
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -78,4 +82,4 @@ def test_t_fills_placeholders_and_knows_both_languages() -> None:
     assert i18n.t("ja", "page.version_of", n=3) == "第3版"
     assert i18n.t("en", "page.version_of", n=3) == "version 3"
     with pytest.raises(ValueError):
-        i18n.translations("fr")  # type: ignore[arg-type]
+        i18n.translations("fr")

@@ -5,7 +5,7 @@ adds around the declaration) is a message of the ``mamori`` catalog, found by a 
 as ``center.title``, with one translation per language in
 ``mamori/locale/<lang>/LC_MESSAGES/mamori.po``. Neither language is the source: both catalogs
 are complete, and a test fails when a message lacks either translation
-(``tests/unit/test_catalogs.py``). The ``.po`` files are compiled in memory on first use, so
+(``tests/test_catalogs.py``). The ``.po`` files are compiled in memory on first use, so
 there is no build step and no compiled file to keep in step. The policy's own texts (purposes,
 items, the operator's name) stay in policy.yaml.
 
@@ -60,9 +60,11 @@ def translations(lang: Lang) -> Translations:
 
 
 def t(lang: Lang, key: str, /, **params: object) -> str:
-    """The message ``key`` in ``lang``, its ``%(name)s`` placeholders filled from ``params``."""
+    """The message ``key`` in ``lang``, its ``%(name)s`` placeholders filled from ``params``.
+
+    Always %-formatted, as Jinja's newstyle gettext does: ``%%`` is a percent sign either way."""
     text: str = translations(lang).gettext(key)
-    return text % params if params else text
+    return text % params
 
 
 @jinja2.pass_context

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mamori.app import Runtime
 from mamori.audit.entry import decode_fields
 from mamori.errors import MamoriError, StaffSessionRequired, UserInputError
+from mamori.i18n import N_
 from mamori.staff import ROLES, StaffAccount
 from mamori.staff.accounts import accounts_t
 from mamori.store import db, tables
@@ -51,13 +52,13 @@ def _staff_card(conn: Connection, runtime: Runtime) -> nav.Card:
     count = conn.execute(
         sa.select(sa.func.count()).where(accounts_t.c.disabled_at.is_(None))
     ).scalar_one()
-    return nav.Card("有効な職員アカウント", "Active staff accounts", count, "/admin/staff")
+    return nav.Card(N_("admin.card_staff"), count, "/admin/staff")
 
 
 def _audit_card(conn: Connection, runtime: Runtime) -> nav.Card:
     entries_t = tables.audit_entries
     size = conn.execute(sa.select(sa.func.max(entries_t.c.seq))).scalar_one()
-    return nav.Card("監査ログの記録", "Audit log entries", size or 0, "/admin/audit")
+    return nav.Card(N_("admin.card_audit"), size or 0, "/admin/audit")
 
 
 def _subjects_card(conn: Connection, runtime: Runtime) -> nav.Card:
@@ -65,22 +66,17 @@ def _subjects_card(conn: Connection, runtime: Runtime) -> nav.Card:
     count = conn.execute(
         sa.select(sa.func.count()).select_from(subjects).where(subjects.c.status == "active")
     ).scalar_one()
-    return nav.Card("情報をお預かりしている本人", "People whose data is held", count)
+    return nav.Card(N_("admin.card_subjects"), count)
 
 
 def _policy_card(conn: Connection, runtime: Runtime) -> nav.Card | None:
     current = runtime.published.current()
-    return nav.Card(
-        "公開中のプライバシーポリシー",
-        "Published privacy policy",
-        f"v{current.version}",
-        "/privacy",
-    )
+    return nav.Card(N_("admin.card_policy"), f"v{current.version}", "/privacy")
 
 
-nav.add("ダッシュボード", "Dashboard", "/admin", order=0)
-nav.add("職員アカウント", "Staff accounts", "/admin/staff", order=80)
-nav.add("監査ログ", "Audit log", "/admin/audit", order=90)
+nav.add(N_("admin.nav_dashboard"), "/admin", order=0)
+nav.add(N_("admin.nav_staff"), "/admin/staff", order=80)
+nav.add(N_("admin.nav_audit"), "/admin/audit", order=90)
 nav.add_card("subjects", _subjects_card, order=5)
 nav.add_card("staff", _staff_card, order=80)
 nav.add_card("audit", _audit_card, order=90)
@@ -99,6 +95,18 @@ def dashboard(request: Request, user: StaffDep) -> HTMLResponse:
 # -- staff accounts ------------------------------------------------------------------------
 
 _DONE = {"created", "role", "disabled", "enabled"}
+_DONE_WORDS = (  # the notices admin/staff.html shows by the action done, and the roles' words
+    N_("admin.done_created"),
+    N_("admin.done_role"),
+    N_("admin.done_disabled"),
+    N_("admin.done_enabled"),
+    N_("admin.role_viewer"),
+    N_("admin.role_viewer_help"),
+    N_("admin.role_handler"),
+    N_("admin.role_handler_help"),
+    N_("admin.role_admin"),
+    N_("admin.role_admin_help"),
+)
 
 
 def _staff_page(

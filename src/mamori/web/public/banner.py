@@ -36,7 +36,6 @@ from mamori.web.consent import (
     consent_of,
     form_context,
     gpc,
-    page_words,
     record_form,
     set_cookie,
 )
@@ -272,7 +271,6 @@ def demo(request: Request) -> HTMLResponse:
         "consent/demo.html",
         lang,
         operator=consent.current().policy.operator.name.get(lang),
-        w=page_words(lang),
     )
     response.headers["Content-Security-Policy"] = _DEMO_CSP
     return response

@@ -35,6 +35,7 @@ import jinja2
 import orjson
 import sqlalchemy as sa
 
+from mamori import i18n
 from mamori.requests import labels
 from mamori.requests.sections import PROVISIONS, Section, SectionRows, ordered_sections
 from mamori.store import db, tables
@@ -61,10 +62,12 @@ items_t = tables.subject_items
 subjects_t = tables.subjects
 events_t = tables.usage_events
 
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
+_env = i18n.install(  # {{ _("package.title") }} in the package's language (the context's lang)
+    jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
 )
 
 

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from mamori.consent.banner import Lang
 from mamori.consent.choice import COOKIE, Choice, choice_from_cookie, decode_cookie, encode_cookie
 from mamori.consent.service import Consent, Current
 from mamori.errors import ConsentChoiceInvalid
+from mamori.i18n import Lang
 from mamori.web import deps
 
 __all__ = [

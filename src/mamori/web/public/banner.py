@@ -27,9 +27,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from mamori.consent.banner import Lang
 from mamori.consent.service import Consent, Current
 from mamori.errors import ConsentChoiceInvalid, ConsentOriginRefused, ValueTooLarge
+from mamori.i18n import Lang
 from mamori.web import deps
 from mamori.web.consent import (
     FormDep,

@@ -178,7 +178,7 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Folder of the operator's mail templates (<template>.<ja|en>.txt); a file there "
-            "replaces the packaged template of the same name."
+            "replaces the packaged template of the same name in that language."
         ),
     )
     mail_max_attempts: int = Field(

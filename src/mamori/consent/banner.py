@@ -18,10 +18,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import orjson
 
+from mamori.i18n import Lang, t
 from mamori.policy.model import ConsentCategory, Cookies, Policy
 
 __all__ = [
@@ -33,8 +34,6 @@ __all__ = [
     "gpc_categories",
     "section_hash",
 ]
-
-Lang = Literal["ja", "en"]
 
 CONSENT_MODE_TYPES: Final = (
     "ad_storage",
@@ -49,44 +48,6 @@ CONSENT_MODE_TYPES: Final = (
 
 _AD_TYPES: Final = frozenset({"ad_storage", "ad_user_data", "ad_personalization"})
 _AD_NAMES: Final = frozenset({"advertising", "marketing", "ads"})
-
-_WORDS: Final[dict[str, dict[Lang, str]]] = {
-    "title": {"ja": "クッキーの利用について", "en": "Cookies on this site"},
-    "body": {
-        "ja": "{operator}は、本サイト等でクッキーと外部のツールを利用しています。必須のもの以外は、"
-        "同意いただいたものだけを利用します。選択は、いつでも変更できます。",
-        "en": "{operator} uses cookies and external tools on this site. Apart from the strictly "
-        "necessary ones, we use only those you agree to. You can change your choice at any time.",
-    },
-    "accept": {"ja": "すべて同意する", "en": "Accept all"},
-    "accept_gpc": {"ja": "同意する({labels}を除く)", "en": "Accept (except {labels})"},
-    "reject": {"ja": "すべて拒否する", "en": "Reject all"},
-    "settings": {"ja": "項目ごとに選ぶ", "en": "Choose by category"},
-    "save": {"ja": "選んだ内容で保存する", "en": "Save my choice"},
-    "always_on": {"ja": "常に有効", "en": "Always on"},
-    "services": {"ja": "サービスごとの設定", "en": "Settings by service"},
-    "provider": {"ja": "提供者", "en": "Provider"},
-    "purpose": {"ja": "利用目的", "en": "Purpose"},
-    "privacy_policy": {"ja": "プライバシーポリシー", "en": "Privacy policy"},
-    "opt_out": {"ja": "オプトアウト", "en": "Opt-out"},
-    "opt_out_none": {"ja": "オプトアウト: 提供なし", "en": "Opt-out: none offered"},
-    "policy": {"ja": "プライバシーポリシー(Cookieについて)", "en": "Privacy policy (cookies)"},
-    "gpc_notice": {
-        "ja": "ブラウザーからグローバル・プライバシー・コントロール(GPC)の信号を受け取ったため、"
-        "{labels}はオフにしています。項目ごとの設定でオンにすることもできます。",
-        "en": "Your browser sent a Global Privacy Control (GPC) signal, so {labels} is off. You "
-        "can still turn it on in the settings by category.",
-    },
-    "embed_notice": {
-        "ja": "このコンテンツは{service}({provider})から読み込まれます。表示すると、{provider}が"
-        "クッキーを利用します。",
-        "en": "This content is loaded from {service} ({provider}). If you show it, {provider} "
-        "uses cookies.",
-    },
-    "embed_button": {"ja": "同意して表示する", "en": "Agree and show"},
-}
-
-_LIST_SEP: Final[dict[Lang, str]] = {"ja": "・", "en": " and "}
 
 
 def canonical(value: Any) -> bytes:
@@ -155,11 +116,9 @@ def _service(policy: Policy, lang: Lang, service_id: str) -> dict[str, Any]:
 def build_banner(policy: Policy, version: int, lang: Lang, *, gpc: bool) -> Banner:
     """The banner for ``policy`` (published as ``version``) in ``lang``."""
     cookies = policy.cookies
-    words = {key: value[lang] for key, value in _WORDS.items()}
     off = gpc_categories(cookies) if gpc else ()
-    labels = _LIST_SEP[lang].join(c.label.get(lang) for c in cookies.categories if c.id in off) or (
-        "広告" if lang == "ja" else "advertising"
-    )
+    named = (c.label.get(lang) for c in cookies.categories if c.id in off)
+    labels = t(lang, "banner.list_separator").join(named) or t(lang, "banner.gpc_default")
     categories = [
         {
             "id": c.id,
@@ -173,23 +132,31 @@ def build_banner(policy: Policy, version: int, lang: Lang, *, gpc: bool) -> Bann
         }
         for c in cookies.categories
     ]
+    # Every text is hashed into the receipts (text_hash): a change of wording is a new text.
     content: dict[str, Any] = {
         "lang": lang,
-        "title": words["title"],
-        "body": words["body"].format(operator=policy.operator.name.get(lang)),
-        "accept": words["accept_gpc"].format(labels=labels) if off else words["accept"],
-        "reject": words["reject"],
-        "settings": words["settings"],
-        "save": words["save"],
-        "always_on": words["always_on"],
-        "gpc_notice": words["gpc_notice"].format(labels=labels) if off else None,
-        "policy": words["policy"],
+        "title": t(lang, "banner.title"),
+        "body": t(lang, "banner.body", operator=policy.operator.name.get(lang)),
+        "accept": t(lang, "banner.accept_gpc", labels=labels) if off else t(lang, "banner.accept"),
+        "reject": t(lang, "banner.reject"),
+        "settings": t(lang, "banner.settings"),
+        "save": t(lang, "banner.save"),
+        "always_on": t(lang, "banner.always_on"),
+        "gpc_notice": t(lang, "banner.gpc_notice", labels=labels) if off else None,
+        "policy": t(lang, "banner.policy"),
         "labels": {
-            key: words[key]
-            for key in ("services", "provider", "purpose", "privacy_policy", "opt_out")
-        }
-        | {"opt_out_none": words["opt_out_none"]},
-        "embed": {"notice": words["embed_notice"], "button": words["embed_button"]},
+            "services": t(lang, "banner.services"),
+            "provider": t(lang, "banner.provider"),
+            "purpose": t(lang, "banner.purpose"),
+            "privacy_policy": t(lang, "banner.privacy_policy"),
+            "opt_out": t(lang, "banner.opt_out"),
+            "opt_out_none": t(lang, "banner.opt_out_none"),
+        },
+        # {service} and {provider} are filled in by the banner's script, for each embed.
+        "embed": {
+            "notice": t(lang, "banner.embed_notice"),
+            "button": t(lang, "banner.embed_button"),
+        },
         "categories": categories,
     }
     text = canonical(content).decode("utf-8")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mamori.audit.log import AuditLog
-from mamori.consent.banner import Banner, Lang, build_banner, gpc_categories, section_hash
+from mamori.consent.banner import Banner, build_banner, gpc_categories, section_hash
 from mamori.consent.choice import (
     CONSENT_ID,
     METHODS,
@@ -25,6 +25,7 @@ from mamori.consent.choice import (
 )
 from mamori.consent.receipts import NewReceipt, Receipt, ReceiptLog
 from mamori.errors import ConsentChoiceInvalid, NotFound
+from mamori.i18n import Lang
 from mamori.policy.loader import parse_policy
 from mamori.policy.model import Policy
 from mamori.publication import versions

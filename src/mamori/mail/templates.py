@@ -1,11 +1,18 @@
-"""Mail templates: Jinja2 text, one file per template and language, operator overrides.
+"""Mail templates: Jinja2 text, packaged once for both languages, and the operator's overrides.
 
-A template is ``<name>.<lang>.txt`` (``lang`` is ``ja`` or ``en``): a first line ``Subject: ...``,
-a blank line, then the body. Both lines are Jinja2 (autoescape off: this is text); a variable
-the context lacks is an error, never an empty string. Packaged templates live beside this
-module; files in ``MAMORI_MAIL_TEMPLATES_DIR`` replace the packaged file of the same name, and
-may add templates. Every template must exist in both languages: :meth:`MailTemplates.check`
-says which do not, and :class:`~mamori.mail.mailer.Mailer` runs it at start.
+A packaged template is ``<name>.txt`` beside this module: a first line ``Subject: ...``, a blank
+line, then the body. Its words are messages of the catalogs (:mod:`mamori.i18n`), one a
+paragraph: ``{{ _("mail.test.body") }}``, ``{{ _("mail.test.subject", operator=operator) }}``,
+translated into the mail's language (the variable ``lang``, which every template gets). Both
+lines are Jinja2 (autoescape off: this is text); a variable the context lacks is an error, never
+an empty string.
+
+The operator's templates, in ``MAMORI_MAIL_TEMPLATES_DIR``, are one file per language,
+``<name>.<lang>.txt`` (``lang`` is ``ja`` or ``en``), of the same form (written out, or with
+``_()`` too): each replaces the packaged template of that name in that language, and a new name
+adds a template. Every template must exist in both languages: :meth:`MailTemplates.check` says
+which do not (an operator's template with no packaged one behind it and only one language), and
+:class:`~mamori.mail.mailer.Mailer` runs it at start.
 
 Names starting with ``_`` are parts mamori adds to other mail (the opt-out footer of marketing
 mail), not mail of their own.
@@ -21,13 +28,18 @@ from typing import Final
 
 import jinja2
 
+from mamori import i18n
 from mamori.errors import MailTemplateError
 
 __all__ = ["LANGUAGES", "PACKAGED", "MailTemplates", "Rendered"]
 
 LANGUAGES: Final = ("ja", "en")
 PACKAGED: Final = Path(__file__).parent / "templates"
-_FILE = re.compile(r"(_?[a-z][a-z0-9_]{0,62})\.([a-z]{2})\.txt")
+_NAME = r"(_?[a-z][a-z0-9_]{0,62})"
+_FILE = re.compile(_NAME + r"\.([a-z]{2})\.txt")
+"""An operator's template: one language."""
+_PACKAGED_FILE = re.compile(_NAME + r"\.txt")
+"""A packaged template: both languages, through the catalogs."""
 
 
 @dataclass(frozen=True)
@@ -48,18 +60,28 @@ class MailTemplates:
 
     def __init__(self, override: Path | None = None) -> None:
         self.override = override
-        self._env = jinja2.Environment(
-            autoescape=False,
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
+        self._env = i18n.install(
+            jinja2.Environment(
+                autoescape=False,
+                undefined=jinja2.StrictUndefined,
+                keep_trailing_newline=True,
+            )
         )
         self._files: dict[tuple[str, str], Path] = {}
-        self._scan(PACKAGED)
+        self._scan_packaged()
         if override is not None:
             if not override.is_dir():
                 raise MailTemplateError(f"MAMORI_MAIL_TEMPLATES_DIR: {override} is not a folder")
             self._scan(override)
         self._cache: dict[tuple[str, str], tuple[jinja2.Template, jinja2.Template]] = {}
+
+    def _scan_packaged(self) -> None:
+        for path in sorted(PACKAGED.glob("*.txt")):
+            match = _PACKAGED_FILE.fullmatch(path.name)
+            if match is None:
+                raise MailTemplateError(f"{path}: a packaged mail template is named <template>.txt")
+            for lang in LANGUAGES:
+                self._files[(match[1], lang)] = path
 
     def _scan(self, folder: Path) -> None:
         for path in sorted(folder.glob("*.txt")):
@@ -124,9 +146,10 @@ class MailTemplates:
         if lang not in LANGUAGES:
             raise MailTemplateError(f"mail language '{lang}' is not ja or en")
         subject, body = self._compiled(name, lang)
+        full = {**context, "lang": lang}  # the language _() translates into
         try:
-            rendered_subject = subject.render(context)
-            rendered_body = body.render(context)
+            rendered_subject = subject.render(full)
+            rendered_body = body.render(full)
         except jinja2.UndefinedError as exc:
             # Jinja's message names the missing variable ("'code' is undefined"), not a value.
             raise MailTemplateError(f"mail template '{name}' ({lang}): {exc.message}") from None

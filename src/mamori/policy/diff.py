@@ -28,11 +28,12 @@ those reads, per person, until that person consents (:meth:`mamori.policy.rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mamori.i18n import LANGUAGES, N_, Lang, t
 from mamori.policy.model import Policy, Text
 
 __all__ = ["Change", "Level", "PolicyDiff", "diff_policies"]
@@ -50,20 +51,21 @@ class Level(StrEnum):
         return _RANK[self]
 
     def label(self, lang: str) -> str:
-        return _LEVEL_WORDS[self][0 if lang != "en" else 1]
+        return t(_lang(lang), _LEVEL_WORDS[self])
 
 
 _RANK = {Level.cosmetic: 0, Level.notify: 1, Level.consent_required: 2}
 _LEVEL_WORDS = {
-    Level.cosmetic: ("文言の修正のみ", "wording only"),
-    Level.notify: ("お知らせが必要", "notice required"),
-    Level.consent_required: ("同意が必要", "consent required"),
+    Level.cosmetic: N_("diff.level.cosmetic"),
+    Level.notify: N_("diff.level.notify"),
+    Level.consent_required: N_("diff.level.consent_required"),
 }
 
 
 @dataclass(frozen=True)
 class Change:
-    """One change, explained in both languages."""
+    """One change, explained in both languages (kept with the change record as worded when it
+    was published)."""
 
     kind: str
     level: Level
@@ -109,14 +111,32 @@ class PolicyDiff:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-
-def _q(text: Text | str, lang: str) -> str:
-    value = text if isinstance(text, str) else text.get(lang)
-    return f"“{value}”" if lang == "en" else f"「{value}」"
+_Param = str | Callable[[Lang], str]
+"""A value of a message's placeholder: the same in both languages, or one per language."""
 
 
-def _list(texts: Iterable[Text | str], lang: str) -> str:
-    return ("、" if lang == "ja" else ", ").join(_q(t, lang) for t in texts)
+def _lang(lang: str) -> Lang:
+    return "en" if lang == "en" else "ja"
+
+
+def _q(text: Text | str) -> Callable[[Lang], str]:
+    """``text`` quoted in each language: 「...」, “...”."""
+
+    def quoted(lang: Lang) -> str:
+        return t(lang, "diff.quoted", text=text if isinstance(text, str) else text.get(lang))
+
+    return quoted
+
+
+def _list(texts: Iterable[Text | str]) -> Callable[[Lang], str]:
+    """The texts, each quoted, as one list in each language."""
+    quoted = [_q(text) for text in texts]
+    return lambda lang: t(lang, "diff.list_separator").join(q(lang) for q in quoted)
+
+
+def _word(key: str) -> Callable[[Lang], str]:
+    """The message ``key`` (marked with ``N_`` where it is written) in each language."""
+    return lambda lang: t(lang, key)
 
 
 def _dump(value: Any) -> Any:
@@ -139,12 +159,20 @@ class _Builder:
         self.uses: set[tuple[str, str]] = set()
         self.recipients: list[str] = []
 
-    def add(self, kind: str, level: Level, ja: str, en: str) -> None:
+    def add(self, kind: str, level: Level, key: str, **params: _Param) -> None:
+        """The change ``kind``, explained by the message ``key`` (marked with ``N_``)."""
+        ja, en = (
+            t(lang, key, **{n: v if isinstance(v, str) else v(lang) for n, v in params.items()})
+            for lang in LANGUAGES
+        )
         self.changes.append(Change(kind, level, ja, en))
 
-    def label(self, item_id: str, lang: str) -> str:
+    def label(self, item_id: str) -> Text:
         policy = self.new if item_id in {i.id for i in self.new.items} else self.old
-        return policy.item(item_id).label.get(lang)
+        return policy.item(item_id).label
+
+    def labels(self, item_ids: Iterable[str]) -> Callable[[Lang], str]:
+        return _list(self.label(i) for i in item_ids)
 
 
 # -- items -----------------------------------------------------------------------------------
@@ -169,50 +197,32 @@ def _items(b: _Builder) -> None:
         before = old.get(item_id)
         if before is None:
             if item.sensitive:
-                b.add(
-                    "item_added",
-                    Level.consent_required,
-                    f"要配慮個人情報の項目{_q(item.label, 'ja')}を新たに取得します",
-                    f"New sensitive item {_q(item.label, 'en')} will be collected",
-                )
+                key, level = N_("diff.item_added_sensitive"), Level.consent_required
             else:
-                b.add(
-                    "item_added",
-                    Level.notify,
-                    f"データ項目{_q(item.label, 'ja')}を新たに取得します",
-                    f"New data item {_q(item.label, 'en')} will be collected",
-                )
+                key, level = N_("diff.item_added"), Level.notify
+            b.add("item_added", level, key, item=_q(item.label))
             continue
         if item.sensitive and not before.sensitive:
             b.add(
                 "item_sensitive",
                 Level.consent_required,
-                f"{_q(item.label, 'ja')}を要配慮個人情報として扱います",
-                f"{_q(item.label, 'en')} is now treated as sensitive personal information",
+                N_("diff.item_sensitive"),
+                item=_q(item.label),
             )
         facts = _changed_fields(before, item, _ITEM_FACTS)
         if facts:
             b.add(
                 "item_changed",
                 Level.notify,
-                f"データ項目{_q(item.label, 'ja')}の取り扱いを変更します({', '.join(facts)})",
-                f"Handling of data item {_q(item.label, 'en')} changes ({', '.join(facts)})",
+                N_("diff.item_changed"),
+                item=_q(item.label),
+                facts=", ".join(facts),
             )
         if _changed_fields(before, item, ("label", "description")):
-            b.add(
-                "item_wording",
-                Level.cosmetic,
-                f"データ項目{_q(before.label, 'ja')}の名称または説明の文言を変更します",
-                f"Wording of data item {_q(before.label, 'en')} changes",
-            )
+            b.add("item_wording", Level.cosmetic, N_("diff.item_wording"), item=_q(before.label))
     for item_id, item in old.items():
         if item_id not in new:
-            b.add(
-                "item_removed",
-                Level.notify,
-                f"データ項目{_q(item.label, 'ja')}の取得と利用をやめます",
-                f"Data item {_q(item.label, 'en')} is no longer collected or used",
-            )
+            b.add("item_removed", Level.notify, N_("diff.item_removed"), item=_q(item.label))
 
 
 # -- purposes and uses -----------------------------------------------------------------------
@@ -232,34 +242,33 @@ def _purposes(b: _Builder) -> None:
         before = old.get(purpose.id)
         if before is None:
             b.add(
-                "purpose_added",
-                Level.notify,
-                f"利用目的{_q(purpose.label, 'ja')}を追加します",
-                f"New purpose of use: {_q(purpose.label, 'en')}",
+                "purpose_added", Level.notify, N_("diff.purpose_added"), purpose=_q(purpose.label)
             )
             continue
         if before.label != purpose.label:
             b.add(
                 "purpose_changed",
                 Level.notify,
-                f"利用目的{_q(before.label, 'ja')}を{_q(purpose.label, 'ja')}に変更します",
-                f"Purpose {_q(before.label, 'en')} now reads {_q(purpose.label, 'en')}",
+                N_("diff.purpose_renamed"),
+                before=_q(before.label),
+                purpose=_q(purpose.label),
             )
         facts = _changed_fields(before, purpose, ("group", "business_lines", "statistics_only"))
         if facts:
             b.add(
                 "purpose_changed",
                 Level.notify,
-                f"利用目的{_q(purpose.label, 'ja')}の区分を変更します({', '.join(facts)})",
-                f"Purpose {_q(purpose.label, 'en')} changes ({', '.join(facts)})",
+                N_("diff.purpose_changed"),
+                purpose=_q(purpose.label),
+                facts=", ".join(facts),
             )
     for purpose in b.old.purposes:
         if purpose.id not in {p.id for p in b.new.purposes}:
             b.add(
                 "purpose_removed",
                 Level.notify,
-                f"利用目的{_q(purpose.label, 'ja')}を廃止します",
-                f"Purpose {_q(purpose.label, 'en')} is withdrawn",
+                N_("diff.purpose_removed"),
+                purpose=_q(purpose.label),
             )
 
 
@@ -303,45 +312,32 @@ def _uses(b: _Builder) -> None:
         gone = [i for i in purpose.items if (i, purpose.id) not in _all_uses(b.new)]
         still = purpose.id in {p.id for p in b.new.purposes}
         if gone and still:
-            ja = _list((b.label(i, "ja") for i in gone), "ja")
-            en = _list((b.label(i, "en") for i in gone), "en")
             b.add(
                 "use_removed",
                 Level.notify,
-                f"利用目的{_q(purpose.label, 'ja')}に{ja}を利用しなくなります",
-                f"{en} no longer used for {_q(purpose.label, 'en')}",
+                N_("diff.use_removed"),
+                purpose=_q(purpose.label),
+                items=b.labels(gone),
             )
 
 
 _USE_WORDS = {
-    "new_item": (Level.notify, "(新たに取得する項目)", " (items collected from now on)"),
-    "statistics": (
-        Level.notify,
-        "(個人を識別できない統計としてのみ)",
-        " (only as statistics that identify nobody)",
-    ),
-    "related": (
-        Level.notify,
-        "(変更前の利用目的と関連性を有する範囲内)",
-        " (reasonably related to an earlier purpose)",
-    ),
-    "unrelated": (
-        Level.consent_required,
-        "(変更前の利用目的と関連しない新たな利用)",
-        " (a new use, unrelated to earlier purposes)",
-    ),
+    "new_item": (Level.notify, N_("diff.use_note.new_item")),
+    "statistics": (Level.notify, N_("diff.use_note.statistics")),
+    "related": (Level.notify, N_("diff.use_note.related")),
+    "unrelated": (Level.consent_required, N_("diff.use_note.unrelated")),
 }
 
 
 def _use_change(b: _Builder, purpose: Text, group: str, item_ids: list[str]) -> None:
-    level, ja_note, en_note = _USE_WORDS[group]
-    ja = _list((b.label(i, "ja") for i in item_ids), "ja")
-    en = _list((b.label(i, "en") for i in item_ids), "en")
+    level, note = _USE_WORDS[group]
     b.add(
         "use_added",
         level,
-        f"{ja}を利用目的{_q(purpose, 'ja')}に利用します{ja_note}",
-        f"{en} will be used for {_q(purpose, 'en')}{en_note}",
+        N_("diff.use_added"),
+        items=b.labels(item_ids),
+        purpose=_q(purpose),
+        note=_word(note),
     )
 
 
@@ -359,8 +355,8 @@ def _joint_use(b: _Builder) -> None:
             b.add(
                 "joint_user_added",
                 Level.consent_required,
-                f"個人データを共同して利用する者に{_list(added_users, 'ja')}を加えます",
-                f"New joint users of personal data: {_list(added_users, 'en')}",
+                N_("diff.joint_user_added"),
+                users=_list(added_users),
             )
         added_items = [i for i in joint.items if before is not None and i not in before.items]
         if added_items:
@@ -368,30 +364,18 @@ def _joint_use(b: _Builder) -> None:
             b.add(
                 "joint_use_items",
                 Level.consent_required,
-                f"共同利用する項目に{_list((b.label(i, 'ja') for i in added_items), 'ja')}"
-                "を加えます",
-                "Jointly used items now include "
-                f"{_list((b.label(i, 'en') for i in added_items), 'en')}",
+                N_("diff.joint_use_items"),
+                items=b.labels(added_items),
             )
         if before is None:
             continue
         removed = [u for u in before.users if u.ja not in {x.ja for x in joint.users}]
         facts = _changed_fields(before, joint, ("purposes", "responsible", "items_note"))
         if removed or facts or any(i not in joint.items for i in before.items):
-            b.add(
-                "joint_use_changed",
-                Level.notify,
-                "共同利用の内容(利用する者の範囲、項目、目的または責任者)を変更します",
-                "The joint use changes (its users, items, purposes or the party responsible)",
-            )
+            b.add("joint_use_changed", Level.notify, N_("diff.joint_use_changed"))
     for joint_id in old:
         if joint_id not in {j.id for j in b.new.joint_use}:
-            b.add(
-                "joint_use_removed",
-                Level.notify,
-                "個人データの共同利用の一部をやめます",
-                "Part of the joint use of personal data ends",
-            )
+            b.add("joint_use_removed", Level.notify, N_("diff.joint_use_removed"))
 
 
 def _contractors(b: _Builder) -> None:
@@ -405,130 +389,100 @@ def _contractors(b: _Builder) -> None:
             or before.country != contractor.country
             or any(i not in before.items for i in contractor.items)
         )
-        name_ja, name_en = _q(contractor.name, "ja"), _q(contractor.name, "en")
+        name = _q(contractor.name)
         if new_transfer:
             b.recipients.append(f"contractor:{contractor.id}")
             b.add(
                 "foreign_transfer",
                 Level.consent_required,
-                f"外国({contractor.country})にある委託先{name_ja}に個人データを提供します",
-                f"Personal data will be transferred to {name_en}, a contractor in "
-                f"{contractor.country}",
+                N_("diff.foreign_transfer"),
+                contractor=name,
+                country=contractor.country,
             )
         elif before is None:
-            b.add(
-                "contractor_added",
-                Level.notify,
-                f"委託先{name_ja}に個人データの取り扱いを委託します",
-                f"Handling of personal data is entrusted to the contractor {name_en}",
-            )
+            b.add("contractor_added", Level.notify, N_("diff.contractor_added"), contractor=name)
         elif _dump(before) != _dump(contractor):
             b.add(
-                "contractor_changed",
-                Level.notify,
-                f"委託先{name_ja}への委託の内容を変更します",
-                f"What is entrusted to the contractor {name_en} changes",
+                "contractor_changed", Level.notify, N_("diff.contractor_changed"), contractor=name
             )
     for contractor_id, contractor in old.items():
         if contractor_id not in {c.id for c in b.new.contractors}:
             b.add(
                 "contractor_removed",
                 Level.notify,
-                f"委託先{_q(contractor.name, 'ja')}への委託をやめます",
-                f"The contractor {_q(contractor.name, 'en')} no longer handles personal data",
+                N_("diff.contractor_removed"),
+                contractor=_q(contractor.name),
             )
 
 
 # -- cookies, external services, operator, contact, the rest ---------------------------------
 
 
-def _keyed(b: _Builder, kind: str, olds: list[Any], news: list[Any], noun: tuple[str, str]) -> None:
-    def name(entry: Any, lang: str) -> str:
+def _keyed(b: _Builder, kind: str, olds: list[Any], news: list[Any], noun: str) -> None:
+    """Entries added, changed and removed, by id; ``noun`` is the message naming their kind."""
+
+    def name(entry: Any) -> Callable[[Lang], str]:
         label = getattr(entry, "label", None)
         if isinstance(label, Text):
-            return _q(label, lang)
-        return _q(str(getattr(entry, "name", entry.id)), lang)
+            return _q(label)
+        return _q(str(getattr(entry, "name", entry.id)))
 
     old = {e.id: e for e in olds}
     new = {e.id: e for e in news}
+    what = _word(noun)
     for key, entry in new.items():
         if key not in old:
-            b.add(
-                f"{kind}_added",
-                Level.notify,
-                f"{noun[0]}{name(entry, 'ja')}を追加します",
-                f"{noun[1]} added: {name(entry, 'en')}",
-            )
+            b.add(f"{kind}_added", Level.notify, N_("diff.added"), what=what, name=name(entry))
         elif _dump(old[key]) != _dump(entry):
-            b.add(
-                f"{kind}_changed",
-                Level.notify,
-                f"{noun[0]}{name(entry, 'ja')}の内容を変更します",
-                f"{noun[1]} changed: {name(entry, 'en')}",
-            )
+            b.add(f"{kind}_changed", Level.notify, N_("diff.changed"), what=what, name=name(entry))
     for key, entry in old.items():
         if key not in new:
-            b.add(
-                f"{kind}_removed",
-                Level.notify,
-                f"{noun[0]}{name(entry, 'ja')}を削除します",
-                f"{noun[1]} removed: {name(entry, 'en')}",
-            )
+            b.add(f"{kind}_removed", Level.notify, N_("diff.removed"), what=what, name=name(entry))
 
 
 def _cookies(b: _Builder) -> None:
     old, new = b.old.cookies, b.new.cookies
-    _keyed(b, "cookie", old.services, new.services, ("クッキー等の外部サービス", "Cookie service"))
-    _keyed(
-        b, "cookie_category", old.categories, new.categories, ("クッキーの区分", "Cookie category")
-    )
+    _keyed(b, "cookie", old.services, new.services, N_("diff.noun.cookie"))
+    _keyed(b, "cookie_category", old.categories, new.categories, N_("diff.noun.cookie_category"))
     _keyed(
         b,
         "external_service",
         b.old.external_services,
         b.new.external_services,
-        ("外部サービス", "External service"),
+        N_("diff.noun.external_service"),
     )
     if old.intro != new.intro:
-        b.add(
-            "wording",
-            Level.cosmetic,
-            "クッキーについての説明の文言を変更します",
-            "Wording of the cookie section changes",
-        )
+        b.add("wording", Level.cosmetic, N_("diff.cookie_wording"))
 
 
-# Sections whose change people must be told of, and sections of wording only.
+# Sections whose change people must be told of, and sections of wording only: the messages
+# that name them.
 _NOTIFY_SECTIONS = {
-    "operator": (
-        "事業者の名称、住所または代表者",
-        "the operator's name, address or representative",
-    ),
-    "contact": ("お問い合わせ窓口", "the contact desk"),
-    "accredited_organisation": ("認定個人情報保護団体", "the accredited protection organisation"),
-    "business_lines": ("利用の対象となる事業", "the businesses covered"),
-    "subjects": ("情報を取り扱う方々の区分", "whose information is handled"),
-    "requests": ("開示等の請求の手続", "the procedure for requests"),
-    "third_party_provision": (
-        "第三者提供についての定め",
-        "the rules on provision to third parties",
-    ),
+    "operator": N_("diff.section.operator"),
+    "contact": N_("diff.section.contact"),
+    "accredited_organisation": N_("diff.section.accredited_organisation"),
+    "business_lines": N_("diff.section.business_lines"),
+    "subjects": N_("diff.section.subjects"),
+    "requests": N_("diff.section.requests"),
+    "third_party_provision": N_("diff.section.third_party_provision"),
 }
 _WORDING_SECTIONS = {
-    "title": ("表題", "the title"),
-    "preamble": ("前文", "the preamble"),
-    "collection": ("個人情報の取得の説明", "the description of collection"),
-    "purpose_section": ("利用目的の見出し", "the headings of the purposes"),
-    "security": ("安全管理措置", "the security measures"),
-    "usage_stop": ("利用中止要請の方法", "how to stop use"),
-    "changes": ("変更手続", "the change procedure"),
+    "title": N_("diff.wording.title"),
+    "preamble": N_("diff.wording.preamble"),
+    "collection": N_("diff.wording.collection"),
+    "purpose_section": N_("diff.wording.purpose_section"),
+    "security": N_("diff.wording.security"),
+    "usage_stop": N_("diff.wording.usage_stop"),
+    "changes": N_("diff.wording.changes"),
 }
 
 
 def _sections(b: _Builder) -> None:
-    for key, (ja, en) in _NOTIFY_SECTIONS.items():
+    for key, section in _NOTIFY_SECTIONS.items():
         if _dump(getattr(b.old, key)) != _dump(getattr(b.new, key)):
-            b.add(f"{key}_changed", Level.notify, f"{ja}を変更します", f"Change to {en}")
+            b.add(
+                f"{key}_changed", Level.notify, N_("diff.section_changed"), section=_word(section)
+            )
     wording = [
         words
         for key, words in _WORDING_SECTIONS.items()
@@ -538,8 +492,8 @@ def _sections(b: _Builder) -> None:
         b.add(
             "wording",
             Level.cosmetic,
-            f"文言の修正: {'、'.join(w[0] for w in wording)}",
-            f"Wording changes in {', '.join(w[1] for w in wording)}",
+            N_("diff.wording_changes"),
+            sections=lambda lang: t(lang, "diff.list_separator").join(t(lang, w) for w in wording),
         )
     dates = {r.date for r in b.old.revisions}
     for revision in b.new.revisions:
@@ -547,8 +501,9 @@ def _sections(b: _Builder) -> None:
             b.add(
                 "revision_added",
                 Level.cosmetic,
-                f"改訂履歴に{revision.date.isoformat()} {revision.label.ja}を加えます",
-                f"Revision history: {revision.label.en} {revision.date.isoformat()}",
+                N_("diff.revision_added"),
+                date=revision.date.isoformat(),
+                label=revision.label.get,
             )
 
 

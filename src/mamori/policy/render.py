@@ -6,19 +6,19 @@ number, date and link in place. The Jinja templates in ``templates/`` only lay t
 an HTML fragment, a standalone HTML page or GitHub-flavoured Markdown, so every format carries the
 same facts in the same order: the order of the worked example's sections 1-12.
 
-Rendering is pure and deterministic: the only I/O is reading the package's own templates, and the
-same declaration always gives the same bytes. It expects a checked declaration (see
-:mod:`mamori.policy.checks`): an unknown item id in a joint use raises :class:`KeyError`.
+Rendering is pure and deterministic: the only I/O is reading the package's own templates and the
+catalogs (the words the policy adds around the declaration are the ``policy.*`` messages of
+:mod:`mamori.i18n`), and the same declaration always gives the same bytes. It expects a checked
+declaration (see :mod:`mamori.policy.checks`): an unknown item id in a joint use raises
+:class:`KeyError`.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import ClassVar, Literal
 
 import jinja2
@@ -26,6 +26,7 @@ from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_currency
 
+from mamori.i18n import N_, t
 from mamori.policy.model import (
     CookieService,
     ExternalService,
@@ -188,7 +189,6 @@ class _Builder:
         self.policy = policy
         self.lang: Lang = lang
         self.version = version
-        self.words = _strings()[lang]
 
     def t(self, text: Text) -> str:
         return text.get(self.lang)
@@ -201,16 +201,22 @@ class _Builder:
         return _List(tuple(entries), numbered=True)
 
     def facts(self, facts: Iterable[tuple[str, str, str | None]]) -> _List:
-        """A bulleted list of ``label: value`` lines; the value is a link when given an href."""
+        """A bulleted list of ``label: value`` lines (the label a message key); the value is a
+        link when given an href."""
+        lang = self.lang
         entries = (
-            _Entry((_Span(self.words["fact"].format(label=self.words[key])), _Span(value, href)))
+            _Entry((_Span(t(lang, "policy.fact", label=t(lang, key))), _Span(value, href)))
             for key, value, href in facts
         )
         return _List(tuple(entries), numbered=False)
 
     def link(self, label: str, url: str) -> _Inline:
-        words = self.words
-        return (_Span(label + words["link_open"]), _Span(url, url), _Span(words["link_close"]))
+        lang = self.lang
+        return (
+            _Span(label + t(lang, "policy.link_open")),
+            _Span(url, url),
+            _Span(t(lang, "policy.link_close")),
+        )
 
     def document(self) -> _Document:
         parts = (
@@ -233,8 +239,8 @@ class _Builder:
             for number, (key, heading, blocks) in enumerate(present, 1)
         )
         title = self.t(self.policy.title)
-        page_title = self.words["page_title"].format(
-            title=title, operator=self.t(self.policy.operator.name)
+        page_title = t(
+            self.lang, "policy.page_title", title=title, operator=self.t(self.policy.operator.name)
         )
         preamble = tuple(_para(self.t(text)) for text in self.policy.preamble)
         return _Document(self.lang, title, page_title, preamble, sections, self.version)
@@ -257,7 +263,7 @@ class _Builder:
                     entries.append(_Entry(_plain(self.t(entry.heading)), marker, body))
             blocks.append(_List(tuple(entries), numbered=True))
             subs.append(_Sub(f"({n})", self.t(group.heading), tuple(blocks)))
-        return "collection", self.words["section_collection"], subs
+        return "collection", t(self.lang, "policy.section_collection"), subs
 
     def purposes(self) -> _Part:
         section = self.policy.purpose_section
@@ -287,13 +293,15 @@ class _Builder:
             if labels:
                 declared = section.group_headings.get(group)
                 heading = (
-                    self.t(declared) if declared else self.words[f"purpose_group_{group.value}"]
+                    self.t(declared)
+                    if declared
+                    else t(self.lang, f"policy.purpose_group_{group.value}")
                 )
                 lists.append((heading, labels))
         blocks: list[_Block] = [_para(self.t(section.intro))]
         for n, (heading, labels) in enumerate(lists, 1):
             blocks.append(_Sub(f"({n})", heading, (self.numbered(labels),)))
-        return "purposes", self.words["section_purposes"], blocks
+        return "purposes", t(self.lang, "policy.section_purposes"), blocks
 
     def security(self) -> _Part:
         security = self.policy.security
@@ -303,86 +311,92 @@ class _Builder:
             _para(self.t(security.measures_intro), "(2)"),
             self.numbered(measures),
         )
-        return "security", self.words["section_security"], blocks
+        return "security", t(self.lang, "policy.section_security"), blocks
 
     def security_groups(self, groups: Sequence[SecurityGroup]) -> str:
         """The seed's parenthesis after a measure: (人的・物理的・技術的安全管理措置)."""
         if not groups:
             return ""
-        words = self.words
-        kinds = [words[f"security_group_{g.value}"] for g in groups if g.value in _MEASURE_KINDS]
+        lang = self.lang
+        and_ = t(lang, "policy.security_and")
+        kinds = [
+            t(lang, f"policy.security_group_{g.value}") for g in groups if g.value in _MEASURE_KINDS
+        ]
         phrases = []
         if kinds:
-            joined = "・".join(kinds) if self.lang == "ja" else format_list(kinds, locale="en")
-            phrases.append(words["security_measures"].format(kinds=joined))
+            # English lists three or more kinds with commas: "human, physical, and technical".
+            joined = format_list(kinds, locale="en") if lang == "en" else and_.join(kinds)
+            phrases.append(t(lang, "policy.security_measures", kinds=joined))
         if SecurityGroup.foreign_environment in groups:
-            phrases.append(words["security_foreign_environment"])
-        joined = "・".join(phrases) if self.lang == "ja" else " and ".join(phrases)
-        return words["security_groups"].format(groups=joined)
+            phrases.append(t(lang, "policy.security_foreign_environment"))
+        return t(lang, "policy.security_groups", groups=and_.join(phrases))
 
     def joint_use(self) -> _Part | None:
         uses = self.policy.joint_use
         if not uses:
             return None
-        words = self.words
+        lang = self.lang
         blocks: list[_Block] = []
         for n, use in enumerate(uses, 1):
             items = [self.t(self.policy.item(item_id).label) for item_id in use.items]
             if use.items_note is not None:
                 items.append(self.t(use.items_note))
-            items_text = _para(words["list_separator"].join(items))
+            items_text = _para(t(lang, "policy.list_separator").join(items))
             users = self.numbered(self.t(user) for user in use.users)
             purposes = self.numbered(self.t(purpose) for purpose in use.purposes)
             subs = (
-                _Sub("(1)", words["joint_use_items"], (items_text,)),
-                _Sub("(2)", words["joint_use_users"], (users,)),
-                _Sub("(3)", words["joint_use_purposes"], (purposes,)),
-                _Sub("(4)", words["joint_use_responsible"], (self.organisation(use.responsible),)),
+                _Sub("(1)", t(lang, "policy.joint_use_items"), (items_text,)),
+                _Sub("(2)", t(lang, "policy.joint_use_users"), (users,)),
+                _Sub("(3)", t(lang, "policy.joint_use_purposes"), (purposes,)),
+                _Sub(
+                    "(4)",
+                    t(lang, "policy.joint_use_responsible"),
+                    (self.organisation(use.responsible),),
+                ),
             )
             if len(uses) == 1:
                 blocks.extend(subs)
             else:
-                blocks.append(_Sub(None, words["joint_use_n"].format(n=n), subs))
-        return "joint-use", words["section_joint_use"], blocks
+                blocks.append(_Sub(None, t(lang, "policy.joint_use_n", n=n), subs))
+        return "joint-use", t(lang, "policy.section_joint_use"), blocks
 
     def organisation(self, org: Organisation) -> _List:
-        facts: list[tuple[str, str, str | None]] = [("fact_name", self.t(org.name), None)]
+        facts: list[tuple[str, str, str | None]] = [
+            (N_("policy.fact_name"), self.t(org.name), None)
+        ]
         if org.address is not None:
-            facts.append(("fact_address", self.t(org.address), None))
+            facts.append((N_("policy.fact_address"), self.t(org.address), None))
         if org.representative is not None:
-            facts.append(("fact_representative", self.t(org.representative), None))
+            facts.append((N_("policy.fact_representative"), self.t(org.representative), None))
         if org.url is not None:
-            facts.append(("fact_url", org.url, org.url))
+            facts.append((N_("policy.fact_url"), org.url, org.url))
         return self.facts(facts)
 
     def usage_stop(self) -> _Part:
         text = self.t(self.policy.usage_stop)
-        return "usage-stop", self.words["section_usage_stop"], (_para(text),)
+        return "usage-stop", t(self.lang, "policy.section_usage_stop"), (_para(text),)
 
     def cookies(self) -> _Part:
         cookies = self.policy.cookies
-        words = self.words
-        head = tuple(
-            words[key]
-            for key in (
-                "cookie_service",
-                "cookie_provider",
-                "cookie_purpose",
-                "cookie_privacy_policy",
-                "cookie_opt_out",
-            )
+        lang = self.lang
+        head = (
+            t(lang, "policy.cookie_service"),
+            t(lang, "policy.cookie_provider"),
+            t(lang, "policy.cookie_purpose"),
+            t(lang, "policy.cookie_privacy_policy"),
+            t(lang, "policy.cookie_opt_out"),
         )
         rows = tuple(self.cookie_row(service) for service in cookies.services)
         blocks: list[_Block] = [_para(self.t(cookies.intro))]
         if rows:
             blocks.append(_Table(head, rows))
-        return "cookies", words["section_cookies"], blocks
+        return "cookies", t(lang, "policy.section_cookies"), blocks
 
     def cookie_row(self, service: CookieService) -> tuple[_Inline, ...]:
         name = self.t(service.label) if service.label else service.name
         url = service.privacy_policy_url
         opt_out = (
-            _plain(self.words["opt_out_none"])
+            _plain(t(self.lang, "policy.opt_out_none"))
             if service.opt_out == "none"
             else (_Span(service.opt_out, service.opt_out),)
         )
@@ -404,7 +418,7 @@ class _Builder:
             _Sub(None, self.t(s.heading) if s.heading else s.name, self.external(s))
             for s in services
         ]
-        return "external-services", self.words["section_external_services"], subs
+        return "external-services", t(self.lang, "policy.section_external_services"), subs
 
     def external(self, service: ExternalService) -> tuple[_Block, ...]:
         links = (
@@ -421,7 +435,7 @@ class _Builder:
             blocks.append(self.numbered(self.t(e.label) for e in provision.exceptions))
         if supervision is not None:
             blocks.append(_para(self.t(supervision), "(2)"))
-        return "third-party-provision", self.words["section_third_party_provision"], blocks
+        return "third-party-provision", t(self.lang, "policy.section_third_party_provision"), blocks
 
     def disclosure(self) -> _Part:
         requests = self.policy.requests
@@ -429,14 +443,14 @@ class _Builder:
         fee = requests.disclosure_fee
         if fee is not None:
             if fee.amount == 0:
-                text = self.words["disclosure_fee_free"]
+                text = t(self.lang, "policy.disclosure_fee_free")
             else:
                 amount = format_currency(fee.amount, fee.currency, locale=self.lang)
-                text = self.words["disclosure_fee"].format(amount=amount)
+                text = t(self.lang, "policy.disclosure_fee", amount=amount)
             if fee.note is not None:
-                text += self.words["sentence_separator"] + self.t(fee.note)
+                text = t(self.lang, "policy.sentences", first=text, second=self.t(fee.note))
             blocks.append(_para(text))
-        return "disclosure", self.words["section_disclosure"], blocks
+        return "disclosure", t(self.lang, "policy.section_disclosure"), blocks
 
     def correction(self) -> _Part:
         requests = self.policy.requests
@@ -445,73 +459,82 @@ class _Builder:
             _para(self.t(requests.correction_and_stop), "(1)"),
             _para(self.t(requests.erasure), "(2)"),
             _para(self.t(requests.mail_opt_out), "(3)"),
-            _Sub(None, self.words["request_procedure"], procedure),
+            _Sub(None, t(self.lang, "policy.request_procedure"), procedure),
         )
-        return "correction", self.words["section_correction"], blocks
+        return "correction", t(self.lang, "policy.section_correction"), blocks
 
     def management(self) -> _Part:
         operator = self.policy.operator
         contact = self.policy.contact
-        words = self.words
-        representative = words["representative"].format(
-            title=self.t(operator.representative.title), name=self.t(operator.representative.name)
+        lang = self.lang
+        representative = t(
+            lang,
+            "policy.representative",
+            title=self.t(operator.representative.title),
+            name=self.t(operator.representative.name),
         )
         facts: list[tuple[str, str, str | None]] = [
-            ("fact_name", self.t(operator.name), None),
-            ("fact_representative", representative, None),
-            ("fact_address", self.t(operator.address), None),
+            (N_("policy.fact_name"), self.t(operator.name), None),
+            (N_("policy.fact_representative"), representative, None),
+            (N_("policy.fact_address"), self.t(operator.address), None),
         ]
         if operator.corporate_number is not None:
-            facts.append(("fact_corporate_number", operator.corporate_number, None))
+            facts.append((N_("policy.fact_corporate_number"), operator.corporate_number, None))
         if operator.url is not None:
-            facts.append(("fact_url", operator.url, operator.url))
+            facts.append((N_("policy.fact_url"), operator.url, operator.url))
         window = self.t(contact.text)
         if contact.call_recording_notice is not None:
-            window += words["sentence_separator"] + self.t(contact.call_recording_notice)
+            notice = self.t(contact.call_recording_notice)
+            window = t(lang, "policy.sentences", first=window, second=notice)
         contact_blocks: list[_Block] = [
             _para(window),
             _para(self.t(contact.name)),
             _Para((_Span(contact.url, contact.url),)),
         ]
         if contact.email is not None:
-            email = ("fact_email", contact.email, f"mailto:{contact.email}")
+            email = (N_("policy.fact_email"), contact.email, f"mailto:{contact.email}")
             contact_blocks.append(self.facts([email]))
         blocks: list[_Block] = [
-            _Sub("(1)", words["operator_heading"], (self.facts(facts),)),
-            _Sub("(2)", words["contact_heading"], tuple(contact_blocks)),
+            _Sub("(1)", t(lang, "policy.operator_heading"), (self.facts(facts),)),
+            _Sub("(2)", t(lang, "policy.contact_heading"), tuple(contact_blocks)),
         ]
         accredited = self.policy.accredited_organisation
         if accredited is not None:
             organisation = self.organisation(accredited)
-            blocks.append(_Sub("(3)", words["accredited_heading"], (organisation,)))
-        return "management", words["section_management"], blocks
+            blocks.append(_Sub("(3)", t(lang, "policy.accredited_heading"), (organisation,)))
+        return "management", t(lang, "policy.section_management"), blocks
 
     def changes(self) -> _Part:
-        words = self.words
+        lang = self.lang
         entries = []
         for revision in self.policy.revisions:
             date = format_date(revision.date, "long", locale=self.lang)
-            line = words["revision"].format(date=date, label=self.t(revision.label))
+            line = t(lang, "policy.revision", date=date, label=self.t(revision.label))
             if revision.summary is not None:
                 summary = self.t(revision.summary)
-                line = words["revision_summary"].format(revision=line, summary=summary)
+                line = t(lang, "policy.revision_summary", revision=line, summary=summary)
             entries.append(_Entry(_plain(line)))
         history = _List(tuple(entries), numbered=False)
         blocks: list[_Block] = [_para(self.t(self.policy.changes)), history]
         if self.version is not None:
-            blocks.append(_para(words["version"].format(version=self.version)))
-        return "changes", words["section_changes"], blocks
+            blocks.append(_para(t(lang, "policy.version", version=self.version)))
+        return "changes", t(lang, "policy.section_changes"), blocks
 
 
 _MEASURE_KINDS = frozenset({"organisational", "human", "physical", "technical"})
 """Security groups named "X的安全管理措置"; the others are phrases of their own."""
 
 
-@functools.cache
-def _strings() -> dict[str, dict[str, str]]:
-    source = resources.files("mamori.policy").joinpath("templates", "strings.toml")
-    data = tomllib.loads(source.read_text(encoding="utf-8"))
-    return {lang: {str(k): str(v) for k, v in data[lang].items()} for lang in _LANGS}
+_GROUP_WORDS = (  # the headings and words of groups, looked up by the group's value
+    N_("policy.purpose_group_business_line"),
+    N_("policy.purpose_group_service_provision"),
+    N_("policy.purpose_group_marketing_statistics"),
+    N_("policy.purpose_group_advertising"),
+    N_("policy.security_group_organisational"),
+    N_("policy.security_group_human"),
+    N_("policy.security_group_physical"),
+    N_("policy.security_group_technical"),
+)
 
 
 @functools.cache

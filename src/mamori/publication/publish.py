@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
+from mamori.i18n import Lang, t
 from mamori.policy.diff import Level, PolicyDiff, diff_policies
 from mamori.policy.loader import LoadedPolicy, parse_policy, read_policy
 from mamori.publication import records, versions
@@ -90,18 +91,17 @@ def publish_file(
 
 def report(diff: PolicyDiff, lang: str) -> list[str]:
     """The lines `mamori policy diff` and `mamori policy publish` print."""
+    lang_: Lang = "ja" if lang == "ja" else "en"
     level = diff.level
     if diff.unchanged:
-        return ["変更はありません" if lang == "ja" else "no changes"]
-    head = "分類" if lang == "ja" else "classification"
-    lines = [f"{head}: {level.value} ({level.label(lang)})"]
+        return [t(lang_, "cli.no_changes")]
+    lines = [t(lang_, "cli.classification", level=level.value, label=level.label(lang))]
     lines += [f"- {line}" for line in diff.explain(lang)]
     if diff.consent_uses:
         uses = ", ".join(f"{item} -> {purpose}" for item, purpose in sorted(diff.consent_uses))
-        word = "同意が必要な利用 (項目 -> 利用目的)" if lang == "ja" else "uses needing consent"
-        lines.append(f"{word}: {uses}")
+        lines.append(t(lang_, "cli.consent_uses", uses=uses))
     if diff.consent_recipients:
         # The words above name them; these are the IDs the change is recorded under.
-        word = "同意が必要な提供先(記録 ID)" if lang == "ja" else "recipients needing consent (IDs)"
-        lines.append(f"{word}: {', '.join(diff.consent_recipients)}")
+        recipients = ", ".join(diff.consent_recipients)
+        lines.append(t(lang_, "cli.consent_recipients", recipients=recipients))
     return lines

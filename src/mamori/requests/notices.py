@@ -1,8 +1,9 @@
-"""Mail about requests: codes, receipts, decisions, answers and reminders, ja/en templates.
+"""Mail about requests: codes, receipts, decisions, answers and reminders, in ja or en.
 
 Every mail is queued through the mailer inside the caller's write transaction, so a
 decision and its notice commit together; delivery happens after commit. Templates are
-``request_*.<lang>.txt`` in :mod:`mamori.mail`'s template folder (operators may override them).
+``request_*.txt`` in :mod:`mamori.mail`'s template folder, their words in the catalogs
+(operators may override them per language, :mod:`mamori.mail.templates`).
 Contexts hold strings only, and every template receives every key it names.
 """
 

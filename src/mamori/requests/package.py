@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 import jinja2
 import orjson
 
+from mamori import i18n
 from mamori.requests import labels
 from mamori.requests.sections import PROVISIONS, Section, SectionRows, ordered_sections
 from mamori.store import db
@@ -57,10 +58,12 @@ CALLER: Final = "system:disclosure"
 FORMAT: Final = "mamori-disclosure/1"
 EVENT_BATCH: Final = 2000
 
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
+_env = i18n.install(  # {{ _("package.title") }} in the package's language (the context's lang)
+    jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
 )
 
 

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from mamori.consent.banner import Lang
 from mamori.consent.choice import COOKIE, Choice, choice_from_cookie, decode_cookie, encode_cookie
 from mamori.consent.service import Consent, Current
 from mamori.errors import ConsentChoiceInvalid
+from mamori.i18n import Lang
 from mamori.web import deps
 
 __all__ = [
@@ -21,37 +21,11 @@ __all__ = [
     "consent_of",
     "form_context",
     "gpc",
-    "page_words",
     "record_form",
     "set_cookie",
 ]
 
 _created = threading.Lock()
-
-_PAGE_WORDS: dict[str, dict[Lang, str]] = {
-    "title": {"ja": "クッキーの設定", "en": "Cookie settings"},
-    "saved": {
-        "ja": "クッキーの設定を保存しました。",
-        "en": "Your cookie settings are saved.",
-    },
-    "current": {"ja": "現在の設定", "en": "Your current choice"},
-    "none": {"ja": "まだ選択されていません。", "en": "You have not chosen yet."},
-    "on": {"ja": "有効", "en": "On"},
-    "off": {"ja": "無効", "en": "Off"},
-    "demo_title": {"ja": "クッキーバナーの確認用ページ", "en": "Cookie banner test page"},
-    "demo_body": {
-        "ja": "このページは、サイトに組み込んだクッキーバナーの動作を確かめるためのものです。"
-        "分析と広告のスクリプトは同意の後にだけ動き、動画は同意の後にだけ読み込まれます。",
-        "en": "This page shows the cookie banner as a site includes it. The analytics and "
-        "advertising scripts run only after consent, and the video loads only after consent.",
-    },
-    "demo_video": {"ja": "招待状の動画", "en": "Invitation video"},
-    "demo_open": {"ja": "クッキーの設定を変更する", "en": "Change cookie settings"},
-}
-
-
-def page_words(lang: Lang) -> dict[str, str]:
-    return {key: value[lang] for key, value in _PAGE_WORDS.items()}
 
 
 def consent_of(request: Request) -> Consent:
@@ -101,7 +75,6 @@ def form_context(request: Request, consent: Consent, lang: Lang) -> dict[str, An
         "version": current.version,
         "gpc": banner.gpc,
         "choice": choice,
-        "w": page_words(lang),
     }
 
 

@@ -9,11 +9,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from mamori.web.i18n import Lang, negotiate, words
+from mamori import i18n
+from mamori.web.i18n import Lang, negotiate
 
 __all__ = ["error_page", "page", "request_lang", "templates", "wants_html"]
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+i18n.install(templates.env)  # {{ _("key") }} in the page's language (the context's lang)
 
 
 def request_lang(request: Request, *, strict: bool = True) -> Lang:
@@ -48,7 +50,7 @@ def page(
     response = templates.TemplateResponse(
         request,
         name,
-        {"lang": lang, "t": words(lang), "other_lang": "en" if lang == "ja" else "ja", **context},
+        {"lang": lang, "other_lang": "en" if lang == "ja" else "ja", **context},
         status_code=status_code,
         headers=headers,
     )

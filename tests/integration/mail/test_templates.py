@@ -18,9 +18,10 @@ def test_every_packaged_template_has_both_languages_and_renders() -> None:
     assert templates.check() == []
     assert {"test", "news", "_marketing_footer"} <= set(templates.names)
     names = {p.name.split(".")[0] for p in PACKAGED.glob("*.txt")}
+    assert names == set(templates.names)
     for name in names:
-        for lang in ("ja", "en"):
-            assert (PACKAGED / f"{name}.{lang}.txt").is_file(), f"{name}.{lang}.txt missing"
+        for lang in ("ja", "en"):  # one packaged file, its words in the catalogs of both
+            assert templates.path(name, lang) == PACKAGED / f"{name}.txt", f"{name} ({lang})"
 
 
 def test_subject_is_one_line_and_variables_are_not_escaped() -> None:

@@ -9,15 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tomllib
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pytest
+from babel.messages.pofile import read_po
 from pydantic import BaseModel
 
+from mamori import i18n
 from mamori.policy.loader import load_policy
 from mamori.policy.model import (
     ExternalService,
@@ -35,7 +36,6 @@ from tests.helpers.paths import ROOT
 
 EXAMPLE = ROOT / "examples" / "kokochie" / "policy.yaml"
 GOLDEN = Path(__file__).parent / "golden"
-STRINGS = ROOT / "src" / "mamori" / "policy" / "templates" / "strings.toml"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -375,7 +375,13 @@ def test_unknown_language_or_format_is_refused() -> None:
         render(example(), "ja", "pdf")
 
 
+def _policy_strings(lang: i18n.Lang) -> set[str]:
+    with i18n.catalog_path(lang).open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    return {m.id for m in catalog if isinstance(m.id, str) and m.id.startswith("policy.")}
+
+
 def test_both_languages_define_the_same_strings() -> None:
-    strings = tomllib.loads(STRINGS.read_text(encoding="utf-8"))
+    strings = {lang: _policy_strings(lang) for lang in i18n.LANGUAGES}
     assert set(strings) == {"ja", "en"}
-    assert set(strings["ja"]) == set(strings["en"])
+    assert strings["ja"] and set(strings["ja"]) == set(strings["en"])

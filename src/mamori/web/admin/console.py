@@ -25,6 +25,7 @@ from mamori.app import Runtime
 from mamori.audit import queries as audit_queries
 from mamori.audit.entry import decode_fields
 from mamori.errors import MamoriError, StaffSessionRequired, UserInputError
+from mamori.i18n import N_
 from mamori.staff import ROLES, StaffAccount
 from mamori.staff import storage as staff_storage
 from mamori.store import db
@@ -50,32 +51,27 @@ AUDIT_PAGE = 50
 
 def _staff_card(conn: Connection, runtime: Runtime) -> nav.Card:
     count = staff_storage.count_active(conn)
-    return nav.Card("有効な職員アカウント", "Active staff accounts", count, "/admin/staff")
+    return nav.Card(N_("admin.card_staff"), count, "/admin/staff")
 
 
 def _audit_card(conn: Connection, runtime: Runtime) -> nav.Card:
     size = audit_queries.size(conn)
-    return nav.Card("監査ログの記録", "Audit log entries", size, "/admin/audit")
+    return nav.Card(N_("admin.card_audit"), size, "/admin/audit")
 
 
 def _subjects_card(conn: Connection, runtime: Runtime) -> nav.Card:
     count = vault_subjects.count_active(conn)
-    return nav.Card("情報をお預かりしている本人", "People whose data is held", count)
+    return nav.Card(N_("admin.card_subjects"), count)
 
 
 def _policy_card(conn: Connection, runtime: Runtime) -> nav.Card | None:
     current = runtime.published.current()
-    return nav.Card(
-        "公開中のプライバシーポリシー",
-        "Published privacy policy",
-        f"v{current.version}",
-        "/privacy",
-    )
+    return nav.Card(N_("admin.card_policy"), f"v{current.version}", "/privacy")
 
 
-nav.add("ダッシュボード", "Dashboard", "/admin", order=0)
-nav.add("職員アカウント", "Staff accounts", "/admin/staff", order=80)
-nav.add("監査ログ", "Audit log", "/admin/audit", order=90)
+nav.add(N_("admin.nav_dashboard"), "/admin", order=0)
+nav.add(N_("admin.nav_staff"), "/admin/staff", order=80)
+nav.add(N_("admin.nav_audit"), "/admin/audit", order=90)
 nav.add_card("subjects", _subjects_card, order=5)
 nav.add_card("staff", _staff_card, order=80)
 nav.add_card("audit", _audit_card, order=90)
@@ -94,6 +90,18 @@ def dashboard(request: Request, user: StaffDep) -> HTMLResponse:
 # -- staff accounts ------------------------------------------------------------------------
 
 _DONE = {"created", "role", "disabled", "enabled"}
+_DONE_WORDS = (  # the notices admin/staff.html shows by the action done, and the roles' words
+    N_("admin.done_created"),
+    N_("admin.done_role"),
+    N_("admin.done_disabled"),
+    N_("admin.done_enabled"),
+    N_("admin.role_viewer"),
+    N_("admin.role_viewer_help"),
+    N_("admin.role_handler"),
+    N_("admin.role_handler_help"),
+    N_("admin.role_admin"),
+    N_("admin.role_admin_help"),
+)
 
 
 def _staff_page(

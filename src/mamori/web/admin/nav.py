@@ -1,29 +1,28 @@
-"""The admin console's frame: its menu, the dashboard's cards, its words, and page rendering.
+"""The admin console's frame: its menu, the dashboard's cards, and page rendering.
 
 Other parts of mamori add themselves to the console here, at import time:
 
-- :func:`add` puts an entry in the menu (``admin_nav.add("受付一覧", "Requests",
-  "/admin/requests", order=10)``); entries are shown by ``order``, then path.
+- :func:`add` puts an entry in the menu (``nav.add(N_("admin.nav_requests"), "/admin/requests",
+  order=10)``: the key of its label in the catalogs); entries are shown by ``order``, then path.
 - :func:`add_card` puts a card on the dashboard: a function of a read connection and the runtime
-  that returns a :class:`Card` (a label, a count, a link), or ``None`` to show nothing.
+  that returns a :class:`Card` (the key of its label, a count, a link), or ``None`` to show
+  nothing.
 
 Pages extend ``admin/base.html`` and fill its ``content`` block; :func:`render` gives them the
-language, the words (``aw`` in templates) and what the frame needs (menu, signed-in staff).
-The frame's words are in ``templates/admin/words.toml``, Japanese and English.
+language and what the frame needs (menu, signed-in staff). The console's words are messages of
+the catalogs (``admin.*``, :mod:`mamori.i18n`): ``{{ _("admin.dashboard") }}`` in templates.
 """
 
 from __future__ import annotations
 
-import functools
-import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from mamori.i18n import t
 from mamori.store.db import Connection
 from mamori.web.i18n import LANGUAGES, Lang
 from mamori.web.rendering import page, request_lang, templates
@@ -40,41 +39,40 @@ __all__ = [
     "entries",
     "lang_url",
     "render",
-    "words",
 ]
-
-WORDS_FILE = Path(__file__).resolve().parents[1] / "templates" / "admin" / "words.toml"
 
 
 @dataclass(frozen=True)
 class NavEntry:
-    label_ja: str
-    label_en: str
+    label_key: str
+    """The message key of the entry's label (mark it with ``N_``)."""
     path: str
     order: int
 
     def label(self, lang: Lang) -> str:
-        return self.label_ja if lang == "ja" else self.label_en
+        return t(lang, self.label_key)
 
 
 @dataclass(frozen=True)
 class Card:
-    """One card of the dashboard: a label, a value (usually a count) and where to look."""
+    """One card of the dashboard: a label, a value (usually a count) and where to look.
 
-    label_ja: str
-    label_en: str
+    ``label_key`` and ``note_key`` are message keys (mark them with ``N_``); ``note_params``
+    fill the note's placeholders."""
+
+    label_key: str
     value: int | str
     path: str | None = None
-    note_ja: str = ""
-    note_en: str = ""
+    note_key: str | None = None
+    note_params: Mapping[str, object] = field(default_factory=dict)
     attention: bool = False
     """Shown highlighted (overdue requests, undelivered mail, ...)."""
 
     def label(self, lang: Lang) -> str:
-        return self.label_ja if lang == "ja" else self.label_en
+        return t(lang, self.label_key)
 
     def note(self, lang: Lang) -> str:
-        return self.note_ja if lang == "ja" else self.note_en
+        return t(lang, self.note_key, **self.note_params) if self.note_key else ""
 
 
 CardSource = Callable[[Connection, "Runtime"], Card | None]
@@ -83,11 +81,12 @@ _entries: dict[str, NavEntry] = {}
 _cards: dict[str, tuple[int, CardSource]] = {}
 
 
-def add(label_ja: str, label_en: str, path: str, order: int = 50) -> None:
-    """Put ``path`` in the console's menu (adding the same path again replaces its entry)."""
+def add(label_key: str, path: str, order: int = 50) -> None:
+    """Put ``path`` in the console's menu, labelled by the message ``label_key`` (adding the
+    same path again replaces its entry)."""
     if not path.startswith("/admin"):
         raise ValueError(f"an admin-console menu entry lives under /admin, not {path!r}")
-    _entries[path] = NavEntry(label_ja, label_en, path, order)
+    _entries[path] = NavEntry(label_key, path, order)
 
 
 def entries() -> list[NavEntry]:
@@ -107,21 +106,6 @@ def cards(conn: Connection, runtime: Runtime) -> list[Card]:
         if card is not None:
             found.append(card)
     return found
-
-
-@functools.cache
-def _words() -> dict[str, dict[str, str]]:
-    with WORDS_FILE.open("rb") as f:
-        data = tomllib.load(f)
-    for key, value in data.items():
-        if set(value) != set(LANGUAGES):
-            raise ValueError(f"{WORDS_FILE.name}: {key} needs exactly ja and en")
-    return data
-
-
-def words(lang: Lang) -> dict[str, str]:
-    """The console's words in ``lang`` (``aw.key`` in templates)."""
-    return {key: value[lang] for key, value in _words().items()}
 
 
 def lang_url(request: Request, path: str, **query: str) -> str:
@@ -148,7 +132,6 @@ def _nav(request: Request) -> list[dict[str, Any]]:
 
 
 templates.env.globals["admin_nav"] = _nav
-templates.env.globals["admin_words"] = words
 
 
 def render(
@@ -161,12 +144,4 @@ def render(
 ) -> HTMLResponse:
     """The console page ``name`` in the request's language (``admin/base.html`` and its frame)."""
     lang = request_lang(request)
-    return page(
-        request,
-        name,
-        lang,
-        status_code=status_code,
-        headers=headers,
-        aw=words(lang),
-        **context,
-    )
+    return page(request, name, lang, status_code=status_code, headers=headers, **context)

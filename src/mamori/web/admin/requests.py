@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mamori.app import Runtime
 from mamori.errors import ReasonRequired, UserInputError
+from mamori.i18n import N_, t
 from mamori.requests import labels, service, store
 from mamori.requests.model import Outcome, Status
 from mamori.requests.workflow import Decision
@@ -26,7 +27,6 @@ from mamori.web.admin import nav
 from mamori.web.admin.auth import StaffDep, StaffUser, require_role
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
-from mamori.web.request_words import words
 
 __all__ = ["router"]
 
@@ -52,25 +52,27 @@ def _card(conn: Connection, runtime: Runtime) -> nav.Card:
     now = runtime.clock.now()
     overdue = sum(1 for r in found if r.overdue(now))
     return nav.Card(
-        "対応中のご請求",
-        "Open requests",
+        N_("req.a_card_open"),
         len(found),
         "/admin/requests",
-        note_ja=f"うち期限超過 {overdue} 件" if overdue else "",
-        note_en=f"{overdue} overdue" if overdue else "",
+        note_key=N_("req.a_card_overdue") if overdue else None,
+        note_params={"n": overdue},
         attention=overdue > 0,
     )
 
 
-nav.add("ご請求", "Requests", "/admin/requests", order=20)
+nav.add(N_("admin.nav_requests"), "/admin/requests", order=20)
+
+_VERIFIED_BY_WORDS = (  # admin/requests/detail.html names the identity check by its method
+    N_("req.a_by_session"),
+    N_("req.a_by_service"),
+    N_("req.a_by_email_code"),
+)
 nav.add_card("requests", _card, order=10)
 
 
 def _render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
-    lang = _lang(request)
-    return nav.render(
-        request, name, status_code=status_code, rw=words(lang), labels=labels, **context
-    )
+    return nav.render(request, name, status_code=status_code, labels=labels, **context)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -177,7 +179,7 @@ async def decide(request: Request, request_id: str, user: HandlerDep) -> Respons
         # the failure in the console's language.
         message = exc.message
         if isinstance(exc, ReasonRequired):
-            message = words(_lang(request))["a_reason_required"]
+            message = t(_lang(request), "req.a_reason_required")
         return await run_in_threadpool(
             lambda: _detail(
                 request,

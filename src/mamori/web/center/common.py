@@ -27,6 +27,7 @@ from mamori.errors import (
     UnknownItem,
     UnknownPurpose,
 )
+from mamori.i18n import N_
 from mamori.web import deps
 from mamori.web.errors import for_error, status_for
 from mamori.web.i18n import LANGUAGES, Lang
@@ -59,6 +60,20 @@ PROBLEMS: tuple[tuple[type[MamoriError], str], ...] = (
     (UnknownPurpose, "unknown_setting"),
 )
 """(error, problem): the problem names the words of the page (center/problem.html)."""
+
+_PROBLEM_WORDS = (  # the messages center/problem.html looks up by the problem's name
+    N_("page.center_problem_link_title"),
+    N_("page.center_problem_link"),
+    N_("page.center_problem_no_session_title"),
+    N_("page.center_problem_csrf_title"),
+    N_("page.center_problem_csrf"),
+    N_("page.center_problem_withdrawn_title"),
+    N_("page.center_problem_withdrawn"),
+    N_("page.center_problem_not_stoppable_title"),
+    N_("page.center_problem_not_stoppable"),
+    N_("page.center_problem_unknown_setting_title"),
+    N_("page.center_problem_unknown_setting"),
+)
 
 
 def session(request: Request) -> Session:

@@ -14,7 +14,6 @@ from mamori.vault.access import Caller
 from mamori.vault.restrictions import set_stops, usage_settings
 from mamori.web import deps
 from mamori.web.center import common
-from mamori.web.center.changes import words as changes_words
 from mamori.web.center.forms import requested_stops, settings_page
 from mamori.web.rendering import request_lang
 
@@ -80,7 +79,6 @@ def _home(request: Request, session: Session, *, saved: bool) -> HTMLResponse:
         policy_changes=changes,
         # Purposes a pending change would add uses to: not used until the person consents.
         awaiting_purposes={purpose for c in changes.pending for _item, purpose in c.consent_uses},
-        changes_words=changes_words(lang),
     )
 
 

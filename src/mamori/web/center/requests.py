@@ -38,6 +38,7 @@ from mamori.errors import (
     RequestSessionRequired,
     UserInputError,
 )
+from mamori.i18n import N_
 from mamori.requests import labels, package, service
 from mamori.requests.intake import check_intake, correctable
 from mamori.requests.model import GROUNDS_OF, Agent, Delivery, RequestType, Verification
@@ -48,7 +49,6 @@ from mamori.web.errors import for_error, status_for
 from mamori.web.i18n import Lang
 from mamori.web.page_routes import page_route
 from mamori.web.rendering import request_lang
-from mamori.web.request_words import words
 
 __all__ = ["FORM_COOKIE", "SESSION_COOKIE", "router"]
 
@@ -66,6 +66,16 @@ PROBLEMS: tuple[tuple[type[MamoriError], str], ...] = (
 )
 """(error, problem) of the request pages (center/requests/problem.html); statuses come from
 the one table (:func:`mamori.web.errors.status_for`)."""
+
+_PROBLEM_WORDS = (  # the messages center/requests/problem.html looks up by the problem's name
+    N_("req.problem_locked"),
+    N_("req.problem_code"),
+    N_("req.problem_rate"),
+    N_("req.problem_session"),
+    N_("req.problem_download"),
+    N_("req.problem_csrf"),
+    N_("req.problem_input"),
+)
 
 
 router = APIRouter(
@@ -100,10 +110,8 @@ CenterDep = Annotated[Session | None, Depends(_center_session)]
 def _page(
     request: Request, name: str, lang: Lang, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A center page with the request forms' words and labels."""
-    return common.page(
-        request, name, lang, status_code=status_code, rw=words(lang), labels=labels, **context
-    )
+    """A center page with the request labels."""
+    return common.page(request, name, lang, status_code=status_code, labels=labels, **context)
 
 
 def _problem(request: Request, exc: MamoriError) -> Response:
@@ -248,6 +256,20 @@ _FIELDS: Final = (
     "agent",
     "agent_name",
     "proof",
+)
+
+
+_FIX_WORDS = (  # what center/requests/new.html asks of the field an error names (req.fix_<field>)
+    N_("req.fix_email"),
+    N_("req.fix_items"),
+    N_("req.fix_ground"),
+    N_("req.fix_delivery"),
+    N_("req.fix_postal_address"),
+    N_("req.fix_corrections"),
+    N_("req.fix_message"),
+    N_("req.fix_agent"),
+    N_("req.fix_agent_name"),
+    N_("req.fix_proof"),
 )
 
 

@@ -27,16 +27,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from mamori.consent.banner import Lang
 from mamori.consent.service import Consent, Current
 from mamori.errors import ConsentChoiceInvalid, ConsentOriginRefused, ValueTooLarge
+from mamori.i18n import Lang
 from mamori.web import deps
 from mamori.web.consent import (
     FormDep,
     consent_of,
     form_context,
     gpc,
-    page_words,
     record_form,
     set_cookie,
 )
@@ -272,7 +271,6 @@ def demo(request: Request) -> HTMLResponse:
         "consent/demo.html",
         lang,
         operator=consent.current().policy.operator.name.get(lang),
-        w=page_words(lang),
     )
     response.headers["Content-Security-Policy"] = _DEMO_CSP
     return response

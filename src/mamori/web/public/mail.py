@@ -17,65 +17,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamori.errors import MamoriError, UnsubscribeLinkInvalid
+from mamori.i18n import t
 from mamori.mail.optout import Source
 from mamori.web import deps
-from mamori.web.i18n import Lang
 from mamori.web.page_routes import page_route
 from mamori.web.rendering import page, request_lang
 
 __all__ = ["router"]
-
-_WORDS: dict[str, dict[Lang, str]] = {
-    "title": {"ja": "メール配信の設定", "en": "Mail preferences"},
-    "receiving": {
-        "ja": "このメールアドレスには、{operator}からのご案内(キャンペーンやサービスのお知らせ"
-        "など)をお送りしています。",
-        "en": "This address receives information from {operator} (campaigns, news about our "
-        "services and the like).",
-    },
-    "stop_help": {
-        "ja": "ご案内が不要な場合は、次のボタンで配信を停止できます。",
-        "en": "If you do not want it, you can stop it with the button below.",
-    },
-    "stop": {"ja": "ご案内メールの配信を停止する", "en": "Stop information mail"},
-    "stopped_now": {
-        "ja": "ご案内メールの配信を停止しました。",
-        "en": "Information mail to this address is stopped.",
-    },
-    "stopped": {
-        "ja": "このメールアドレスへのご案内メールは、停止しています。",
-        "en": "Information mail to this address is stopped.",
-    },
-    "resume_help": {
-        "ja": "ふたたび受け取りたい場合は、次のボタンで配信を再開できます。",
-        "en": "If you want it again, you can resume it with the button below.",
-    },
-    "resume": {"ja": "ご案内メールの配信を再開する", "en": "Resume information mail"},
-    "resumed_now": {
-        "ja": "ご案内メールの配信を再開しました。",
-        "en": "Information mail to this address is resumed.",
-    },
-    "still_sent": {
-        "ja": "ご請求への回答やお手続きのご連絡など、必要なご連絡は、配信を停止した後もお送り"
-        "します。",
-        "en": "We still send the messages you need, such as answers to your requests and "
-        "notices about your procedures.",
-    },
-    "invalid_title": {
-        "ja": "このリンクは無効です",
-        "en": "This link is not valid",
-    },
-    "invalid": {
-        "ja": "リンクが正しくありません。お手数ですが、最近お送りしたメールにあるリンクを"
-        "お使いください。",
-        "en": "The link is not correct. Please use the link in a recent mail from us.",
-    },
-    "policy": {"ja": "プライバシーポリシー", "en": "Privacy policy"},
-}
-
-
-def _words(lang: Lang) -> dict[str, str]:
-    return {key: value[lang] for key, value in _WORDS.items()}
 
 
 def _invalid_link(request: Request, exc: MamoriError) -> Response:
@@ -90,15 +38,13 @@ router = APIRouter(prefix="/mail", include_in_schema=False, route_class=page_rou
 def _page(request: Request, *, state: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = request_lang(request, strict=False)
     operator = deps.runtime(request).mail.operator(lang)
-    words = _words(lang)
     return page(
         request,
         "mail/preferences.html",
         lang,
         status_code=status_code,
         operator=operator,
-        m=words,
-        receiving=words["receiving"].format(operator=operator),
+        receiving=t(lang, "optout.receiving", operator=operator),
         state=state,
         **context,
     )

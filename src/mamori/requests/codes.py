@@ -20,6 +20,7 @@ from typing import Final
 from mamori.errors import RateLimited
 from mamori.requests import storage
 from mamori.requests.store import SealKeys
+from mamori.store import db
 from mamori.store.db import Connection
 
 __all__ = [
@@ -71,13 +72,14 @@ def issue(conn: Connection, keys: SealKeys, request_id: str, now: dt.datetime) -
 
 
 def check(conn: Connection, keys: SealKeys, request_id: str, code: str, now: dt.datetime) -> Check:
-    """Count one attempt and compare. The caller commits, whatever the result."""
-    waiting = storage.code_state(conn, request_id)
+    """Count one attempt and compare. The caller commits, whatever the result.
+
+    The attempt is counted and the limit checked in one statement, before anything is
+    compared: past :data:`MAX_ATTEMPTS` every attempt is ``locked``, the right code included.
+    """
+    waiting = storage.claim_code_attempt(conn, request_id, MAX_ATTEMPTS)
     if waiting is None:
-        return Check.missing
-    if waiting.attempts >= MAX_ATTEMPTS:
-        return Check.locked
-    storage.count_code_attempt(conn, request_id)
+        return Check.missing if storage.code_state(conn, request_id) is None else Check.locked
     given = "".join(ch for ch in code if not ch.isspace())
     matches = hmac.compare_digest(_hash(keys, request_id, given), waiting.code_hash)
     if waiting.expires_at <= now:
@@ -97,14 +99,20 @@ def throttle(
     now: dt.datetime,
     limits: Limits,
 ) -> None:
-    """Count one code sent to ``address`` for ``client``; :class:`RateLimited` past a limit."""
+    """Count one code sent to ``address`` for ``client``; :class:`RateLimited` past a limit.
+
+    The counts of both keys are read and raised under their locks (:func:`mamori.store.db.
+    lock_keys`), so codes asked for at once are counted one after the other and no more than
+    the limit are sent.
+    """
     since = now - limits.window
+    checks = [
+        ("code-address", keys.mac("code-address", address.lower()), limits.per_address),
+        ("code-client", keys.mac("code-client", client), limits.per_client),
+    ]
+    db.lock_keys(conn, "request-throttle", [key for _, key, _ in checks])
     storage.prune_throttle(conn, since)
-    for label, text, limit in (
-        ("code-address", address.lower(), limits.per_address),
-        ("code-client", client, limits.per_client),
-    ):
-        key = keys.mac(label, text)
+    for label, key, limit in checks:
         if storage.count_sent(conn, key, since) >= limit:
             raise RateLimited(
                 "too many confirmation codes for this "

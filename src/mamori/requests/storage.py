@@ -38,8 +38,8 @@ __all__ = [
     "SealedRequest",
     "SessionState",
     "accepted_provision_stops",
+    "claim_code_attempt",
     "code_state",
-    "count_code_attempt",
     "count_sent",
     "delete_code",
     "find",
@@ -304,13 +304,21 @@ def code_state(conn: Connection, request_id: str) -> CodeState | None:
     return CodeState(row.code_hash, row.expires_at, row.attempts) if row is not None else None
 
 
-def count_code_attempt(conn: Connection, request_id: str) -> None:
-    """One more attempt at the request's code (counted in the statement)."""
-    conn.execute(
+def claim_code_attempt(conn: Connection, request_id: str, limit: int) -> CodeState | None:
+    """Count one attempt at the request's code unless ``limit`` attempts were made: the code as
+    it stands after counting, or ``None`` when there is no code or it is used up.
+
+    One statement checks and counts (``UPDATE ... WHERE attempts < limit RETURNING``): however
+    many attempts arrive at once, at most ``limit`` are ever compared with the code (on
+    PostgreSQL the row lock makes each wait for the one before, then re-checks the condition).
+    """
+    row = conn.execute(
         codes_t.update()
-        .where(codes_t.c.request_id == request_id)
+        .where(codes_t.c.request_id == request_id, codes_t.c.attempts < limit)
         .values(attempts=codes_t.c.attempts + 1)
-    )
+        .returning(codes_t.c.code_hash, codes_t.c.expires_at, codes_t.c.attempts)
+    ).one_or_none()
+    return CodeState(row.code_hash, row.expires_at, row.attempts) if row is not None else None
 
 
 def delete_code(conn: Connection, request_id: str) -> None:

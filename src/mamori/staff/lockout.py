@@ -9,6 +9,12 @@ counted and locked exactly like real ones, so a lock tells nothing about which a
 While locked, a sign-in is refused before its password is checked, and is not counted again:
 the lock ends on time even under continued attempts.
 
+An attempt is counted as a failure *before* its password is checked (:func:`reserve`), in one
+step with the check of the lock and under locks of its login ID and client address
+(:func:`mamori.store.db.lock_keys`); the count is taken back only when the password was right.
+So however many attempts arrive at once, no more than the limit are ever checked, and every
+other attempt of the burst gets the same answer, the lock, whatever its password.
+
 Rows older than twice the window can no longer matter and are deleted as new failures arrive.
 """
 
@@ -19,9 +25,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mamori.staff import storage
+from mamori.store import db
 from mamori.store.db import Connection
 
-__all__ = ["Limits", "clear_login", "lock_of", "locked_until", "record_failure"]
+__all__ = [
+    "Limits",
+    "Reservation",
+    "clear_login",
+    "lock_of",
+    "locked_until",
+    "release",
+    "reserve",
+]
 
 
 @dataclass(frozen=True)
@@ -77,12 +92,31 @@ def lock_of(
     return max(ends) if ends else None
 
 
-def record_failure(
+@dataclass(frozen=True)
+class Reservation:
+    """The right to check one attempt's password, counted as a failure until it succeeds."""
+
+    failure_id: int | None
+    """The failure row that counts the attempt; ``None`` when the attempt is locked out."""
+    locked_until: dt.datetime | None
+
+
+def reserve(
     conn: Connection, login_hash: bytes, client_hash: bytes, limits: Limits, now: dt.datetime
-) -> None:
-    """Store one failure, and delete those too old to count."""
+) -> Reservation:
+    """Check the lock and count the attempt, in one step (in ``conn``'s write transaction)."""
+    db.lock_keys(conn, "staff-sign-in", (login_hash, client_hash))
+    until = lock_of(conn, login_hash, client_hash, limits, now)
+    if until is not None:
+        return Reservation(None, until)
     storage.prune_failures(conn, now - 2 * limits.window)
-    storage.insert_failure(conn, login_hash, client_hash, now)
+    return Reservation(storage.insert_failure(conn, login_hash, client_hash, now), None)
+
+
+def release(conn: Connection, reservation: Reservation) -> None:
+    """The reserved attempt succeeded: it does not count as a failure."""
+    if reservation.failure_id is not None:
+        storage.delete_failure(conn, reservation.failure_id)
 
 
 def clear_login(conn: Connection, login_hash: bytes) -> None:

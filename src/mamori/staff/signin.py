@@ -7,12 +7,14 @@ not tell either. A locked login ID or client address gets :class:`~mamori.errors
 before any password is checked; unknown login IDs lock like real ones (see
 :mod:`mamori.staff.lockout`).
 
-The password is verified outside any transaction (it takes tens of milliseconds, and SQLite has
-one writer); the outcome is written afterwards in one transaction that checks the lock again, so
-attempts racing in parallel cannot get past it. Audited as ``staff.sign_in`` with
-``result`` ``ok`` / ``failed`` / ``locked`` and, for failures, a ``reason`` code; the actor is
-``staff:<id>`` when the login ID names an account, else ``unknown``. Neither the typed login ID
-nor the password appears in the audit log or any log.
+Before its password is checked, an attempt is counted as a failure in one transaction that
+also checks the lock (:func:`mamori.staff.lockout.reserve`), so attempts racing in parallel
+cannot get past the limit, and every attempt of a locked burst, the right password included,
+gets the same answer. The password is then verified outside any transaction (it takes tens of
+milliseconds, and SQLite has one writer); a right one takes the count back. Audited as
+``staff.sign_in`` with ``result`` ``ok`` / ``failed`` / ``locked`` and, for failures, a
+``reason`` code; the actor is ``staff:<id>`` when the login ID names an account, else
+``unknown``. Neither the typed login ID nor the password appears in the audit log or any log.
 """
 
 from __future__ import annotations
@@ -82,14 +84,14 @@ def sign_in(
     login_hash = keys.login_hash(login)
     client_hash = keys.client_hash(client)
     now = directory.clock.now()
-    with db.read(directory.engine) as conn:
+    with db.write(directory.engine) as conn:
         row = storage.account_by_login(conn, login_hash)
-        until = lockout.lock_of(conn, login_hash, client_hash, limits, now)
-    staff_id: str | None = row.id if row is not None else None
-    if until is not None:
-        with db.write(directory.engine) as conn:
+        staff_id: str | None = row.id if row is not None else None
+        reservation = lockout.reserve(conn, login_hash, client_hash, limits, now)
+        if reservation.locked_until is not None:
             _audit(directory, conn, staff_id, "locked")
-        raise _locked(until, now)
+    if reservation.locked_until is not None:
+        raise _locked(reservation.locked_until, now)
 
     rehashed: str | None = None
     if row is None:
@@ -106,23 +108,17 @@ def sign_in(
 
     now = directory.clock.now()
     with db.write(directory.engine) as conn:
-        if reason:
-            lockout.record_failure(conn, login_hash, client_hash, limits, now)
+        if reason:  # the reserved attempt stays counted: it was a failure
             _audit(directory, conn, staff_id, "failed", reason)
         else:
-            until = lockout.lock_of(conn, login_hash, client_hash, limits, now)
-            if until is not None:  # failures of parallel attempts locked it meanwhile
-                _audit(directory, conn, staff_id, "locked")
-            else:
-                assert staff_id is not None
-                storage.record_sign_in(conn, staff_id, now, rehashed=rehashed)
-                lockout.clear_login(conn, login_hash)
-                stored = storage.account_by_id(conn, staff_id)
-                assert stored is not None  # accounts are never deleted
-                account = directory.account(stored)
-                token, session = open_session(conn, account, now=now, max_age=max_age)
-                _audit(directory, conn, staff_id, "ok")
-                return SignedIn(token, session)
-    if reason or until is None:
-        raise SignInFailed()
-    raise _locked(until, now)
+            assert staff_id is not None
+            lockout.release(conn, reservation)
+            storage.record_sign_in(conn, staff_id, now, rehashed=rehashed)
+            lockout.clear_login(conn, login_hash)
+            stored = storage.account_by_id(conn, staff_id)
+            assert stored is not None  # accounts are never deleted
+            account = directory.account(stored)
+            token, session = open_session(conn, account, now=now, max_age=max_age)
+            _audit(directory, conn, staff_id, "ok")
+            return SignedIn(token, session)
+    raise SignInFailed()

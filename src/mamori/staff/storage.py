@@ -280,10 +280,19 @@ def prune_failures(conn: Connection, before: dt.datetime) -> None:
     conn.execute(failures_t.delete().where(failures_t.c.at <= before))
 
 
-def insert_failure(
-    conn: Connection, login_hash: bytes, client_hash: bytes, at: dt.datetime
-) -> None:
-    conn.execute(failures_t.insert().values(login_hash=login_hash, client_hash=client_hash, at=at))
+def insert_failure(conn: Connection, login_hash: bytes, client_hash: bytes, at: dt.datetime) -> int:
+    """Store a failure (or an attempt counted as one until it succeeds); its id."""
+    row = conn.execute(
+        failures_t.insert()
+        .values(login_hash=login_hash, client_hash=client_hash, at=at)
+        .returning(failures_t.c.id)
+    ).one()
+    return int(row.id)
+
+
+def delete_failure(conn: Connection, failure_id: int) -> None:
+    """An attempt counted as a failure succeeded after all: it no longer counts."""
+    conn.execute(failures_t.delete().where(failures_t.c.id == failure_id))
 
 
 def clear_login_failures(conn: Connection, login_hash: bytes) -> None:

@@ -19,12 +19,13 @@ which left a server process idle for whole sleeps while the other held the lock.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ __all__ = [
     "describe",
     "driver_write",
     "lock",
+    "lock_keys",
     "lock_sql",
     "migrate",
     "query",
@@ -480,6 +482,26 @@ def lock(conn: Connection, resource: Literal["migrate", "audit", "policy"]) -> N
     sql = lock_sql(conn, resource)
     if sql:
         conn.exec_driver_sql(sql)
+
+
+def lock_keys(conn: Connection, space: str, keys: Iterable[bytes]) -> None:
+    """Serialise, until the current transaction ends, the writers of each of ``keys`` (keyed
+    hashes such as a login ID's) in ``space``: a limit's check and count then happen as one
+    step. PostgreSQL: one transaction-scoped advisory lock per key, taken in a fixed order so
+    that two transactions never wait on each other; SQLite: ``BEGIN IMMEDIATE`` already holds
+    the database's only write lock.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    label = f"mamori:{space}\x00".encode()
+    numbers = sorted(
+        {
+            int.from_bytes(hashlib.sha256(label + key).digest()[:8], "big", signed=True)
+            for key in keys
+        }
+    )
+    for number in numbers:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": number})
 
 
 def lock_sql(

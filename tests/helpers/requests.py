@@ -20,9 +20,10 @@ def person(runtime: Runtime, email: str = "hanako@example.jp", **items: object) 
 
 
 def mails(runtime: Runtime, template: str | None = None) -> list[Mail]:
-    """Every mail in the outbox (oldest first), optionally of one template."""
+    """Every mail in the outbox (oldest first), optionally of one template, unmasked (as it
+    is delivered: the codes the tests type)."""
     with db.read(runtime.engine) as conn:
-        found = runtime.mail.open_many(conn, runtime.mail.summaries(conn, limit=1000))
+        found = runtime.mail.open_many(conn, runtime.mail.summaries(conn, limit=1000), masked=False)
     found.reverse()
     return [m for m in found if template is None or m.summary.template == template]
 

@@ -27,7 +27,7 @@ import secrets
 import smtplib
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Final
@@ -158,8 +158,13 @@ class Mailer:
         context: Mapping[str, str],
         subject_id: str | None = None,
         marketing: bool = False,
+        secret: Collection[str] = (),
     ) -> str:
         """Write one mail into the outbox inside ``conn``'s transaction; returns its ID.
+
+        ``secret`` names the context values that grant access to whoever reads them (a one-time
+        code): the mail carries them, but staff never see them in the outbox
+        (:meth:`open` masks them, as it masks the token of a marketing mail's unsubscribe link).
 
         Raises :class:`~mamori.errors.InvalidValue` for a bad address,
         :class:`~mamori.errors.MailTemplateError` for an unknown template or a variable the
@@ -197,9 +202,11 @@ class Mailer:
             return mail_id
         full: dict[str, object] = {"operator": self.operator(language), **context}
         unsubscribe_url = None
+        hidden = sorted({str(context[key]) for key in secret if context.get(key)}, key=len)
         if marketing:
             unsubscribe_url = self.unsubscribe_url(to_hash, subject_id)
             full["unsubscribe_url"] = unsubscribe_url
+            hidden.append(unsubscribe_url.rsplit("/", 1)[-1])  # the token
         rendered = self.templates.render(template, language, full)
         body = rendered.body
         if marketing:
@@ -209,7 +216,12 @@ class Mailer:
                 + self.templates.render("_marketing_footer", language, full).body
             )
         content = orjson.dumps(
-            {"subject": rendered.subject, "body": body, "unsubscribe_url": unsubscribe_url}
+            {
+                "subject": rendered.subject,
+                "body": body,
+                "unsubscribe_url": unsubscribe_url,
+                "secrets": hidden,
+            }
         )
         status = "queued" if self.settings.smtp_host else "outbox"
         storage.insert_mail(
@@ -424,8 +436,10 @@ class Mailer:
         found = storage.count_by_status(conn)
         return {status: found.get(status, 0) for status in STATUSES}
 
-    def open(self, conn: Connection, mail_id: str) -> Mail:
-        """One mail, decrypted. Not audited here: the caller audits who looked (staff)."""
+    def open(self, conn: Connection, mail_id: str, *, masked: bool = True) -> Mail:
+        """One mail, decrypted, with what grants access masked (one-time codes, unsubscribe
+        tokens) unless ``masked`` is False (delivery, tests). Not audited here: the caller
+        audits who looked (staff)."""
         row = storage.find_mail(conn, mail_id)
         if row is None:
             raise NotFound(f"no mail '{mail_id}'")
@@ -434,10 +448,29 @@ class Mailer:
             return Mail(summary, None, None, None, None)
         to = self._decrypt(mail_id, "to", row.to_ciphertext).decode()
         content = orjson.loads(self._decrypt(mail_id, "content", row.content_ciphertext))
-        return Mail(summary, to, content["subject"], content["body"], content["unsubscribe_url"])
+        subject, body, url = content["subject"], content["body"], content["unsubscribe_url"]
+        if masked:
+            hidden = sorted(content.get("secrets", ()), key=len, reverse=True)
+            subject, body, url = (_mask(v, hidden) for v in (subject, body, url))
+        return Mail(summary, to, subject, body, url)
 
-    def open_many(self, conn: Connection, summaries: Iterable[MailSummary]) -> list[Mail]:
-        return [self.open(conn, s.id) for s in summaries]
+    def open_many(
+        self, conn: Connection, summaries: Iterable[MailSummary], *, masked: bool = True
+    ) -> list[Mail]:
+        return [self.open(conn, s.id, masked=masked) for s in summaries]
+
+
+MASK: Final = "●●●●●●"
+"""What staff see in place of a value that grants access."""
+
+
+def _mask(text: str | None, hidden: Sequence[str]) -> str | None:
+    if text is None:
+        return None
+    for value in hidden:
+        if value:
+            text = text.replace(value, MASK)
+    return text
 
 
 def _actor(who: optout.Optout) -> str:

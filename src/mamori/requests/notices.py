@@ -38,6 +38,7 @@ def _queue(
     context: dict[str, str],
     *,
     language: str | None = None,
+    secret: tuple[str, ...] = (),
 ) -> str:
     lang = language or request.language
     full = {
@@ -53,6 +54,7 @@ def _queue(
         language=lang,
         context=full,
         subject_id=request.subject_id if to != ctx.settings.request_notify_email else None,
+        secret=secret,
     )
     return mail_id
 
@@ -67,6 +69,7 @@ def code(
         "request_code",
         to,
         {"code": value, "minutes": "10", "link": request_link(base_url, request)},
+        secret=("code",),  # staff never see a live code in the outbox
     )
 
 

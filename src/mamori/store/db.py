@@ -166,6 +166,13 @@ def _sqlite_engine(url: URL, pool_size: int) -> Engine:
                 f"cannot create the folder {path.parent} for the SQLite database: "
                 f"{exc.strerror or exc}"
             ) from exc
+        if not path.exists():
+            # Owner-only from the first byte: SQLite gives its -wal and -shm files the mode of
+            # the database file, so the whole database stays unreadable to other accounts
+            # wherever it lives (the default folder is owner-only too). A path that cannot be
+            # created is reported when the database is opened.
+            with contextlib.suppress(OSError):
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     in_memory = database in ("", ":memory:")
     engine = (
         sa.create_engine(url)

@@ -15,6 +15,7 @@ from mamori.consent.service import Consent, Current
 from mamori.errors import ConsentChoiceInvalid
 from mamori.i18n import Lang
 from mamori.web import deps
+from mamori.web.forms import read_form
 
 __all__ = [
     "FormDep",
@@ -141,7 +142,7 @@ def set_cookie(
 
 
 async def _form(request: Request) -> dict[str, str]:
-    form = await request.form(max_files=0, max_fields=500)
+    form = await read_form(request, max_fields=500)
     return {name: value for name, value in form.multi_items() if isinstance(value, str)}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -64,3 +66,39 @@ def test_staff_see_the_outbox_decrypted_and_the_view_is_audited(runtime: Runtime
     assert all(v.actor == f"staff:{staff_id}" for v in views)
     assert f"mail:{kept}" in views[0].targets and f"mail:{skipped}" in views[0].targets
     assert "@" not in "".join(v.targets for v in views)
+
+
+def test_staff_never_see_a_live_code_or_an_unsubscribe_token(runtime: Runtime) -> None:
+    """Issue 10: staff could read live one-time codes in the outbox. Masked for every role,
+    on the list and on the mail's page; the mail as sent keeps them."""
+    from mamori.requests import service
+    from mamori.requests.intake import check_intake
+
+    create_staff(runtime, "kanri", PASSWORD, "admin")
+    intake = check_intake(
+        runtime.vault.rules(), type="disclosure", language="ja", email="hanako@example.jp"
+    )
+    service.file_request(
+        runtime, intake, actor="system:center", client="192.0.2.1", base_url="http://m.test"
+    )
+    news = _queue(
+        runtime, "hanako@example.jp", template="news", context={"body": "x"}, marketing=True
+    )
+    with db.read(runtime.engine) as conn:
+        summaries = runtime.mail.summaries(conn, limit=10)
+        sent = {
+            m.summary.template: m for m in runtime.mail.open_many(conn, summaries, masked=False)
+        }
+    code = re.search(r"確認コード: (\d{6})", sent["request_code"].body or "")
+    assert code is not None
+    token = (sent["news"].unsubscribe_url or "").rsplit("/", 1)[-1]
+    assert len(token) > 40
+    with TestClient(create_app(runtime=runtime)) as client:
+        admin_client(client, "kanri", PASSWORD)
+        pages = [client.get("/admin/outbox").text]
+        pages += [client.get(f"/admin/outbox/{m.summary.id}").text for m in sent.values()]
+        pages.append(client.get(f"/admin/outbox/{news}?lang=en").text)
+        pages.append(client.get("/admin/audit").text)
+    for text in pages:
+        assert code[1] not in text and token not in text
+    assert any("確認コード: ●●●●●●" in text for text in pages)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -73,6 +73,54 @@ def test_a_form_without_its_token_stores_nothing(client: TestClient, runtime: Ru
     assert response.status_code == 403
     with db.read(runtime.engine) as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM data_requests")).scalar_one() == 0
+
+
+def _multipart(boundary: str, fields: dict[str, str]) -> bytes:
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in fields.items()
+    ]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda body: body[: body.rindex(b"--X--")],  # no closing boundary
+        lambda body: body[: len(body) // 2],  # cut short inside a part
+        lambda body: body.replace(b"--X--", b"--Y--"),  # a closing boundary of another body
+    ],
+)
+def test_a_truncated_multipart_body_is_refused_and_stores_nothing(
+    client: TestClient, runtime: Runtime, cut: Callable[[bytes], bytes]
+) -> None:
+    """Issue 10: a body without its closing boundary, or cut short, filed a request."""
+    token = _token(client, "/center/requests/new/inquiry?lang=ja")
+    fields = {"csrf_token": token, "email": "hanako@example.jp", "message": "質問です"}
+    body = _multipart("X", fields)
+    headers = {"Content-Type": "multipart/form-data; boundary=X"}
+    refused = client.post(
+        "/center/requests/new/inquiry?lang=ja",
+        content=cut(body),
+        headers=headers,
+    )
+    assert refused.status_code == 400
+    assert "incomplete" in refused.text
+    with db.read(runtime.engine) as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM data_requests")).scalar_one() == 0
+    whole = client.post("/center/requests/new/inquiry?lang=ja", content=body, headers=headers)
+    assert whole.status_code == 303, whole.text  # the same form, complete, is filed
+
+
+def test_a_form_body_past_the_limit_is_a_413(client: TestClient) -> None:
+    token = _token(client, "/center/requests/new/inquiry?lang=ja")
+    big = _multipart("X", {"csrf_token": token, "message": "x" * 7_000_000})
+    response = client.post(
+        "/center/requests/new/inquiry",
+        content=big,
+        headers={"Content-Type": "multipart/form-data; boundary=X"},
+    )
+    assert response.status_code == 413
 
 
 def test_a_bad_field_shows_the_form_again(client: TestClient) -> None:

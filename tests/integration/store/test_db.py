@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,24 @@ def test_driver_write_commits_or_rolls_back_and_queues_like_write(engine: Engine
     with db.driver_write(engine) as tx:  # the connection went back to the pool clean
         tx.driver.execute(f"INSERT INTO t VALUES ({mark})", (3,))
     assert db.query(engine, "SELECT n FROM t ORDER BY n", ()) == [(1,), (3,)]
+
+
+def test_a_new_sqlite_database_and_its_wal_are_owner_only(tmp_path: Path) -> None:
+    """Outside the owner-only default folder too (issue 10: they were created 0644)."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir(mode=0o755)
+    old = os.umask(0o022)
+    try:
+        engine = db.create_engine(f"sqlite:///{folder / 'mamori.db'}")
+        try:
+            db.migrate(engine)
+            with db.write(engine) as conn:  # the WAL and its index exist while connected
+                conn.exec_driver_sql("CREATE TABLE t (x)")
+                files = sorted(folder.glob("mamori.db*"))
+                assert {f.name for f in files} >= {"mamori.db", "mamori.db-wal", "mamori.db-shm"}
+                modes = {f.name: f.stat().st_mode & 0o777 for f in files}
+        finally:
+            engine.dispose()
+    finally:
+        os.umask(old)
+    assert modes == dict.fromkeys(modes, 0o600)

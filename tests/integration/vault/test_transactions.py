@@ -97,8 +97,9 @@ def test_false_candidates_of_the_blind_index_are_dropped(runtime: Runtime) -> No
     }
     for subject, n in people.items():
         assert vault.lookup(HOST, "email", f"PERSON{n}@example.jp") == [subject]
-    entry = next(e for e in reversed(runtime.audit.tail(5)) if e.action == "subject.lookup")
-    assert (
-        isinstance(entry.details["candidates"], int) and entry.details["candidates"] > 1
-    )  # the index alone could not tell them apart
-    assert entry.details["matches"] == 1
+    lookups = [e for e in runtime.audit.tail(40) if e.action == "subject.lookup"][-12:]
+    candidates = [e.details["candidates"] for e in lookups]
+    # 12 people in 2 buckets: some lookups met others in their bucket (pigeonhole), and the
+    # index alone could not tell them apart; every lookup still found exactly one.
+    assert max(c for c in candidates if isinstance(c, int)) > 1
+    assert all(e.details["matches"] == 1 for e in lookups)

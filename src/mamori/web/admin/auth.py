@@ -50,6 +50,7 @@ from mamori.staff import Limits, Role, StaffDirectory, allows, sessions, sign_in
 from mamori.staff.sessions import Session
 from mamori.web import deps
 from mamori.web.admin import nav
+from mamori.web.forms import read_form
 from mamori.web.rendering import templates
 
 __all__ = [
@@ -136,7 +137,7 @@ def require_role(role: Role) -> Callable[[Request], Awaitable[StaffUser]]:
         if request.method not in SAFE_METHODS:
             token = request.headers.get("x-csrf-token")
             if token is None:
-                form = await request.form()
+                form = await read_form(request, max_fields=300)
                 value = form.get("csrf_token")
                 token = value if isinstance(value, str) else None
             check_csrf(request, token)
@@ -252,7 +253,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
-    form = await request.form(max_files=0, max_fields=10)
+    form = await read_form(request, max_fields=10)
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     typed = fields.get("login", "")
     next_url = _safe_next(fields.get("next"))
@@ -304,7 +305,7 @@ async def logout(request: Request) -> Response:
     except StaffSessionRequired:
         session = None
     if session is not None:
-        form = await request.form(max_files=0, max_fields=10)
+        form = await read_form(request, max_fields=10)
         value = form.get("csrf_token")
         check_csrf(request, value if isinstance(value, str) else None)
         await run_in_threadpool(sessions.end, directory(request), session)

@@ -35,6 +35,7 @@ from mamori.web import deps
 from mamori.web.admin import auth, nav
 from mamori.web.admin.auth import StaffDep, StaffUser, require_role
 from mamori.web.errors import status_for
+from mamori.web.forms import read_form
 from mamori.web.rendering import error_page, wants_html
 
 __all__ = ["install", "router"]
@@ -134,7 +135,7 @@ def staff_list(request: Request, user: StaffDep) -> HTMLResponse:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    form = await request.form(max_files=0, max_fields=20)
+    form = await read_form(request, max_fields=20)
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 

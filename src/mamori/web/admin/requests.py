@@ -25,6 +25,7 @@ from mamori.store.db import Connection
 from mamori.web import deps
 from mamori.web.admin import nav
 from mamori.web.admin.auth import StaffDep, StaffUser, require_role
+from mamori.web.forms import read_form
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
 
@@ -151,7 +152,7 @@ async def review(request: Request, request_id: str, user: HandlerDep) -> Respons
 
 @router.post("/{request_id}/decide")
 async def decide(request: Request, request_id: str, user: HandlerDep) -> Response:
-    form = await request.form(max_files=0, max_fields=300)
+    form = await read_form(request, max_fields=300)
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     accepted = tuple(v for v in form.getlist("accepted") if isinstance(v, str))
     try:

@@ -30,6 +30,7 @@ from mamori.errors import (
 from mamori.i18n import N_
 from mamori.web import deps
 from mamori.web.errors import for_error, status_for
+from mamori.web.forms import read_form
 from mamori.web.i18n import LANGUAGES, Lang
 from mamori.web.page_routes import page_route
 from mamori.web.rendering import page as site_page
@@ -87,7 +88,7 @@ def session(request: Request) -> Session:
 
 async def form(request: Request) -> dict[str, str]:
     """The submitted form's text fields (no files)."""
-    found = await request.form(max_files=0, max_fields=500)
+    found = await read_form(request, max_fields=500)
     return {name: value for name, value in found.multi_items() if isinstance(value, str)}
 
 

@@ -46,6 +46,7 @@ from mamori.requests.model import Request as DataRequest
 from mamori.web import deps
 from mamori.web.center import common
 from mamori.web.errors import for_error, status_for
+from mamori.web.forms import MAX_FORM_BYTES, read_form
 from mamori.web.i18n import Lang
 from mamori.web.page_routes import page_route
 from mamori.web.rendering import request_lang
@@ -309,7 +310,13 @@ async def file(request: Request, type: str) -> Response:
     runtime = deps.runtime(request)
     center = await run_in_threadpool(_center_session, request)
     limit = runtime.settings.request_proof_max_bytes
-    form = await request.form(max_files=1, max_fields=200, max_part_size=limit + 1024)
+    form = await read_form(
+        request,
+        max_files=1,
+        max_fields=200,
+        max_part_size=limit + 1024,
+        max_bytes=limit + MAX_FORM_BYTES,
+    )
     try:
         fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
         items = [v for v in form.getlist("items") if isinstance(v, str)]
@@ -391,7 +398,7 @@ def verify_page(request: Request, request_id: str, sent: int = 0, filed: int = 0
 
 @router.post("/{request_id}/verify")
 async def verify(request: Request, request_id: str) -> Response:
-    form = await request.form(max_files=0, max_fields=10)
+    form = await read_form(request, max_fields=10)
     token = form.get("csrf_token")
     _check_form(request, None, token if isinstance(token, str) else None)
     code = form.get("code")
@@ -416,7 +423,7 @@ async def verify(request: Request, request_id: str) -> Response:
 
 @router.post("/{request_id}/code")
 async def resend(request: Request, request_id: str) -> Response:
-    form = await request.form(max_files=0, max_fields=10)
+    form = await read_form(request, max_fields=10)
     token = form.get("csrf_token")
     _check_form(request, None, token if isinstance(token, str) else None)
     await run_in_threadpool(

@@ -20,6 +20,7 @@ from mamori.errors import MamoriError, UnsubscribeLinkInvalid
 from mamori.i18n import t
 from mamori.mail.optout import Source
 from mamori.web import deps
+from mamori.web.forms import read_form
 from mamori.web.page_routes import page_route
 from mamori.web.rendering import page, request_lang
 
@@ -60,7 +61,7 @@ def preferences(request: Request, token: str) -> HTMLResponse:
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
 async def unsubscribe(request: Request, token: str) -> HTMLResponse:
     """One-click unsubscribe (RFC 8058) and the preference page's stop button."""
-    form = await request.form(max_files=0, max_fields=10)
+    form = await read_form(request, max_fields=10)
     source: Source = "page" if form.get("from") == "page" else "one-click"
     mail = deps.runtime(request).mail
     await to_thread.run_sync(lambda: mail.unsubscribe(token, source=source))

@@ -17,6 +17,7 @@ __all__ = [
     "AuditEntryError",
     "AuditError",
     "AuthenticationFailed",
+    "CenterActionNotAllowed",
     "CenterLinkExpired",
     "CenterLinkInvalid",
     "CenterSessionRequired",
@@ -229,6 +230,10 @@ class CenterLinkExpired(CenterLinkInvalid):
 
 class CenterSessionRequired(UserInputError):
     """No privacy-center session: open the privacy center through the service's link."""
+
+
+class CenterActionNotAllowed(PermissionDenied):
+    """This privacy-center link does not allow that: ask the service or its contact desk."""
 
 
 class CsrfRejected(PermissionDenied):

@@ -21,6 +21,8 @@ from mamori.changes.notices import JOB as NOTICES_JOB
 from mamori.changes.notices import send_notices
 from mamori.config import Settings
 from mamori.consent import disclosure as consent_disclosure
+from mamori.mail import mailer
+from mamori.requests import store as request_store
 from mamori.requests.context import RequestContext
 from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
 from mamori.requests.reminders import NAME as REMINDER_JOB
@@ -124,6 +126,6 @@ BUILT_IN = Parts(
         Section(consent_disclosure.SECTION, consent_disclosure.receipt_rows),
         Section(change_disclosure.SECTION, change_disclosure.consent_rows),
     ),
-    erasures=center_access.ERASURES,
+    erasures=(*center_access.ERASURES, *request_store.ERASURES, *mailer.ERASURES),
 )
 """Every part mamori ships."""

@@ -31,6 +31,7 @@ from typing import Final
 
 from mamori.center import storage
 from mamori.errors import (
+    CenterActionNotAllowed,
     CenterLinkExpired,
     CenterLinkInvalid,
     CenterSessionRequired,
@@ -74,12 +75,30 @@ class Link:
 
 @dataclass(frozen=True)
 class Session:
-    """A signed-in person. ``csrf_token`` goes into every form; the cookie is not kept here."""
+    """A signed-in person. ``csrf_token`` goes into every form; the cookie is not kept here.
+
+    ``operations`` are those of the service key that asked for the link the session came from:
+    the session allows the person, for their own data, what that key could do itself
+    (:meth:`allows`).
+    """
 
     subject_id: str
     csrf_token: str = field(repr=False)
     expires_at: dt.datetime
     token_hash: bytes = field(repr=False)
+    operations: frozenset[str] = frozenset({"write"})
+
+    def allows(self, operation: str) -> bool:
+        """Whether the issuing key could ``read``, ``write`` or ``delete``."""
+        return operation in self.operations
+
+    def require(self, operation: str) -> None:
+        """Raise :class:`CenterActionNotAllowed` unless the session allows ``operation``."""
+        if not self.allows(operation):
+            raise CenterActionNotAllowed(
+                f"this privacy-center session may not {operation}: the service's link does "
+                "not allow it"
+            )
 
 
 @dataclass(frozen=True)
@@ -129,15 +148,20 @@ def issue_link(vault: Vault, caller: Caller, subject_id: str, *, minutes: int) -
                 f"subject '{subject_id}' has withdrawn: there is no privacy center to open"
             )
         storage.prune_links(conn, now)
+        operations = _pack(caller.operations)
         storage.insert_link(
-            conn, nonce_hash=_sha256(nonce), subject_id=subject_id, expires_at=expires
+            conn,
+            nonce_hash=_sha256(nonce),
+            subject_id=subject_id,
+            expires_at=expires,
+            operations=operations,
         )
         vault.audit.append(
             conn,
             actor=caller.actor_id,
             action="center.link",
             targets=[f"subject:{subject_id}"],
-            details={"minutes": minutes},
+            details={"minutes": minutes, "operations": operations},
         )
     return Link(f"{_b64(nonce)}.{_b64(_mac(key, nonce))}", expires)
 
@@ -185,6 +209,7 @@ def enter(
                 csrf_token=secrets.token_urlsafe(32),
                 expires_at=now + dt.timedelta(minutes=minutes),
                 token_hash=_sha256(cookie.encode("ascii")),
+                operations=_unpack(link.operations),
             )
             storage.open_session(
                 conn,
@@ -194,6 +219,7 @@ def enter(
                 now=now,
                 expires_at=session.expires_at,
                 replacing=_sha256(replacing.encode()) if replacing is not None else None,
+                operations=link.operations,
             )
             vault.audit.append(
                 conn,
@@ -224,7 +250,9 @@ def current_session(vault: Vault, cookie: str | None, *, minutes: int) -> Sessio
         if row is not None and row.expires_at > now:
             expires = now + dt.timedelta(minutes=minutes)
             storage.slide_session(conn, token_hash, expires)
-            return Session(row.subject_id, row.csrf_token, expires, token_hash)
+            return Session(
+                row.subject_id, row.csrf_token, expires, token_hash, _unpack(row.operations)
+            )
         if row is not None:
             storage.delete_session(conn, token_hash)
     raise CenterSessionRequired(
@@ -249,6 +277,17 @@ ERASURES: Final = (
     Erasure("sessions", storage.delete_sessions_of),
 )
 """What withdrawal deletes of the privacy center (listed in the built-in parts)."""
+
+
+_OPERATIONS: Final = ("read", "write", "delete")
+
+
+def _pack(operations: frozenset[str]) -> str:
+    return ".".join(op for op in _OPERATIONS if op in operations)
+
+
+def _unpack(packed: str) -> frozenset[str]:
+    return frozenset(op for op in packed.split(".") if op in _OPERATIONS)
 
 
 def check_csrf(session: Session, submitted: str | None) -> None:

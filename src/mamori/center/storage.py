@@ -35,6 +35,7 @@ class LinkRow:
     subject_id: str
     expires_at: dt.datetime
     used_at: dt.datetime | None
+    operations: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class SessionRow:
     subject_id: str
     csrf_token: str
     expires_at: dt.datetime
+    operations: str
 
 
 def prune_links(conn: Connection, now: dt.datetime) -> None:
@@ -50,22 +52,33 @@ def prune_links(conn: Connection, now: dt.datetime) -> None:
 
 
 def insert_link(
-    conn: Connection, *, nonce_hash: bytes, subject_id: str, expires_at: dt.datetime
+    conn: Connection,
+    *,
+    nonce_hash: bytes,
+    subject_id: str,
+    expires_at: dt.datetime,
+    operations: str,
 ) -> None:
     conn.execute(
         links_t.insert().values(
-            nonce_hash=nonce_hash, subject_id=subject_id, expires_at=expires_at, used_at=None
+            nonce_hash=nonce_hash,
+            subject_id=subject_id,
+            expires_at=expires_at,
+            used_at=None,
+            operations=operations,
         )
     )
 
 
 def find_link(conn: Connection, nonce_hash: bytes) -> LinkRow | None:
     row = conn.execute(
-        sa.select(links_t.c.subject_id, links_t.c.expires_at, links_t.c.used_at).where(
-            links_t.c.nonce_hash == nonce_hash
-        )
+        sa.select(
+            links_t.c.subject_id, links_t.c.expires_at, links_t.c.used_at, links_t.c.operations
+        ).where(links_t.c.nonce_hash == nonce_hash)
     ).one_or_none()
-    return LinkRow(row.subject_id, row.expires_at, row.used_at) if row is not None else None
+    if row is None:
+        return None
+    return LinkRow(row.subject_id, row.expires_at, row.used_at, row.operations)
 
 
 def claim_link(conn: Connection, nonce_hash: bytes, now: dt.datetime) -> bool:
@@ -89,6 +102,7 @@ def open_session(
     now: dt.datetime,
     expires_at: dt.datetime,
     replacing: bytes | None,
+    operations: str,
 ) -> None:
     """A new session; expired sessions, and the one ``replacing`` names, are deleted."""
     stale = sessions_t.c.expires_at <= now
@@ -102,17 +116,23 @@ def open_session(
             csrf_token=csrf_token,
             created_at=now,
             expires_at=expires_at,
+            operations=operations,
         )
     )
 
 
 def find_session(conn: Connection, token_hash: bytes) -> SessionRow | None:
     row = conn.execute(
-        sa.select(sessions_t.c.subject_id, sessions_t.c.csrf_token, sessions_t.c.expires_at).where(
-            sessions_t.c.token_hash == token_hash
-        )
+        sa.select(
+            sessions_t.c.subject_id,
+            sessions_t.c.csrf_token,
+            sessions_t.c.expires_at,
+            sessions_t.c.operations,
+        ).where(sessions_t.c.token_hash == token_hash)
     ).one_or_none()
-    return SessionRow(row.subject_id, row.csrf_token, row.expires_at) if row is not None else None
+    if row is None:
+        return None
+    return SessionRow(row.subject_id, row.csrf_token, row.expires_at, row.operations)
 
 
 def slide_session(conn: Connection, token_hash: bytes, expires_at: dt.datetime) -> None:

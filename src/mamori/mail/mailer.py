@@ -47,6 +47,7 @@ from mamori.store.db import Connection, Engine
 from mamori.vault import crypto
 from mamori.vault.addresses import KEY_NAME as ADDRESS_KEY
 from mamori.vault.addresses import address_hash, normal_address
+from mamori.vault.core import Erasure
 from mamori.vault.system_keys import SystemKeys
 
 __all__ = ["STATUSES", "Mail", "MailSummary", "Mailer"]
@@ -459,6 +460,12 @@ class Mailer:
     ) -> list[Mail]:
         return [self.open(conn, s.id, masked=masked) for s in summaries]
 
+
+ERASURES: Final = (
+    Erasure("mails", storage.delete_mail_of),
+    Erasure("optout_links", storage.unlink_optouts),
+)
+"""What withdrawal takes of the person's mail (listed in the built-in parts)."""
 
 MASK: Final = "●●●●●●"
 """What staff see in place of a value that grants access."""

@@ -38,6 +38,7 @@ __all__ = [
     "address_opted_out",
     "claim",
     "count_by_status",
+    "delete_mail_of",
     "delete_optout",
     "deliverable",
     "due",
@@ -55,6 +56,7 @@ __all__ = [
     "schedule_retry",
     "sent_attempts",
     "summaries",
+    "unlink_optouts",
 ]
 
 outbox_t = tables.mail_outbox
@@ -274,6 +276,22 @@ def schedule_retry(
         outbox_t.update()
         .where(outbox_t.c.id == mail_id)
         .values(attempts=attempts, next_attempt_at=at, last_error=error)
+    )
+
+
+def delete_mail_of(conn: Connection, subject_id: str) -> int:
+    """Withdrawal: every mail to the person, sent or waiting (its address and content go with
+    it; the audit log keeps the mail's id). The count."""
+    return int(conn.execute(outbox_t.delete().where(outbox_t.c.subject_id == subject_id)).rowcount)
+
+
+def unlink_optouts(conn: Connection, subject_id: str) -> int:
+    """Withdrawal: the person's opt-outs stay (as keyed hashes of the addresses, so that no
+    marketing mail goes to them again) but no longer name the person. The count."""
+    return int(
+        conn.execute(
+            optouts_t.update().where(optouts_t.c.subject_id == subject_id).values(subject_id=None)
+        ).rowcount
     )
 
 

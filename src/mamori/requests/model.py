@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 __all__ = [
+    "OPERATION_OF",
     "Agent",
     "Delivery",
     "Ground",
@@ -26,6 +27,19 @@ class RequestType(StrEnum):
     provision_stop = "provision_stop"  # 第三者提供の停止 (法35(3)(5))
     mail_opt_out = "mail_opt_out"  # ご案内の差し止め (seed §10(3))
     inquiry = "inquiry"  # お問い合わせ・苦情 (seed §11(2), 法40)
+
+
+OPERATION_OF: dict[RequestType, str | None] = {
+    RequestType.disclosure: "read",
+    RequestType.correction: "write",
+    RequestType.usage_stop: "write",
+    RequestType.erasure: "delete",
+    RequestType.provision_stop: "write",
+    RequestType.mail_opt_out: "write",
+    RequestType.inquiry: None,
+}
+"""The key operation a request type asks for. A host service vouches for a person (a request
+filed in a privacy-center session counts as verified) only for what its own key could do."""
 
 
 class Status(StrEnum):

@@ -330,6 +330,9 @@ def decide(
     with db.read(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
     workflow.check_decision(request, decision)
+    # Read before the decision takes effect: an erasure that withdraws the person takes their
+    # request's details with it, yet the person is still told the outcome (法35(7)).
+    to = str(request.details.get("email", ""))
     effects = decisions.apply(ctx, request, decision, actor=actor)
     now = ctx.clock.now()
     settings = ctx.settings
@@ -384,7 +387,6 @@ def decide(
             reason=bool(reason),
             extra=effects,
         )
-        to = str(details.get("email", ""))
         if request.type is RequestType.inquiry:
             mail_id = notices.answer(ctx, conn, request, to, reason)
         else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from mamori.requests.model import (
 from mamori.store import tables
 
 __all__ = [
+    "REDACTED",
     "CodeState",
     "SealedProof",
     "SealedRequest",
@@ -49,6 +50,7 @@ __all__ = [
     "open_requests",
     "prune_throttle",
     "record_sent",
+    "redact_of_subject",
     "replace_code",
     "session_of",
     "spend_download",
@@ -215,6 +217,37 @@ def of_subject(conn: Connection, subject_id: str, *, limit: int = 100) -> list[R
         .limit(limit)
     )
     return [_request(row) for row in conn.execute(query)]
+
+
+REDACTED: Final = b""
+"""What ``sealed`` holds once the person withdrew: nothing (see :func:`redact_of_subject`)."""
+
+
+def redact_of_subject(conn: Connection, subject_id: str) -> int:
+    """Withdrawal: the person's requests keep their id, type, steps, dates and outcome, and lose
+    every personal detail: the sealed details (contact address, message, proposed values), the
+    agent's proof, the address's keyed hash, the sessions and any waiting code. The count."""
+    ids = list(
+        conn.execute(
+            sa.select(requests_t.c.id).where(requests_t.c.subject_id == subject_id)
+        ).scalars()
+    )
+    if not ids:
+        return 0
+    conn.execute(codes_t.delete().where(codes_t.c.request_id.in_(ids)))
+    conn.execute(
+        requests_t.update()
+        .where(requests_t.c.id.in_(ids))
+        .values(
+            sealed=REDACTED,
+            proof=None,
+            proof_type=None,
+            contact_ref=None,
+            session_hash=None,
+            session_expires_at=None,
+        )
+    )
+    return len(ids)
 
 
 def update(conn: Connection, request_id: str, *, now: dt.datetime, **values: object) -> None:

@@ -26,9 +26,11 @@ from mamori.requests.model import Request
 from mamori.requests.storage import of_subject, open_requests, update
 from mamori.store.db import Connection
 from mamori.vault import crypto
+from mamori.vault.core import Erasure
 from mamori.vault.system_keys import SystemKeys
 
 __all__ = [
+    "ERASURES",
     "KEY_NAME",
     "SealKeys",
     "audit",
@@ -60,12 +62,18 @@ class SealKeys:
         return self.seal(request_id, "details", orjson.dumps(dict(details)))
 
     def unseal_details(self, request_id: str, sealed: bytes) -> dict[str, object]:
+        if sealed == storage.REDACTED:  # the person withdrew: nothing personal is left
+            return {}
         value = orjson.loads(self.unseal(request_id, "details", sealed))
         return cast(dict[str, object], value)
 
     def mac(self, label: str, text: str) -> bytes:
         """A keyed hash of ``text`` (a code, an address, a client) under ``label``."""
         return hmac.new(self.key, f"mamori:{label}\x00{text}".encode(), hashlib.sha256).digest()
+
+
+ERASURES: Final = (Erasure("requests", storage.redact_of_subject),)
+"""What withdrawal takes of the person's requests (listed in the built-in parts)."""
 
 
 def load(conn: Connection, request_id: str, keys: SealKeys | None = None) -> Request:

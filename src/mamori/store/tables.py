@@ -286,6 +286,8 @@ center_links = Table(
     Column("subject_id", String(40), _subject_fk(), nullable=False),
     Column("expires_at", UTCDateTime, index=True, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
+    # The issuing key's operations, dot-separated (``read.write``): what the link allows.
+    Column("operations", String(32), nullable=False, server_default="write"),
 )
 """A single-use signed link into the privacy center, remembered until it expires."""
 
@@ -298,6 +300,8 @@ center_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, index=True, nullable=False),
+    # The operations of the key that issued the link the session came from.
+    Column("operations", String(32), nullable=False, server_default="write"),
 )
 """A person's session in the privacy center (the cookie holds the token; this its hash)."""
 

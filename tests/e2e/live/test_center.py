@@ -143,7 +143,7 @@ def test_the_link_is_signed_short_lived_and_audited(
     assert stored[0] not in token.encode()
     entry = live_server.runtime.audit.tail(1)[0]
     assert (entry.action, entry.targets) == ("center.link", (f"subject:{person}",))
-    assert entry.details == {"minutes": minutes}
+    assert entry.details == {"minutes": minutes, "operations": "read.write.delete"}
 
 
 def test_the_link_needs_write_and_an_active_subject(

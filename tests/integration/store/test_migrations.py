@@ -44,7 +44,7 @@ TABLES = {
 }
 
 
-LATEST = "0007_policy_changes"
+LATEST = "0008_center_operations"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -99,5 +99,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0005_mail.py",
         "0006_requests.py",
         "0007_policy_changes.py",
+        "0008_center_operations.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

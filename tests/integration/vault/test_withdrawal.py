@@ -99,3 +99,82 @@ def test_withdrawing_twice_is_a_conflict(runtime: Runtime) -> None:
         runtime.vault.withdraw(HOST, subject)
     with pytest.raises(SubjectWithdrawn):
         runtime.vault.write_items(HOST, subject, {"name": NAME})
+
+
+def test_withdrawal_leaves_nothing_personal_readable_in_the_console(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """Issue 10: the person's requests (address, message) and mails stayed readable by staff."""
+    import re
+
+    import sqlalchemy as sa
+    from fastapi.testclient import TestClient
+
+    from mamori.requests import service
+    from mamori.requests.intake import check_intake
+    from mamori.requests.model import Verification
+    from mamori.store import db
+    from mamori.web.app import create_app
+    from tests.helpers.staff import PASSWORD, admin_client, create_staff
+
+    marker = "zq-request-message-5d1e"
+    subject = runtime.vault.create_subject(HOST, type="customer", items={"email": EMAIL})
+    intake = check_intake(
+        runtime.vault.rules(), type="inquiry", language="ja", email=EMAIL, message=marker
+    )
+    filed = service.file_request(
+        runtime,
+        intake,
+        actor="key:test",
+        client="192.0.2.1",
+        base_url="http://m.test",
+        subject_id=subject,
+        verified_by=Verification.service,
+    )
+    runtime.mail.opt_out_address(EMAIL, actor="staff:test", subject_id=subject)
+    create_staff(runtime, "kanri", PASSWORD, "admin")
+    with TestClient(create_app(runtime=runtime)) as client:
+        admin_client(client, "kanri", PASSWORD)
+        before = client.get(f"/admin/requests/{filed.id}").text
+        assert EMAIL in before and marker in before  # what staff could read before
+        outbox = client.get("/admin/outbox").text
+        assert EMAIL in outbox
+
+        runtime.vault.withdraw(HOST, subject)
+
+        pages = [
+            client.get(f"/admin/requests/{filed.id}").text,
+            client.get("/admin/requests").text,
+            client.get("/admin/outbox").text,
+            client.get("/admin/audit").text,
+        ]
+        mail_ids = re.findall(r"/admin/outbox/(ml_[0-9a-f]{32})", before + outbox)
+        pages += [client.get(f"/admin/outbox/{m}").text for m in mail_ids]
+    for text in pages:
+        assert EMAIL not in text and marker not in text
+    with db.read(runtime.engine) as conn:
+        kept = conn.execute(
+            sa.text("SELECT type, status, subject_id FROM data_requests WHERE id = :id"),
+            {"id": filed.id},
+        ).one()
+        assert (kept.type, kept.subject_id) == ("inquiry", subject)  # the record, as IDs
+        mails = conn.execute(
+            sa.text("SELECT count(*) FROM mail_outbox WHERE subject_id = :s"), {"s": subject}
+        ).scalar_one()
+        assert mails == 0
+        optouts = conn.execute(sa.text("SELECT subject_id FROM mail_optouts")).all()
+        assert optouts == [(None,)]  # still opted out, no longer naming the person
+    # the address stays opted out: no marketing mail goes to it again
+    with db.write(runtime.engine) as conn:
+        news = runtime.mail.queue(
+            conn, to=EMAIL, template="news", language="ja", context={"body": "x"}, marketing=True
+        )
+    with db.read(runtime.engine) as conn:
+        assert runtime.mail.summary(conn, news).status == "skipped"
+    raw = _raw_bytes(runtime, tmp_path)
+    for needle in (EMAIL, marker):
+        assert needle.encode() not in raw
+    entry = next(e for e in reversed(runtime.audit.tail(20)) if e.action == "subject.withdraw")
+    mails_deleted = entry.details["deleted.mails"]
+    assert entry.details["deleted.requests"] == 1
+    assert isinstance(mails_deleted, int) and mails_deleted >= 1

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from mamori.center import access
 from mamori.center.access import COOKIE, Session
 from mamori.errors import (
+    CenterActionNotAllowed,
     CenterLinkInvalid,
     CenterSessionRequired,
     CsrfRejected,
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 PROBLEMS: tuple[tuple[type[MamoriError], str], ...] = (
+    (CenterActionNotAllowed, "not_allowed"),
     (CenterLinkInvalid, "link"),
     (CenterSessionRequired, "no_session"),
     (CsrfRejected, "csrf"),
@@ -74,6 +76,8 @@ _PROBLEM_WORDS = (  # the messages center/problem.html looks up by the problem's
     N_("page.center_problem_not_stoppable"),
     N_("page.center_problem_unknown_setting_title"),
     N_("page.center_problem_unknown_setting"),
+    N_("page.center_problem_not_allowed_title"),
+    N_("page.center_problem_not_allowed"),
 )
 
 

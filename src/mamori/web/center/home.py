@@ -79,6 +79,8 @@ def _home(request: Request, session: Session, *, saved: bool) -> HTMLResponse:
         policy_changes=changes,
         # Purposes a pending change would add uses to: not used until the person consents.
         awaiting_purposes={purpose for c in changes.pending for _item, purpose in c.consent_uses},
+        # Withdrawal is offered only in a session from a key that may delete (issue 10).
+        may_withdraw=session.allows("delete"),
     )
 
 
@@ -123,6 +125,7 @@ def _withdraw_page(request: Request, session: Session, *, unconfirmed: bool) -> 
         status_code=400 if unconfirmed else 200,
         csrf_token=session.csrf_token,
         unconfirmed=unconfirmed,
+        may_withdraw=session.allows("delete"),
     )
 
 
@@ -134,6 +137,8 @@ def withdraw_page(request: Request, session: common.SessionDep) -> HTMLResponse:
 @router.post("/withdraw", response_class=HTMLResponse)
 def withdraw(request: Request, session: common.SessionDep, form: common.FormDep) -> HTMLResponse:
     access.check_csrf(session, form.get("csrf_token"))
+    # Only a link from a key that may delete opens a session that may withdraw (issue 10).
+    session.require("delete")
     if form.get("confirm") != "yes":
         return _withdraw_page(request, session, unconfirmed=True)
     # Deletes every item, event, stop, link and session of the person, and the data key.

@@ -41,7 +41,14 @@ from mamori.errors import (
 from mamori.i18n import N_
 from mamori.requests import labels, package, service
 from mamori.requests.intake import check_intake, correctable
-from mamori.requests.model import GROUNDS_OF, Agent, Delivery, RequestType, Verification
+from mamori.requests.model import (
+    GROUNDS_OF,
+    OPERATION_OF,
+    Agent,
+    Delivery,
+    RequestType,
+    Verification,
+)
 from mamori.requests.model import Request as DataRequest
 from mamori.web import deps
 from mamori.web.center import common
@@ -364,6 +371,10 @@ async def file(request: Request, type: str) -> Response:
                 chosen=items,
             )
         )
+    # The session vouches for the person only as far as the key behind its link could act;
+    # beyond that the request is confirmed by a code sent to the address, like anyone's.
+    needed = OPERATION_OF[kind]
+    vouched = center if center and (needed is None or center.allows(needed)) else None
     filed = await run_in_threadpool(
         service.file_request,
         runtime,
@@ -371,10 +382,10 @@ async def file(request: Request, type: str) -> Response:
         actor=f"subject:{center.subject_id}" if center else "system:center",
         client=_client(request),
         base_url=_base_url(request),
-        subject_id=center.subject_id if center else None,
-        verified_by=Verification.session if center else None,
+        subject_id=vouched.subject_id if vouched else None,
+        verified_by=Verification.session if vouched else None,
     )
-    target = f"{PATH}/{filed.id}" if center else f"{PATH}/{filed.id}/verify"
+    target = f"{PATH}/{filed.id}" if vouched else f"{PATH}/{filed.id}/verify"
     return RedirectResponse(f"{target}?lang={lang}&filed=1", status_code=303)
 
 

@@ -23,9 +23,11 @@ from mamori.web.admin import outbox as admin_outbox
 from mamori.web.admin import requests as admin_requests
 from mamori.web.api import changes as api_changes
 from mamori.web.api import consent as api_consent
+from mamori.web.api import document as api_document
 from mamori.web.api import policy as api_policy
 from mamori.web.api import requests as api_requests
 from mamori.web.api import vault as api_vault
+from mamori.web.body_limit import BodyLimit, api_body_limit
 from mamori.web.center import changes as center_changes
 from mamori.web.center import cookies as center_cookies
 from mamori.web.center import home as center_home
@@ -114,6 +116,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
         docs_url=None,  # Swagger UI loads scripts from a CDN; /openapi.json is served instead.
         redoc_url=None,
+        # Operation ids are the route functions' names (read_items, file_request, ...): short
+        # and stable for clients generated from the document. They are unique (a test checks).
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     access_log.install()  # query strings (e-mail look-ups, tokens) never reach the access log
@@ -145,8 +150,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(router)
     admin_console.install(app)  # the admin console: its routers, sign-in redirect, no-store
 
+    app.add_middleware(BodyLimit, limit=api_body_limit(settings.max_document_bytes))
     app.add_middleware(SecurityHeaders)
     errors.install(app)
+    api_document.install(app)
 
     return app
 

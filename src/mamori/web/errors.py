@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from mamori.errors import (
     AuthenticationFailed,
@@ -38,6 +39,7 @@ from mamori.errors import (
 from mamori.web.rendering import error_page, wants_html
 
 __all__ = [
+    "allowed_methods",
     "error_response",
     "for_error",
     "headers_for",
@@ -89,6 +91,24 @@ def headers_for(error: MamoriError) -> dict[str, str] | None:
     return None
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(app: FastAPI, request: Request) -> str:
+    """Every method some route of ``request``'s path answers (RFC 9110 section 15.5.6).
+
+    Starlette's 405 names only the methods of the first route that matched the path, while
+    several routes (``GET`` and ``PATCH`` of one path) may share it. Each method is tried
+    against the app's routes (:meth:`BaseRoute.matches`, which included routers answer too).
+    """
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 def log_server_error(request: Request, exc: BaseException) -> None:
     """A 5xx is logged by the error's type and the route, never its text (it may hold data)."""
     log.error("request failed: %s %s: %s", request.method, request.url.path, type(exc))
@@ -121,7 +141,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return error_response(request, exc.status_code, str(exc.detail), headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(app, request)}
+        return error_response(request, exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:

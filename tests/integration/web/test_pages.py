@@ -83,7 +83,8 @@ def test_api_policy_matches_the_published_declaration(client: TestClient) -> Non
     assert len(body["content_hash"]) == 64
     versions = client.get("/api/v1/policy/versions").json()
     assert [v["version"] for v in versions] == [1]
-    assert client.get("/api/v1/policy/versions/0").status_code == 404
+    assert client.get("/api/v1/policy/versions/2").status_code == 404
+    assert client.get("/api/v1/policy/versions/0").status_code == 422  # versions start at 1
 
 
 def test_health_openapi_and_index(client: TestClient) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 
 from mamori.changes import consents
 from mamori.publication import records
@@ -18,6 +18,7 @@ from mamori.vault.access import Caller
 from mamori.vault.service_keys import ServiceAccount
 from mamori.web import deps
 from mamori.web.api.auth import service_account
+from mamori.web.api.document import errors
 from mamori.web.api.schemas import (
     ChangeTextOut,
     ConsentIn,
@@ -28,7 +29,7 @@ from mamori.web.api.schemas import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["policy changes"])
+router = APIRouter(prefix="/api/v1", tags=["policy changes"], responses=errors(503))
 
 
 def _caller(account: Annotated[ServiceAccount, Depends(service_account)]) -> Caller:
@@ -36,6 +37,7 @@ def _caller(account: Annotated[ServiceAccount, Depends(service_account)]) -> Cal
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]
+SubjectId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The person's id.")]
 
 
 def _change(record: ChangeRecord) -> PolicyChangeOut:
@@ -63,8 +65,11 @@ def policy_changes(request: Request) -> list[PolicyChangeOut]:
     "/subjects/{subject_id}/policy-consents",
     response_model=PersonConsentsOut,
     summary="A person's pending and given consents to policy changes",
+    responses=errors(401, 403, 404, 409, 422),
 )
-def person_consents(subject_id: str, request: Request, caller: CallerDep) -> PersonConsentsOut:
+def person_consents(
+    subject_id: SubjectId, request: Request, caller: CallerDep
+) -> PersonConsentsOut:
     caller.require("read")
     person = consents.person_changes(deps.runtime(request).vault, subject_id)
     deps.runtime(request).vault.committer.append(
@@ -87,9 +92,10 @@ def person_consents(subject_id: str, request: Request, caller: CallerDep) -> Per
     response_model=ConsentOut,
     status_code=201,
     summary="Record the person's consent to a policy change",
+    responses=errors(400, 401, 403, 404, 409, 413, 422),
 )
 def record_consent(
-    subject_id: str, body: ConsentIn, request: Request, caller: CallerDep
+    subject_id: SubjectId, body: ConsentIn, request: Request, caller: CallerDep
 ) -> ConsentOut:
     given = consents.consent(
         deps.runtime(request).vault, caller, subject_id, body.version, channel="api"

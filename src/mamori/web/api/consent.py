@@ -12,6 +12,7 @@ from starlette.concurrency import iterate_in_threadpool
 
 from mamori.vault.service_keys import ServiceAccount
 from mamori.web.api.auth import require_operation
+from mamori.web.api.document import errors
 from mamori.web.consent import consent_of
 
 __all__ = ["router"]
@@ -23,6 +24,13 @@ router = APIRouter(prefix="/api/v1", tags=["consent"])
     "/consent/receipts",
     summary="Every consent receipt, as JSON Lines",
     response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "One receipt per line, oldest first.",
+            "content": {"application/x-ndjson": {"schema": {"type": "object"}}},
+        },
+        **errors(401, 403, 422, 503),
+    },
 )
 def export_receipts(
     request: Request,

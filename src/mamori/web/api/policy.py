@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from mamori.errors import PolicyNotPublished
 from mamori.publication import versions
 from mamori.web import deps
+from mamori.web.api.document import errors
 from mamori.web.api.schemas import PolicyOut, PolicyVersionOut
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["policy"], responses=errors(503))
 
 
-@router.get("/policy", response_model=PolicyOut, summary="The current published policy")
+@router.get(
+    "/policy",
+    response_model=PolicyOut,
+    summary="The current published policy",
+    responses=errors(404),
+)
 def current_policy(request: Request) -> PolicyOut:
     version = versions.current(deps.runtime(request).engine)
     if version is None:
@@ -44,8 +52,11 @@ def policy_versions(request: Request) -> list[PolicyVersionOut]:
     "/policy/versions/{version}",
     response_model=PolicyOut,
     summary="One published version",
+    responses=errors(404, 422),
 )
-def policy_version(request: Request, version: int) -> PolicyOut:
+def policy_version(
+    request: Request, version: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> PolicyOut:
     return _published(versions.get(deps.runtime(request).engine, version))
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import Field
+from fastapi import APIRouter, Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from mamori.app import Runtime
@@ -21,15 +20,18 @@ from mamori.requests.model import Verification
 from mamori.vault.service_keys import ServiceAccount
 from mamori.web import deps
 from mamori.web.api.auth import require_operation
+from mamori.web.api.document import errors
 from mamori.web.api.schemas import RequestIn, RequestOut
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
+router = APIRouter(
+    prefix="/api/v1/requests", tags=["requests"], responses=errors(401, 403, 422, 503)
+)
 
 WriteKey = Annotated[ServiceAccount, Depends(require_operation("write"))]
 ReadKey = Annotated[ServiceAccount, Depends(require_operation("read"))]
-RequestId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+RequestId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The request's id.")]
 
 
 def _status(found: DataRequest) -> RequestOut:
@@ -74,7 +76,21 @@ def _file(runtime: Runtime, body: RequestIn, account: ServiceAccount, base: str)
     )
 
 
-@router.post("", status_code=201, response_model=RequestOut)
+_STATUS_LINK = {
+    "request_status": {
+        "operationId": "request_status",
+        "parameters": {"request_id": "$response.body#/id"},
+        "description": "The request just filed.",
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RequestOut,
+    responses={201: {"links": _STATUS_LINK}, **errors(400, 404, 409, 413)},
+)
 async def file_request(request: Request, body: RequestIn, account: WriteKey) -> RequestOut:
     """File a request for a person the host service has signed in (verified by the service)."""
     runtime = deps.runtime(request)
@@ -93,12 +109,8 @@ def _read(runtime: Runtime, request_id: str, account: ServiceAccount) -> DataReq
     return found
 
 
-@router.get("/{request_id}", response_model=RequestOut)
-async def request_status(request: Request, request_id: str, account: ReadKey) -> RequestOut:
+@router.get("/{request_id}", response_model=RequestOut, responses=errors(404))
+async def request_status(request: Request, request_id: RequestId, account: ReadKey) -> RequestOut:
     """The status of a request: its step, outcome and dates (no personal details)."""
-    if len(request_id) != 32 or not all(c in "0123456789abcdef" for c in request_id):
-        from mamori.errors import RequestNotFound
-
-        raise RequestNotFound(f"no request '{request_id}'")
     found = await run_in_threadpool(_read, deps.runtime(request), request_id, account)
     return _status(found)

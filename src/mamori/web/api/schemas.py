@@ -9,7 +9,7 @@ neither FastAPI nor the server.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,8 +19,11 @@ __all__ = [
     "ConsentIn",
     "ConsentOut",
     "CreatedOut",
+    "ErrorOut",
+    "EventIn",
     "EventsIn",
     "EventsOut",
+    "GroundName",
     "ItemSettingOut",
     "LabelOut",
     "MatchesOut",
@@ -33,6 +36,7 @@ __all__ = [
     "ReadOut",
     "RequestIn",
     "RequestOut",
+    "RequestTypeName",
     "StopsIn",
     "SubjectIn",
     "UsageSettingsOut",
@@ -46,18 +50,41 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _policy(what: str) -> dict[str, Any]:
+    """Marks a schema that :mod:`mamori.web.api.document` fills in from the published policy."""
+    return {"x-policy": what}
+
+
+ItemId = Annotated[str, Field(json_schema_extra=_policy("items"))]
+PurposeId = Annotated[str, Field(json_schema_extra=_policy("purposes"))]
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers, whatever its status."""
+
+    error: str = Field(description="What went wrong, for a person to read (never personal data).")
+    status: int = Field(description="The HTTP status, repeated.")
+
+
 # -- the vault ------------------------------------------------------------------------------
 
 
 class SubjectIn(_In):
-    type: str = Field(description="A data-subject id from the policy, e.g. `customer`.")
+    type: str = Field(
+        description="A data-subject id from the policy, e.g. `customer`.",
+        json_schema_extra=_policy("subject-types"),
+    )
     external_id: str | None = Field(
         default=None,
         min_length=1,
         max_length=256,
         description="The host service's own user ID (stored only as a keyed hash).",
     )
-    items: dict[str, Any] = Field(default_factory=dict, description="item id -> value")
+    items: dict[str, Any] = Field(
+        default_factory=dict,
+        description="item id -> value",
+        json_schema_extra=_policy("item-values"),
+    )
 
 
 class CreatedOut(BaseModel):
@@ -75,8 +102,8 @@ class MatchesOut(BaseModel):
 
 
 class StopsIn(_In):
-    stopped_items: list[str] = Field(default_factory=list)
-    stopped_purposes: list[str] = Field(default_factory=list)
+    stopped_items: list[ItemId] = Field(default_factory=list, max_length=1000)
+    stopped_purposes: list[PurposeId] = Field(default_factory=list, max_length=1000)
 
 
 class LabelOut(BaseModel):
@@ -118,12 +145,24 @@ class UsageSettingsOut(BaseModel):
         return {p.id for p in self.purposes if p.stopped}
 
 
+class EventIn(_In):
+    occurred_at: str = Field(
+        max_length=64,
+        description="When, ISO 8601 with a time zone (`Z` or `+09:00`), not before 1970.",
+        json_schema_extra={"format": "date-time"},
+    )
+    action: str = Field(min_length=1, max_length=64, description="A short action code.")
+    device_model: str | None = Field(default=None, max_length=256)
+    os_version: str | None = Field(default=None, max_length=256)
+    ip_address: str | None = Field(default=None, max_length=256, description="IPv4 or IPv6.")
+    advertising_id: str | None = Field(default=None, max_length=256)
+    cookie_id: str | None = Field(default=None, max_length=256)
+
+
 class EventsIn(_In):
-    events: list[dict[str, Any]] = Field(
-        description=(
-            "Each: occurred_at (ISO 8601 with zone), action, and optionally device_model, "
-            "os_version, ip_address, advertising_id, cookie_id."
-        )
+    events: list[EventIn] = Field(
+        max_length=1000,
+        description="Each field is stored only while the item of the same id is in use.",
     )
 
 
@@ -205,21 +244,48 @@ class PersonConsentsOut(BaseModel):
 
 # -- people's requests ----------------------------------------------------------------------
 
+RequestTypeName = Literal[
+    "disclosure",
+    "correction",
+    "usage_stop",
+    "erasure",
+    "provision_stop",
+    "mail_opt_out",
+    "inquiry",
+]
+"""The request types (:class:`mamori.requests.model.RequestType`; a test keeps them equal)."""
+
+GroundName = Literal[
+    "beyond_purpose",
+    "improper_use",
+    "improper_acquisition",
+    "provision_without_consent",
+    "no_longer_needed",
+    "breach",
+    "rights_harmed",
+]
+"""The grounds of APPI 法35 (:class:`mamori.requests.model.Ground`)."""
+
 
 class RequestIn(_In):
     subject_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="The person (vault subject).")
-    type: str = Field(
-        description="disclosure, correction, usage_stop, erasure, provision_stop, "
-        "mail_opt_out or inquiry."
-    )
+    type: RequestTypeName = Field(description="Which right the person exercises.")
     email: str = Field(max_length=320, description="Where mamori sends the notices.")
     language: str = Field(default="ja", pattern=r"^(ja|en)$")
-    items: list[str] = Field(default_factory=list, max_length=200)
-    ground: str | None = Field(default=None, description="APPI 法35 ground (stops, erasure).")
-    delivery: str | None = Field(default=None, description="electronic or post (disclosure).")
+    items: list[ItemId] = Field(default_factory=list, max_length=200)
+    ground: GroundName | None = Field(
+        default=None, description="APPI 法35 ground (stops, erasure)."
+    )
+    delivery: Literal["electronic", "post"] | None = Field(
+        default=None, description="How a disclosure is delivered."
+    )
     postal_address: str | None = Field(default=None, max_length=500)
     message: str | None = Field(default=None, max_length=4000)
-    corrections: dict[str, Any] | None = Field(default=None, description="item id -> new value")
+    corrections: dict[str, Any] | None = Field(
+        default=None,
+        description="item id -> new value (correction)",
+        json_schema_extra=_policy("item-values"),
+    )
 
 
 class RequestOut(BaseModel):

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import Field
 
 from mamori.center import access
 from mamori.errors import UserInputError
@@ -19,6 +18,7 @@ from mamori.vault.core import Vault
 from mamori.vault.service_keys import ServiceAccount
 from mamori.web import deps
 from mamori.web.api.auth import service_account
+from mamori.web.api.document import errors, policy_ids
 from mamori.web.api.schemas import (
     CenterLinkOut,
     CreatedOut,
@@ -38,7 +38,7 @@ from mamori.web.api.schemas import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["vault"])
+router = APIRouter(prefix="/api/v1", tags=["vault"], responses=errors(401, 403, 422, 503))
 
 
 # The dependencies are ``async`` although they do no I/O: FastAPI runs a plain ``def``
@@ -67,9 +67,61 @@ def _read_json(result: ReadResult) -> dict[str, Any]:
     }
 
 
+_BULK_LINE: dict[str, Any] = {
+    "type": "object",
+    "required": ["subject", "value"],
+    "properties": {"subject": {"type": "string"}, "value": {}},
+}
+
+_SUBJECT_LINKS: dict[str, Any] = {
+    name: {
+        "operationId": name,
+        "parameters": {"subject_id": "$response.body#/id"},
+        "description": "The person just stored.",
+    }
+    for name in (
+        "read_items",
+        "write_items",
+        "get_restrictions",
+        "put_restrictions",
+        "post_events",
+        "center_link",
+        "person_consents",
+        "record_consent",
+        "withdraw",
+    )
+}
+"""OpenAPI links: what a client can do next with the id a new person gets."""
+
 CallerDep = Annotated[Caller, Depends(_caller)]
 VaultDep = Annotated[Vault, Depends(_vault)]
-SubjectId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+SubjectId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The person's id.")]
+PurposeParam = Annotated[
+    str, Query(description="The purpose of this read.", json_schema_extra=policy_ids("purposes"))
+]
+ItemsParam = Annotated[
+    str,
+    Query(
+        description="Comma-separated item ids.",
+        max_length=4096,
+        json_schema_extra=policy_ids("item-list"),
+    ),
+]
+IndexedItem = Annotated[
+    str,
+    Query(
+        description="An item found by value (e-mail, phone).",
+        json_schema_extra=policy_ids("indexed-items"),
+    ),
+]
+ItemValues = Annotated[
+    dict[str, Any],
+    Body(
+        description="item id -> new value, or null to delete the item",
+        min_length=1,
+        json_schema_extra=policy_ids("item-changes"),
+    ),
+]
 
 
 def _settings(view: vault_restrictions.UsageSettings) -> UsageSettingsOut:
@@ -100,7 +152,13 @@ def _settings(view: vault_restrictions.UsageSettings) -> UsageSettingsOut:
     )
 
 
-@router.post("/subjects", status_code=201, response_model=CreatedOut, summary="Store a new person")
+@router.post(
+    "/subjects",
+    status_code=201,
+    response_model=CreatedOut,
+    summary="Store a new person",
+    responses={201: {"links": _SUBJECT_LINKS}, **errors(400, 409, 413)},
+)
 def create_subject(body: SubjectIn, caller: CallerDep, vault: VaultDep) -> CreatedOut:
     subject_id = vault.create_subject(
         caller, type=body.type, external_id=body.external_id, items=body.items
@@ -109,15 +167,30 @@ def create_subject(body: SubjectIn, caller: CallerDep, vault: VaultDep) -> Creat
 
 
 @router.get(
-    "/subjects", response_model=MatchesOut, summary="Find people by e-mail, phone or host ID"
+    "/subjects",
+    response_model=MatchesOut,
+    summary="Find people by e-mail, phone or host ID",
+    responses=errors(400),
 )
 def find_subjects(
     caller: CallerDep,
     vault: VaultDep,
-    item: Annotated[str | None, Query(description="An indexed item (e-mail, phone).")] = None,
+    item: Annotated[
+        str | None,
+        Query(
+            description="An item found by value (e-mail, phone), with value=.",
+            json_schema_extra=policy_ids("indexed-items"),
+        ),
+    ] = None,
     value: Annotated[str | None, Query(max_length=1024)] = None,
-    external_id: Annotated[str | None, Query(max_length=256)] = None,
-    type: Annotated[str | None, Query(description="Subject type, with external_id.")] = None,
+    external_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    type: Annotated[
+        str | None,
+        Query(
+            description="Subject type, with external_id=.",
+            json_schema_extra=policy_ids("subject-types"),
+        ),
+    ] = None,
 ) -> MatchesOut:
     if external_id is not None:
         if type is None:
@@ -133,23 +206,29 @@ def find_subjects(
     "/subjects/items",
     response_model=ReadByOut,
     summary="Find people by e-mail or phone and read items of each for a purpose",
+    responses=errors(400),
 )
 def read_by(
     caller: CallerDep,
     vault: VaultDep,
-    item: Annotated[str, Query(description="The indexed item to search by (e-mail, phone).")],
+    item: IndexedItem,
     value: Annotated[str, Query(max_length=1024)],
-    purpose: Annotated[str, Query(description="The purpose of this read.")],
-    items: Annotated[str, Query(description="Comma-separated item ids to read.")],
+    purpose: PurposeParam,
+    items: ItemsParam,
 ) -> Response:
     wanted = [i.strip() for i in items.split(",") if i.strip()]
     results = vault.read_by(caller, item, value, purpose, wanted)
     return _json({"subjects": {s: _read_json(r) for s, r in results.items()}})
 
 
-@router.patch("/subjects/{subject_id}/items", status_code=204, summary="Write items")
+@router.patch(
+    "/subjects/{subject_id}/items",
+    status_code=204,
+    summary="Write items",
+    responses=errors(400, 404, 409, 413),
+)
 def write_items(
-    subject_id: str, body: dict[str, Any], caller: CallerDep, vault: VaultDep
+    subject_id: SubjectId, body: ItemValues, caller: CallerDep, vault: VaultDep
 ) -> Response:
     if not body:
         raise UserInputError("send at least one item")
@@ -161,13 +240,14 @@ def write_items(
     "/subjects/{subject_id}/items",
     response_model=ReadOut,
     summary="Read items for a purpose",
+    responses=errors(400, 404, 409),
 )
 def read_items(
-    subject_id: str,
+    subject_id: SubjectId,
     caller: CallerDep,
     vault: VaultDep,
-    purpose: Annotated[str, Query(description="The purpose of this read.")],
-    items: Annotated[str, Query(description="Comma-separated item ids.")],
+    purpose: PurposeParam,
+    items: ItemsParam,
 ) -> Response:
     wanted = [i.strip() for i in items.split(",") if i.strip()]
     return _json(_read_json(vault.read(caller, subject_id, purpose, wanted)))
@@ -177,8 +257,9 @@ def read_items(
     "/subjects/{subject_id}/restrictions",
     response_model=UsageSettingsOut,
     summary="Usage-stop settings",
+    responses=errors(404, 409),
 )
-def get_restrictions(subject_id: str, caller: CallerDep, vault: VaultDep) -> UsageSettingsOut:
+def get_restrictions(subject_id: SubjectId, caller: CallerDep, vault: VaultDep) -> UsageSettingsOut:
     caller.require("read")
     return _settings(vault_restrictions.usage_settings(vault, subject_id))
 
@@ -187,9 +268,10 @@ def get_restrictions(subject_id: str, caller: CallerDep, vault: VaultDep) -> Usa
     "/subjects/{subject_id}/restrictions",
     response_model=UsageSettingsOut,
     summary="Replace usage stops",
+    responses=errors(400, 404, 409, 413),
 )
 def put_restrictions(
-    subject_id: str, body: StopsIn, caller: CallerDep, vault: VaultDep
+    subject_id: SubjectId, body: StopsIn, caller: CallerDep, vault: VaultDep
 ) -> UsageSettingsOut:
     view = vault_restrictions.set_stops(
         vault,
@@ -206,9 +288,13 @@ def put_restrictions(
     response_model=EventsOut,
     status_code=202,
     summary="Record device and usage events",
+    responses=errors(400, 404, 409, 413),
 )
-def post_events(subject_id: str, body: EventsIn, caller: CallerDep, vault: VaultDep) -> EventsOut:
-    result = vault_events.add_events(vault, caller, subject_id, body.events)
+def post_events(
+    subject_id: SubjectId, body: EventsIn, caller: CallerDep, vault: VaultDep
+) -> EventsOut:
+    events = [e.model_dump(exclude_none=True) for e in body.events]
+    result = vault_events.add_events(vault, caller, subject_id, events)
     return EventsOut(stored=result.stored, dropped=result.dropped, reason=result.reason)
 
 
@@ -216,8 +302,9 @@ def post_events(subject_id: str, body: EventsIn, caller: CallerDep, vault: Vault
     "/subjects/{subject_id}/withdraw",
     response_model=WithdrawnOut,
     summary="Withdrawal: delete everything and shred the data key",
+    responses=errors(404, 409),
 )
-def withdraw(subject_id: str, caller: CallerDep, vault: VaultDep) -> WithdrawnOut:
+def withdraw(subject_id: SubjectId, caller: CallerDep, vault: VaultDep) -> WithdrawnOut:
     vault.withdraw(caller, subject_id)
     return WithdrawnOut(id=subject_id, status="withdrawn")
 
@@ -226,8 +313,20 @@ def withdraw(subject_id: str, caller: CallerDep, vault: VaultDep) -> WithdrawnOu
     "/purposes/{purpose}/items/{item}",
     summary="Every value of one item usable for a purpose (NDJSON stream)",
     response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "One JSON object per line: `{subject, value}`.",
+            "content": {"application/x-ndjson": {"schema": _BULK_LINE}},
+        },
+        **errors(400),
+    },
 )
-def bulk_read(purpose: str, item: str, caller: CallerDep, vault: VaultDep) -> StreamingResponse:
+def bulk_read(
+    purpose: Annotated[str, Path(json_schema_extra=policy_ids("purposes"))],
+    item: Annotated[str, Path(json_schema_extra=policy_ids("items"))],
+    caller: CallerDep,
+    vault: VaultDep,
+) -> StreamingResponse:
     rows = vault.bulk_read(caller, purpose, item)
     first = next(rows, None)  # errors (unknown purpose, not granted) surface before streaming
 
@@ -248,9 +347,10 @@ def bulk_read(purpose: str, item: str, caller: CallerDep, vault: VaultDep) -> St
     response_model=CenterLinkOut,
     status_code=201,
     summary="A single-use signed link into the privacy center",
+    responses=errors(404, 409),
 )
 def center_link(
-    subject_id: str, request: Request, caller: CallerDep, vault: VaultDep
+    subject_id: SubjectId, request: Request, caller: CallerDep, vault: VaultDep
 ) -> CenterLinkOut:
     minutes = deps.runtime(request).settings.center_link_minutes
     link = access.issue_link(vault, caller, subject_id, minutes=minutes)

@@ -17,10 +17,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +34,7 @@ from sqlalchemy.pool import NullPool
 
 from mamori.config import example_policy_path
 from mamori.policy.loader import load_policy
+from tests.helpers.process import ServedProcess, mamori_env, run_mamori
 
 CHECKS = (
     "not_a_server_error",
@@ -60,12 +58,6 @@ def _statuses(server_log: str) -> dict[str, collections.Counter[int]]:
     return seen
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _database(server_url: str | None, folder: Path) -> Iterator[str]:
     """A fresh database: a SQLite file, or a new database on the PostgreSQL server given."""
@@ -83,29 +75,6 @@ def _database(server_url: str | None, folder: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-
-
-def _mamori(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(BIN / "mamori"), *args], env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"probe: mamori {args[0]} failed: {done.stderr.strip()}")
-    return done.stdout.strip()
-
-
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("probe: mamori serve exited before it answered")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("probe: mamori serve did not answer /healthz")
 
 
 def _seed(url: str, key: str, count: int) -> list[str]:
@@ -138,25 +107,17 @@ def run(database_url: str | None, examples: int, min_cases: int, workers: int) -
         _database(database_url, Path(tmp)) as url,
     ):
         folder = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
-        env |= {"MAMORI_DATA_DIR": str(folder / "data"), "MAMORI_DATABASE_URL": url}
-        _mamori(env, "init")
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
+        env = mamori_env(folder / "data", url)
+        run_mamori(env, "init")
         log_path = folder / "serve.log"
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(
-                [str(BIN / "mamori"), "serve", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        server = ServedProcess(env, log_path)
+        base = server.url
         try:
-            _wait_healthy(base, server)
+            server.wait_healthy()
             purposes = [p.id for p in load_policy(example_policy_path()).purposes]
             key_args = [a for p in purposes for a in ("-p", p)]
             ops = ["-o", "read", "-o", "write", "-o", "delete"]
-            key = _mamori(env, "keys", "create", "schemathesis", *key_args, *ops)
+            key = run_mamori(env, "keys", "create", "schemathesis", *key_args, *ops).stdout.strip()
             subjects = _seed(base, key, 12)
             report = folder / "schemathesis.json"
             fuzz_env = env | {
@@ -190,18 +151,8 @@ def run(database_url: str | None, examples: int, min_cases: int, workers: int) -
             )
             healthy = httpx.get(f"{base}/healthz", timeout=5).status_code == 200
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        verify = subprocess.run(
-            [str(BIN / "mamori"), "audit", "verify"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+            server.stop()
+        verify = run_mamori(env, "audit", "verify", check=False)
         server_log = log_path.read_text(errors="replace")
         server_errors = [
             line

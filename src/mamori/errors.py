@@ -63,6 +63,7 @@ __all__ = [
     "UnknownPurpose",
     "UnknownSubjectType",
     "UnsubscribeLinkInvalid",
+    "UnsupportedMediaType",
     "UserInputError",
     "ValueTooLarge",
     "WeakPassword",
@@ -136,6 +137,10 @@ class SubjectWithdrawn(Conflict):
 
 class ValueTooLarge(UserInputError):
     """A value is larger than the configured limit."""
+
+
+class UnsupportedMediaType(UserInputError):
+    """The body is not of a type this endpoint reads."""
 
 
 class NotStoppable(UserInputError):

@@ -33,6 +33,7 @@ from mamori.errors import (
     RequestSessionRequired,
     SignInFailed,
     StaffSessionRequired,
+    UnsupportedMediaType,
     UserInputError,
     ValueTooLarge,
 )
@@ -64,6 +65,7 @@ _STATUS: tuple[tuple[type[MamoriError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (ValueTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (ConfigError, 500),
     (UserInputError, 400),
     (DatabaseUnavailable, 503),
@@ -117,8 +119,13 @@ def log_server_error(request: Request, exc: BaseException) -> None:
 def error_response(
     request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
-    """The error as the client wants it: the site's error page, or the API's JSON."""
+    """The error as the client wants it: the site's error page, or the API's JSON.
+
+    A message that quotes what the client sent may hold what UTF-8 cannot encode (a lone
+    surrogate from JSON); it is escaped, so that the answer to bad input is never a 500.
+    """
     headers = dict(headers) if headers else None
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     if wants_html(request):
         return error_page(request, status, message, headers=headers)
     return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "CenterLinkOut",
@@ -41,13 +41,41 @@ __all__ = [
     "SubjectIn",
     "UsageSettingsOut",
     "WithdrawnOut",
+    "valid_unicode",
 ]
+
+
+def valid_unicode(value: Any) -> Any:
+    """``value`` if no string in it (keys included) holds a lone surrogate; ValueError if one does.
+
+    JSON may spell one (``"\\ud800"``) and Python decodes it, but it is no character: it cannot be
+    encoded, stored or shown, and would fail far from the request that brought it.
+    """
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("text must be valid Unicode (a lone surrogate was sent)") from None
+        elif isinstance(node, dict):
+            pending.extend(node.keys())
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return value
 
 
 class _In(BaseModel):
     """A request body: a field the API does not know is refused (422), not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode(cls, data: Any) -> Any:
+        return valid_unicode(data)
 
 
 def _policy(what: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import AfterValidator
 
 from mamori.center import access
 from mamori.errors import UserInputError
@@ -34,6 +35,7 @@ from mamori.web.api.schemas import (
     SubjectIn,
     UsageSettingsOut,
     WithdrawnOut,
+    valid_unicode,
 )
 
 __all__ = ["router"]
@@ -116,6 +118,7 @@ IndexedItem = Annotated[
 ]
 ItemValues = Annotated[
     dict[str, Any],
+    AfterValidator(valid_unicode),
     Body(
         description="item id -> new value, or null to delete the item",
         min_length=1,

@@ -109,12 +109,18 @@ def joint_user(data: dict[str, Any]) -> None:
 
 def foreign_contractor(data: dict[str, Any]) -> None:
     """A contractor abroad (a new foreign transfer, APPI 28): consent required."""
-    data["contractors"] = [
+    data.setdefault("recipients", []).append(
         {
             "id": "mailer",
             "name": {"ja": "Example Mail Inc.", "en": "Example Mail Inc."},
+            "relationship": "contractor",
             "task": {"ja": "メールの配信", "en": "Sending e-mail"},
             "items": ["email", "name"],
+            "purposes": ["service_operation"],
             "country": "US",
+            "foreign": {
+                "system": {"ja": "米国の制度", "en": "The system of the United States"},
+                "measures": {"ja": "OECD8原則に沿う措置", "en": "Measures per the OECD principles"},
+            },
         }
-    ]
+    )

@@ -3,8 +3,11 @@
 The models in :mod:`mamori.policy.model` check each value's shape; these checks look across the
 document: ids that are unknown or given twice, purposes with no items, items with no purpose,
 cookies without a category, joint use missing what APPI 27(5)(iii) requires, providers without a
-country, dates out of order. They run on the raw YAML data (so they report problems even where
-the models found others) and never raise: each problem is yielded as (path, message).
+country, recipients without what their relationship needs (a joint user outside the declared
+joint use, a foreign recipient without its APPI 28 information, a third party without the name,
+address and representative its records need), dates out of order. They run on the raw YAML
+data (so they report problems even where the models found others) and never raise: each
+problem is yielded as (path, message).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ _ID_LISTS: dict[PathKey, str] = {
     ("purposes",): "purpose",
     ("joint_use",): "joint use",
     ("contractors",): "contractor",
+    ("recipients",): "recipient",
     ("external_services",): "external service",
     ("cookies", "categories"): "cookie category",
     ("cookies", "services"): "cookie service",
@@ -179,6 +183,100 @@ def _joint_use(data: Any) -> Iterator[Found]:
                     )
 
 
+_RECORD_FIELDS = {"address": "address", "representative": "representative"}
+
+
+def _recipients(data: Any) -> Iterator[Found]:
+    items, purposes = _ids(data, ("items",)), _ids(data, ("purposes",))
+    joint_uses = {str(j.get("id")): j for _, j in _entries(data, ("joint_use",))}
+    services = _ids(data, ("cookies", "services"))
+    home = _get(data, ("operator", "country")) or "JP"
+    for path, recipient in _entries(data, ("recipients",)):
+        ident = recipient.get("id")
+        yield from _references((*path, "items"), recipient.get("items"), items, "data item")
+        yield from _references((*path, "purposes"), recipient.get("purposes"), purposes, "purpose")
+        yield from _references(
+            (*path, "cookie_services"), recipient.get("cookie_services"), services, "cookie service"
+        )
+        relationship = recipient.get("relationship")
+        joint = recipient.get("joint_use")
+        if relationship == "joint_user":
+            if joint is None:
+                yield (
+                    (*path, "joint_use"),
+                    (
+                        f"joint user '{ident}' names no joint use: give the id of the joint_use "
+                        "entry it takes part in"
+                    ),
+                )
+            elif joint not in joint_uses:
+                yield (
+                    (*path, "joint_use"),
+                    f"unknown joint use '{joint}'{_suggest(str(joint), list(joint_uses))}",
+                )
+            else:
+                shared = joint_uses[joint].get("items") or []
+                for index, item in enumerate(recipient.get("items") or []):
+                    if isinstance(item, str) and item in items and item not in shared:
+                        yield (
+                            (*path, "items", index),
+                            (
+                                f"joint user '{ident}' receives '{item}', which joint use "
+                                f"'{joint}' does not declare: add it to the joint use's items "
+                                "(a change people are told of in advance) or remove it here"
+                            ),
+                        )
+        elif joint is not None:
+            yield (
+                (*path, "joint_use"),
+                f"only a joint user takes part in a joint use; '{ident}' is a {relationship}",
+            )
+        if relationship == "contractor" and not recipient.get("task"):
+            yield (
+                (*path, "task"),
+                f"contractor '{ident}' has no task: say what work is entrusted to it",
+            )
+        if relationship == "third_party":
+            for key, what in _RECORD_FIELDS.items():
+                if not recipient.get(key):
+                    yield (
+                        (*path, key),
+                        (
+                            f"third party '{ident}' has no {what} ('{key}'): the record of each "
+                            "provision must hold it (APPI 29, rule 20)"
+                        ),
+                    )
+        country = recipient.get("country")
+        foreign = recipient.get("foreign")
+        if isinstance(country, str) and country != home:
+            yield from _foreign(path, ident, country, foreign)
+        elif foreign is not None and isinstance(country, str):
+            yield (
+                (*path, "foreign"),
+                f"recipient '{ident}' is in {country}, the operator's country: remove 'foreign'",
+            )
+
+
+def _foreign(path: PathKey, ident: Any, country: str, foreign: Any) -> Iterator[Found]:
+    need = (
+        f"recipient '{ident}' is in {country}: give its APPI 28 information, 'foreign.system' "
+        "(the country's system for protecting personal information) and 'foreign.measures' "
+        "(the recipient's measures), or 'foreign.unknown_reason'"
+    )
+    if not isinstance(foreign, Mapping):
+        yield (*path, "foreign"), need
+        return
+    known = bool(foreign.get("system")) and bool(foreign.get("measures"))
+    if foreign.get("unknown_reason") and (foreign.get("system") or foreign.get("measures")):
+        yield (
+            (*path, "foreign", "unknown_reason"),
+            "give either the system and the measures or the reason they are unknown, not both",
+        )
+    elif not known and not foreign.get("unknown_reason"):
+        missing = [k for k in ("system", "measures") if not foreign.get(k)]
+        yield (*path, "foreign", missing[0]), need
+
+
 def _cookies(data: Any) -> Iterator[Found]:
     categories = _ids(data, ("cookies", "categories"))
     for path, service in _entries(data, ("cookies", "services")):
@@ -282,6 +380,7 @@ def check(data: Any) -> list[Found]:
         _duplicates,
         _items_and_purposes,
         _joint_use,
+        _recipients,
         _cookies,
         _countries,
         _dates,

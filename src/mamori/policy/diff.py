@@ -34,7 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 from mamori.i18n import LANGUAGES, N_, Lang, t
-from mamori.policy.model import Policy, Text
+from mamori.policy.model import Policy, Relationship, Text
 
 __all__ = ["Change", "Level", "PolicyDiff", "diff_policies"]
 
@@ -85,7 +85,8 @@ class PolicyDiff:
     consent_uses: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     """(item, purpose) uses that each person must consent to before they apply to them."""
     consent_recipients: tuple[str, ...] = ()
-    """Recipients each person must consent to (``joint_use:<id>:<user>``, ``contractor:<id>``)."""
+    """Recipients each person must consent to (``joint_use:<id>:<user>``, and
+    ``<relationship>:<id>`` for a recipient abroad, e.g. ``contractor:mailer``)."""
 
     @property
     def level(self) -> Level:
@@ -341,7 +342,7 @@ def _use_change(b: _Builder, purpose: Text, group: str, item_ids: list[str]) -> 
     )
 
 
-# -- recipients: joint use and contractors ---------------------------------------------------
+# -- recipients: joint use, contractors, third parties ------------------------------------
 
 
 def _joint_use(b: _Builder) -> None:
@@ -378,40 +379,54 @@ def _joint_use(b: _Builder) -> None:
             b.add("joint_use_removed", Level.notify, N_("diff.joint_use_removed"))
 
 
-def _contractors(b: _Builder) -> None:
+RELATIONSHIP_WORDS: dict[Relationship, str] = {
+    Relationship.third_party: N_("recipient.third_party"),
+    Relationship.contractor: N_("recipient.contractor"),
+    Relationship.joint_user: N_("recipient.joint_user"),
+    Relationship.successor: N_("recipient.successor"),
+}
+"""How each relationship is named to people (第三者, 委託先, ...)."""
+
+
+def _recipients(b: _Builder) -> None:
+    """A recipient abroad that is new, moved or given more items needs consent (APPI 28); any
+    other recipient added, changed or removed is told (a provision to a third party needs the
+    person's consent in any case, asked when it is made)."""
     home = b.new.operator.country
-    old = {c.id: c for c in b.old.contractors}
-    for contractor in b.new.contractors:
-        before = old.get(contractor.id)
-        abroad = contractor.country != home
+    old = {r.id: r for r in b.old.recipients}
+    for recipient in b.new.recipients:
+        before = old.get(recipient.id)
+        abroad = recipient.country != home
         new_transfer = abroad and (
             before is None
-            or before.country != contractor.country
-            or any(i not in before.items for i in contractor.items)
+            or before.country != recipient.country
+            or any(i not in before.items for i in recipient.items)
         )
-        name = _q(contractor.name)
+        params: dict[str, _Param] = {
+            "recipient": _q(recipient.name),
+            "relationship": _word(RELATIONSHIP_WORDS[recipient.relationship]),
+        }
         if new_transfer:
-            b.recipients.append(f"contractor:{contractor.id}")
+            b.recipients.append(f"{recipient.relationship.value}:{recipient.id}")
             b.add(
                 "foreign_transfer",
                 Level.consent_required,
                 N_("diff.foreign_transfer"),
-                contractor=name,
-                country=contractor.country,
+                country=recipient.country,
+                **params,
             )
         elif before is None:
-            b.add("contractor_added", Level.notify, N_("diff.contractor_added"), contractor=name)
-        elif _dump(before) != _dump(contractor):
+            b.add("recipient_added", Level.notify, N_("diff.recipient_added"), **params)
+        elif _dump(before) != _dump(recipient):
+            b.add("recipient_changed", Level.notify, N_("diff.recipient_changed"), **params)
+    for recipient_id, recipient in old.items():
+        if recipient_id not in {r.id for r in b.new.recipients}:
             b.add(
-                "contractor_changed", Level.notify, N_("diff.contractor_changed"), contractor=name
-            )
-    for contractor_id, contractor in old.items():
-        if contractor_id not in {c.id for c in b.new.contractors}:
-            b.add(
-                "contractor_removed",
+                "recipient_removed",
                 Level.notify,
-                N_("diff.contractor_removed"),
-                contractor=_q(contractor.name),
+                N_("diff.recipient_removed"),
+                recipient=_q(recipient.name),
+                relationship=_word(RELATIONSHIP_WORDS[recipient.relationship]),
             )
 
 
@@ -512,7 +527,7 @@ def _steps() -> Iterator[Any]:
     yield _purposes
     yield _uses
     yield _joint_use
-    yield _contractors
+    yield _recipients
     yield _cookies
     yield _sections
 

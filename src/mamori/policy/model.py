@@ -12,21 +12,28 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 __all__ = [
     "SCHEMA",
     "BusinessLine",
     "ConsentCategory",
     "Contact",
-    "ContractorEntry",
     "CookieService",
     "Cookies",
     "DataItem",
     "DataSubject",
     "ExternalService",
+    "ForeignInformation",
     "Id",
     "ItemSource",
     "JointUse",
@@ -38,6 +45,8 @@ __all__ = [
     "ProvisionExceptionKind",
     "Purpose",
     "PurposeGroup",
+    "Recipient",
+    "Relationship",
     "Requests",
     "Retention",
     "Revision",
@@ -287,15 +296,59 @@ class ThirdPartyProvision(_Model):
     supervision: Text | None = None
 
 
-class ContractorEntry(_Model):
-    """A contractor (委託先) that handles personal data on the operator's behalf."""
+class Relationship(StrEnum):
+    """How a recipient stands to the operator, which decides what a provision to it needs."""
+
+    third_party = "third_party"
+    """A third party (第三者): the person's consent or a declared exception (APPI 27(1))."""
+    contractor = "contractor"
+    """A contractor (委託先), within its entrustment: not a third party (27(5)(i))."""
+    joint_user = "joint_user"
+    """A joint user (共同利用者) within the declared joint use: not a third party (27(5)(iii))."""
+    successor = "successor"
+    """A successor to the business (merger, transfer): not a third party (27(5)(ii))."""
+
+
+class ForeignInformation(_Model):
+    """What APPI 28(2) and rule 17 ask to be given to people before they consent to a provision
+    to a recipient in a foreign country: the country's system for protecting personal
+    information and the recipient's measures, or, where they cannot be identified, why not."""
+
+    system: Text | None = None
+    """The country's system for the protection of personal information."""
+    measures: Text | None = None
+    """The measures the recipient takes to protect personal information."""
+    unknown_reason: Text | None = None
+    """Why the country or its system cannot be identified (instead of the two above)."""
+    publish: bool = True
+    """Shown on the policy page (the law asks it only of the consent; publishing is a choice)."""
+
+
+class Recipient(_Model):
+    """A party that may receive personal data from the operator (APPI 27-31)."""
 
     id: Id
     name: Text
-    task: Text
-    items: list[Id] = Field(min_length=1)
-    country: Country
     address: Text | None = None
+    representative: Text | None = None
+    relationship: Relationship
+    joint_use: Id | None = None
+    """For a joint user: the declared joint use it takes part in."""
+    task: Text | None = None
+    """For a contractor: the work entrusted to it."""
+    items: list[Id] = Field(min_length=1)
+    purposes: list[Id] = Field(min_length=1)
+    country: Country
+    foreign: ForeignInformation | None = None
+    """Required when the recipient is not in the operator's country."""
+    person_related: bool = False
+    """Expected to link person-related information (cookie ids, ad ids, browsing history) to
+    a person it can identify (APPI 31): a send needs the person's confirmed consent."""
+    cookie_services: list[Id] = Field(default_factory=list)
+    """The cookie services (``cookies.services``) through which it collects such information."""
+    url: Url | None = None
+    illustrative: bool = False
+    """An example entry: the policy's text implies such a party without naming it."""
 
 
 class ConsentCategory(_Model):
@@ -397,16 +450,38 @@ class Policy(_Model):
     cookies: Cookies
     external_services: list[ExternalService] = Field(default_factory=list)
     third_party_provision: ThirdPartyProvision
-    contractors: list[ContractorEntry] = Field(default_factory=list)
+    recipients: list[Recipient] = Field(default_factory=list)
     requests: Requests
     changes: Text
     revisions: list[Revision] = Field(min_length=1)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _contractors(cls, data: Any) -> Any:
+        """Read the ``contractors`` list of earlier declarations as recipients."""
+        if isinstance(data, dict) and "contractors" in data:
+            data = dict(data)
+            data["recipients"] = [
+                *(data.get("recipients") or []),
+                *legacy_contractors(data.pop("contractors"), data.get("purposes")),
+            ]
+        return data
+
     @property
     def effective_date(self) -> dt.date:
         return self.revisions[-1].date
+
+    @property
+    def contractors(self) -> list[Recipient]:
+        return [r for r in self.recipients if r.relationship is Relationship.contractor]
+
+    def recipient(self, recipient_id: str) -> Recipient:
+        for recipient in self.recipients:
+            if recipient.id == recipient_id:
+                return recipient
+        raise KeyError(recipient_id)
 
     def item(self, item_id: str) -> DataItem:
         for item in self.items:
@@ -419,6 +494,25 @@ class Policy(_Model):
             if purpose.id == purpose_id:
                 return purpose
         raise KeyError(purpose_id)
+
+
+def legacy_contractors(contractors: Any, purposes: Any) -> list[Any]:
+    """``contractors`` entries (``id, name, task, items, country, address``) as recipients: a
+    contractor, for every declared purpose that uses one of its items."""
+    if not isinstance(contractors, list):
+        return [contractors]  # the model reports the shape
+    found = []
+    for entry in contractors:
+        if isinstance(entry, dict):
+            items = entry.get("items") or []
+            uses = [
+                p.get("id")
+                for p in purposes or []
+                if isinstance(p, dict) and set(p.get("items") or []) & set(items)
+            ]
+            entry = {"relationship": "contractor", "purposes": uses, **entry}
+        found.append(entry)
+    return found
 
 
 class CollectionGroup(_Model):

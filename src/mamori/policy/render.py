@@ -1,10 +1,11 @@
 """Render a policy declaration as the published privacy policy, in Japanese or English.
 
-The declaration is first turned into a small document tree (sections of paragraphs, numbered
-lists, sub-sections and one table), with every text already in the chosen language and every
-number, date and link in place. The Jinja templates in ``templates/`` only lay that tree out, as
-an HTML fragment, a standalone HTML page or GitHub-flavoured Markdown, so every format carries the
-same facts in the same order: the order of the worked example's sections 1-12.
+The declaration is first turned into a small document tree (:mod:`mamori.policy.document`:
+sections of paragraphs, numbered lists, sub-sections and tables), with every text already in the
+chosen language and every number, date and link in place. The Jinja templates in ``templates/``
+only lay that tree out, as an HTML fragment, a standalone HTML page or GitHub-flavoured
+Markdown, so every format carries the same facts in the same order: the order of the worked
+example's sections 1-12.
 
 Rendering is pure and deterministic: the only I/O is reading the package's own templates and the
 catalogs (the words the policy adds around the declaration are the ``policy.*`` messages of
@@ -18,15 +19,64 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Literal
 
 import jinja2
+from babel import Locale
 from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_currency
 
 from mamori.i18n import N_, t
+from mamori.policy.document import (
+    Block as _Block,
+)
+from mamori.policy.document import (
+    Document as _Document,
+)
+from mamori.policy.document import (
+    Entry as _Entry,
+)
+from mamori.policy.document import (
+    Inline as _Inline,
+)
+from mamori.policy.document import (
+    ListBlock as _List,
+)
+from mamori.policy.document import (
+    Para as _Para,
+)
+from mamori.policy.document import (
+    Part as _Part,
+)
+from mamori.policy.document import (
+    Section as _Section,
+)
+from mamori.policy.document import (
+    Span as _Span,
+)
+from mamori.policy.document import (
+    Sub as _Sub,
+)
+from mamori.policy.document import (
+    Table as _Table,
+)
+from mamori.policy.document import (
+    circled as _circled,
+)
+from mamori.policy.document import (
+    md_escape,
+    md_inline,
+)
+from mamori.policy.document import (
+    para as _para,
+)
+from mamori.policy.document import (
+    plain as _plain,
+)
+from mamori.policy.document import (
+    roman as _roman,
+)
 from mamori.policy.model import (
     CookieService,
     ExternalService,
@@ -34,6 +84,8 @@ from mamori.policy.model import (
     Policy,
     Purpose,
     PurposeGroup,
+    Recipient,
+    Relationship,
     SecurityGroup,
     Text,
 )
@@ -72,114 +124,6 @@ def _check_args(lang: str, fmt: str) -> None:
         raise ValueError(f"unknown language {lang!r}: expected one of {', '.join(_LANGS)}")
     if fmt not in _FORMATS:
         raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(_FORMATS)}")
-
-
-# The document tree handed to the templates.
-
-
-@dataclass(frozen=True, slots=True)
-class _Span:
-    """A run of text, a link when ``href`` is set."""
-
-    text: str
-    href: str | None = None
-
-
-_Inline = tuple[_Span, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Para:
-    kind: ClassVar[str] = "para"
-    spans: _Inline
-    marker: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    spans: _Inline
-    marker: str | None = None
-    blocks: tuple[_Block, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _List:
-    kind: ClassVar[str] = "list"
-    entries: tuple[_Entry, ...]
-    numbered: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Table:
-    kind: ClassVar[str] = "table"
-    head: tuple[str, ...]
-    rows: tuple[tuple[_Inline, ...], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Sub:
-    """A sub-section: ``(1) heading`` followed by its blocks."""
-
-    kind: ClassVar[str] = "sub"
-    marker: str | None
-    heading: str
-    blocks: tuple[_Block, ...]
-
-
-_Block = _Para | _List | _Table | _Sub
-
-
-@dataclass(frozen=True, slots=True)
-class _Section:
-    key: str
-    number: int
-    heading: str
-    blocks: tuple[_Block, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Document:
-    lang: Lang
-    title: str
-    page_title: str
-    preamble: tuple[_Para, ...]
-    sections: tuple[_Section, ...]
-    version: int | None
-
-
-_Part = tuple[str, str, Sequence[_Block]]
-"""A section before numbering: its key, heading and blocks."""
-
-
-def _plain(text: str) -> _Inline:
-    return (_Span(text),)
-
-
-def _para(text: str, marker: str | None = None) -> _Para:
-    return _Para(_plain(text), marker)
-
-
-def _circled(n: int) -> str:
-    """①-⑳, ㉑-㉟, ㊱-㊿ as Japanese documents number list entries; (51) beyond."""
-    if 1 <= n <= 20:
-        return chr(0x2460 + n - 1)
-    if 21 <= n <= 35:
-        return chr(0x3251 + n - 21)
-    if 36 <= n <= 50:
-        return chr(0x32B1 + n - 36)
-    return f"({n})"
-
-
-def _roman(n: int) -> str:
-    numerals = (
-        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-        (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
-    )  # fmt: skip
-    out = []
-    for value, numeral in numerals:
-        count, n = divmod(n, value)
-        out.append(numeral * count)
-    return "".join(out)
 
 
 class _Builder:
@@ -342,11 +286,21 @@ class _Builder:
             if use.items_note is not None:
                 items.append(self.t(use.items_note))
             items_text = _para(t(lang, "policy.list_separator").join(items))
-            users = self.numbered(self.t(user) for user in use.users)
+            users: tuple[_Block, ...] = (self.numbered(self.t(user) for user in use.users),)
+            named = [
+                r
+                for r in self.policy.recipients
+                if r.relationship is Relationship.joint_user and r.joint_use == use.id
+            ]
+            if named:
+                users += (
+                    _para(t(lang, "policy.joint_use_named")),
+                    self.facts_list(self.recipient_name(r) for r in named),
+                )
             purposes = self.numbered(self.t(purpose) for purpose in use.purposes)
             subs = (
                 _Sub("(1)", t(lang, "policy.joint_use_items"), (items_text,)),
-                _Sub("(2)", t(lang, "policy.joint_use_users"), (users,)),
+                _Sub("(2)", t(lang, "policy.joint_use_users"), users),
                 _Sub("(3)", t(lang, "policy.joint_use_purposes"), (purposes,)),
                 _Sub(
                     "(4)",
@@ -435,7 +389,70 @@ class _Builder:
             blocks.append(self.numbered(self.t(e.label) for e in provision.exceptions))
         if supervision is not None:
             blocks.append(_para(self.t(supervision), "(2)"))
+        number = 3 if supervision is not None else 2
+        for sub in (self.foreign_recipients(), self.person_related()):
+            if sub is not None:
+                blocks.append(_Sub(f"({number})", sub[0], sub[1]))
+                number += 1
         return "third-party-provision", t(self.lang, "policy.section_third_party_provision"), blocks
+
+    def recipient_name(self, recipient: Recipient) -> str:
+        name = self.t(recipient.name)
+        if recipient.country == self.policy.operator.country:
+            return name
+        return t(self.lang, "policy.recipient_abroad", name=name, country=self.country(recipient))
+
+    def country(self, recipient: Recipient) -> str:
+        name = Locale.parse(self.lang).territories.get(recipient.country)
+        return name if isinstance(name, str) else recipient.country
+
+    def facts_list(self, texts: Iterable[str]) -> _List:
+        return _List(tuple(_Entry(_plain(text)) for text in texts), numbered=False)
+
+    def foreign_recipients(self) -> tuple[str, tuple[_Block, ...]] | None:
+        """APPI 28: recipients abroad, with the information the operator chose to publish."""
+        home = self.policy.operator.country
+        shown = [
+            (r, r.foreign)
+            for r in self.policy.recipients
+            if r.country != home and r.foreign is not None and r.foreign.publish
+        ]
+        if not shown:
+            return None
+        lang = self.lang
+        head = (
+            t(lang, "policy.foreign_recipient"),
+            t(lang, "policy.foreign_country"),
+            t(lang, "policy.foreign_system"),
+            t(lang, "policy.foreign_measures"),
+        )
+        rows = []
+        for r, info in shown:
+            unknown = self.t(info.unknown_reason) if info.unknown_reason else None
+            system = self.t(info.system) if info.system else (unknown or "")
+            measures = self.t(info.measures) if info.measures else (unknown or "")
+            rows.append(
+                (
+                    _plain(self.t(r.name)),
+                    _plain(self.country(r)),
+                    _plain(system),
+                    _plain(measures),
+                )
+            )
+        intro = _para(t(lang, "policy.foreign_intro"))
+        return t(lang, "policy.foreign_heading"), (intro, _Table(head, tuple(rows)))
+
+    def person_related(self) -> tuple[str, tuple[_Block, ...]] | None:
+        """APPI 31: recipients expected to link person-related information to a person."""
+        flagged = [r for r in self.policy.recipients if r.person_related]
+        if not flagged:
+            return None
+        lang = self.lang
+        names = self.facts_list(self.recipient_name(r) for r in flagged)
+        return t(lang, "policy.person_related_heading"), (
+            _para(t(lang, "policy.person_related_intro")),
+            names,
+        )
 
     def disclosure(self) -> _Part:
         requests = self.policy.requests
@@ -548,51 +565,6 @@ def _environment(fmt: Format) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters["md"] = _md_escape
-    env.filters["md_inline"] = _md_inline
+    env.filters["md"] = md_escape
+    env.filters["md_inline"] = md_inline
     return env
-
-
-# Markdown escaping: text from the declaration must never become markup.
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
-_MD_LINE_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
-
-
-def _md_escape(text: str, *, line_start: bool = True) -> str:
-    """Escape text for Markdown, on one line (also safe inside a table cell).
-
-    With ``line_start``, also escape what would open a block there (``#``, ``-``, ``1.``, ...).
-    """
-    text = " ".join(text.splitlines())
-    text = _MD_ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", text))
-    match = _MD_LINE_START.match(text) if line_start else None
-    if match is None:
-        return text
-    if match.group(1)[0].isdigit():
-        end = match.end()
-        return f"{text[:end]}\\{text[end:]}"
-    return "\\" + text
-
-
-_MD_DESTINATION = re.compile(r"([\\()<>])")
-
-
-def _md_link(text: str, href: str, *, line_start: bool) -> str:
-    if text == href and not re.search(r"[<>\s]", href):
-        return f"<{href}>"
-    label = _md_escape(text, line_start=line_start)
-    destination = _MD_DESTINATION.sub(r"\\\1", href)
-    return f"[{label}]({destination})"
-
-
-def _md_inline(spans: Sequence[_Span]) -> str:
-    """Markdown for a run of spans: escaped text and links."""
-    out = []
-    for n, span in enumerate(spans):
-        if span.href is None:
-            out.append(_md_escape(span.text, line_start=n == 0))
-        else:
-            out.append(_md_link(span.text, span.href, line_start=n == 0))
-    return "".join(out)

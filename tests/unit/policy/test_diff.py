@@ -150,7 +150,9 @@ def test_a_foreign_transfer_needs_consent_and_a_domestic_contractor_a_notice(
 
     def domestic(data: dict[str, Any]) -> None:
         edits.foreign_contractor(data)
-        data["contractors"][0]["country"] = "JP"
+        mailer = data["recipients"][-1]
+        mailer["country"] = "JP"
+        del mailer["foreign"]
 
     assert diff_policies(example, edited(domestic)).level is Level.notify
 
@@ -159,6 +161,7 @@ def test_removals_and_purpose_rewording_need_a_notice(example: Policy) -> None:
     def remove(data: dict[str, Any]) -> None:
         data["purposes"] = [p for p in data["purposes"] if p["id"] != "advertising"]
         data["items"] = [i for i in data["items"] if i["id"] != "advertising_id"]
+        data["recipients"] = [r for r in data["recipients"] if "advertising" not in r["purposes"]]
         entry = data["collection"]["groups"][2]["entries"][1]
         entry["items"].remove("advertising_id")
         purpose(data, "shipping")["label"]["ja"] = "商品等を発送するため"
@@ -176,6 +179,7 @@ def test_removals_and_purpose_rewording_need_a_notice(example: Policy) -> None:
 def test_cookies_and_operator_changes_are_explained(example: Policy) -> None:
     def cookies(data: dict[str, Any]) -> None:
         data["cookies"]["services"] = [s for s in data["cookies"]["services"] if s["id"] != "a8net"]
+        data["recipients"] = [r for r in data["recipients"] if r["id"] != "a8net"]
         data["operator"]["address"]["ja"] = "東京都渋谷区1-1-1"
 
     result = diff_policies(example, edited(cookies))

@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 from pydantic import BaseModel
 
 from mamori import i18n
+from mamori.policy.document import md_escape
 from mamori.policy.loader import load_policy
 from mamori.policy.model import (
     ExternalService,
@@ -31,7 +32,7 @@ from mamori.policy.model import (
     SecurityMeasure,
     Text,
 )
-from mamori.policy.render import _md_escape, render_policy, render_policy_page
+from mamori.policy.render import render_policy, render_policy_page
 from tests.helpers.paths import ROOT
 
 EXAMPLE = ROOT / "examples" / "kokochie" / "policy.yaml"
@@ -278,7 +279,8 @@ def test_opt_out_none_is_rendered_in_both_languages() -> None:
 
 def test_the_cookie_table_is_a_real_table_with_links() -> None:
     html = render(example(), "ja", "html")
-    assert "<table>" in html and html.count("<tr>") == 5
+    cookies = html.split('id="mamori-policy-cookies"')[1].split('<section id="mamori-policy-')[0]
+    assert "<table>" in cookies and cookies.count("<tr>") == 5
     assert '<th scope="row">Google 広告</th>' in html
     assert (
         '<a href="https://policies.google.com/privacy?hl=ja&amp;gl=es">'
@@ -327,7 +329,8 @@ def test_markdown_escapes_declared_text() -> None:
     assert '\\<script\\>alert("x")\\</script\\>' in md
     assert "| A\\|B \\*\\*bold\\*\\* \\[x\\](javascript:alert(1)) | \\<img src=x\\> |" in md
     assert '| <https://evil.example.com/"onmouseover="alert(1)> |' in md
-    for row in (line for line in md.splitlines() if line.startswith("|")):
+    cookies = md.split("ツール提供者")[1].split("\n\n")[0]
+    for row in (line for line in cookies.splitlines() if line.startswith("|")):
         assert len(re.findall(r"(?<!\\)\|", row)) == 6
 
 
@@ -344,7 +347,7 @@ def test_markdown_escapes_declared_text() -> None:
     ],
 )
 def test_markdown_escape(text: str, escaped: str) -> None:
-    assert _md_escape(text) == escaped
+    assert md_escape(text) == escaped
 
 
 # The standalone page.

@@ -23,9 +23,25 @@ import httpx
 import orjson
 
 from mamori.errors import ApiError
-from mamori.web.api.schemas import EventsOut, ReadByOut, ReadOut, RequestOut, UsageSettingsOut
+from mamori.web.api.schemas import (
+    EventsOut,
+    ProvisionConsentOut,
+    ProvisionOut,
+    ReadByOut,
+    ReadOut,
+    RequestOut,
+    UsageSettingsOut,
+)
 
-__all__ = ["Client", "EventsResult", "ReadResult", "RequestStatus", "UsageSettings"]
+__all__ = [
+    "Client",
+    "EventsResult",
+    "Provision",
+    "ProvisionConsent",
+    "ReadResult",
+    "RequestStatus",
+    "UsageSettings",
+]
 
 
 ReadResult = ReadOut
@@ -36,6 +52,10 @@ RequestStatus = RequestOut
 """A person's request as the API reports it (no personal details)."""
 EventsResult = EventsOut
 """How many events were stored, dropped, and why."""
+Provision = ProvisionOut
+"""A provision: per person the values provided, the items refused (with why) and the record."""
+ProvisionConsent = ProvisionConsentOut
+"""A person's consent to a recipient for a purpose."""
 
 
 class Client:
@@ -204,6 +224,47 @@ class Client:
     def request_status(self, request_id: str) -> RequestStatus:
         """The step, outcome and dates of a request."""
         return RequestOut.model_validate(self._call("GET", f"/requests/{request_id}"))
+
+    # -- third-party provision ---------------------------------------------------------------
+
+    def provide(
+        self,
+        recipient: str,
+        *,
+        subjects: Sequence[str],
+        items: Sequence[str],
+        purpose: str,
+        basis: str | None = None,
+        reason: str | None = None,
+    ) -> Provision:
+        """Provide items of people to a recipient; per person what went and what was refused
+        (needs the ``provide`` operation and the purpose)."""
+        body: dict[str, Any] = {
+            "recipient": recipient,
+            "subjects": list(subjects),
+            "items": list(items),
+            "purpose": purpose,
+        }
+        if basis is not None:
+            body["basis"] = basis
+        if reason is not None:
+            body["reason"] = reason
+        return ProvisionOut.model_validate(self._call("POST", "/provisions", json=body))
+
+    def give_provision_consent(
+        self, subject_id: str, *, recipient: str, purpose: str
+    ) -> ProvisionConsent:
+        """Record the person's consent (obtained by the host) to a recipient for a purpose."""
+        body = {"recipient": recipient, "purpose": purpose}
+        answer = self._call("POST", f"/subjects/{subject_id}/provision-consents", json=body)
+        return ProvisionConsentOut.model_validate(answer)
+
+    def provision_consents(self, subject_id: str) -> list[ProvisionConsent]:
+        answer = self._call("GET", f"/subjects/{subject_id}/provision-consents")
+        return [ProvisionConsentOut.model_validate(c) for c in answer]
+
+    def revoke_provision_consent(self, subject_id: str, consent_id: str) -> None:
+        self._call("DELETE", f"/subjects/{subject_id}/provision-consents/{consent_id}")
 
 
 def _error(response: httpx.Response) -> ApiError:

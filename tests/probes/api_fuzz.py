@@ -116,7 +116,7 @@ def run(database_url: str | None, examples: int, min_cases: int, workers: int) -
             server.wait_healthy()
             purposes = [p.id for p in load_policy(example_policy_path()).purposes]
             key_args = [a for p in purposes for a in ("-p", p)]
-            ops = ["-o", "read", "-o", "write", "-o", "delete"]
+            ops = ["-o", "read", "-o", "write", "-o", "delete", "-o", "provide"]
             key = run_mamori(env, "keys", "create", "schemathesis", *key_args, *ops).stdout.strip()
             subjects = _seed(base, key, 12)
             report = folder / "schemathesis.json"
@@ -206,7 +206,10 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--examples", type=int, default=100, help="cases per operation and phase")
     parser.add_argument("--min-cases", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=2)
+    # One worker: with two, Hypothesis describes strategies (ast.parse of lambdas) in two
+    # threads at once, and CPython 3.11's parser can fail with "AST constructor recursion depth
+    # mismatch" (a Schemathesis runtime error, not a finding). One worker is deterministic.
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     sys.exit(run(args.database_url, args.examples, args.min_cases, args.workers))
 

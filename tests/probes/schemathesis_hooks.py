@@ -1,7 +1,8 @@
 """Schemathesis hooks for the API probe (:mod:`tests.probes.api_fuzz` sets SCHEMATHESIS_HOOKS).
 
 - ``subject_id`` (in paths and bodies) is often replaced with people the probe stored before the run
-  (``MAMORI_FUZZ_SUBJECTS``), so generated calls reach the vault's logic, not only its 404.
+  (``MAMORI_FUZZ_SUBJECTS``), and a provision's ``subjects`` with some of them, so generated
+  calls reach the vault's and the gate's logic, not only their 404.
 - NDJSON streams (bulk reads, consent receipts) are checked line by line against the schema
   the document gives for one line: Schemathesis validates JSON bodies only.
 """
@@ -29,7 +30,12 @@ def _known(ctx: Any) -> list[str]:
 
 
 def _with_known(ctx: Any, values: dict[str, Any] | None) -> Any:
-    if not isinstance(values, dict) or "subject_id" not in values or not SUBJECTS:
+    if not isinstance(values, dict) or not SUBJECTS:
+        return st.just(values)
+    if isinstance(values.get("subjects"), list):  # a provision: some of the stored people
+        people = _known(ctx)
+        return st.sampled_from([values, {**values, "subjects": people[:3]}])
+    if "subject_id" not in values:
         return st.just(values)
     known = [{**values, "subject_id": s} for s in _known(ctx)]
     return st.sampled_from([values, *known])

@@ -22,6 +22,7 @@ from mamori.changes.notices import send_notices
 from mamori.config import Settings
 from mamori.consent import disclosure as consent_disclosure
 from mamori.mail import mailer
+from mamori.provisions import disclosure as provision_disclosure
 from mamori.requests import store as request_store
 from mamori.requests.context import RequestContext
 from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
@@ -125,6 +126,8 @@ BUILT_IN = Parts(
     sections=(
         Section(consent_disclosure.SECTION, consent_disclosure.receipt_rows),
         Section(change_disclosure.SECTION, change_disclosure.consent_rows),
+        Section(provision_disclosure.RECORDS, provision_disclosure.record_rows),
+        Section(provision_disclosure.CONSENTS, provision_disclosure.consent_rows),
     ),
     erasures=(*center_access.ERASURES, *request_store.ERASURES, *mailer.ERASURES),
 )

@@ -26,6 +26,7 @@ class KeyOperation(StrEnum):
     read = "read"
     write = "write"
     delete = "delete"
+    provide = "provide"
 
 
 @keys_app.command("create")

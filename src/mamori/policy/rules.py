@@ -11,11 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from mamori.errors import UnknownItem, UnknownPurpose, UnknownSubjectType, UserInputError
-from mamori.policy.model import DataItem, Policy, Purpose, PurposeGroup, ValueKind
+from mamori.policy.model import (
+    DataItem,
+    Policy,
+    ProvisionExceptionKind,
+    Purpose,
+    PurposeGroup,
+    Recipient,
+    ValueKind,
+)
 
 __all__ = ["ESSENTIAL_GROUPS", "ConsentChange", "Refusal", "Rules", "compile_rules", "nearest"]
 
@@ -76,6 +84,12 @@ class Rules:
     """subject type -> the items held for it."""
     consent_changes: tuple[ConsentChange, ...] = ()
     """Published changes whose new uses wait for each person's consent, oldest first."""
+    recipients: Mapping[str, Recipient] = field(default_factory=dict)
+    """recipient id -> the party that may receive personal data (APPI 27-31)."""
+    home_country: str = "JP"
+    """The operator's country: a recipient elsewhere is abroad (APPI 28)."""
+    exceptions: frozenset[ProvisionExceptionKind] = frozenset()
+    """The kinds of provision exception the policy declares (its 第三者提供 section)."""
 
     def consent_gates(self, purpose_id: str) -> tuple[ConsentChange, ...]:
         """The changes that gate some item's use for ``purpose_id`` (usually none)."""
@@ -233,4 +247,7 @@ def compile_rules(
         purposes_of_item={k: tuple(v) for k, v in of_item.items()},
         subject_types={k: frozenset(v) for k, v in types.items()},
         consent_changes=tuple(sorted(consent_changes, key=lambda c: c.version)),
+        recipients={r.id: r for r in policy.recipients},
+        home_country=policy.operator.country,
+        exceptions=frozenset(e.kind for e in policy.third_party_provision.exceptions),
     )

@@ -60,7 +60,7 @@ __all__ = [
     "revoke",
 ]
 
-Operation = Literal["read", "write", "delete"]
+Operation = Literal["read", "write", "delete", "provide"]
 OPERATIONS: Final[tuple[Operation, ...]] = get_args(Operation)
 """What a key may be allowed to do, in the order lists show them."""
 

@@ -25,6 +25,7 @@ from mamori.web.api import changes as api_changes
 from mamori.web.api import consent as api_consent
 from mamori.web.api import document as api_document
 from mamori.web.api import policy as api_policy
+from mamori.web.api import provisions as api_provisions
 from mamori.web.api import requests as api_requests
 from mamori.web.api import vault as api_vault
 from mamori.web.body_limit import BodyLimit, api_body_limit
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         api_consent.router,
         api_changes.router,
         api_requests.router,
+        api_provisions.router,
         center_home.router,
         center_cookies.router,
         center_changes.router,

@@ -25,17 +25,20 @@ def test_policy_page_in_japanese_and_english(
     page.goto(f"{live_server.url}/privacy")
     assert page.locator("html").get_attribute("lang") == "ja"
     assert page.locator("h1").first.inner_text() == "Privacy Policy"
-    rows = page.locator("table tbody tr")
+    cookies = page.locator("#mamori-policy-cookies table")
+    rows = cookies.locator("tbody tr")
     assert rows.count() == 4
     assert rows.nth(1).locator("td").nth(3).inner_text() == "提供なし"
-    hrefs = page.locator("table a").evaluate_all("links => links.map(a => a.href)")
+    hrefs = cookies.locator("a").evaluate_all("links => links.map(a => a.href)")
     assert "https://www.fancs.com/btapolicy" in hrefs
     page.screenshot(path=os.environ.get("MAMORI_SCREENSHOT", str(tmp_path / "privacy-ja.png")))
 
     page.get_by_role("link", name="English").click()
     page.wait_for_url("**/privacy?lang=en")
     assert page.locator("html").get_attribute("lang") == "en"
-    assert "None offered" in page.locator("table").inner_text()
+    assert "None offered" in page.locator("#mamori-policy-cookies table").inner_text()
+    abroad = page.locator("#mamori-policy-third-party-provision table")
+    assert "Google LLC" in abroad.inner_text() and "United States" in abroad.inner_text()
 
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()

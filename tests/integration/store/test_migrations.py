@@ -30,6 +30,8 @@ TABLES = {
     "policy_changes",
     "policy_consents",
     "policy_versions",
+    "provision_consents",
+    "provision_records",
     "request_codes",
     "request_throttle",
     "restrictions",
@@ -44,7 +46,7 @@ TABLES = {
 }
 
 
-LATEST = "0008_center_operations"
+LATEST = "0009_provisions"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -100,5 +102,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0006_requests.py",
         "0007_policy_changes.py",
         "0008_center_operations.py",
+        "0009_provisions.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

@@ -39,11 +39,12 @@ PolicyIds = Literal[
     "item-values",
     "item-changes",
     "subject-types",
+    "recipients",
 ]
 """What an ``x-policy`` marker stands for: the ids of the policy's purposes, its items
 (without the events item, which has its own endpoint), the items found by value, a
 comma-separated list of items, an object of item values by id (``item-changes``: a value or
-``null``, which deletes the item), or subject types."""
+``null``, which deletes the item), subject types, or recipients."""
 
 MEANINGS: Final[Mapping[int, str]] = {
     400: "The request is understood but refused; the message names the field and the problem.",
@@ -77,6 +78,7 @@ _STATIC: Final[Mapping[str, Mapping[str, Any]]] = {
     "items": {"pattern": f"^{_ID_RE}$"},
     "indexed-items": {"pattern": f"^{_ID_RE}$"},
     "subject-types": {"pattern": f"^{_ID_RE}$"},
+    "recipients": {"pattern": f"^{_ID_RE}$"},
     "item-list": {"pattern": f"^{_ID_RE}(,{_ID_RE})*$"},
     "item-values": {"propertyNames": {"pattern": f"^{_ID_RE}$"}},
     "item-changes": {"propertyNames": {"pattern": f"^{_ID_RE}$"}},
@@ -153,6 +155,9 @@ def _filled(rules: Rules) -> dict[str, dict[str, Any]]:
         "items": {"enum": item_ids},
         "indexed-items": {"enum": [i for i in item_ids if rules.indexed(i)]},
         "subject-types": {"enum": list(rules.subject_types)},
+        "recipients": {"enum": list(rules.recipients)}
+        if rules.recipients
+        else {"pattern": f"^{_ID_RE}$"},
         "item-list": {"pattern": _csv_pattern(item_ids)},
         "item-values": {"properties": values, "additionalProperties": False},
         "item-changes": {

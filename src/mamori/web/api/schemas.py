@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "BasisName",
     "CenterLinkOut",
     "ChangeTextOut",
     "ConsentIn",
@@ -31,6 +32,11 @@ __all__ = [
     "PolicyChangeOut",
     "PolicyOut",
     "PolicyVersionOut",
+    "ProvidedOut",
+    "ProvisionConsentIn",
+    "ProvisionConsentOut",
+    "ProvisionIn",
+    "ProvisionOut",
     "PurposeSettingOut",
     "ReadByOut",
     "ReadOut",
@@ -329,3 +335,73 @@ class RequestOut(BaseModel):
     notified_at: dt.datetime | None
     closed_at: dt.datetime | None
     fee: int | None
+
+
+# -- third-party provision ----------------------------------------------------------------------
+
+BasisName = Literal[
+    "consent",
+    "entrustment",
+    "business_succession",
+    "joint_use",
+    "laws_and_regulations",
+    "life_body_property",
+    "public_health",
+    "public_authority",
+    "academic_research",
+]
+"""Why a provision is lawful (:class:`mamori.provisions.rules.Basis`)."""
+
+RecipientId = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", json_schema_extra=_policy("recipients"))
+]
+SubjectRef = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class ProvisionIn(_In):
+    recipient: RecipientId = Field(description="The recipient, as the policy declares it.")
+    purpose: PurposeId = Field(description="What the recipient receives the data for.")
+    items: list[ItemId] = Field(min_length=1, max_length=200)
+    subjects: list[SubjectRef] = Field(min_length=1, max_length=1000)
+    basis: BasisName | None = Field(
+        default=None,
+        description="The basis claimed; by default consent for a third party, and the "
+        "recipient's own (entrustment, joint use, succession) otherwise.",
+    )
+    reason: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Required for an exception of APPI 27(1): why it applies.",
+    )
+
+
+class ProvidedOut(BaseModel):
+    subject_id: str
+    items: dict[str, Any] = Field(description="The values provided.")
+    refused: dict[str, str] = Field(description="Refused items and why (a reason code).")
+    missing: list[str] = Field(description="Items allowed but not held for this person.")
+    record_id: str | None = Field(description="The record of this provision (APPI 29), if any.")
+
+
+class ProvisionOut(BaseModel):
+    id: str
+    recipient: str
+    purpose: str
+    basis: str
+    provided_at: dt.datetime
+    people: list[ProvidedOut]
+
+
+class ProvisionConsentIn(_In):
+    recipient: RecipientId
+    purpose: PurposeId
+
+
+class ProvisionConsentOut(BaseModel):
+    id: str
+    recipient: str
+    purpose: str
+    policy_version: int
+    consented_at: dt.datetime
+    revoked_at: dt.datetime | None
+    channel: str

@@ -1,0 +1,196 @@
+"""The gate every provision passes (APPI 27-29): a decision per person and item, values only
+for what is allowed, a record of every provision the law asks to be recorded.
+
+:func:`provide` plans the call from the policy (:func:`mamori.provisions.rules.plan`), then for
+each person refuses what they did not consent to (when consent is the basis), what a granted
+provision stop covers (for a third party, or anyone abroad), and reads the rest through the
+vault, which refuses what the purpose may not use, what the person stopped and everything of a
+withdrawn person, and audits the read. Every provision that released something is recorded, with
+what its basis requires (the consent relied on, or the stated reason of an exception): APPI 29
+asks records of provisions by consent, and the ledger keeps the others too, so that every
+release to a recipient can be answered for. The records of a call are written in one
+transaction with its audit entry (``provision.provide``, ids and counts only) before any value
+is returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from mamori.errors import NotFound, PermissionDenied, UserInputError
+from mamori.policy.model import Relationship
+from mamori.provisions import storage
+from mamori.provisions.rules import Basis, Plan, ProvisionRefusal, plan
+from mamori.provisions.storage import RecordRow
+from mamori.requests.decisions import provision_stops
+from mamori.store import db
+from mamori.store.db import Connection
+from mamori.vault.access import Caller
+from mamori.vault.core import Vault
+from mamori.vault.storage import subjects
+
+__all__ = ["MAX_SUBJECTS", "RETENTION", "Provided", "Provision", "provide"]
+
+MAX_SUBJECTS: Final = 1000
+"""People in one call."""
+
+RETENTION: Final = dt.timedelta(days=3 * 365 + 1)
+"""How long a record is kept (APPI rule 21: three years where no contract stands in)."""
+
+
+@dataclass(frozen=True)
+class Provided:
+    """One person's part of a provision."""
+
+    subject_id: str
+    items: Mapping[str, Any]
+    """The values provided."""
+    refused: Mapping[str, str]
+    """item -> why it was not provided (a provision or a vault reason code)."""
+    missing: tuple[str, ...]
+    """Items allowed but not held for the person."""
+    record_id: str | None
+    """The record of this provision (None when nothing was provided)."""
+
+
+@dataclass(frozen=True)
+class Provision:
+    """The result of one call."""
+
+    id: str
+    recipient_id: str
+    purpose: str
+    basis: Basis
+    provided_at: dt.datetime
+    people: tuple[Provided, ...]
+
+
+def _check_people(conn: Connection, subject_ids: Sequence[str]) -> None:
+    for subject_id in subject_ids:
+        if subjects.record(conn, subject_id) is None:
+            raise NotFound(f"no subject '{subject_id}'")
+
+
+def _stopped(plan_: Plan, conn: Connection, subject_id: str) -> frozenset[str] | None:
+    """Items a granted provision stop covers for this call (None: none; empty: all)."""
+    if plan_.recipient.relationship is not Relationship.third_party and not plan_.abroad:
+        return None
+    stops = provision_stops(conn, subject_id)
+    if not stops:
+        return None
+    items: set[str] = set()
+    for _request_id, stopped in stops:
+        if not stopped:
+            return frozenset()
+        items.update(stopped)
+    return frozenset(items)
+
+
+def provide(
+    vault: Vault,
+    caller: Caller,
+    *,
+    recipient: str,
+    subjects_: Sequence[str],
+    items: Sequence[str],
+    purpose: str,
+    basis: str | None = None,
+    reason: str | None = None,
+) -> Provision:
+    """Provide ``items`` of each of ``subjects_`` to ``recipient`` for ``purpose``."""
+    caller.require("provide")
+    if caller.purposes is not None and purpose not in caller.purposes:
+        raise PermissionDenied(f"'{caller.actor_id}' is not granted purpose '{purpose}'")
+    if not subjects_ or len(subjects_) > MAX_SUBJECTS:
+        raise UserInputError(f"give between 1 and {MAX_SUBJECTS:,} subjects")
+    if not items:
+        raise UserInputError("give at least one item")
+    people = list(dict.fromkeys(subjects_))
+    wanted = tuple(dict.fromkeys(items))
+    rules = vault.rules()
+    plan_ = plan(rules, recipient, purpose, wanted, basis, reason)
+    reader = Caller(caller.actor_id, caller.purposes, frozenset({"read"}))
+    with db.read(vault.engine) as conn:
+        _check_people(conn, people)
+        consents = (
+            storage.live_consents(conn, people, recipient, purpose) if plan_.needs_consent else {}
+        )
+        stopped = {s: _stopped(plan_, conn, s) for s in people}
+    results: list[tuple[str, dict[str, Any], dict[str, str], tuple[str, ...]]] = []
+    for subject_id in people:
+        refused: dict[str, str] = {i: r.value for i, r in plan_.refused.items()}
+        open_ = [i for i in wanted if i not in refused]
+        if plan_.needs_consent and subject_id not in consents:
+            refused.update({i: ProvisionRefusal.no_consent.value for i in open_})
+        covered = stopped[subject_id]
+        if covered is not None:
+            refused.update(
+                {
+                    i: ProvisionRefusal.provision_stopped.value
+                    for i in open_
+                    if i not in refused and (not covered or i in covered)
+                }
+            )
+        open_ = [i for i in wanted if i not in refused]
+        values: dict[str, Any] = {}
+        missing: tuple[str, ...] = ()
+        if open_:
+            read = vault.read(reader, subject_id, purpose, open_)
+            values = dict(read.items)
+            refused.update({i: r.value for i, r in read.refused.items()})
+            missing = read.missing
+        results.append(
+            (subject_id, values, {i: refused[i] for i in wanted if i in refused}, missing)
+        )
+    now = vault.clock.now()
+    batch_id = f"pv_{secrets.token_hex(12)}"
+    declared = plan_.recipient.model_dump(
+        mode="json", include={"name", "address", "representative", "country", "relationship"}
+    )
+    records: list[RecordRow] = []
+    people_out: list[Provided] = []
+    for subject_id, values, refused, missing in results:
+        record_id = None
+        if values:
+            record_id = f"pr_{secrets.token_hex(12)}"
+            consent = consents.get(subject_id)
+            records.append(
+                RecordRow(
+                    id=record_id,
+                    batch_id=batch_id,
+                    provided_at=now,
+                    recipient_id=recipient,
+                    recipient=declared,
+                    subject_id=subject_id,
+                    items=tuple(values),
+                    purpose_id=purpose,
+                    basis=plan_.basis.value,
+                    consent_id=consent.id if consent is not None else None,
+                    reason=reason,
+                    policy_version=rules.version,
+                    actor=caller.actor_id,
+                    retain_until=now + RETENTION,
+                )
+            )
+        people_out.append(Provided(subject_id, values, refused, missing, record_id))
+    with db.write(vault.engine) as conn:
+        storage.insert_records(conn, records)
+        vault.audit.append(
+            conn,
+            actor=caller.actor_id,
+            action="provision.provide",
+            targets=[f"recipient:{recipient}", f"provision:{batch_id}"],
+            details={
+                "purpose": purpose,
+                "basis": plan_.basis.value,
+                "people": len(people),
+                "provided": sum(1 for p in people_out if p.items),
+                "records": len(records),
+                **{f"item.{i}": sum(1 for p in people_out if i in p.items) for i in wanted},
+            },
+        )
+    return Provision(batch_id, recipient, purpose, plan_.basis, now, tuple(people_out))

@@ -1,0 +1,167 @@
+"""The queries of third-party provision: people's consents to recipients
+(``provision_consents``) and the provision records (``provision_records``).
+
+Every function runs on the caller's connection, inside its transaction, and returns plain
+values or frozen rows; ids and dates only (the recipient's declared name and address are the
+policy's, copied into a record as the law asks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from mamori.store import tables
+
+__all__ = [
+    "ConsentRow",
+    "RecordRow",
+    "consents_of",
+    "insert_consent",
+    "insert_records",
+    "live_consents",
+    "purge_records",
+    "records_of",
+    "revoke_consent",
+]
+
+consents_t = tables.provision_consents
+records_t = tables.provision_records
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    id: str
+    subject_id: str
+    recipient_id: str
+    purpose_id: str
+    policy_version: int
+    consented_at: dt.datetime
+    revoked_at: dt.datetime | None
+    channel: str
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    id: str
+    batch_id: str
+    provided_at: dt.datetime
+    recipient_id: str
+    recipient: dict[str, object]
+    subject_id: str
+    items: tuple[str, ...]
+    purpose_id: str
+    basis: str
+    consent_id: str | None
+    reason: str | None
+    policy_version: int
+    actor: str
+    retain_until: dt.datetime
+
+
+def _consent(row: sa.Row[tuple[object, ...]]) -> ConsentRow:
+    return ConsentRow(**row._mapping)
+
+
+# -- consents ------------------------------------------------------------------------------------
+
+
+def insert_consent(conn: Connection, row: ConsentRow) -> None:
+    conn.execute(consents_t.insert().values(**row.__dict__))
+
+
+def live_consents(
+    conn: Connection, subject_ids: Sequence[str], recipient_id: str, purpose_id: str
+) -> dict[str, ConsentRow]:
+    """subject id -> their newest consent not revoked, to ``recipient_id`` for ``purpose_id``."""
+    found: dict[str, ConsentRow] = {}
+    for start in range(0, len(subject_ids), 500):
+        chunk = list(subject_ids[start : start + 500])
+        rows = conn.execute(
+            sa.select(consents_t)
+            .where(
+                consents_t.c.subject_id.in_(chunk),
+                consents_t.c.recipient_id == recipient_id,
+                consents_t.c.purpose_id == purpose_id,
+                consents_t.c.revoked_at.is_(None),
+            )
+            .order_by(consents_t.c.consented_at)
+        ).all()
+        for row in rows:
+            found[row.subject_id] = _consent(row)
+    return found
+
+
+def consents_of(conn: Connection, subject_id: str) -> list[ConsentRow]:
+    """Every consent of ``subject_id``, revoked ones too, newest first."""
+    rows = conn.execute(
+        sa.select(consents_t)
+        .where(consents_t.c.subject_id == subject_id)
+        .order_by(consents_t.c.consented_at.desc(), consents_t.c.id)
+    ).all()
+    return [_consent(r) for r in rows]
+
+
+def revoke_consent(
+    conn: Connection, subject_id: str, consent_id: str, at: dt.datetime
+) -> ConsentRow | None:
+    """Revoke one live consent of ``subject_id``; the consent as it was, or None when there is
+    no such live consent."""
+    row = conn.execute(
+        consents_t.update()
+        .where(
+            consents_t.c.id == consent_id,
+            consents_t.c.subject_id == subject_id,
+            consents_t.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=at)
+        .returning(*consents_t.c)
+    ).first()
+    return _consent(row) if row is not None else None
+
+
+# -- records -------------------------------------------------------------------------------------
+
+
+def insert_records(conn: Connection, rows: Iterable[RecordRow]) -> int:
+    values = [
+        {
+            **row.__dict__,
+            "recipient": orjson.dumps(row.recipient, option=orjson.OPT_SORT_KEYS).decode(),
+            "items": orjson.dumps(list(row.items)).decode(),
+        }
+        for row in rows
+    ]
+    if values:
+        conn.execute(records_t.insert(), values)
+    return len(values)
+
+
+def _record(row: sa.Row[tuple[object, ...]]) -> RecordRow:
+    data = dict(row._mapping)
+    data["recipient"] = orjson.loads(str(data["recipient"]))
+    data["items"] = tuple(orjson.loads(str(data["items"])))
+    return RecordRow(**data)
+
+
+def records_of(conn: Connection, subject_id: str) -> list[RecordRow]:
+    """Every record about ``subject_id``, oldest first."""
+    rows = conn.execute(
+        sa.select(records_t)
+        .where(records_t.c.subject_id == subject_id)
+        .order_by(records_t.c.provided_at, records_t.c.id)
+    ).all()
+    return [_record(r) for r in rows]
+
+
+def purge_records(conn: Connection, now: dt.datetime) -> int:
+    """Delete the records whose retention ended; how many."""
+    rows = conn.execute(
+        records_t.delete().where(records_t.c.retain_until < now).returning(records_t.c.id)
+    ).all()
+    return len(rows)

@@ -1,0 +1,80 @@
+"""The database tables, declared once as SQLAlchemy Core ``Table`` objects on one ``MetaData``.
+
+The migrations in ``mamori/store/migrations`` create exactly these tables; a test compares the
+two. Only each domain's storage module (``mamori.<domain>.storage``) and the audit log read and
+write them (an import-linter contract keeps it so); they return frozen dataclasses or rows,
+never ORM objects. Tables are named for what they hold and grouped by the domain that owns
+them: :mod:`.core` (policy, audit, vault, center, staff) and :mod:`.people` (requests, mail,
+consents, provisions), both on :data:`.base.metadata`.
+"""
+
+from __future__ import annotations
+
+from mamori.store.tables.base import NAMING, Seq, UTCDateTime, metadata
+from mamori.store.tables.core import (
+    audit_checkpoints,
+    audit_entries,
+    audit_nodes,
+    blind_indexes,
+    center_links,
+    center_sessions,
+    policy_versions,
+    restrictions,
+    service_keys,
+    staff_accounts,
+    staff_sessions,
+    staff_sign_in_failures,
+    subject_items,
+    subjects,
+    system_keys,
+    usage_events,
+)
+from mamori.store.tables.people import (
+    change_notice_reads,
+    consent_receipts,
+    consent_texts,
+    data_requests,
+    mail_optouts,
+    mail_outbox,
+    policy_changes,
+    policy_consents,
+    provision_consents,
+    provision_records,
+    request_codes,
+    request_throttle,
+)
+
+__all__ = [
+    "NAMING",
+    "Seq",
+    "UTCDateTime",
+    "audit_checkpoints",
+    "audit_entries",
+    "audit_nodes",
+    "blind_indexes",
+    "center_links",
+    "center_sessions",
+    "change_notice_reads",
+    "consent_receipts",
+    "consent_texts",
+    "data_requests",
+    "mail_optouts",
+    "mail_outbox",
+    "metadata",
+    "policy_changes",
+    "policy_consents",
+    "policy_versions",
+    "provision_consents",
+    "provision_records",
+    "request_codes",
+    "request_throttle",
+    "restrictions",
+    "service_keys",
+    "staff_accounts",
+    "staff_sessions",
+    "staff_sign_in_failures",
+    "subject_items",
+    "subjects",
+    "system_keys",
+    "usage_events",
+]

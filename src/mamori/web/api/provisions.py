@@ -1,0 +1,149 @@
+"""Third-party provision over the REST API: the gate, and people's consents to recipients.
+
+``POST /api/v1/provisions`` takes a recipient, a purpose, items, people and the basis claimed,
+and answers per person what was provided and what was refused, with the record of each
+provision the law asks to be recorded. It needs a key with the ``provide`` operation, granted
+the purpose. The host records a consent it obtained from the person with
+``POST /api/v1/subjects/{id}/provision-consents`` (``write``) and revokes it with ``DELETE``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from mamori.provisions import consents, gate
+from mamori.provisions.storage import ConsentRow
+from mamori.vault.access import Caller
+from mamori.vault.service_keys import ServiceAccount
+from mamori.web import deps
+from mamori.web.api.auth import require_operation, service_account
+from mamori.web.api.document import errors
+from mamori.web.api.schemas import (
+    ProvidedOut,
+    ProvisionConsentIn,
+    ProvisionConsentOut,
+    ProvisionIn,
+    ProvisionOut,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/api/v1", tags=["third-party provision"], responses=errors(401, 403, 422, 503)
+)
+
+ProvideKey = Annotated[ServiceAccount, Depends(require_operation("provide"))]
+AnyKey = Annotated[ServiceAccount, Depends(service_account)]
+SubjectId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The person's id.")]
+ConsentId = Annotated[str, Path(pattern=r"^pc_[0-9a-f]{24}$", description="The consent's id.")]
+
+
+def _consent(row: ConsentRow) -> ProvisionConsentOut:
+    return ProvisionConsentOut(
+        id=row.id,
+        recipient=row.recipient_id,
+        purpose=row.purpose_id,
+        policy_version=row.policy_version,
+        consented_at=row.consented_at,
+        revoked_at=row.revoked_at,
+        channel=row.channel,
+    )
+
+
+@router.post(
+    "/provisions",
+    response_model=ProvisionOut,
+    summary="Provide items of people to a recipient, decided per person and item",
+    responses=errors(400, 404, 413),
+)
+async def provide(body: ProvisionIn, account: ProvideKey, request: Request) -> ProvisionOut:
+    vault = deps.runtime(request).vault
+    result = await run_in_threadpool(
+        lambda: gate.provide(
+            vault,
+            Caller.of_key(account),
+            recipient=body.recipient,
+            subjects_=body.subjects,
+            items=body.items,
+            purpose=body.purpose,
+            basis=body.basis,
+            reason=body.reason,
+        )
+    )
+    return ProvisionOut(
+        id=result.id,
+        recipient=result.recipient_id,
+        purpose=result.purpose,
+        basis=result.basis.value,
+        provided_at=result.provided_at,
+        people=[
+            ProvidedOut(
+                subject_id=p.subject_id,
+                items=dict(p.items),
+                refused=dict(p.refused),
+                missing=list(p.missing),
+                record_id=p.record_id,
+            )
+            for p in result.people
+        ],
+    )
+
+
+@router.get(
+    "/subjects/{subject_id}/provision-consents",
+    response_model=list[ProvisionConsentOut],
+    summary="A person's consents to recipients, revoked ones too, newest first",
+    responses=errors(404),
+)
+def list_consents(
+    subject_id: SubjectId, account: AnyKey, request: Request
+) -> list[ProvisionConsentOut]:
+    Caller.of_key(account).require("read")
+    vault = deps.runtime(request).vault
+    found = consents.of_subject(vault, subject_id)
+    vault.committer.append(
+        actor=account.actor_id,
+        action="provision_consent.list",
+        targets=[f"subject:{subject_id}"],
+        details={"consents": len(found)},
+    )
+    return [_consent(c) for c in found]
+
+
+@router.post(
+    "/subjects/{subject_id}/provision-consents",
+    response_model=ProvisionConsentOut,
+    status_code=201,
+    summary="Record the person's consent to a recipient for a purpose (idempotent)",
+    responses=errors(400, 404, 409, 413),
+)
+def give_consent(
+    subject_id: SubjectId, body: ProvisionConsentIn, account: AnyKey, request: Request
+) -> ProvisionConsentOut:
+    row = consents.give(
+        deps.runtime(request).vault,
+        Caller.of_key(account),
+        subject_id,
+        body.recipient,
+        body.purpose,
+        channel="api",
+    )
+    return _consent(row)
+
+
+@router.delete(
+    "/subjects/{subject_id}/provision-consents/{consent_id}",
+    status_code=204,
+    summary="Revoke a consent of the person",
+    responses=errors(404, 409),
+)
+def revoke_consent(
+    subject_id: SubjectId, consent_id: ConsentId, account: AnyKey, request: Request
+) -> Response:
+    consents.revoke(
+        deps.runtime(request).vault, Caller.of_key(account), subject_id, consent_id, channel="api"
+    )
+    return Response(status_code=204)

@@ -1,0 +1,34 @@
+"""The provision gate through the typed client, against a live server: consent, provide,
+revoke, and a clear error for a key that may not provide."""
+
+from __future__ import annotations
+
+import pytest
+
+from mamori.client import Client
+from mamori.errors import ApiError
+from tests.e2e.live.test_vault_api import key
+from tests.helpers.server import LiveServer
+
+
+def test_consent_provide_and_revoke_through_the_client(live_server: LiveServer) -> None:
+    token = key(live_server, ["advertising"], ("read", "write", "provide"))
+    with Client(live_server.url, token) as mamori:
+        subject = mamori.create_subject("customer", items={"cookie_id": "ck-77"})
+        refused = mamori.provide(
+            "a8net", subjects=[subject], items=["cookie_id"], purpose="advertising"
+        )
+        assert refused.people[0].refused == {"cookie_id": "no_consent"}
+        consent = mamori.give_provision_consent(subject, recipient="a8net", purpose="advertising")
+        provided = mamori.provide(
+            "a8net", subjects=[subject], items=["cookie_id"], purpose="advertising"
+        )
+        assert provided.people[0].items == {"cookie_id": "ck-77"}
+        assert provided.people[0].record_id is not None and provided.basis == "consent"
+        mamori.revoke_provision_consent(subject, consent.id)
+        [listed] = mamori.provision_consents(subject)
+        assert listed.revoked_at is not None
+    reader = key(live_server, ["advertising"], ("read", "write"))
+    with Client(live_server.url, reader) as mamori, pytest.raises(ApiError) as caught:
+        mamori.provide("a8net", subjects=[subject], items=["cookie_id"], purpose="advertising")
+    assert caught.value.status == 403 and "provide" in str(caught.value)

@@ -23,6 +23,7 @@ from mamori.config import Settings
 from mamori.consent import disclosure as consent_disclosure
 from mamori.mail import mailer
 from mamori.provisions import disclosure as provision_disclosure
+from mamori.provisions import gate as provision_gate
 from mamori.requests import store as request_store
 from mamori.requests.context import RequestContext
 from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
@@ -117,6 +118,11 @@ BUILT_IN = Parts(
         Job("mail.purge", 3600, lambda runtime: runtime.mail.purge_finished()),
         Job(NOTICES_JOB, 60, send_notices),
         Job(REMINDER_JOB, REMINDER_SECONDS, remind),
+        Job(
+            provision_gate.PURGE_JOB,
+            3600,
+            lambda runtime: provision_gate.purge_records(runtime.vault),
+        ),
         Job(
             "vault.retention_purge",
             lambda settings: settings.retention_purge_minutes * 60,

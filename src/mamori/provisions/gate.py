@@ -33,7 +33,15 @@ from mamori.vault.access import Caller
 from mamori.vault.core import Vault
 from mamori.vault.storage import subjects
 
-__all__ = ["MAX_SUBJECTS", "RETENTION", "Provided", "Provision", "provide"]
+__all__ = [
+    "MAX_SUBJECTS",
+    "PURGE_JOB",
+    "RETENTION",
+    "Provided",
+    "Provision",
+    "provide",
+    "purge_records",
+]
 
 MAX_SUBJECTS: Final = 1000
 """People in one call."""
@@ -194,3 +202,23 @@ def provide(
             },
         )
     return Provision(batch_id, recipient, purpose, plan_.basis, now, tuple(people_out))
+
+
+PURGE_JOB: Final = "provisions.purge"
+
+
+def purge_records(vault: Vault, *, now: dt.datetime | None = None) -> int:
+    """Delete the provision records whose retention ended (and only those); how many. Audited
+    with the count. Run as the periodic job :data:`PURGE_JOB`."""
+    now = now or vault.clock.now()
+    with db.write(vault.engine) as conn:
+        purged = storage.purge_records(conn, now)
+        if purged:
+            vault.audit.append(
+                conn,
+                actor="system:retention",
+                action="provision.records_purge",
+                targets=[],
+                details={"records": purged},
+            )
+    return purged

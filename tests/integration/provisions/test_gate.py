@@ -306,3 +306,31 @@ def test_the_disclosure_package_holds_the_persons_records_and_consents(
     assert record["recipient_name"] == "株式会社ファンコミュニケーションズ(A8.net)"
     assert record["items"] == "advertising_id,cookie_id" and record["basis"] == "consent"
     assert consent["recipient"] == "a8net" and consent["revoked_at"] == ""
+
+
+def test_records_are_purged_only_after_their_retention(tmp_path: Path, database_url: str) -> None:
+    from mamori.provisions.gate import RETENTION, purge_records
+    from tests.helpers.clock import ManualClock
+
+    clock = ManualClock()
+    runtime = open_test_runtime(tmp_path, database_url, clock=clock)
+    try:
+        with TestClient(create_app(runtime=runtime)) as client:
+            client.headers["Authorization"] = f"Bearer {_key(runtime, 'read', 'provide')}"
+            subject = _customer(runtime)
+            _provide(
+                client,
+                recipient="hosting",
+                purpose="service_operation",
+                items=["name"],
+                subjects=[subject],
+            )
+        assert len(_records(runtime)) == 1
+        clock.advance(seconds=RETENTION.total_seconds() - 60)
+        assert purge_records(runtime.vault) == 0 and len(_records(runtime)) == 1
+        clock.advance(seconds=120)
+        assert purge_records(runtime.vault) == 1 and _records(runtime) == []
+        [entry] = [e for e in runtime.audit.tail(5) if e.action == "provision.records_purge"]
+        assert entry.details == {"records": 1}
+    finally:
+        runtime.close()

@@ -66,6 +66,9 @@ def give(
         )
     now = vault.clock.now()
     with db.write(vault.engine) as conn:
+        # Check and insert as one step: two live consents would leave one behind a revocation.
+        key = f"{subject_id}\x00{recipient_id}\x00{purpose_id}".encode()
+        db.lock_keys(conn, "provision-consent", [key])
         _person(conn, subject_id)
         live = storage.live_consents(conn, [subject_id], recipient_id, purpose_id)
         if subject_id in live:

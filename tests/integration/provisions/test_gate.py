@@ -334,3 +334,31 @@ def test_records_are_purged_only_after_their_retention(tmp_path: Path, database_
         assert entry.details == {"records": 1}
     finally:
         runtime.close()
+
+
+def test_parallel_consents_leave_one_live_consent_that_one_revocation_ends(
+    runtime: Runtime,
+) -> None:
+    """40 gives released together: one consent, so that revoking it ends the person's consent
+    (two live rows would leave one behind after a revocation)."""
+    from mamori.provisions import consents
+    from mamori.vault.access import Caller
+    from tests.helpers.race import race
+
+    subject = _customer(runtime)
+    host = Caller.system("test")
+    given = race(
+        40,
+        lambda _: consents.give(
+            runtime.vault, host, subject, "a8net", "advertising", channel="api"
+        ),
+    )
+    assert not [g for g in given if isinstance(g, BaseException)], given
+    assert len({g.id for g in given if not isinstance(g, BaseException)}) == 1
+    rows = consents.of_subject(runtime.vault, subject)
+    assert len(rows) == 1
+    consents.revoke(runtime.vault, host, subject, rows[0].id, channel="api")
+    with db.read(runtime.engine) as conn:
+        from mamori.provisions import storage
+
+        assert storage.live_consents(conn, [subject], "a8net", "advertising") == {}

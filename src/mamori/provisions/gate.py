@@ -10,7 +10,8 @@ what its basis requires (the consent relied on, or the stated reason of an excep
 asks records of provisions by consent, and the ledger keeps the others too, so that every
 release to a recipient can be answered for. The records of a call are written in one
 transaction with its audit entry (``provision.provide``, ids and counts only) before any value
-is returned.
+is returned; a consent the call relies on is checked again in that transaction, so a person who
+revoked it while the values were read is given nothing.
 """
 
 from __future__ import annotations
@@ -98,6 +99,17 @@ def _stopped(plan_: Plan, conn: Connection, subject_id: str) -> frozenset[str] |
     return frozenset(items)
 
 
+_Result = tuple[str, dict[str, Any], dict[str, str], tuple[str, ...]]
+"""(subject id, values, refused, missing) of one person, before it is recorded."""
+
+
+def _unless_revoked(result: _Result, live: Mapping[str, object]) -> _Result:
+    subject_id, values, refused, missing = result
+    if not values or subject_id in live:
+        return result
+    return subject_id, {}, {**refused, **dict.fromkeys(values, "no_consent")}, missing
+
+
 def provide(
     vault: Vault,
     caller: Caller,
@@ -128,7 +140,7 @@ def provide(
             storage.live_consents(conn, people, recipient, purpose) if plan_.needs_consent else {}
         )
         stopped = {s: _stopped(plan_, conn, s) for s in people}
-    results: list[tuple[str, dict[str, Any], dict[str, str], tuple[str, ...]]] = []
+    results: list[_Result] = []
     for subject_id in people:
         refused: dict[str, str] = {i: r.value for i, r in plan_.refused.items()}
         open_ = [i for i in wanted if i not in refused]
@@ -159,33 +171,38 @@ def provide(
     declared = plan_.recipient.model_dump(
         mode="json", include={"name", "address", "representative", "country", "relationship"}
     )
-    records: list[RecordRow] = []
-    people_out: list[Provided] = []
-    for subject_id, values, refused, missing in results:
-        record_id = None
-        if values:
-            record_id = f"pr_{secrets.token_hex(12)}"
-            consent = consents.get(subject_id)
-            records.append(
-                RecordRow(
-                    id=record_id,
-                    batch_id=batch_id,
-                    provided_at=now,
-                    recipient_id=recipient,
-                    recipient=declared,
-                    subject_id=subject_id,
-                    items=tuple(values),
-                    purpose_id=purpose,
-                    basis=plan_.basis.value,
-                    consent_id=consent.id if consent is not None else None,
-                    reason=reason,
-                    policy_version=rules.version,
-                    actor=caller.actor_id,
-                    retain_until=now + RETENTION,
-                )
-            )
-        people_out.append(Provided(subject_id, values, refused, missing, record_id))
     with db.write(vault.engine) as conn:
+        if plan_.needs_consent:
+            # A consent revoked while the values were read: that person gets nothing.
+            released = [subject_id for subject_id, values, _, _ in results if values]
+            consents = storage.live_consents(conn, released, recipient, purpose)
+            results = [_unless_revoked(r, consents) for r in results]
+        records: list[RecordRow] = []
+        people_out: list[Provided] = []
+        for subject_id, values, refused, missing in results:
+            record_id = None
+            if values:
+                record_id = f"pr_{secrets.token_hex(12)}"
+                consent = consents.get(subject_id)
+                records.append(
+                    RecordRow(
+                        id=record_id,
+                        batch_id=batch_id,
+                        provided_at=now,
+                        recipient_id=recipient,
+                        recipient=declared,
+                        subject_id=subject_id,
+                        items=tuple(values),
+                        purpose_id=purpose,
+                        basis=plan_.basis.value,
+                        consent_id=consent.id if consent is not None else None,
+                        reason=reason,
+                        policy_version=rules.version,
+                        actor=caller.actor_id,
+                        retain_until=now + RETENTION,
+                    )
+                )
+            people_out.append(Provided(subject_id, values, refused, missing, record_id))
         storage.insert_records(conn, records)
         vault.audit.append(
             conn,

@@ -362,3 +362,26 @@ def test_parallel_consents_leave_one_live_consent_that_one_revocation_ends(
         from mamori.provisions import storage
 
         assert storage.live_consents(conn, [subject], "a8net", "advertising") == {}
+
+
+def test_a_consent_revoked_while_the_values_are_read_gives_nothing(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consent is checked before the read and again where the record is written."""
+    subject = _customer(runtime)
+    consent = client.post(
+        f"/api/v1/subjects/{subject}/provision-consents",
+        json={"recipient": "a8net", "purpose": "advertising"},
+    ).json()
+    read = runtime.vault.read
+
+    def read_then_revoke(*args: Any, **kwargs: Any) -> Any:
+        result = read(*args, **kwargs)
+        client.delete(f"/api/v1/subjects/{subject}/provision-consents/{consent['id']}")
+        return result
+
+    monkeypatch.setattr(runtime.vault, "read", read_then_revoke)
+    [row] = _provide(client, recipient="a8net", subjects=[subject])["people"]
+    assert row["items"] == {} and row["record_id"] is None
+    assert set(row["refused"].values()) == {"no_consent"}
+    assert _records(runtime) == []

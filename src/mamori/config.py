@@ -10,6 +10,7 @@ import re
 from functools import cached_property
 from pathlib import Path
 from typing import Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -99,6 +100,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535, description="Port `mamori serve` listens on.")
     default_language: Literal["ja", "en"] = Field(
         default="ja", description="Language of pages when the request expresses no preference."
+    )
+    time_zone: str = Field(
+        default="Asia/Tokyo",
+        description="IANA time zone in which pages and mail show times to people.",
     )
     max_value_bytes: int = Field(
         default=64 * 1024,
@@ -345,6 +350,15 @@ class Settings(BaseSettings):
             )
         if value.startswith("postgresql:"):
             value = "postgresql+psycopg:" + value.removeprefix("postgresql:")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (for example Asia/Tokyo)") from None
         return value
 
     @field_validator("request_fees")

@@ -26,6 +26,7 @@ __all__ = [
     "Basis",
     "Plan",
     "ProvisionRefusal",
+    "consent_basis",
     "foreign_information_missing",
     "plan",
 ]
@@ -117,6 +118,13 @@ def foreign_information_missing(recipient: Recipient, home_country: str) -> bool
     if info is None:
         return True
     return not (info.unknown_reason or (info.system and info.measures))
+
+
+def consent_basis(recipient: Recipient, home_country: str) -> bool:
+    """Whether a provision to ``recipient`` rests on the person's consent (unless an exception
+    applies): a third party, or anyone abroad (APPI 28(1) asks consent even of a contractor or a
+    joint user abroad). These are the recipients a person is asked to consent to."""
+    return recipient.relationship is Relationship.third_party or recipient.country != home_country
 
 
 def plan(

@@ -32,6 +32,7 @@ from mamori.web.body_limit import BodyLimit, api_body_limit
 from mamori.web.center import changes as center_changes
 from mamori.web.center import cookies as center_cookies
 from mamori.web.center import home as center_home
+from mamori.web.center import provisions as center_provisions
 from mamori.web.center import requests as center_requests
 from mamori.web.public import banner, pages
 from mamori.web.public import mail as mail_pages
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         center_home.router,
         center_cookies.router,
         center_changes.router,
+        center_provisions.router,
         center_requests.router,
         admin_requests.router,
         admin_outbox.router,

@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from mamori import i18n
 from mamori.web.i18n import Lang, negotiate
 
-__all__ = ["error_page", "page", "request_lang", "templates", "wants_html"]
+__all__ = ["error_page", "local_time", "page", "request_lang", "templates", "wants_html"]
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 i18n.install(templates.env)  # {{ _("key") }} in the page's language (the context's lang)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@pass_context
+def local_time(context: Mapping[str, Any], value: dt.datetime | None) -> str:
+    """``{{ when | local_time }}``: a stored (UTC) time in the operator's time zone
+    (MAMORI_TIME_ZONE), to the minute, with the zone's abbreviation (``2026-12-02 19:54 JST``)."""
+    if value is None:
+        return ""
+    request = context.get("request")
+    name = request.app.state.settings.time_zone if request is not None else "Asia/Tokyo"
+    return value.astimezone(_zone(name)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+templates.env.filters["local_time"] = local_time
 
 
 def request_lang(request: Request, *, strict: bool = True) -> Lang:

@@ -146,3 +146,17 @@ def bench_disclosure(
     from benchmarks import disclosure as bench
 
     bench.main(database_url, events, max_events, repeat)
+
+
+@app.command("provisions")
+def bench_provisions(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    people: Annotated[int, typer.Option(min=10, help="People the purpose may use.")] = 100_000,
+) -> None:
+    """Stream one item of everyone to a third party beside the vault's bulk read of it."""
+    from benchmarks import provisions as bench
+
+    bench.main(database_url, people)

@@ -251,6 +251,31 @@ class Client:
             body["reason"] = reason
         return ProvisionOut.model_validate(self._call("POST", "/provisions", json=body))
 
+    def provide_everyone(
+        self,
+        recipient: str,
+        *,
+        item: str,
+        purpose: str,
+        basis: str | None = None,
+        reason: str | None = None,
+    ) -> Iterator[tuple[str, Any, str]]:
+        """(subject id, value, record id) of ``item`` for everyone ``purpose`` may use whom the
+        gate lets ``recipient`` receive it; streams (needs ``provide`` and the purpose)."""
+        body: dict[str, Any] = {"recipient": recipient, "item": item, "purpose": purpose}
+        if basis is not None:
+            body["basis"] = basis
+        if reason is not None:
+            body["reason"] = reason
+        with self._http.stream("POST", "/provisions/stream", json=body) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _error(response)
+            for line in response.iter_lines():
+                if line:
+                    row = orjson.loads(line)
+                    yield row["subject"], row["value"], row["record_id"]
+
     def give_provision_consent(
         self, subject_id: str, *, recipient: str, purpose: str
     ) -> ProvisionConsent:

@@ -84,19 +84,64 @@ def _check_people(conn: Connection, subject_ids: Sequence[str]) -> None:
             raise NotFound(f"no subject '{subject_id}'")
 
 
-def _stopped(plan_: Plan, conn: Connection, subject_id: str) -> frozenset[str] | None:
-    """Items a granted provision stop covers for this call (None: none; empty: all)."""
+def stopped_items(
+    plan_: Plan, conn: Connection, subject_ids: Sequence[str]
+) -> dict[str, frozenset[str]]:
+    """subject id -> the items a granted provision stop covers for this call (empty: all),
+    for the people who have one. A stop covers provision to a third party and to anyone
+    abroad, not a contractor's, joint user's or successor's use in Japan."""
     if plan_.recipient.relationship is not Relationship.third_party and not plan_.abroad:
-        return None
-    stops = provision_stops(conn, subject_id)
-    if not stops:
-        return None
-    items: set[str] = set()
-    for _request_id, stopped in stops:
-        if not stopped:
-            return frozenset()
-        items.update(stopped)
-    return frozenset(items)
+        return {}
+    covered: dict[str, frozenset[str]] = {}
+    for subject_id, stops in provision_stops(conn, subject_ids).items():
+        items: set[str] = set()
+        for _request_id, stopped in stops:
+            if not stopped:
+                items = set()
+                break
+            items.update(stopped)
+        covered[subject_id] = frozenset(items)
+    return covered
+
+
+def declared(plan_: Plan) -> dict[str, object]:
+    """The recipient as the policy declares it, as its records keep it (APPI 29: name,
+    address, representative)."""
+    return plan_.recipient.model_dump(
+        mode="json", include={"name", "address", "representative", "country", "relationship"}
+    )
+
+
+def record_row(
+    plan_: Plan,
+    recipient: dict[str, object],
+    *,
+    batch_id: str,
+    subject_id: str,
+    items: Sequence[str],
+    consent_id: str | None,
+    reason: str | None,
+    actor: str,
+    policy_version: int,
+    at: dt.datetime,
+) -> RecordRow:
+    """The record of one person's provision, with what its basis requires."""
+    return RecordRow(
+        id=f"pr_{secrets.token_hex(12)}",
+        batch_id=batch_id,
+        provided_at=at,
+        recipient_id=plan_.recipient.id,
+        recipient=recipient,
+        subject_id=subject_id,
+        items=tuple(items),
+        purpose_id=plan_.purpose,
+        basis=plan_.basis.value,
+        consent_id=consent_id,
+        reason=reason,
+        policy_version=policy_version,
+        actor=actor,
+        retain_until=at + RETENTION,
+    )
 
 
 _Result = tuple[str, dict[str, Any], dict[str, str], tuple[str, ...]]
@@ -139,14 +184,14 @@ def provide(
         consents = (
             storage.live_consents(conn, people, recipient, purpose) if plan_.needs_consent else {}
         )
-        stopped = {s: _stopped(plan_, conn, s) for s in people}
+        stopped = stopped_items(plan_, conn, people)
     results: list[_Result] = []
     for subject_id in people:
         refused: dict[str, str] = {i: r.value for i, r in plan_.refused.items()}
         open_ = [i for i in wanted if i not in refused]
         if plan_.needs_consent and subject_id not in consents:
             refused.update({i: ProvisionRefusal.no_consent.value for i in open_})
-        covered = stopped[subject_id]
+        covered = stopped.get(subject_id)
         if covered is not None:
             refused.update(
                 {
@@ -168,9 +213,7 @@ def provide(
         )
     now = vault.clock.now()
     batch_id = f"pv_{secrets.token_hex(12)}"
-    declared = plan_.recipient.model_dump(
-        mode="json", include={"name", "address", "representative", "country", "relationship"}
-    )
+    recipient_declared = declared(plan_)
     with db.write(vault.engine) as conn:
         if plan_.needs_consent:
             # A consent revoked while the values were read: that person gets nothing.
@@ -182,26 +225,21 @@ def provide(
         for subject_id, values, refused, missing in results:
             record_id = None
             if values:
-                record_id = f"pr_{secrets.token_hex(12)}"
                 consent = consents.get(subject_id)
-                records.append(
-                    RecordRow(
-                        id=record_id,
-                        batch_id=batch_id,
-                        provided_at=now,
-                        recipient_id=recipient,
-                        recipient=declared,
-                        subject_id=subject_id,
-                        items=tuple(values),
-                        purpose_id=purpose,
-                        basis=plan_.basis.value,
-                        consent_id=consent.id if consent is not None else None,
-                        reason=reason,
-                        policy_version=rules.version,
-                        actor=caller.actor_id,
-                        retain_until=now + RETENTION,
-                    )
+                row = record_row(
+                    plan_,
+                    recipient_declared,
+                    batch_id=batch_id,
+                    subject_id=subject_id,
+                    items=tuple(values),
+                    consent_id=consent.id if consent is not None else None,
+                    reason=reason,
+                    actor=caller.actor_id,
+                    policy_version=rules.version,
+                    at=now,
                 )
+                record_id = row.id
+                records.append(row)
             people_out.append(Provided(subject_id, values, refused, missing, record_id))
         storage.insert_records(conn, records)
         vault.audit.append(

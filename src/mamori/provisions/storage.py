@@ -24,6 +24,7 @@ __all__ = [
     "consents_of",
     "insert_consent",
     "insert_records",
+    "live_consent_ids",
     "live_consents",
     "purge_records",
     "records_of",
@@ -97,6 +98,28 @@ def live_consents(
     return found
 
 
+def live_consent_ids(
+    conn: Connection, subject_ids: Sequence[str], recipient_id: str, purpose_id: str
+) -> dict[str, str]:
+    """subject id -> the id of their newest live consent to ``recipient_id`` for
+    ``purpose_id`` (:func:`live_consents` reading two columns, for a stream's pages)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(subject_ids), 500):
+        rows = conn.execute(
+            sa.select(consents_t.c.subject_id, consents_t.c.id)
+            .where(
+                consents_t.c.subject_id.in_(list(subject_ids[start : start + 500])),
+                consents_t.c.recipient_id == recipient_id,
+                consents_t.c.purpose_id == purpose_id,
+                consents_t.c.revoked_at.is_(None),
+            )
+            .order_by(consents_t.c.consented_at)
+        ).all()
+        for subject_id, consent_id in rows:
+            found[subject_id] = consent_id
+    return found
+
+
 def consents_of(conn: Connection, subject_id: str) -> list[ConsentRow]:
     """Every consent of ``subject_id``, revoked ones too, newest first."""
     rows = conn.execute(
@@ -129,14 +152,17 @@ def revoke_consent(
 
 
 def insert_records(conn: Connection, rows: Iterable[RecordRow]) -> int:
-    values = [
-        {
-            **row.__dict__,
-            "recipient": orjson.dumps(row.recipient, option=orjson.OPT_SORT_KEYS).decode(),
-            "items": orjson.dumps(list(row.items)).decode(),
-        }
-        for row in rows
-    ]
+    # The recipient as declared is the same for every record of a call: serialised once.
+    declared: dict[int, str] = {}
+    values = []
+    for row in rows:
+        recipient = declared.get(id(row.recipient))
+        if recipient is None:
+            recipient = orjson.dumps(row.recipient, option=orjson.OPT_SORT_KEYS).decode()
+            declared[id(row.recipient)] = recipient
+        values.append(
+            {**row.__dict__, "recipient": recipient, "items": orjson.dumps(row.items).decode()}
+        )
     if values:
         conn.execute(records_t.insert(), values)
     return len(values)

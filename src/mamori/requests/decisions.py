@@ -15,6 +15,7 @@ already shredded counts as erased.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from mamori.errors import SubjectWithdrawn
@@ -91,7 +92,10 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
     return {}
 
 
-def provision_stops(conn: Connection, subject_id: str) -> list[tuple[str, tuple[str, ...]]]:
-    """(request id, items) of every accepted provision stop of ``subject_id``; empty items
-    mean all the items provided. For the third-party provision ledger to consult."""
-    return storage.accepted_provision_stops(conn, subject_id)
+def provision_stops(
+    conn: Connection, subject_ids: Sequence[str]
+) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """subject id -> (request id, items) of every accepted provision stop of that person (the
+    people without one left out); empty items mean all the items provided. For the
+    third-party provision gate to consult."""
+    return storage.accepted_provision_stops(conn, subject_ids)

@@ -283,24 +283,29 @@ def spend_download(conn: Connection, request_id: str, now: dt.datetime) -> bool:
 
 
 def accepted_provision_stops(
-    conn: Connection, subject_id: str
-) -> list[tuple[str, tuple[str, ...]]]:
-    """(request id, items) of every provision stop of ``subject_id`` that was fulfilled (wholly
-    or partly, not by a substitute measure) and decided, by decision time."""
-    rows = conn.execute(
-        sa.select(requests_t.c.id, requests_t.c.item_ids)
-        .where(
-            requests_t.c.subject_id == subject_id,
-            requests_t.c.type == RequestType.provision_stop.value,
-            requests_t.c.outcome.in_([Outcome.fulfilled.value, Outcome.partly_fulfilled.value]),
-            requests_t.c.substitute.is_(False),
-            requests_t.c.status.in_(
-                [Status.decided.value, Status.notified.value, Status.closed.value]
-            ),
-        )
-        .order_by(requests_t.c.decided_at)
-    ).all()
-    return [(row.id, tuple(orjson.loads(row.item_ids))) for row in rows]
+    conn: Connection, subject_ids: Sequence[str]
+) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """subject id -> (request id, items) of every provision stop of that person that was
+    fulfilled (wholly or partly, not by a substitute measure) and decided, by decision time;
+    people without one are left out."""
+    found: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for start in range(0, len(subject_ids), 500):
+        rows = conn.execute(
+            sa.select(requests_t.c.subject_id, requests_t.c.id, requests_t.c.item_ids)
+            .where(
+                requests_t.c.subject_id.in_(list(subject_ids[start : start + 500])),
+                requests_t.c.type == RequestType.provision_stop.value,
+                requests_t.c.outcome.in_([Outcome.fulfilled.value, Outcome.partly_fulfilled.value]),
+                requests_t.c.substitute.is_(False),
+                requests_t.c.status.in_(
+                    [Status.decided.value, Status.notified.value, Status.closed.value]
+                ),
+            )
+            .order_by(requests_t.c.decided_at)
+        ).all()
+        for row in rows:
+            found.setdefault(row.subject_id, []).append((row.id, tuple(orjson.loads(row.item_ids))))
+    return found
 
 
 # -- confirmation codes --------------------------------------------------------------------------

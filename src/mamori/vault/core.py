@@ -291,10 +291,17 @@ class Vault:
         return reads.find_external(self, caller, subject_type, external_id)
 
     def bulk_read(
-        self, caller: Caller, purpose: str, item_id: str, *, batch: int = 500
+        self,
+        caller: Caller,
+        purpose: str,
+        item_id: str,
+        *,
+        batch: int = 500,
+        keep: reads.Keep | None = None,
     ) -> Generator[tuple[str, Any], None, None]:
-        """(subject id, value) of ``item_id`` for every person it may be used for ``purpose``."""
-        return reads.bulk_read(self, caller, purpose, item_id, batch=batch)
+        """(subject id, value) of ``item_id`` for every person it may be used for ``purpose``
+        (and ``keep`` keeps; see :func:`mamori.vault.reads.bulk_read`)."""
+        return reads.bulk_read(self, caller, purpose, item_id, batch=batch, keep=keep)
 
     def get_subject(self, subject_id: str) -> Subject:
         with db.read(self.engine) as conn:

@@ -9,7 +9,7 @@ every read is audited with IDs and reason codes only, and released once its entr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Collection, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from mamori.store.db import Engine
     from mamori.vault.system_keys import SystemKeys
 
-__all__ = ["Vault", "bulk_read", "find_external", "lookup", "read", "read_by"]
+__all__ = ["Keep", "Vault", "bulk_read", "find_external", "lookup", "read", "read_by"]
 
 
 class Vault(Protocol):
@@ -329,14 +329,25 @@ def find_external(vault: Vault, caller: Caller, subject_type: str, external_id: 
     return found
 
 
+Keep = Callable[[Connection, list[str]], Collection[str]]
+"""Which of a page's people a bulk read may release (the others are left out unread)."""
+
+
 def bulk_read(
-    vault: Vault, caller: Caller, purpose: str, item_id: str, *, batch: int = 500
+    vault: Vault,
+    caller: Caller,
+    purpose: str,
+    item_id: str,
+    *,
+    batch: int = 500,
+    keep: Keep | None = None,
 ) -> Generator[tuple[str, Any], None, None]:
     """(subject id, value) of ``item_id`` for every person it may be used for ``purpose``.
 
-    Leaves out withdrawn people and everyone who stopped the item or the purpose. Streams in
-    constant memory (keyset pagination by subject id); one audit entry records the run with
-    its counts, also when the consumer stops early.
+    Leaves out withdrawn people and everyone who stopped the item or the purpose, and, with
+    ``keep``, everyone of a page that ``keep`` leaves out (asked in the page's transaction,
+    before anything is decrypted). Streams in constant memory (keyset pagination by subject
+    id); one audit entry records the run with its counts, also when the consumer stops early.
     """
     caller.require("read")
     rules = vault.rules()
@@ -369,8 +380,12 @@ def bulk_read(
                     consent_gates=gates,
                     leave_out_opted_out=marketing,
                 )
-            if not rows:
-                return
+                if not rows:
+                    return
+                after = rows[-1][0]
+                if keep is not None:
+                    kept = keep(conn, [row[0] for row in rows])
+                    rows = [row for row in rows if row[0] in kept]
             batch_values = [
                 (
                     subject_id,
@@ -390,7 +405,6 @@ def bulk_read(
             ):
                 released += 1
                 yield subject_id, value
-            after = rows[-1][0]
     finally:
         with db.write(vault.engine) as conn:
             vault.audit.append(

@@ -32,3 +32,21 @@ def test_consent_provide_and_revoke_through_the_client(live_server: LiveServer) 
     with Client(live_server.url, reader) as mamori, pytest.raises(ApiError) as caught:
         mamori.provide("a8net", subjects=[subject], items=["cookie_id"], purpose="advertising")
     assert caught.value.status == 403 and "provide" in str(caught.value)
+
+
+def test_a_streamed_provision_through_the_client(live_server: LiveServer) -> None:
+    token = key(live_server, ["advertising"], ("read", "write", "provide"))
+    with Client(live_server.url, token) as mamori:
+        people = [
+            mamori.create_subject("customer", items={"cookie_id": f"ck-{n}"}) for n in range(3)
+        ]
+        for subject in people[:2]:
+            mamori.give_provision_consent(subject, recipient="a8net", purpose="advertising")
+        lines = list(mamori.provide_everyone("a8net", item="cookie_id", purpose="advertising"))
+        assert sorted((s, v) for s, v, _ in lines) == sorted(
+            (s, f"ck-{n}") for n, s in enumerate(people[:2])
+        )
+        assert all(record.startswith("pr_") for _, _, record in lines)
+        with pytest.raises(ApiError) as caught:
+            next(mamori.provide_everyone("a8net", item="email", purpose="advertising"))
+        assert caught.value.status == 400 and "not_declared" in str(caught.value)

@@ -120,7 +120,7 @@ def test_a_provision_stop_is_recorded(runtime: Runtime) -> None:
     )
     _decide(runtime, request, Decision(Outcome.fulfilled))
     with db.read(runtime.engine) as conn:
-        assert provision_stops(conn, subject) == [(request.id, ("email",))]
+        assert provision_stops(conn, [subject]) == {subject: [(request.id, ("email",))]}
 
 
 def test_a_mail_opt_out_is_recorded(runtime: Runtime) -> None:

@@ -439,7 +439,10 @@ def bulk_page(
         .where(
             items_t.c.item_id == item_id,
             subjects.c.status == "active",
-            subjects.c.type.in_(types),
+            # ``type || ''`` keeps SQLite from driving the query by the index on type, which
+            # sorted every person of the type for each page (100,000 people: 63 s); the
+            # primary key then gives the pages in order (issue 11's provision benchmark).
+            (subjects.c.type + "").in_(types),
             subjects.c.id > after,
             ~stopped,
             *conditions,

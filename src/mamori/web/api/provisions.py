@@ -9,12 +9,16 @@ the purpose. The host records a consent it obtained from the person with
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from mamori.provisions import consents, gate
+from mamori.provisions import consents, gate, stream
 from mamori.provisions.storage import ConsentRow
 from mamori.vault.access import Caller
 from mamori.vault.service_keys import ServiceAccount
@@ -27,6 +31,7 @@ from mamori.web.api.schemas import (
     ProvisionConsentOut,
     ProvisionIn,
     ProvisionOut,
+    ProvisionStreamIn,
 )
 
 __all__ = ["router"]
@@ -89,6 +94,69 @@ async def provide(body: ProvisionIn, account: ProvideKey, request: Request) -> P
             )
             for p in result.people
         ],
+    )
+
+
+_STREAM_LINE = {
+    "type": "object",
+    "properties": {
+        "subject": {"type": "string"},
+        "value": {},
+        "record_id": {"type": "string"},
+    },
+    "required": ["subject", "value", "record_id"],
+}
+
+
+@router.post(
+    "/provisions/stream",
+    summary="Provide one item of everyone a purpose may use to a recipient (NDJSON stream)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "One JSON object per line, for each person provided: "
+            "`{subject, value, record_id}`. The provision's id is in the `X-Mamori-Provision` "
+            "header. People refused (no consent, a provision stop, a usage stop, withdrawal) "
+            "are left out.",
+            "content": {"application/x-ndjson": {"schema": _STREAM_LINE}},
+        },
+        **errors(400, 404, 409, 413),
+    },
+)
+def provide_stream(
+    body: ProvisionStreamIn, account: ProvideKey, request: Request
+) -> StreamingResponse:
+    streamed = stream.provide_everyone(
+        deps.runtime(request).vault,
+        Caller.of_key(account),
+        recipient=body.recipient,
+        item=body.item,
+        purpose=body.purpose,
+        basis=body.basis,
+        reason=body.reason,
+    )
+    lines = streamed.lines
+    first = next(lines, None)  # errors of the read surface before the answer starts
+
+    def out() -> Iterator[bytes]:
+        try:
+            if first is not None:
+                for line in itertools.chain((first,), lines):
+                    yield (
+                        orjson.dumps(
+                            {
+                                "subject": line.subject_id,
+                                "value": line.value,
+                                "record_id": line.record_id,
+                            }
+                        )
+                        + b"\n"
+                    )
+        finally:
+            lines.close()
+
+    return StreamingResponse(
+        out(), media_type="application/x-ndjson", headers={"X-Mamori-Provision": streamed.id}
     )
 
 

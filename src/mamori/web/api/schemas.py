@@ -392,6 +392,21 @@ class ProvisionOut(BaseModel):
     people: list[ProvidedOut]
 
 
+class ProvisionStreamIn(_In):
+    recipient: RecipientId = Field(description="The recipient, as the policy declares it.")
+    purpose: PurposeId = Field(description="What the recipient receives the data for.")
+    item: ItemId = Field(description="The one item provided (a stream carries one item).")
+    basis: BasisName | None = Field(
+        default=None,
+        description="The basis claimed, as for `POST /api/v1/provisions`.",
+    )
+    reason: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Required for an exception of APPI 27(1): why it applies.",
+    )
+
+
 class ProvisionConsentIn(_In):
     recipient: RecipientId
     purpose: PurposeId

@@ -15,6 +15,7 @@ server's one-line message. Results are the API's own response models
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -24,6 +25,7 @@ import orjson
 
 from mamori.errors import ApiError
 from mamori.web.api.schemas import (
+    AcquisitionOut,
     EventsOut,
     ProvisionConsentOut,
     ProvisionOut,
@@ -34,6 +36,7 @@ from mamori.web.api.schemas import (
 )
 
 __all__ = [
+    "Acquisition",
     "Client",
     "EventsResult",
     "Provision",
@@ -56,6 +59,8 @@ Provision = ProvisionOut
 """A provision: per person the values provided, the items refused (with why) and the record."""
 ProvisionConsent = ProvisionConsentOut
 """A person's consent to a recipient for a purpose."""
+Acquisition = AcquisitionOut
+"""The record of data about a person received from another business (APPI 30)."""
 
 
 class Client:
@@ -236,6 +241,7 @@ class Client:
         purpose: str,
         basis: str | None = None,
         reason: str | None = None,
+        contract: bool = False,
     ) -> Provision:
         """Provide items of people to a recipient; per person what went and what was refused
         (needs the ``provide`` operation and the purpose)."""
@@ -249,6 +255,8 @@ class Client:
             body["basis"] = basis
         if reason is not None:
             body["reason"] = reason
+        if contract:
+            body["contract"] = True
         return ProvisionOut.model_validate(self._call("POST", "/provisions", json=body))
 
     def provide_everyone(
@@ -290,6 +298,35 @@ class Client:
 
     def revoke_provision_consent(self, subject_id: str, consent_id: str) -> None:
         self._call("DELETE", f"/subjects/{subject_id}/provision-consents/{consent_id}")
+
+    def record_acquisition(
+        self,
+        subject_id: str,
+        *,
+        provider: Mapping[str, Any],
+        how_obtained: str,
+        items: Sequence[str],
+        received_at: dt.datetime | None = None,
+        contract: bool = False,
+    ) -> Acquisition:
+        """Record that ``items`` of the person were received from another business (needs the
+        ``write`` operation). ``provider`` is ``{"name": {"ja", "en"}, "address",
+        "representative", "individual", "keeps_records"}``, as confirmed (APPI 30(1))."""
+        body: dict[str, Any] = {
+            "subject_id": subject_id,
+            "provider": dict(provider),
+            "how_obtained": how_obtained,
+            "items": list(items),
+            "contract": contract,
+        }
+        if received_at is not None:
+            body["received_at"] = received_at.isoformat()
+        return AcquisitionOut.model_validate(self._call("POST", "/acquisitions", json=body))
+
+    def acquisitions(self, subject_id: str) -> list[Acquisition]:
+        """The records of data received about the person, oldest first."""
+        answer = self._call("GET", f"/subjects/{subject_id}/acquisitions")
+        return [AcquisitionOut.model_validate(a) for a in answer]
 
 
 def _error(response: httpx.Response) -> ApiError:

@@ -134,6 +134,7 @@ BUILT_IN = Parts(
         Section(change_disclosure.SECTION, change_disclosure.consent_rows),
         Section(provision_disclosure.RECORDS, provision_disclosure.record_rows),
         Section(provision_disclosure.CONSENTS, provision_disclosure.consent_rows),
+        Section(provision_disclosure.ACQUISITIONS, provision_disclosure.acquisition_rows),
     ),
     erasures=(*center_access.ERASURES, *request_store.ERASURES, *mailer.ERASURES),
 )

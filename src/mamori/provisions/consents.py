@@ -23,12 +23,13 @@ from mamori.vault.access import Caller
 from mamori.vault.core import Vault
 from mamori.vault.storage import subjects
 
-__all__ = ["Channel", "ConsentRow", "give", "of_subject", "revoke"]
+__all__ = ["Channel", "ConsentRow", "active_person", "give", "of_subject", "revoke"]
 
 Channel = Literal["center", "api"]
 
 
-def _person(conn: Connection, subject_id: str) -> None:
+def active_person(conn: Connection, subject_id: str) -> None:
+    """:class:`NotFound` for an unknown person, :class:`SubjectWithdrawn` for one who withdrew."""
     found = subjects.record(conn, subject_id)
     if found is None:
         raise NotFound(f"no subject '{subject_id}'")
@@ -69,7 +70,7 @@ def give(
         # Check and insert as one step: two live consents would leave one behind a revocation.
         key = f"{subject_id}\x00{recipient_id}\x00{purpose_id}".encode()
         db.lock_keys(conn, "provision-consent", [key])
-        _person(conn, subject_id)
+        active_person(conn, subject_id)
         live = storage.live_consents(conn, [subject_id], recipient_id, purpose_id)
         if subject_id in live:
             return live[subject_id]
@@ -101,7 +102,7 @@ def revoke(
     caller.require("write")
     now = vault.clock.now()
     with db.write(vault.engine) as conn:
-        _person(conn, subject_id)
+        active_person(conn, subject_id)
         row = storage.revoke_consent(conn, subject_id, consent_id, now)
         if row is None:
             raise NotFound(f"subject '{subject_id}' has no live consent '{consent_id}'")

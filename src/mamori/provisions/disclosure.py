@@ -1,5 +1,6 @@
-"""The person's provision records and consents to recipients, as sections of their disclosure
-package (APPI 33(5): the records of provision are disclosed like the data itself).
+"""The person's provision records, consents to recipients and records of data received about
+them, as sections of their disclosure package (APPI 33(5): the records of provision and of
+receipt are disclosed like the data itself).
 
 Listed in the built-in parts (:data:`mamori.app.parts.BUILT_IN`).
 """
@@ -13,15 +14,16 @@ from mamori.provisions import storage
 from mamori.requests.sections import PROVISIONS
 from mamori.store.db import Connection
 
-__all__ = ["CONSENTS", "RECORDS", "consent_rows", "record_rows"]
+__all__ = ["ACQUISITIONS", "CONSENTS", "RECORDS", "acquisition_rows", "consent_rows", "record_rows"]
 
 RECORDS: Final = PROVISIONS
 """The section every package has: ``third_party_provisions``."""
 CONSENTS: Final = "provision_consents"
+ACQUISITIONS: Final = "provision_acquisitions"
 
 
 def _text(value: object, lang: str) -> str:
-    return str(value.get(lang, "")) if isinstance(value, Mapping) else ""
+    return str(value.get(lang) or "") if isinstance(value, Mapping) else ""
 
 
 def record_rows(conn: Connection, subject_id: str) -> Iterator[Mapping[str, object]]:
@@ -51,4 +53,18 @@ def consent_rows(conn: Connection, subject_id: str) -> Iterator[Mapping[str, obj
             "consented_at": row.consented_at,
             "revoked_at": row.revoked_at or "",
             "channel": row.channel,
+        }
+
+
+def acquisition_rows(conn: Connection, subject_id: str) -> Iterator[Mapping[str, object]]:
+    for row in storage.acquisitions_of(conn, subject_id):
+        provider = row.provider
+        yield {
+            "received_at": row.received_at,
+            "provider_name": _text(provider.get("name"), "ja"),
+            "provider_name_en": _text(provider.get("name"), "en"),
+            "provider_address": str(provider.get("address") or ""),
+            "provider_representative": str(provider.get("representative") or ""),
+            "how_obtained": str(provider.get("how_obtained") or ""),
+            "items": ",".join(row.items),
         }

@@ -11,7 +11,9 @@ asks records of provisions by consent, and the ledger keeps the others too, so t
 release to a recipient can be answered for. The records of a call are written in one
 transaction with its audit entry (``provision.provide``, ids and counts only) before any value
 is returned; a consent the call relies on is checked again in that transaction, so a person who
-revoked it while the values were read is given nothing.
+revoked it while the values were read is given nothing. A record is kept three years
+(:data:`RETENTION`), or one year where a contract with the person stands in for it
+(``contract``), then deleted by :func:`purge_records` with the records of data received.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Final
 from mamori.errors import NotFound, PermissionDenied, UserInputError
 from mamori.policy.model import Relationship
 from mamori.provisions import storage
-from mamori.provisions.rules import Basis, Plan, ProvisionRefusal, plan
+from mamori.provisions.rules import RETENTION, Basis, Plan, ProvisionRefusal, plan, retain_until
 from mamori.provisions.storage import RecordRow
 from mamori.requests.decisions import provision_stops
 from mamori.store import db
@@ -40,15 +42,13 @@ __all__ = [
     "RETENTION",
     "Provided",
     "Provision",
+    "Purged",
     "provide",
     "purge_records",
 ]
 
 MAX_SUBJECTS: Final = 1000
 """People in one call."""
-
-RETENTION: Final = dt.timedelta(days=3 * 365 + 1)
-"""How long a record is kept (APPI rule 21: three years where no contract stands in)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,7 @@ def record_row(
     actor: str,
     policy_version: int,
     at: dt.datetime,
+    contract: bool = False,
 ) -> RecordRow:
     """The record of one person's provision, with what its basis requires."""
     return RecordRow(
@@ -140,7 +141,8 @@ def record_row(
         reason=reason,
         policy_version=policy_version,
         actor=actor,
-        retain_until=at + RETENTION,
+        contract=contract,
+        retain_until=retain_until(at, contract=contract),
     )
 
 
@@ -165,8 +167,13 @@ def provide(
     purpose: str,
     basis: str | None = None,
     reason: str | None = None,
+    contract: bool = False,
 ) -> Provision:
-    """Provide ``items`` of each of ``subjects_`` to ``recipient`` for ``purpose``."""
+    """Provide ``items`` of each of ``subjects_`` to ``recipient`` for ``purpose``.
+
+    ``contract``: the provision is made under a contract with the person for goods or services
+    whose document stands in for the record (APPI rule 19(3)); its records are kept one year
+    instead of three (rule 21)."""
     caller.require("provide")
     if caller.purposes is not None and purpose not in caller.purposes:
         raise PermissionDenied(f"'{caller.actor_id}' is not granted purpose '{purpose}'")
@@ -237,6 +244,7 @@ def provide(
                     actor=caller.actor_id,
                     policy_version=rules.version,
                     at=now,
+                    contract=contract,
                 )
                 record_id = row.id
                 records.append(row)
@@ -253,6 +261,7 @@ def provide(
                 "people": len(people),
                 "provided": sum(1 for p in people_out if p.items),
                 "records": len(records),
+                "contract": contract,
                 **{f"item.{i}": sum(1 for p in people_out if i in p.items) for i in wanted},
             },
         )
@@ -262,18 +271,28 @@ def provide(
 PURGE_JOB: Final = "provisions.purge"
 
 
-def purge_records(vault: Vault, *, now: dt.datetime | None = None) -> int:
-    """Delete the provision records whose retention ended (and only those); how many. Audited
-    with the count. Run as the periodic job :data:`PURGE_JOB`."""
+@dataclass(frozen=True)
+class Purged:
+    """What one run of the purge deleted."""
+
+    records: int
+    """Provision records (APPI 29)."""
+    acquisitions: int
+    """Records of data received (APPI 30)."""
+
+
+def purge_records(vault: Vault, *, now: dt.datetime | None = None) -> Purged:
+    """Delete the provision records and the records of data received whose retention ended
+    (and only those). Audited with the counts. Run as the periodic job :data:`PURGE_JOB`."""
     now = now or vault.clock.now()
     with db.write(vault.engine) as conn:
-        purged = storage.purge_records(conn, now)
-        if purged:
+        purged = Purged(storage.purge_records(conn, now), storage.purge_acquisitions(conn, now))
+        if purged.records or purged.acquisitions:
             vault.audit.append(
                 conn,
                 actor="system:retention",
                 action="provision.records_purge",
                 targets=[],
-                details={"records": purged},
+                details={"records": purged.records, "acquisitions": purged.acquisitions},
             )
     return purged

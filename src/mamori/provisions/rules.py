@@ -12,6 +12,7 @@ provision recorded, by
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -21,18 +22,33 @@ from mamori.policy.model import ProvisionExceptionKind, Recipient, Relationship
 from mamori.policy.rules import Rules, nearest
 
 __all__ = [
+    "CONTRACT_RETENTION",
     "EXCEPTIONS",
     "MAX_REASON",
+    "RETENTION",
     "Basis",
     "Plan",
     "ProvisionRefusal",
     "consent_basis",
     "foreign_information_missing",
     "plan",
+    "retain_until",
 ]
 
 MAX_REASON: Final = 1000
 """The longest stated reason for an exception, in characters."""
+
+RETENTION: Final = dt.timedelta(days=3 * 365 + 1)
+"""How long a record of a provision or of a receipt is kept (APPI rules 21(iii), 25(iii)):
+three years."""
+CONTRACT_RETENTION: Final = dt.timedelta(days=366)
+"""How long it is kept where a contract with the person for goods or services stands in for
+the record (rules 19(3), 23(3); retention rules 21(i), 25(i)): one year."""
+
+
+def retain_until(at: dt.datetime, *, contract: bool) -> dt.datetime:
+    """Until when the record of a provision or receipt made ``at`` is kept."""
+    return at + (CONTRACT_RETENTION if contract else RETENTION)
 
 
 class Basis(StrEnum):

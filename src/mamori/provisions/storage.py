@@ -1,9 +1,11 @@
 """The queries of third-party provision: people's consents to recipients
-(``provision_consents``) and the provision records (``provision_records``).
+(``provision_consents``), the provision records (``provision_records``) and the records of data
+received from other businesses (``provision_acquisitions``).
 
 Every function runs on the caller's connection, inside its transaction, and returns plain
-values or frozen rows; ids and dates only (the recipient's declared name and address are the
-policy's, copied into a record as the law asks).
+values or frozen rows; ids and dates only, besides the businesses' own facts the law asks a
+record to hold (the recipient's declared name and address, copied from the policy; the
+provider's name, address, representative and how it obtained the data, as the host gave them).
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ from sqlalchemy import Connection
 from mamori.store import tables
 
 __all__ = [
+    "AcquisitionRow",
     "ConsentRow",
     "RecordRow",
+    "acquisitions_of",
     "consents_of",
+    "insert_acquisition",
     "insert_consent",
     "insert_records",
     "live_consent_ids",
     "live_consents",
+    "purge_acquisitions",
     "purge_records",
     "records_of",
     "revoke_consent",
@@ -33,6 +39,7 @@ __all__ = [
 
 consents_t = tables.provision_consents
 records_t = tables.provision_records
+acquisitions_t = tables.provision_acquisitions
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,29 @@ class RecordRow:
     reason: str | None
     policy_version: int
     actor: str
+    contract: bool
+    """A contract with the person stands in for the record (kept one year, not three)."""
     retain_until: dt.datetime
+
+
+@dataclass(frozen=True)
+class AcquisitionRow:
+    id: str
+    subject_id: str
+    received_at: dt.datetime
+    provider: dict[str, object]
+    """The provider's name (``{"ja", "en"}``), address, representative, whether it is an
+    individual and keeps its own records, and how it obtained the data (APPI 30(1))."""
+    items: tuple[str, ...]
+    contract: bool
+    policy_version: int
+    actor: str
+    recorded_at: dt.datetime
+    retain_until: dt.datetime
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _consent(row: sa.Row[tuple[object, ...]]) -> ConsentRow:
@@ -189,5 +218,43 @@ def purge_records(conn: Connection, now: dt.datetime) -> int:
     """Delete the records whose retention ended; how many."""
     rows = conn.execute(
         records_t.delete().where(records_t.c.retain_until < now).returning(records_t.c.id)
+    ).all()
+    return len(rows)
+
+
+# -- data received (APPI 30) ---------------------------------------------------------------------
+
+
+def insert_acquisition(conn: Connection, row: AcquisitionRow) -> None:
+    conn.execute(
+        acquisitions_t.insert().values(
+            **{**row.__dict__, "provider": _json(row.provider), "items": _json(list(row.items))}
+        )
+    )
+
+
+def _acquisition(row: sa.Row[tuple[object, ...]]) -> AcquisitionRow:
+    data = dict(row._mapping)
+    data["provider"] = orjson.loads(str(data["provider"]))
+    data["items"] = tuple(orjson.loads(str(data["items"])))
+    return AcquisitionRow(**data)
+
+
+def acquisitions_of(conn: Connection, subject_id: str) -> list[AcquisitionRow]:
+    """Every record of data received about ``subject_id``, oldest first."""
+    rows = conn.execute(
+        sa.select(acquisitions_t)
+        .where(acquisitions_t.c.subject_id == subject_id)
+        .order_by(acquisitions_t.c.received_at, acquisitions_t.c.id)
+    ).all()
+    return [_acquisition(r) for r in rows]
+
+
+def purge_acquisitions(conn: Connection, now: dt.datetime) -> int:
+    """Delete the records of data received whose retention ended; how many."""
+    rows = conn.execute(
+        acquisitions_t.delete()
+        .where(acquisitions_t.c.retain_until < now)
+        .returning(acquisitions_t.c.id)
     ).all()
     return len(rows)

@@ -56,6 +56,7 @@ def provide_everyone(
     purpose: str,
     basis: str | None = None,
     reason: str | None = None,
+    contract: bool = False,
     page: int = 500,
 ) -> Streamed:
     """Provide ``item`` of everyone ``purpose`` may use to ``recipient``. What holds for the
@@ -119,6 +120,7 @@ def provide_everyone(
                     actor=caller.actor_id,
                     policy_version=rules.version,
                     at=now,
+                    contract=contract,
                 )
                 records.append(row)
                 lines.append(StreamedLine(subject_id, value, row.id))

@@ -96,6 +96,7 @@ SECTIONS: Final[Labels] = {
     "cookie_consent_receipts": N_("label.section.cookie_consent_receipts"),
     "policy_change_consents": N_("label.section.policy_change_consents"),
     "provision_consents": N_("label.section.provision_consents"),
+    "provision_acquisitions": N_("label.section.provision_acquisitions"),
     "consents": N_("label.section.consents"),
 }
 """Titles of the disclosure package's sections (a section not named here shows its id)."""

@@ -3,6 +3,8 @@ revoke, and a clear error for a key that may not provide."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from mamori.client import Client
@@ -50,3 +52,35 @@ def test_a_streamed_provision_through_the_client(live_server: LiveServer) -> Non
         with pytest.raises(ApiError) as caught:
             next(mamori.provide_everyone("a8net", item="email", purpose="advertising"))
         assert caught.value.status == 400 and "not_declared" in str(caught.value)
+
+
+def test_a_receipt_is_recorded_and_listed_through_the_client(live_server: LiveServer) -> None:
+    token = key(live_server, ["service_operation"], ("read", "write"))
+    provider = {
+        "name": {"ja": "株式会社データ提供元"},
+        "address": "大阪府大阪市北区梅田1-1",
+        "representative": "代表取締役 鈴木 一郎",
+    }
+    received = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=3)
+    with Client(live_server.url, token) as mamori:
+        subject = mamori.create_subject("customer", items={"email": "p@example.jp"})
+        made = mamori.record_acquisition(
+            subject,
+            provider=provider,
+            how_obtained="本人から会員登録時に取得",
+            items=["email"],
+            received_at=received,
+            contract=True,
+        )
+        assert made.received_at == received and made.contract
+        assert made.retain_until == received + dt.timedelta(days=366)
+        assert made.provider.name.ja == "株式会社データ提供元" and made.provider.name.en is None
+        [listed] = mamori.acquisitions(subject)
+        assert listed == made
+        with pytest.raises(ApiError) as caught:
+            mamori.record_acquisition(subject, provider=provider, how_obtained="x", items=["emial"])
+        assert caught.value.status == 400 and "did you mean 'email'" in str(caught.value)
+    reader = key(live_server, ["service_operation"], ("read",))
+    with Client(live_server.url, reader) as mamori, pytest.raises(ApiError) as caught:
+        mamori.record_acquisition(subject, provider=provider, how_obtained="x", items=["email"])
+    assert caught.value.status == 403 and "write" in str(caught.value)

@@ -327,11 +327,11 @@ def test_records_are_purged_only_after_their_retention(tmp_path: Path, database_
             )
         assert len(_records(runtime)) == 1
         clock.advance(seconds=RETENTION.total_seconds() - 60)
-        assert purge_records(runtime.vault) == 0 and len(_records(runtime)) == 1
+        assert purge_records(runtime.vault).records == 0 and len(_records(runtime)) == 1
         clock.advance(seconds=120)
-        assert purge_records(runtime.vault) == 1 and _records(runtime) == []
+        assert purge_records(runtime.vault).records == 1 and _records(runtime) == []
         [entry] = [e for e in runtime.audit.tail(5) if e.action == "provision.records_purge"]
-        assert entry.details == {"records": 1}
+        assert entry.details == {"records": 1, "acquisitions": 0}
     finally:
         runtime.close()
 

@@ -30,6 +30,7 @@ TABLES = {
     "policy_changes",
     "policy_consents",
     "policy_versions",
+    "provision_acquisitions",
     "provision_consents",
     "provision_records",
     "request_codes",
@@ -46,7 +47,7 @@ TABLES = {
 }
 
 
-LATEST = "0009_provisions"
+LATEST = "0010_acquisitions"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -103,5 +104,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0007_policy_changes.py",
         "0008_center_operations.py",
         "0009_provisions.py",
+        "0010_acquisitions.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

@@ -479,6 +479,17 @@ def _api_bodies(subject_id: str) -> dict[tuple[str, str], Any]:
             "message": "住所を直してください",
             "corrections": {"address": "東京都港区2-2"},
         },
+        ("POST", "/api/v1/acquisitions"): {
+            "subject_id": subject_id,
+            "provider": {
+                "name": {"ja": "株式会社データ提供元", "en": "Data Source K.K."},
+                "address": "大阪府大阪市北区梅田1-1",
+                "representative": "代表取締役 鈴木 一郎",
+            },
+            "how_obtained": "本人から会員登録時に取得",
+            "items": ["name", "email"],
+            "received_at": "2026-11-30T10:00:00+09:00",
+        },
     }
 
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import pytest
 
 from mamori.errors import NotFound, UserInputError
 from mamori.policy.rules import compile_rules
-from mamori.provisions.rules import Basis, ProvisionRefusal, foreign_information_missing, plan
+from mamori.provisions.rules import (
+    Basis,
+    ProvisionRefusal,
+    foreign_information_missing,
+    plan,
+    retain_until,
+)
 from tests.helpers.edits import edited
 
 ITEMS = ("advertising_id", "cookie_id")
@@ -72,3 +79,10 @@ def test_bad_calls_are_errors_with_the_nearest_id() -> None:
         plan(rules, "a8net", "advertising", ITEMS, "academic_research", "  ")
     with pytest.raises(UserInputError, match="longer than 1000"):
         plan(rules, "a8net", "advertising", ITEMS, "academic_research", "x" * 1001)
+
+
+def test_a_record_is_kept_three_years_or_one_where_a_contract_stands_in() -> None:
+    """Rules 21 and 25: three years (a leap day included), one year under a contract."""
+    at = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
+    assert retain_until(at, contract=False) == dt.datetime(2029, 12, 1, 3, 0, tzinfo=dt.UTC)
+    assert retain_until(at, contract=True) == dt.datetime(2027, 12, 2, 3, 0, tzinfo=dt.UTC)

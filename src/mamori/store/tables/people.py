@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from mamori.store.tables.base import Seq, UTCDateTime, metadata, subject_fk
@@ -27,6 +28,7 @@ __all__ = [
     "mail_outbox",
     "policy_changes",
     "policy_consents",
+    "provision_acquisitions",
     "provision_consents",
     "provision_records",
     "request_codes",
@@ -306,7 +308,32 @@ provision_records = Table(
     Column("reason", Text, nullable=True),
     Column("policy_version", Integer, nullable=False),
     Column("actor", String(128), nullable=False),
+    # A contract with the person stands in for the record (rule 19(3)): kept one year.
+    Column("contract", Boolean, nullable=False, server_default=false()),
     Column("retain_until", UTCDateTime, nullable=False, index=True),
 )
 """What was provided to whom, when, on what basis (APPI 29). Kept after withdrawal until
 ``retain_until``: the law asks for the record, not for the data."""
+
+
+provision_acquisitions = Table(
+    "provision_acquisitions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject_id", String(40), nullable=False, index=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    # Canonical JSON: the provider business's facts APPI 30(1) asks the recipient to confirm
+    # (name ``{ja, en}``, address, representative, individual, keeps_records, how_obtained),
+    # as the host gave them. Never the person's data: that is in the vault.
+    Column("provider", Text, nullable=False),
+    # Canonical JSON list of the item ids received.
+    Column("items", Text, nullable=False),
+    # A contract with the person stands in for the record (rule 23(3)): kept one year.
+    Column("contract", Boolean, nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("retain_until", UTCDateTime, nullable=False, index=True),
+)
+"""Data about a person received from another business (APPI 30(3), rule 24). Kept after
+withdrawal until ``retain_until``, like the provision records."""

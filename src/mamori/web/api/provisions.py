@@ -1,10 +1,13 @@
-"""Third-party provision over the REST API: the gate, and people's consents to recipients.
+"""Third-party provision over the REST API: the gate, people's consents to recipients, and
+the records of data received from other businesses.
 
 ``POST /api/v1/provisions`` takes a recipient, a purpose, items, people and the basis claimed,
 and answers per person what was provided and what was refused, with the record of each
 provision the law asks to be recorded. It needs a key with the ``provide`` operation, granted
 the purpose. The host records a consent it obtained from the person with
-``POST /api/v1/subjects/{id}/provision-consents`` (``write``) and revokes it with ``DELETE``.
+``POST /api/v1/subjects/{id}/provision-consents`` (``write``) and revokes it with ``DELETE``,
+and what it received about a person from another business with ``POST /api/v1/acquisitions``
+(``write``: it records a fact about the person, as a consent does; APPI 30).
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from mamori.provisions import consents, gate, stream
-from mamori.provisions.storage import ConsentRow
+from mamori.provisions import acquisitions, consents, gate, stream
+from mamori.provisions.storage import AcquisitionRow, ConsentRow
 from mamori.vault.access import Caller
 from mamori.vault.service_keys import ServiceAccount
 from mamori.web import deps
 from mamori.web.api.auth import require_operation, service_account
 from mamori.web.api.document import errors
 from mamori.web.api.schemas import (
+    AcquisitionIn,
+    AcquisitionOut,
     ProvidedOut,
     ProvisionConsentIn,
     ProvisionConsentOut,
@@ -76,6 +81,7 @@ async def provide(body: ProvisionIn, account: ProvideKey, request: Request) -> P
             purpose=body.purpose,
             basis=body.basis,
             reason=body.reason,
+            contract=body.contract,
         )
     )
     return ProvisionOut(
@@ -134,6 +140,7 @@ def provide_stream(
         purpose=body.purpose,
         basis=body.basis,
         reason=body.reason,
+        contract=body.contract,
     )
     lines = streamed.lines
     first = next(lines, None)  # errors of the read surface before the answer starts
@@ -215,3 +222,64 @@ def revoke_consent(
         deps.runtime(request).vault, Caller.of_key(account), subject_id, consent_id, channel="api"
     )
     return Response(status_code=204)
+
+
+def _acquisition(row: AcquisitionRow) -> AcquisitionOut:
+    return AcquisitionOut.model_validate(
+        {
+            **row.__dict__,
+            "provider": row.provider,
+            "how_obtained": row.provider.get("how_obtained"),
+            "items": list(row.items),
+        }
+    )
+
+
+@router.post(
+    "/acquisitions",
+    response_model=AcquisitionOut,
+    status_code=201,
+    summary="Record data about a person received from another business (APPI 30)",
+    responses=errors(400, 404, 409, 413),
+)
+def record_acquisition(body: AcquisitionIn, account: AnyKey, request: Request) -> AcquisitionOut:
+    provider = body.provider
+    row = acquisitions.record(
+        deps.runtime(request).vault,
+        Caller.of_key(account),
+        body.subject_id,
+        provider=acquisitions.Provider(
+            name=provider.name.ja,
+            name_en=provider.name.en,
+            address=provider.address,
+            representative=provider.representative,
+            individual=provider.individual,
+            keeps_records=provider.keeps_records,
+        ),
+        how_obtained=body.how_obtained,
+        items=body.items,
+        received_at=body.received_at,
+        contract=body.contract,
+    )
+    return _acquisition(row)
+
+
+@router.get(
+    "/subjects/{subject_id}/acquisitions",
+    response_model=list[AcquisitionOut],
+    summary="The records of data received about a person, oldest first",
+    responses=errors(404),
+)
+def list_acquisitions(
+    subject_id: SubjectId, account: AnyKey, request: Request
+) -> list[AcquisitionOut]:
+    Caller.of_key(account).require("read")
+    vault = deps.runtime(request).vault
+    found = acquisitions.of_subject(vault, subject_id)
+    vault.committer.append(
+        actor=account.actor_id,
+        action="provision.acquisition_list",
+        targets=[f"subject:{subject_id}"],
+        details={"acquisitions": len(found)},
+    )
+    return [_acquisition(a) for a in found]

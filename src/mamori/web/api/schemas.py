@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "AcquisitionIn",
+    "AcquisitionOut",
     "BasisName",
     "CenterLinkOut",
     "ChangeTextOut",
@@ -33,6 +35,10 @@ __all__ = [
     "PolicyOut",
     "PolicyVersionOut",
     "ProvidedOut",
+    "ProviderIn",
+    "ProviderNameIn",
+    "ProviderNameOut",
+    "ProviderOut",
     "ProvisionConsentIn",
     "ProvisionConsentOut",
     "ProvisionIn",
@@ -373,6 +379,12 @@ class ProvisionIn(_In):
         max_length=1000,
         description="Required for an exception of APPI 27(1): why it applies.",
     )
+    contract: bool = Field(
+        default=False,
+        description="Provided under a contract with the person for goods or services whose "
+        "document stands in for the record (APPI rule 19(3)): the records are kept one year, "
+        "not three.",
+    )
 
 
 class ProvidedOut(BaseModel):
@@ -405,6 +417,10 @@ class ProvisionStreamIn(_In):
         max_length=1000,
         description="Required for an exception of APPI 27(1): why it applies.",
     )
+    contract: bool = Field(
+        default=False,
+        description="As for `POST /api/v1/provisions`: the records are kept one year, not three.",
+    )
 
 
 class ProvisionConsentIn(_In):
@@ -420,3 +436,82 @@ class ProvisionConsentOut(BaseModel):
     consented_at: dt.datetime
     revoked_at: dt.datetime | None
     channel: str
+
+
+ProviderFact = Annotated[str, Field(min_length=1, max_length=1000)]
+"""A fact about the business the data came from, as the host confirmed it."""
+
+
+class ProviderNameIn(_In):
+    ja: ProviderFact
+    en: ProviderFact | None = None
+
+
+class ProviderIn(_In):
+    """The business the data came from (APPI 30(1)(i)): its facts, not the person's data."""
+
+    name: ProviderNameIn
+    address: ProviderFact
+    representative: ProviderFact | None = Field(
+        default=None, description="For a corporation, its representative (required)."
+    )
+    individual: bool = Field(
+        default=False, description="The provider is a natural person: no representative."
+    )
+    keeps_records: bool | None = Field(
+        default=None,
+        description="The provider is a business that keeps its own record of the provision "
+        "(APPI 29), as far as the host knows; informational.",
+    )
+
+    @model_validator(mode="after")
+    def _representative(self) -> ProviderIn:
+        if self.representative is None and not self.individual:
+            raise ValueError(
+                "a corporation's representative is required ('representative'), or set "
+                "'individual' for a provider who is a natural person"
+            )
+        return self
+
+
+class AcquisitionIn(_In):
+    subject_id: SubjectRef = Field(description="The person the data is about.")
+    provider: ProviderIn
+    how_obtained: ProviderFact = Field(
+        description="How the provider obtained the data (APPI 30(1)(ii))."
+    )
+    items: list[ItemId] = Field(min_length=1, max_length=200)
+    received_at: AwareDatetime | None = Field(
+        default=None, description="When the data was received (default now; not in the future)."
+    )
+    contract: bool = Field(
+        default=False,
+        description="Received under a contract with the person for goods or services whose "
+        "document stands in for the record (APPI rule 23(3)): kept one year, not three.",
+    )
+
+
+class ProviderNameOut(BaseModel):
+    ja: str
+    en: str | None
+
+
+class ProviderOut(BaseModel):
+    name: ProviderNameOut
+    address: str
+    representative: str | None
+    individual: bool
+    keeps_records: bool | None
+
+
+class AcquisitionOut(BaseModel):
+    id: str
+    subject_id: str
+    provider: ProviderOut
+    how_obtained: str
+    items: list[str]
+    received_at: dt.datetime
+    contract: bool
+    policy_version: int
+    recorded_at: dt.datetime
+    retain_until: dt.datetime = Field(description="The record is deleted after this time.")

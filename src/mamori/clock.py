@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from typing import Final, Protocol
+from zoneinfo import ZoneInfo
 
-__all__ = ["SYSTEM", "Clock", "SystemClock"]
+__all__ = ["SYSTEM", "Clock", "SystemClock", "local_date"]
 
 
 class Clock(Protocol):
@@ -43,3 +44,9 @@ class SystemClock:
 
 SYSTEM: Final[Clock] = SystemClock()
 """The clock of every runtime that is not given another."""
+
+
+def local_date(at: dt.datetime, zone: str) -> dt.date:
+    """The calendar day ``at`` falls on in ``zone`` (the operator's, ``Asia/Tokyo`` unless
+    set): the day deadlines, revision dates and due dates are counted in."""
+    return at.astimezone(ZoneInfo(zone)).date()

@@ -124,3 +124,44 @@ def foreign_contractor(data: dict[str, Any]) -> None:
             },
         }
     )
+
+
+def joint_use_purposes(data: dict[str, Any]) -> None:
+    """The joint users' purposes of use change: told in advance (APPI 27(6))."""
+    data["joint_use"][0]["purposes"].append(
+        {
+            "ja": "共同利用者による新商品の案内のため",
+            "en": "For joint users to tell you of new goods",
+        }
+    )
+
+
+def joint_user_shipping(data: dict[str, Any]) -> None:
+    """A joint user may use data for one more purpose (shipping): told in advance."""
+    found = next(r for r in data["recipients"] if r["id"] == "payment_processor")
+    found["purposes"] = ["service_operation", "shipping"]
+
+
+def joint_use_responsible_moved(data: dict[str, Any]) -> None:
+    """The responsible party's address changes: told without delay (APPI 27(6))."""
+    data["joint_use"][0]["responsible"]["address"] = {
+        "ja": "東京都渋谷区神南一丁目1番1号",
+        "en": "1-1-1 Jinnan, Shibuya-ku, Tokyo",
+    }
+
+
+def joint_use_responsible_replaced(data: dict[str, Any]) -> None:
+    """Another party becomes responsible for the joint use: told in advance."""
+    data["joint_use"][0]["responsible"]["name"] = {
+        "ja": "株式会社ココチエホールディングス",
+        "en": "Kokochie Holdings Co., Ltd.",
+    }
+
+
+def revision_on(day: str) -> Edit:
+    """A new revision entry dated ``day`` (ISO), e.g. after the day of publication."""
+
+    def add(data: dict[str, Any]) -> None:
+        data["revisions"].append({"date": day, "label": {"ja": "改訂", "en": "Revised"}})
+
+    return add

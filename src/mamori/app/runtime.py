@@ -54,7 +54,7 @@ class Runtime:
     mail: Mailer = field(init=False)
 
     def __post_init__(self) -> None:
-        published = PublishedPolicy(self.engine, clock=self.clock)
+        published = PublishedPolicy(self.engine, clock=self.clock, zone=self.settings.time_zone)
         object.__setattr__(self, "published", published)
         limits = Limits(
             max_value_bytes=self.settings.max_value_bytes,
@@ -90,7 +90,12 @@ class Runtime:
         """Publish a policy read by :func:`~mamori.policy.loader.read_policy`, classifying and
         recording the change; this process sees the new version at once."""
         published = publish_policy(
-            self.engine, loaded, actor=actor, audit=self.audit, clock=self.clock
+            self.engine,
+            loaded,
+            actor=actor,
+            audit=self.audit,
+            clock=self.clock,
+            zone=self.settings.time_zone,
         )
         self.published.invalidate()
         return published

@@ -92,7 +92,9 @@ def policy_publish(
     loaded = read_policy(path)
     runtime = _runtime(initialise=False)
     try:
-        published = publish_policy(runtime.engine, loaded, actor=CLI_ACTOR)
+        published = publish_policy(
+            runtime.engine, loaded, actor=CLI_ACTOR, zone=runtime.settings.time_zone
+        )
     finally:
         runtime.close()
     result = published.result

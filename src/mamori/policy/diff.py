@@ -29,95 +29,19 @@ those reads, per person, until that person consents (:meth:`mamori.policy.rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from mamori.i18n import LANGUAGES, N_, Lang, t
+from mamori.policy.change import Change, Level, PolicyDiff, Timing
 from mamori.policy.model import Policy, Relationship, Text
 
-__all__ = ["Change", "Level", "PolicyDiff", "diff_policies"]
-
-
-class Level(StrEnum):
-    """What a change requires, from least to most."""
-
-    cosmetic = "cosmetic"
-    notify = "notify"
-    consent_required = "consent_required"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def label(self, lang: str) -> str:
-        return t(_lang(lang), _LEVEL_WORDS[self])
-
-
-_RANK = {Level.cosmetic: 0, Level.notify: 1, Level.consent_required: 2}
-_LEVEL_WORDS = {
-    Level.cosmetic: N_("diff.level.cosmetic"),
-    Level.notify: N_("diff.level.notify"),
-    Level.consent_required: N_("diff.level.consent_required"),
-}
-
-
-@dataclass(frozen=True)
-class Change:
-    """One change, explained in both languages (kept with the change record as worded when it
-    was published)."""
-
-    kind: str
-    level: Level
-    ja: str
-    en: str
-
-    def text(self, lang: str) -> str:
-        return self.en if lang == "en" else self.ja
-
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "level": self.level.value, "ja": self.ja, "en": self.en}
-
-
-@dataclass(frozen=True)
-class PolicyDiff:
-    changes: tuple[Change, ...]
-    consent_uses: frozenset[tuple[str, str]] = field(default_factory=frozenset)
-    """(item, purpose) uses that each person must consent to before they apply to them."""
-    consent_recipients: tuple[str, ...] = ()
-    """Recipients each person must consent to (``joint_use:<id>:<user>``, and
-    ``<relationship>:<id>`` for a recipient abroad, e.g. ``contractor:mailer``)."""
-
-    @property
-    def level(self) -> Level:
-        return max((c.level for c in self.changes), key=lambda lv: lv.rank, default=Level.cosmetic)
-
-    @property
-    def unchanged(self) -> bool:
-        return not self.changes
-
-    def explain(self, lang: str) -> list[str]:
-        """One line per change, most demanding first, each marked with its level."""
-        ordered = sorted(self.changes, key=lambda c: -c.level.rank)
-        return [f"[{c.level.label(lang)}] {c.text(lang)}" for c in ordered]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "level": self.level.value,
-            "changes": [c.to_json() for c in self.changes],
-            "consent_uses": sorted([i, p] for i, p in self.consent_uses),
-            "consent_recipients": list(self.consent_recipients),
-        }
+__all__ = ["Change", "Level", "PolicyDiff", "Timing", "diff_policies"]
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 _Param = str | Callable[[Lang], str]
 """A value of a message's placeholder: the same in both languages, or one per language."""
-
-
-def _lang(lang: str) -> Lang:
-    return "en" if lang == "en" else "ja"
 
 
 def _q(text: Text | str) -> Callable[[Lang], str]:
@@ -162,11 +86,17 @@ class _Builder:
 
     def add(self, kind: str, level: Level, key: str, **params: _Param) -> None:
         """The change ``kind``, explained by the message ``key`` (marked with ``N_``)."""
+        self.add_timed(None, kind, level, key, **params)
+
+    def add_timed(
+        self, timing: Timing | None, kind: str, level: Level, key: str, **params: _Param
+    ) -> None:
+        """:meth:`add` for a change people must be told of at the time ``timing`` says."""
         ja, en = (
             t(lang, key, **{n: v if isinstance(v, str) else v(lang) for n, v in params.items()})
             for lang in LANGUAGES
         )
-        self.changes.append(Change(kind, level, ja, en))
+        self.changes.append(Change(kind, level, ja, en, timing))
 
     def label(self, item_id: str) -> Text:
         policy = self.new if item_id in {i.id for i in self.new.items} else self.old
@@ -370,8 +300,35 @@ def _joint_use(b: _Builder) -> None:
             )
         if before is None:
             continue
+        # APPI 27(6): the purposes and the responsible party are told in advance; the
+        # responsible party's address or representative without delay. mamori cannot tell a
+        # renamed party from another one: a new name is read as another responsible party.
+        if _dump(before.purposes) != _dump(joint.purposes):
+            b.add_timed(
+                Timing.in_advance,
+                "joint_use_purposes",
+                Level.notify,
+                N_("diff.joint_use_purposes"),
+                purposes=_list(joint.purposes),
+            )
+        if _dump(before.responsible.name) != _dump(joint.responsible.name):
+            b.add_timed(
+                Timing.in_advance,
+                "joint_use_responsible",
+                Level.notify,
+                N_("diff.joint_use_responsible"),
+                responsible=_q(joint.responsible.name),
+            )
+        elif _dump(before.responsible) != _dump(joint.responsible):
+            b.add_timed(
+                Timing.without_delay,
+                "joint_use_responsible_details",
+                Level.notify,
+                N_("diff.joint_use_responsible_details"),
+                responsible=_q(joint.responsible.name),
+            )
         removed = [u for u in before.users if u.ja not in {x.ja for x in joint.users}]
-        facts = _changed_fields(before, joint, ("purposes", "responsible", "items_note"))
+        facts = _changed_fields(before, joint, ("items_note",))
         if removed or facts or any(i not in joint.items for i in before.items):
             b.add("joint_use_changed", Level.notify, N_("diff.joint_use_changed"))
     for joint_id in old:
@@ -417,6 +374,19 @@ def _recipients(b: _Builder) -> None:
             )
         elif before is None:
             b.add("recipient_added", Level.notify, N_("diff.recipient_added"), **params)
+        elif (
+            recipient.relationship is Relationship.joint_user
+            and before.relationship is Relationship.joint_user
+            and before.purposes != recipient.purposes
+        ):
+            # A joint user's purposes of use: told in advance (APPI 27(6)).
+            b.add_timed(
+                Timing.in_advance,
+                "joint_user_purposes",
+                Level.notify,
+                N_("diff.joint_user_purposes"),
+                **params,
+            )
         elif _dump(before) != _dump(recipient):
             b.add("recipient_changed", Level.notify, N_("diff.recipient_changed"), **params)
     for recipient_id, recipient in old.items():

@@ -13,8 +13,11 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from mamori.errors import UnknownItem, UnknownPurpose, UnknownSubjectType, UserInputError
+from mamori.policy.diff import diff_policies
 from mamori.policy.model import (
     DataItem,
     Policy,
@@ -22,6 +25,7 @@ from mamori.policy.model import (
     Purpose,
     PurposeGroup,
     Recipient,
+    Relationship,
     ValueKind,
 )
 
@@ -90,6 +94,26 @@ class Rules:
     """The operator's country: a recipient elsewhere is abroad (APPI 28)."""
     exceptions: frozenset[ProvisionExceptionKind] = frozenset()
     """The kinds of provision exception the policy declares (its 第三者提供 section)."""
+    joint_use_from: dt.datetime | None = None
+    """When this version's joint-use changes that people are told of in advance (APPI 27(6))
+    apply: the start of its effective date in the operator's zone. Before then a provision
+    to a joint user goes by :attr:`joint_users_before`. None: no such change pending."""
+    joint_users_before: Mapping[str, Recipient] = field(default_factory=dict)
+    """The joint users as the previous version declared them (see :attr:`joint_use_from`)."""
+
+    def recipient_at(self, recipient_id: str, at: dt.datetime | None) -> Recipient | None:
+        """The recipient as it stands at ``at``: a joint user as declared before while this
+        version's in-advance joint-use changes do not apply yet (None: not a recipient then)."""
+        recipient = self.recipients.get(recipient_id)
+        if (
+            recipient is None
+            or recipient.relationship is not Relationship.joint_user
+            or self.joint_use_from is None
+            or at is None
+            or at >= self.joint_use_from
+        ):
+            return recipient
+        return self.joint_users_before.get(recipient_id)
 
     def consent_gates(self, purpose_id: str) -> tuple[ConsentChange, ...]:
         """The changes that gate some item's use for ``purpose_id`` (usually none)."""
@@ -226,8 +250,15 @@ class Rules:
 
 
 def compile_rules(
-    policy: Policy, version: int = 0, consent_changes: Iterable[ConsentChange] = ()
+    policy: Policy,
+    version: int = 0,
+    consent_changes: Iterable[ConsentChange] = (),
+    *,
+    previous: Policy | None = None,
+    zone: str = "Asia/Tokyo",
 ) -> Rules:
+    """The rules of ``policy``; ``previous``: the version it replaced, whose joint users stand
+    until this version's in-advance joint-use changes apply (``zone``: the operator's)."""
     items = {item.id: item for item in policy.items}
     purposes = {purpose.id: purpose for purpose in policy.purposes}
     allowed = {purpose.id: frozenset(purpose.items) for purpose in policy.purposes}
@@ -250,4 +281,17 @@ def compile_rules(
         recipients={r.id: r for r in policy.recipients},
         home_country=policy.operator.country,
         exceptions=frozenset(e.kind for e in policy.third_party_provision.exceptions),
+        **_joint_use_pending(policy, previous, zone),
     )
+
+
+def _joint_use_pending(policy: Policy, previous: Policy | None, zone: str) -> dict[str, Any]:
+    if previous is None or not diff_policies(previous, policy).in_advance:
+        return {}
+    start = dt.datetime.combine(policy.effective_date, dt.time(), ZoneInfo(zone))
+    return {
+        "joint_use_from": start.astimezone(dt.UTC),
+        "joint_users_before": {
+            r.id: r for r in previous.recipients if r.relationship is Relationship.joint_user
+        },
+    }

@@ -184,7 +184,7 @@ def provide(
     people = list(dict.fromkeys(subjects_))
     wanted = tuple(dict.fromkeys(items))
     rules = vault.rules()
-    plan_ = plan(rules, recipient, purpose, wanted, basis, reason)
+    plan_ = plan(rules, recipient, purpose, wanted, basis, reason, vault.clock.now())
     reader = Caller(caller.actor_id, caller.purposes, frozenset({"read"}))
     with db.read(vault.engine) as conn:
         _check_people(conn, people)

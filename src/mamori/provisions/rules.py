@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from mamori.errors import NotFound, UserInputError
+from mamori.errors import Conflict, NotFound, UserInputError
 from mamori.policy.model import ProvisionExceptionKind, Recipient, Relationship
 from mamori.policy.rules import Rules, nearest
 
@@ -150,10 +150,18 @@ def plan(
     items: tuple[str, ...],
     basis: str | None,
     reason: str | None,
+    at: dt.datetime | None = None,
 ) -> Plan:
-    """The call's plan; :class:`NotFound` for an unknown recipient, :class:`UserInputError` for
-    an unknown purpose, item or basis, or an exception claimed without its reason."""
-    recipient = rules.recipients.get(recipient_id)
+    """The call's plan at ``at`` (a joint user as declared before while this version's
+    in-advance joint-use changes do not apply yet, APPI 27(6)); :class:`NotFound` for an
+    unknown recipient, :class:`UserInputError` for an unknown purpose, item or basis, or an
+    exception claimed without its reason."""
+    recipient = rules.recipient_at(recipient_id, at)
+    if recipient is None and recipient_id in rules.recipients:
+        raise Conflict(
+            f"joint user '{recipient_id}' takes part only from the policy's revision date:"
+            " its joint use is told to people in advance (APPI 27(6))"
+        )
     if recipient is None:
         raise NotFound(
             f"no recipient '{recipient_id}' in the policy{nearest(recipient_id, rules.recipients)}"

@@ -66,7 +66,7 @@ def provide_everyone(
     if caller.purposes is not None and purpose not in caller.purposes:
         raise PermissionDenied(f"'{caller.actor_id}' is not granted purpose '{purpose}'")
     rules = vault.rules()
-    plan_ = plan(rules, recipient, purpose, (item,), basis, reason)
+    plan_ = plan(rules, recipient, purpose, (item,), basis, reason, vault.clock.now())
     refused = plan_.refused.get(item)
     if refused is ProvisionRefusal.overseas_info_missing:
         raise Conflict(

@@ -35,8 +35,11 @@ class CurrentPolicy:
 class PublishedPolicy:
     """The current version of ``engine``'s database, re-checked at most every ``ttl`` seconds."""
 
-    def __init__(self, engine: Engine, ttl: float = 1.0, *, clock: Clock = SYSTEM) -> None:
+    def __init__(
+        self, engine: Engine, ttl: float = 1.0, *, clock: Clock = SYSTEM, zone: str = "Asia/Tokyo"
+    ) -> None:
         self.engine = engine
+        self.zone = zone
         self.clock = clock
         self.ttl = ttl
         self._lock = threading.Lock()
@@ -61,9 +64,14 @@ class PublishedPolicy:
                 policy = parse_policy(version.source_yaml, f"policy version {version.version}")
                 with db.read(self.engine) as conn:
                     gates = [g for g in consent_changes(conn) if g.version <= latest]
-                self._current = CurrentPolicy(
-                    version.version, policy, compile_rules(policy, version.version, gates)
+                previous = None
+                if version.version > 1:
+                    before = versions.get(self.engine, version.version - 1)
+                    previous = parse_policy(before.source_yaml, f"policy version {before.version}")
+                rules = compile_rules(
+                    policy, version.version, gates, previous=previous, zone=self.zone
                 )
+                self._current = CurrentPolicy(version.version, policy, rules)
             self._checked = self.clock.monotonic()
             return self._current
 

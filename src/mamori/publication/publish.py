@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mamori.audit.log import AuditLog
-from mamori.clock import SYSTEM, Clock
+from mamori.clock import SYSTEM, Clock, local_date
+from mamori.errors import UserInputError
 from mamori.i18n import Lang, t
 from mamori.policy.diff import Level, PolicyDiff, diff_policies
 from mamori.policy.loader import LoadedPolicy, parse_policy, read_policy
@@ -43,8 +44,14 @@ def publish_policy(
     actor: str,
     audit: AuditLog | None = None,
     clock: Clock = SYSTEM,
+    zone: str = "Asia/Tokyo",
 ) -> Publication:
-    """Publish ``loaded`` unless unchanged, classifying and recording the change."""
+    """Publish ``loaded`` unless unchanged, classifying and recording the change.
+
+    A change people must be told of before it applies (APPI 27(6): the joint users' purposes,
+    the party responsible for a joint use) needs a revision date after the day of publication
+    in the operator's ``zone``: the version is published at once, as the advance notice, and the
+    joint use goes on as declared before until that day."""
     found: list[PolicyDiff] = []
 
     def record(
@@ -57,6 +64,14 @@ def publish_policy(
             return {}
         old = parse_policy(previous.source_yaml, f"policy version {previous.version}")
         diff = diff_policies(old, loaded.policy)
+        today = local_date(published_at, zone)
+        if diff.in_advance and loaded.policy.effective_date <= today:
+            kinds = ", ".join(dict.fromkeys(c.kind for c in diff.in_advance))
+            raise UserInputError(
+                f"this version changes the joint use ({kinds}), which people must be told of"
+                f" before it applies (APPI 27(6)): give it a revision date after"
+                f" {today.isoformat()}, the day it is published"
+            )
         records.insert(
             conn,
             version=version,
@@ -84,9 +99,12 @@ def publish_file(
     actor: str,
     audit: AuditLog | None = None,
     clock: Clock = SYSTEM,
+    zone: str = "Asia/Tokyo",
 ) -> Publication:
     """Read the policy file at ``path`` (every mistake reported) and publish it."""
-    return publish_policy(engine, read_policy(path), actor=actor, audit=audit, clock=clock)
+    return publish_policy(
+        engine, read_policy(path), actor=actor, audit=audit, clock=clock, zone=zone
+    )
 
 
 def report(diff: PolicyDiff, lang: str) -> list[str]:

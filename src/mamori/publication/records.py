@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from mamori.policy.diff import Change, Level, PolicyDiff
+from mamori.policy.diff import Change, Level, PolicyDiff, Timing
 from mamori.policy.rules import ConsentChange
 from mamori.publication import storage
 from mamori.store import db
@@ -76,7 +76,13 @@ def _record(row: storage.ChangeRow) -> ChangeRecord:
         previous_version=row.previous_version,
         level=Level(row.level),
         changes=tuple(
-            Change(c["kind"], Level(c["level"]), c["ja"], c["en"])
+            Change(
+                c["kind"],
+                Level(c["level"]),
+                c["ja"],
+                c["en"],
+                Timing(c["timing"]) if c.get("timing") else None,
+            )
             for c in orjson.loads(row.changes)
         ),
         consent_uses=frozenset((i, p) for i, p in orjson.loads(row.consent_uses)),

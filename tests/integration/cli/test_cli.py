@@ -80,6 +80,24 @@ def test_publish_versions_audit(env: dict[str, str], tmp_path: Path) -> None:
     assert "1" in mamori("audit", "prove", "1", env=env).stdout
 
 
+def test_a_joint_use_change_dated_today_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from tests.helpers import edits
+
+    mamori("init", env=env)
+    today = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date().isoformat()
+    path = edits.write_edited(
+        tmp_path / "joint.yaml", edits.joint_use_purposes, edits.revision_on(today)
+    )
+    result = mamori("policy", "publish", str(path), env=env, check=2)
+    assert result.stderr.count("\n") == 1 and "APPI 27(6)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "minimal" not in mamori("policy", "versions", env=env).stdout
+    assert mamori("policy", "versions", env=env).stdout.count("kokochie") == 1
+
+
 def test_verify_names_the_edited_entry(env: dict[str, str], database_url: str) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("edits the SQLite file directly; the PostgreSQL variant is in tests/audit")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mamori.errors import PolicyError
-from mamori.policy.diff import Level, diff_policies
+from mamori.policy.diff import Level, Timing, diff_policies
 from mamori.policy.loader import load_policy
 from mamori.policy.model import Policy
 from tests.helpers import edits
@@ -138,6 +138,46 @@ def test_a_new_joint_user_needs_consent(example: Policy) -> None:
     assert result.consent_recipients == ("joint_use:service_partners:提携する式場",)
     assert result.consent_uses == frozenset()
     assert "Partner wedding venues" in "\n".join(result.explain("en"))
+
+
+def test_joint_use_purposes_and_its_responsible_party_are_told_in_advance(
+    example: Policy,
+) -> None:
+    for edit, kind in (
+        (edits.joint_use_purposes, "joint_use_purposes"),
+        (edits.joint_use_responsible_replaced, "joint_use_responsible"),
+        (edits.joint_user_shipping, "joint_user_purposes"),
+    ):
+        result = diff_policies(example, edited(edit))
+        assert result.level is Level.notify, kind
+        [change] = [c for c in result.changes if c.kind == kind]
+        assert change.timing is Timing.in_advance
+        assert result.in_advance == (change,)
+        assert change.to_json()["timing"] == "in_advance"
+        [line] = [x for x in result.explain("ja") if "27条6項" in x]
+        assert "あらかじめ" in line
+        assert "before it applies" in "\n".join(result.explain("en"))
+    text = "\n".join(diff_policies(example, edited(edits.joint_use_purposes)).explain("ja"))
+    assert "共同利用者による新商品の案内のため" in text
+
+
+def test_a_new_address_of_the_responsible_party_is_told_without_delay(example: Policy) -> None:
+    result = diff_policies(example, edited(edits.joint_use_responsible_moved))
+    [change] = result.changes
+    assert (change.kind, change.level, change.timing) == (
+        "joint_use_responsible_details",
+        Level.notify,
+        Timing.without_delay,
+    )
+    assert result.in_advance == ()
+    assert "遅滞なく" in result.explain("ja")[0]
+    assert "without delay" in result.explain("en")[0]
+
+
+def test_other_changes_carry_no_timing(example: Policy) -> None:
+    result = diff_policies(example, edited(edits.joint_user, edits.related_purpose))
+    assert all(c.timing is None for c in result.changes)
+    assert all("timing" not in c.to_json() for c in result.changes)
 
 
 def test_a_foreign_transfer_needs_consent_and_a_domestic_contractor_a_notice(

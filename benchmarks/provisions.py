@@ -2,7 +2,8 @@
 the vault's own bulk read of the same item, in the same run.
 
 On a fresh temporary database with the worked example's policy, N customers hold an
-``advertising_id``; 95% of them consented to the third party ``a8net`` for ``advertising``. It
+``advertising_id``; 95% of them consented to the third party ``a8net`` for ``advertising``
+and accepted its cookies (APPI 31: the provision confirms that choice). It
 measures, over the same N people:
 
 * bulk read: :meth:`Vault.bulk_read` of ``advertising_id`` for ``advertising``, consumed to the
@@ -88,9 +89,15 @@ def _seed(runtime: Runtime, start: int, count: int) -> None:
     now = dt.datetime.now(dt.UTC)
     expires = now + dt.timedelta(days=3650)
     version = vault.rules().version
+    services = orjson.dumps(
+        dict.fromkeys(vault.rules().recipients[RECIPIENT].cookie_services, True)
+    ).decode()
     batch = 2000
     for first in range(start, start + count, batch):
-        subjects, items, consents = [], [], []
+        subjects: list[dict[str, object]] = []
+        items: list[dict[str, object]] = []
+        consents: list[dict[str, object]] = []
+        receipts: list[dict[str, object]] = []
         for n in range(first, min(first + batch, start + count)):
             subject_id = secrets.token_hex(16)
             data_key = crypto.new_data_key()
@@ -122,6 +129,26 @@ def _seed(runtime: Runtime, start: int, count: int) -> None:
                 }
             )
             if n % 20:
+                receipts.append(
+                    {
+                        "seq": n + 1,
+                        "consent_id": secrets.token_urlsafe(16),
+                        "subject_id": subject_id,
+                        "policy_version": version,
+                        "section_hash": "0" * 64,
+                        "language": "ja",
+                        "text_hash": "0" * 64,
+                        "gpc": False,
+                        "method": "accept_all",
+                        "source": "center",
+                        "categories": '{"advertising":true}',
+                        "services": services,
+                        "created_at": now,
+                        "expires_at": expires,
+                        "prev_hash": bytes(32),
+                        "receipt_hash": bytes(32),
+                    }
+                )
                 consents.append(
                     {
                         "id": f"pc_{secrets.token_hex(12)}",
@@ -138,6 +165,9 @@ def _seed(runtime: Runtime, start: int, count: int) -> None:
             conn.execute(tables.subjects.insert(), subjects)
             conn.execute(tables.subject_items.insert(), items)
             conn.execute(tables.provision_consents.insert(), consents)
+            # APPI 31: the cookie choice each consenting person made (signed in, so tied to
+            # them), which the provision to a8net confirms.
+            conn.execute(tables.consent_receipts.insert(), receipts)
 
 
 def _bulk(runtime: Runtime) -> tuple[float, int]:

@@ -26,6 +26,7 @@ import orjson
 from mamori.errors import ApiError
 from mamori.web.api.schemas import (
     AcquisitionOut,
+    CookieConsentLinkOut,
     EventsOut,
     ProvisionConsentOut,
     ProvisionOut,
@@ -298,6 +299,15 @@ class Client:
 
     def revoke_provision_consent(self, subject_id: str, consent_id: str) -> None:
         self._call("DELETE", f"/subjects/{subject_id}/provision-consents/{consent_id}")
+
+    def link_cookie_consent(self, subject_id: str, consent_id: str) -> CookieConsentLinkOut:
+        """Say the person made the cookie choices of ``consent_id`` (their browser's
+        ``mamori_consent`` cookie), so that a provision of person-related information can
+        confirm their consent (APPI 31). Needs ``write``; idempotent."""
+        answer = self._call(
+            "POST", f"/subjects/{subject_id}/cookie-consents", json={"consent_id": consent_id}
+        )
+        return CookieConsentLinkOut.model_validate(answer)
 
     def record_acquisition(
         self,

@@ -27,9 +27,11 @@ __all__ = [
     "count",
     "for_subject",
     "head",
+    "insert_link",
     "insert_receipts",
     "insert_texts",
     "latest",
+    "latest_of_people",
     "page",
     "text",
     "texts",
@@ -37,6 +39,7 @@ __all__ = [
 
 receipts_t = tables.consent_receipts
 texts_t = tables.consent_texts
+links_t = tables.consent_links
 _audit_t = tables.audit_entries
 
 _HEAD = (
@@ -152,6 +155,48 @@ def for_subject(conn: Connection, subject_id: str) -> Iterator[ReceiptRow]:
     )
     for row in conn.execute(query):
         yield _row(row)
+
+
+def insert_link(
+    conn: Connection, consent_id: str, subject_id: str, at: dt.datetime, actor: str
+) -> bool:
+    """Note that ``subject_id`` made the choices of ``consent_id``; False when already noted."""
+    insert = insert_ignoring_duplicates(conn)(links_t)
+    done = conn.execute(
+        insert.values(
+            consent_id=consent_id, subject_id=subject_id, linked_at=at, actor=actor
+        ).returning(links_t.c.consent_id)
+    ).first()
+    return done is not None
+
+
+def latest_of_people(
+    conn: Connection, subject_ids: Sequence[str], now: dt.datetime
+) -> dict[str, ReceiptRow]:
+    """subject id -> the newest unexpired receipt of a choice the person made: signed in to the
+    privacy center, or under a consent ID linked to them (:func:`insert_link`)."""
+    found: dict[str, ReceiptRow] = {}
+
+    def keep(subject_id: str, row: sa.Row[tuple[object, ...]]) -> None:
+        receipt = ReceiptRow(**{k: v for k, v in row._mapping.items() if k != "person"})
+        held = found.get(subject_id)
+        if held is None or receipt.seq > held.seq:
+            found[subject_id] = receipt
+
+    for start in range(0, len(subject_ids), 500):
+        chunk = list(subject_ids[start : start + 500])
+        signed_in = sa.select(receipts_t, receipts_t.c.subject_id.label("person")).where(
+            receipts_t.c.subject_id.in_(chunk), receipts_t.c.expires_at > now
+        )
+        linked = (
+            sa.select(receipts_t, links_t.c.subject_id.label("person"))
+            .join(links_t, links_t.c.consent_id == receipts_t.c.consent_id)
+            .where(links_t.c.subject_id.in_(chunk), receipts_t.c.expires_at > now)
+        )
+        for query in (signed_in, linked):
+            for row in conn.execute(query):
+                keep(str(row.person), row)
+    return found
 
 
 def text(conn: Connection, text_hash: str) -> str | None:

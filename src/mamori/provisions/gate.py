@@ -27,6 +27,7 @@ from typing import Any, Final
 from mamori.errors import NotFound, PermissionDenied, UserInputError
 from mamori.policy.model import Relationship
 from mamori.provisions import storage
+from mamori.provisions.confirmations import Confirmation, confirmed
 from mamori.provisions.rules import RETENTION, Basis, Plan, ProvisionRefusal, plan, retain_until
 from mamori.provisions.storage import RecordRow
 from mamori.requests.decisions import provision_stops
@@ -125,8 +126,10 @@ def record_row(
     policy_version: int,
     at: dt.datetime,
     contract: bool = False,
+    confirmation: Confirmation | None = None,
 ) -> RecordRow:
-    """The record of one person's provision, with what its basis requires."""
+    """The record of one person's provision, with what its basis requires (and, to a
+    recipient that links person-related information, how their consent was confirmed)."""
     return RecordRow(
         id=f"pr_{secrets.token_hex(12)}",
         batch_id=batch_id,
@@ -143,6 +146,7 @@ def record_row(
         actor=actor,
         contract=contract,
         retain_until=retain_until(at, contract=contract),
+        confirmation=confirmation,
     )
 
 
@@ -150,11 +154,13 @@ _Result = tuple[str, dict[str, Any], dict[str, str], tuple[str, ...]]
 """(subject id, values, refused, missing) of one person, before it is recorded."""
 
 
-def _unless_revoked(result: _Result, live: Mapping[str, object]) -> _Result:
+def _unless_revoked(
+    result: _Result, live: Mapping[str, object], reason: ProvisionRefusal
+) -> _Result:
     subject_id, values, refused, missing = result
     if not values or subject_id in live:
         return result
-    return subject_id, {}, {**refused, **dict.fromkeys(values, "no_consent")}, missing
+    return subject_id, {}, {**refused, **dict.fromkeys(values, reason.value)}, missing
 
 
 def provide(
@@ -192,6 +198,9 @@ def provide(
             storage.live_consents(conn, people, recipient, purpose) if plan_.needs_consent else {}
         )
         stopped = stopped_items(plan_, conn, people)
+        confirmations = (
+            confirmed(plan_, conn, people, vault.clock.now()) if plan_.person_related else {}
+        )
     results: list[_Result] = []
     for subject_id in people:
         refused: dict[str, str] = {i: r.value for i, r in plan_.refused.items()}
@@ -208,6 +217,9 @@ def provide(
                 }
             )
         open_ = [i for i in wanted if i not in refused]
+        if open_ and plan_.person_related and subject_id not in confirmations:
+            refused.update({i: ProvisionRefusal.cookie_consent_missing.value for i in open_})
+            open_ = []
         values: dict[str, Any] = {}
         missing: tuple[str, ...] = ()
         if open_:
@@ -222,11 +234,18 @@ def provide(
     batch_id = f"pv_{secrets.token_hex(12)}"
     recipient_declared = declared(plan_)
     with db.write(vault.engine) as conn:
+        # A consent revoked (or a cookie choice withdrawn) while the values were read: that
+        # person gets nothing.
+        released = [subject_id for subject_id, values, _, _ in results if values]
         if plan_.needs_consent:
-            # A consent revoked while the values were read: that person gets nothing.
-            released = [subject_id for subject_id, values, _, _ in results if values]
             consents = storage.live_consents(conn, released, recipient, purpose)
-            results = [_unless_revoked(r, consents) for r in results]
+            results = [_unless_revoked(r, consents, ProvisionRefusal.no_consent) for r in results]
+        if plan_.person_related:
+            confirmations = confirmed(plan_, conn, released, now)
+            results = [
+                _unless_revoked(r, confirmations, ProvisionRefusal.cookie_consent_missing)
+                for r in results
+            ]
         records: list[RecordRow] = []
         people_out: list[Provided] = []
         for subject_id, values, refused, missing in results:
@@ -245,6 +264,7 @@ def provide(
                     policy_version=rules.version,
                     at=now,
                     contract=contract,
+                    confirmation=confirmations.get(subject_id),
                 )
                 record_id = row.id
                 records.append(row)

@@ -109,6 +109,10 @@ class ProvisionRefusal(StrEnum):
     """The person has not consented to this recipient for this purpose (or revoked it)."""
     provision_stopped = "provision_stopped"
     """A provision stop the person asked for was granted (APPI 35(3))."""
+    cookie_consent_missing = "cookie_consent_missing"
+    """The recipient links person-related information to people (APPI 31) and the person's
+    newest cookie choice does not allow every cookie service it collects through (or the
+    person made none that mamori can tie to them)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,12 @@ class Plan:
     needs_consent: bool
     """Each person's consent to the recipient and purpose is needed."""
     abroad: bool
+
+    @property
+    def person_related(self) -> bool:
+        """The recipient links what it receives to people (APPI 31): each person's consent
+        is confirmed, and the confirmation recorded, before a send."""
+        return self.recipient.person_related
 
 
 def foreign_information_missing(recipient: Recipient, home_country: str) -> bool:

@@ -72,6 +72,9 @@ class RecordRow:
     contract: bool
     """A contract with the person stands in for the record (kept one year, not three)."""
     retain_until: dt.datetime
+    confirmation: dict[str, object] | None = None
+    """To a recipient that links person-related information (APPI 31): how the person's
+    consent was confirmed (:mod:`mamori.provisions.confirmations`)."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,12 @@ def insert_records(conn: Connection, rows: Iterable[RecordRow]) -> int:
             recipient = orjson.dumps(row.recipient, option=orjson.OPT_SORT_KEYS).decode()
             declared[id(row.recipient)] = recipient
         values.append(
-            {**row.__dict__, "recipient": recipient, "items": orjson.dumps(row.items).decode()}
+            {
+                **row.__dict__,
+                "recipient": recipient,
+                "items": orjson.dumps(row.items).decode(),
+                "confirmation": None if row.confirmation is None else _json(row.confirmation),
+            }
         )
     if values:
         conn.execute(records_t.insert(), values)
@@ -201,6 +209,8 @@ def _record(row: sa.Row[tuple[object, ...]]) -> RecordRow:
     data = dict(row._mapping)
     data["recipient"] = orjson.loads(str(data["recipient"]))
     data["items"] = tuple(orjson.loads(str(data["items"])))
+    if data["confirmation"] is not None:
+        data["confirmation"] = orjson.loads(str(data["confirmation"]))
     return RecordRow(**data)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from mamori.errors import Conflict, PermissionDenied, UserInputError
 from mamori.provisions import storage
+from mamori.provisions.confirmations import confirmed
 from mamori.provisions.gate import declared, record_row, stopped_items
 from mamori.provisions.rules import Plan, ProvisionRefusal, plan
 from mamori.store import db
@@ -88,6 +89,8 @@ def provide_everyone(
         for subject_id, covered in stopped_items(plan_, conn, subject_ids).items():
             if not covered or item in covered:
                 kept.discard(subject_id)
+        if plan_.person_related and kept:
+            kept &= confirmed(plan_, conn, list(kept), vault.clock.now()).keys()
         return kept
 
     reader = Caller(caller.actor_id, caller.purposes, frozenset({"read"}))
@@ -103,12 +106,17 @@ def provide_everyone(
                 if plan_.needs_consent
                 else {}
             )
+            confirmations = (
+                confirmed(plan_, conn, [s for s, _ in values], now) if plan_.person_related else {}
+            )
             lines: list[StreamedLine] = []
             records = []
             for subject_id, value in values:
                 consent_id = consents.get(subject_id)
                 if plan_.needs_consent and consent_id is None:
                     continue  # revoked while the page was read: nothing goes
+                if plan_.person_related and subject_id not in confirmations:
+                    continue  # their cookie choice changed while the page was read
                 row = record_row(
                     plan_,
                     recipient_declared,
@@ -121,6 +129,7 @@ def provide_everyone(
                     policy_version=rules.version,
                     at=now,
                     contract=contract,
+                    confirmation=confirmations.get(subject_id),
                 )
                 records.append(row)
                 lines.append(StreamedLine(subject_id, value, row.id))

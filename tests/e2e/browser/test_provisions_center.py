@@ -14,6 +14,7 @@ from playwright.sync_api import Browser
 
 from mamori.client import Client
 from mamori.vault import service_keys
+from tests.helpers.cookies import cookie_choice
 from tests.helpers.server import LiveServer
 
 
@@ -46,6 +47,8 @@ def test_consent_to_a_recipient_abroad_and_revoke_it(
         "customer", items={"name": "山田 花子", "email": "hanako@example.jp"}
     )
     host.write(subject, {"advertising_id": "ad-77"})
+    # The person accepted the cookies on the host's site; the host ties that choice to them.
+    host.link_cookie_consent(subject, cookie_choice(live_server.runtime, None))
     assert _refusals(host, subject) == {"no_consent"}
     context = browser.new_context(locale="ja-JP", java_script_enabled=False)
     page = context.new_page()

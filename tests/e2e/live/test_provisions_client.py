@@ -10,6 +10,7 @@ import pytest
 from mamori.client import Client
 from mamori.errors import ApiError
 from tests.e2e.live.test_vault_api import key
+from tests.helpers.cookies import cookie_choice
 from tests.helpers.server import LiveServer
 
 
@@ -17,6 +18,8 @@ def test_consent_provide_and_revoke_through_the_client(live_server: LiveServer) 
     token = key(live_server, ["advertising"], ("read", "write", "provide"))
     with Client(live_server.url, token) as mamori:
         subject = mamori.create_subject("customer", items={"cookie_id": "ck-77"})
+        linked = mamori.link_cookie_consent(subject, cookie_choice(live_server.runtime, None))
+        assert linked.created and linked.subject == subject
         refused = mamori.provide(
             "a8net", subjects=[subject], items=["cookie_id"], purpose="advertising"
         )
@@ -44,6 +47,7 @@ def test_a_streamed_provision_through_the_client(live_server: LiveServer) -> Non
         ]
         for subject in people[:2]:
             mamori.give_provision_consent(subject, recipient="a8net", purpose="advertising")
+            mamori.link_cookie_consent(subject, cookie_choice(live_server.runtime, None))
         lines = list(mamori.provide_everyone("a8net", item="cookie_id", purpose="advertising"))
         assert sorted((s, v) for s, v, _ in lines) == sorted(
             (s, f"ck-{n}") for n, s in enumerate(people[:2])

@@ -20,6 +20,7 @@ from mamori.provisions.gate import provide
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
 from mamori.web.center.provisions import _offers
+from tests.helpers.cookies import cookie_choice
 from tests.helpers.requests import HOST, person
 from tests.helpers.runtime import open_test_runtime
 
@@ -39,6 +40,7 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 
 def _enter(client: TestClient, runtime: Runtime) -> str:
     subject = person(runtime, advertising_id="ad-1", cookie_id="ck-1")
+    cookie_choice(runtime, subject)
     link = access.issue_link(runtime.vault, HOST, subject, minutes=10)
     assert client.get(f"/center/enter?token={link.token}", follow_redirects=False).status_code
     return subject

@@ -21,6 +21,7 @@ from mamori.requests.workflow import Decision
 from mamori.store import db
 from mamori.vault import service_keys
 from mamori.web.app import create_app
+from tests.helpers.cookies import cookie_choice
 from tests.helpers.requests import BASE, person
 from tests.helpers.runtime import open_test_runtime
 
@@ -55,8 +56,10 @@ def _key(runtime: Runtime, *operations: str, purposes: tuple[str, ...] = ()) -> 
     return token
 
 
-def _customer(runtime: Runtime, n: int = 1) -> str:
-    return person(
+def _customer(runtime: Runtime, n: int = 1, *, cookies: bool = True) -> str:
+    """A customer who (unless ``cookies`` is false) accepted every cookie on the host's site,
+    the choice tied to them (what a provision of person-related information confirms)."""
+    subject = person(
         runtime,
         f"p{n}@example.jp",
         phone=f"090-1000-{n:04d}",
@@ -64,6 +67,9 @@ def _customer(runtime: Runtime, n: int = 1) -> str:
         advertising_id=f"ad-{n}",
         cookie_id=f"ck-{n}",
     )
+    if cookies:
+        cookie_choice(runtime, subject)
+    return subject
 
 
 def _provide(client: TestClient, **body: Any) -> Any:

@@ -25,6 +25,7 @@ from mamori.store import db
 from mamori.vault import service_keys
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
+from tests.helpers.cookies import cookie_choice
 from tests.helpers.requests import BASE, person
 from tests.helpers.runtime import open_test_runtime
 
@@ -63,6 +64,7 @@ def _people(runtime: Runtime, n: int, *, consent: bool = True) -> list[str]:
     found = []
     for i in range(n):
         subject = person(runtime, f"s{i}@example.jp", advertising_id=f"ad-{i}")
+        cookie_choice(runtime, subject)
         if consent:
             consents.give(
                 runtime.vault,

@@ -21,6 +21,7 @@ TABLES = {
     "blind_indexes",
     "center_links",
     "center_sessions",
+    "consent_links",
     "consent_receipts",
     "consent_texts",
     "change_notice_reads",
@@ -47,7 +48,7 @@ TABLES = {
 }
 
 
-LATEST = "0010_acquisitions"
+LATEST = "0012_person_related"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -105,5 +106,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0008_center_operations.py",
         "0009_provisions.py",
         "0010_acquisitions.py",
+        "0012_person_related.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

@@ -31,6 +31,7 @@ from mamori.store.tables.core import (
 )
 from mamori.store.tables.people import (
     change_notice_reads,
+    consent_links,
     consent_receipts,
     consent_texts,
     data_requests,
@@ -56,6 +57,7 @@ __all__ = [
     "center_links",
     "center_sessions",
     "change_notice_reads",
+    "consent_links",
     "consent_receipts",
     "consent_texts",
     "data_requests",

@@ -21,6 +21,7 @@ from mamori.store.tables.base import Seq, UTCDateTime, metadata, subject_fk
 
 __all__ = [
     "change_notice_reads",
+    "consent_links",
     "consent_receipts",
     "consent_texts",
     "data_requests",
@@ -253,6 +254,19 @@ consent_receipts = Table(
 """One cookie choice, hash-chained (see :mod:`mamori.consent.receipts`). IDs only."""
 
 
+consent_links = Table(
+    "consent_links",
+    metadata,
+    # The random ID of a browser's ``mamori_consent`` cookie, and the person the host says
+    # made the choices under it (APPI 31: their cookie choice is confirmed before a send).
+    Column("consent_id", String(32), primary_key=True),
+    Column("subject_id", String(40), subject_fk(), primary_key=True, index=True),
+    Column("linked_at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+)
+"""Which person made the cookie choices of a consent ID (IDs only)."""
+
+
 consent_texts = Table(
     "consent_texts",
     metadata,
@@ -311,6 +325,9 @@ provision_records = Table(
     # A contract with the person stands in for the record (rule 19(3)): kept one year.
     Column("contract", Boolean, nullable=False, server_default=false()),
     Column("retain_until", UTCDateTime, nullable=False, index=True),
+    # Canonical JSON: to a recipient that links person-related information (APPI 31), how
+    # the person's consent was confirmed (the cookie choice's receipt, consent ID, services).
+    Column("confirmation", Text, nullable=True),
 )
 """What was provided to whom, when, on what basis (APPI 29). Kept after withdrawal until
 ``retain_until``: the law asks for the record, not for the data."""

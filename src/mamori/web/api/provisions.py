@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from mamori.consent import links
 from mamori.provisions import acquisitions, consents, gate, stream
 from mamori.provisions.storage import AcquisitionRow, ConsentRow
 from mamori.vault.access import Caller
@@ -31,6 +32,8 @@ from mamori.web.api.document import errors
 from mamori.web.api.schemas import (
     AcquisitionIn,
     AcquisitionOut,
+    CookieConsentLinkIn,
+    CookieConsentLinkOut,
     ProvidedOut,
     ProvisionConsentIn,
     ProvisionConsentOut,
@@ -222,6 +225,30 @@ def revoke_consent(
         deps.runtime(request).vault, Caller.of_key(account), subject_id, consent_id, channel="api"
     )
     return Response(status_code=204)
+
+
+@router.post(
+    "/subjects/{subject_id}/cookie-consents",
+    response_model=CookieConsentLinkOut,
+    status_code=201,
+    summary="Tie the cookie choices of a consent ID to the person (APPI 31; idempotent)",
+    responses=errors(400, 404, 409, 413),
+)
+def link_cookie_consent(
+    subject_id: SubjectId, body: CookieConsentLinkIn, account: AnyKey, request: Request
+) -> CookieConsentLinkOut:
+    """The host says the person made the cookie choices recorded under ``consent_id`` (the
+    ``mamori_consent`` cookie of their browser): a provision to a recipient that links
+    person-related information then confirms their newest choice (``write``)."""
+    linked = links.link(
+        deps.runtime(request).vault, Caller.of_key(account), subject_id, body.consent_id
+    )
+    return CookieConsentLinkOut(
+        subject=linked.subject_id,
+        consent_id=linked.consent_id,
+        receipt=linked.receipt,
+        created=linked.created,
+    )
 
 
 def _acquisition(row: AcquisitionRow) -> AcquisitionOut:

@@ -438,6 +438,23 @@ class ProvisionConsentOut(BaseModel):
     channel: str
 
 
+class CookieConsentLinkIn(_In):
+    consent_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The random ID of the person's mamori_consent cookie (22 characters).",
+    )
+
+
+class CookieConsentLinkOut(BaseModel):
+    subject: str
+    consent_id: str
+    receipt: int
+    """The newest receipt under the consent ID."""
+    created: bool
+    """False when the person was already tied to this consent ID."""
+
+
 ProviderFact = Annotated[str, Field(min_length=1, max_length=1000)]
 """A fact about the business the data came from, as the host confirmed it."""
 

@@ -1,0 +1,50 @@
+"""Confirming a person's consent before person-related information goes to a recipient that
+links it to people (APPI 31): cookie IDs, advertising IDs, browsing history.
+
+A provision to such a recipient (``person_related`` in the policy) needs, for each person,
+their consent to the recipient and purpose (the gate's consent basis) and a cookie choice that
+allows every cookie service the recipient collects through (``cookie_services``): the newest
+unexpired choice the person made, signed in to the privacy center or under a consent ID the
+host tied to them (:mod:`mamori.consent.links`). Without it the items are refused
+(``cookie_consent_missing``). What was confirmed is kept in the provision's record (APPI 31(3)
+applies 30(3): a record of the confirmation): the receipt's sequence number, the consent ID and
+the services, besides the provision consent relied on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import orjson
+
+from mamori.consent import storage as consent_storage
+from mamori.provisions.rules import Plan
+from mamori.store.db import Connection
+
+__all__ = ["Confirmation", "confirmed"]
+
+Confirmation = dict[str, object]
+"""How one person's consent was confirmed, as the record keeps it (canonical JSON)."""
+
+
+def confirmed(
+    plan_: Plan, conn: Connection, subject_ids: Sequence[str], now: dt.datetime
+) -> dict[str, Confirmation]:
+    """subject id -> the confirmation, for the people whose newest cookie choice allows every
+    cookie service of the recipient (everyone when it declares none: their provision consent
+    is then the confirmation). Only for a :attr:`Plan.person_related` recipient."""
+    services = tuple(plan_.recipient.cookie_services)
+    if not services:
+        return {subject_id: {"services": []} for subject_id in subject_ids}
+    found: dict[str, Confirmation] = {}
+    for subject_id, receipt in consent_storage.latest_of_people(conn, subject_ids, now).items():
+        chosen = orjson.loads(receipt.services)
+        if all(chosen.get(service) is True for service in services):
+            found[subject_id] = {
+                "receipt": receipt.seq,
+                "consent_id": receipt.consent_id,
+                "chosen_at": receipt.created_at.isoformat(),
+                "services": list(services),
+            }
+    return found

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from mamori.audit.queries import insert_ignoring_duplicates
-from mamori.store import tables
+from mamori.store import bulk, tables
 
 __all__ = [
     "BannerText",
@@ -31,7 +31,7 @@ __all__ = [
     "insert_receipts",
     "insert_texts",
     "latest",
-    "latest_of_people",
+    "latest_choices",
     "page",
     "text",
     "texts",
@@ -170,33 +170,31 @@ def insert_link(
     return done is not None
 
 
-def latest_of_people(
+def latest_choices(
     conn: Connection, subject_ids: Sequence[str], now: dt.datetime
-) -> dict[str, ReceiptRow]:
-    """subject id -> the newest unexpired receipt of a choice the person made: signed in to the
-    privacy center, or under a consent ID linked to them (:func:`insert_link`)."""
-    found: dict[str, ReceiptRow] = {}
-
-    def keep(subject_id: str, row: sa.Row[tuple[object, ...]]) -> None:
-        receipt = ReceiptRow(**{k: v for k, v in row._mapping.items() if k != "person"})
-        held = found.get(subject_id)
-        if held is None or receipt.seq > held.seq:
-            found[subject_id] = receipt
-
-    for start in range(0, len(subject_ids), 500):
-        chunk = list(subject_ids[start : start + 500])
-        signed_in = sa.select(receipts_t, receipts_t.c.subject_id.label("person")).where(
-            receipts_t.c.subject_id.in_(chunk), receipts_t.c.expires_at > now
-        )
-        linked = (
-            sa.select(receipts_t, links_t.c.subject_id.label("person"))
-            .join(links_t, links_t.c.consent_id == receipts_t.c.consent_id)
-            .where(links_t.c.subject_id.in_(chunk), receipts_t.c.expires_at > now)
-        )
-        for query in (signed_in, linked):
-            for row in conn.execute(query):
-                keep(str(row.person), row)
+) -> dict[str, tuple[int, str, str]]:
+    """subject id -> (sequence number, consent ID, services as canonical JSON) of the newest
+    unexpired receipt of a choice the person made: signed in to the privacy center, or under a
+    consent ID tied to them (:func:`insert_link`). Two narrow statements for any number of
+    people (a streamed provision asks this per page)."""
+    found: dict[str, tuple[int, str, str]] = {}
+    for template in (_SIGNED_IN, _LINKED):
+        for person, seq, consent_id, services in bulk.select_ids(conn, template, subject_ids, now):
+            held = found.get(person)
+            if held is None or seq > held[0]:
+                found[person] = (seq, consent_id, services)
     return found
+
+
+_SIGNED_IN = (
+    "SELECT subject_id, seq, consent_id, services FROM consent_receipts"
+    " WHERE subject_id {ids} AND expires_at > {p}"
+)
+_LINKED = (
+    "SELECT l.subject_id, r.seq, r.consent_id, r.services FROM consent_links l"
+    " JOIN consent_receipts r ON r.consent_id = l.consent_id"
+    " WHERE l.subject_id {ids} AND r.expires_at > {p}"
+)
 
 
 def text(conn: Connection, text_hash: str) -> str | None:

@@ -38,13 +38,13 @@ def confirmed(
     if not services:
         return {subject_id: {"services": []} for subject_id in subject_ids}
     found: dict[str, Confirmation] = {}
-    for subject_id, receipt in consent_storage.latest_of_people(conn, subject_ids, now).items():
-        chosen = orjson.loads(receipt.services)
+    choices = consent_storage.latest_choices(conn, subject_ids, now)
+    for subject_id, (seq, consent_id, chosen_json) in choices.items():
+        chosen = orjson.loads(chosen_json)
         if all(chosen.get(service) is True for service in services):
             found[subject_id] = {
-                "receipt": receipt.seq,
-                "consent_id": receipt.consent_id,
-                "chosen_at": receipt.created_at.isoformat(),
+                "receipt": seq,
+                "consent_id": consent_id,
                 "services": list(services),
             }
     return found

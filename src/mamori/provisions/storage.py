@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from mamori.store import tables
+from mamori.store import bulk, tables
 
 __all__ = [
     "AcquisitionRow",
@@ -131,25 +131,29 @@ def live_consents(
 
 
 def live_consent_ids(
-    conn: Connection, subject_ids: Sequence[str], recipient_id: str, purpose_id: str
+    conn: Connection,
+    subject_ids: Sequence[str],
+    recipient_id: str,
+    purpose_id: str,
+    *,
+    lock: bool = False,
 ) -> dict[str, str]:
     """subject id -> the id of their newest live consent to ``recipient_id`` for
-    ``purpose_id`` (:func:`live_consents` reading two columns, for a stream's pages)."""
-    found: dict[str, str] = {}
-    for start in range(0, len(subject_ids), 500):
-        rows = conn.execute(
-            sa.select(consents_t.c.subject_id, consents_t.c.id)
-            .where(
-                consents_t.c.subject_id.in_(list(subject_ids[start : start + 500])),
-                consents_t.c.recipient_id == recipient_id,
-                consents_t.c.purpose_id == purpose_id,
-                consents_t.c.revoked_at.is_(None),
-            )
-            .order_by(consents_t.c.consented_at)
-        ).all()
-        for subject_id, consent_id in rows:
-            found[subject_id] = consent_id
-    return found
+    ``purpose_id`` (:func:`live_consents` reading two columns in one statement, for a stream's
+    pages). ``lock``: on PostgreSQL, hold the consents (``FOR SHARE``) until the transaction
+    ends, so that a revocation waits for it (SQLite's write transaction holds every writer)."""
+    template = _LIVE_IDS
+    if lock and conn.dialect.name == "postgresql":
+        template += " FOR SHARE"
+    rows = bulk.select_ids(conn, template, subject_ids, recipient_id, purpose_id)
+    return {subject_id: consent_id for subject_id, consent_id in rows}
+
+
+_LIVE_IDS = (
+    "SELECT subject_id, id FROM provision_consents"
+    " WHERE subject_id {ids} AND recipient_id = {p} AND purpose_id = {p}"
+    " AND revoked_at IS NULL ORDER BY consented_at"
+)
 
 
 def consents_of(conn: Connection, subject_id: str) -> list[ConsentRow]:
@@ -183,7 +187,31 @@ def revoke_consent(
 # -- records -------------------------------------------------------------------------------------
 
 
+_RECORD_COLUMNS = (
+    "id",
+    "batch_id",
+    "provided_at",
+    "recipient_id",
+    "recipient",
+    "subject_id",
+    "items",
+    "purpose_id",
+    "basis",
+    "consent_id",
+    "reason",
+    "policy_version",
+    "actor",
+    "contract",
+    "retain_until",
+    "confirmation",
+)
+if tuple(c.name for c in records_t.columns) != _RECORD_COLUMNS:  # the tuples below follow it
+    raise RuntimeError("provision_records' columns changed: update insert_records")
+
+
 def insert_records(conn: Connection, rows: Iterable[RecordRow]) -> int:
+    """Insert the records (one statement through the driver: a streamed provision writes a
+    page of them at a time)."""
     # The recipient as declared is the same for every record of a call: serialised once.
     declared: dict[int, str] = {}
     values = []
@@ -193,16 +221,26 @@ def insert_records(conn: Connection, rows: Iterable[RecordRow]) -> int:
             recipient = orjson.dumps(row.recipient, option=orjson.OPT_SORT_KEYS).decode()
             declared[id(row.recipient)] = recipient
         values.append(
-            {
-                **row.__dict__,
-                "recipient": recipient,
-                "items": orjson.dumps(row.items).decode(),
-                "confirmation": None if row.confirmation is None else _json(row.confirmation),
-            }
+            (
+                row.id,
+                row.batch_id,
+                row.provided_at,
+                row.recipient_id,
+                recipient,
+                row.subject_id,
+                orjson.dumps(row.items).decode(),
+                row.purpose_id,
+                row.basis,
+                row.consent_id,
+                row.reason,
+                row.policy_version,
+                row.actor,
+                row.contract,
+                row.retain_until,
+                None if row.confirmation is None else _json(row.confirmation),
+            )
         )
-    if values:
-        conn.execute(records_t.insert(), values)
-    return len(values)
+    return bulk.insert_rows(conn, records_t, values)
 
 
 def _record(row: sa.Row[tuple[object, ...]]) -> RecordRow:

@@ -5,9 +5,12 @@ the purpose (withdrawn people, usage stops, pending policy-change consents and m
 opt-outs left out as there) to one recipient, deciding per person like :func:`gate.provide`:
 people without a live consent (when consent is the basis) and people a granted provision stop
 covers are left out in the read's own transaction, before anything of theirs is decrypted.
-Pages of people are recorded as they go: each page's records are written, with a consent
-relied on checked again and an audit entry (``provision.provide``, ids and counts), before any
-value of the page is handed on. Memory stays flat: one page at a time.
+Pages of people are recorded as they go: each page is read, checked (consents, provision
+stops, for a recipient that links person-related information the cookie choices), decrypted and
+recorded with an audit entry (``provision.provide``, ids and counts) in one write transaction,
+before any value of the page is handed on; on PostgreSQL the consents relied on are locked
+(``FOR SHARE``) until then, so a revocation waits for the page or comes before it. Memory stays
+flat: one page at a time.
 """
 
 from __future__ import annotations
@@ -19,10 +22,9 @@ from typing import Any
 
 from mamori.errors import Conflict, PermissionDenied, UserInputError
 from mamori.provisions import storage
-from mamori.provisions.confirmations import confirmed
+from mamori.provisions.confirmations import Confirmation, confirmed
 from mamori.provisions.gate import declared, record_row, stopped_items
 from mamori.provisions.rules import Plan, ProvisionRefusal, plan
-from mamori.store import db
 from mamori.store.db import Connection
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
@@ -58,7 +60,7 @@ def provide_everyone(
     basis: str | None = None,
     reason: str | None = None,
     contract: bool = False,
-    page: int = 500,
+    page: int = 2000,
 ) -> Streamed:
     """Provide ``item`` of everyone ``purpose`` may use to ``recipient``. What holds for the
     whole call (an undeclared item, a basis that does not fit, a recipient abroad without its
@@ -81,86 +83,78 @@ def provide_everyone(
         )
     batch_id = f"pv_{secrets.token_hex(12)}"
     recipient_declared = declared(plan_)
+    # What a page's transaction found, for its records (one page at a time).
+    consents: dict[str, str] = {}
+    confirmations: dict[str, Confirmation] = {}
+    record_ids: dict[str, str] = {}
 
     def keep(conn: Connection, subject_ids: list[str]) -> Collection[str]:
         kept = set(subject_ids)
+        consents.clear()
+        confirmations.clear()
         if plan_.needs_consent:
-            kept &= storage.live_consent_ids(conn, subject_ids, recipient, purpose).keys()
+            consents.update(
+                storage.live_consent_ids(conn, subject_ids, recipient, purpose, lock=True)
+            )
+            kept &= consents.keys()
         for subject_id, covered in stopped_items(plan_, conn, subject_ids).items():
             if not covered or item in covered:
                 kept.discard(subject_id)
         if plan_.person_related and kept:
-            kept &= confirmed(plan_, conn, list(kept), vault.clock.now()).keys()
+            confirmations.update(confirmed(plan_, conn, list(kept), vault.clock.now()))
+            kept &= confirmations.keys()
         return kept
+
+    def record(conn: Connection, values: list[tuple[str, Any]]) -> None:
+        """The page's records and audit entry, in the transaction that read and checked it."""
+        record_ids.clear()
+        if not values:
+            return
+        now = vault.clock.now()
+        records = [
+            record_row(
+                plan_,
+                recipient_declared,
+                batch_id=batch_id,
+                subject_id=subject_id,
+                items=(item,),
+                consent_id=consents.get(subject_id),
+                reason=reason,
+                actor=caller.actor_id,
+                policy_version=rules.version,
+                at=now,
+                contract=contract,
+                confirmation=confirmations.get(subject_id),
+            )
+            for subject_id, _ in values
+        ]
+        storage.insert_records(conn, records)
+        vault.audit.append(
+            conn,
+            actor=caller.actor_id,
+            action="provision.provide",
+            targets=[f"recipient:{recipient}", f"provision:{batch_id}"],
+            details={
+                "purpose": purpose,
+                "basis": plan_.basis.value,
+                "people": len(values),
+                "provided": len(records),
+                "records": len(records),
+                f"item.{item}": len(records),
+                "mode": "stream",
+            },
+        )
+        record_ids.update((r.subject_id, r.id) for r in records)
 
     reader = Caller(caller.actor_id, caller.purposes, frozenset({"read"}))
     # The read checks itself (a statistics-only purpose, an item the purpose may not use) when
     # first asked for a line: the API asks for the first line before it answers.
-    rows = vault.bulk_read(reader, purpose, item, batch=page, keep=keep)
-
-    def record(values: list[tuple[str, Any]]) -> list[StreamedLine]:
-        now = vault.clock.now()
-        with db.write(vault.engine) as conn:
-            consents = (
-                storage.live_consent_ids(conn, [s for s, _ in values], recipient, purpose)
-                if plan_.needs_consent
-                else {}
-            )
-            confirmations = (
-                confirmed(plan_, conn, [s for s, _ in values], now) if plan_.person_related else {}
-            )
-            lines: list[StreamedLine] = []
-            records = []
-            for subject_id, value in values:
-                consent_id = consents.get(subject_id)
-                if plan_.needs_consent and consent_id is None:
-                    continue  # revoked while the page was read: nothing goes
-                if plan_.person_related and subject_id not in confirmations:
-                    continue  # their cookie choice changed while the page was read
-                row = record_row(
-                    plan_,
-                    recipient_declared,
-                    batch_id=batch_id,
-                    subject_id=subject_id,
-                    items=(item,),
-                    consent_id=consent_id,
-                    reason=reason,
-                    actor=caller.actor_id,
-                    policy_version=rules.version,
-                    at=now,
-                    contract=contract,
-                    confirmation=confirmations.get(subject_id),
-                )
-                records.append(row)
-                lines.append(StreamedLine(subject_id, value, row.id))
-            storage.insert_records(conn, records)
-            vault.audit.append(
-                conn,
-                actor=caller.actor_id,
-                action="provision.provide",
-                targets=[f"recipient:{recipient}", f"provision:{batch_id}"],
-                details={
-                    "purpose": purpose,
-                    "basis": plan_.basis.value,
-                    "people": len(values),
-                    "provided": len(lines),
-                    "records": len(records),
-                    f"item.{item}": len(lines),
-                    "mode": "stream",
-                },
-            )
-        return lines
+    rows = vault.bulk_read(reader, purpose, item, batch=page, keep=keep, on_page=record)
 
     def lines() -> Generator[StreamedLine, None, None]:
         try:
-            pending: list[tuple[str, Any]] = []
-            for found in rows:
-                pending.append(found)
-                if len(pending) >= page:
-                    yield from record(pending)
-                    pending = []
-            if pending:
-                yield from record(pending)
+            for subject_id, value in rows:
+                yield StreamedLine(subject_id, value, record_ids[subject_id])
         finally:
             rows.close()
 

@@ -298,10 +298,13 @@ class Vault:
         *,
         batch: int = 500,
         keep: reads.Keep | None = None,
+        on_page: reads.OnPage | None = None,
     ) -> Generator[tuple[str, Any], None, None]:
         """(subject id, value) of ``item_id`` for every person it may be used for ``purpose``
         (and ``keep`` keeps; see :func:`mamori.vault.reads.bulk_read`)."""
-        return reads.bulk_read(self, caller, purpose, item_id, batch=batch, keep=keep)
+        return reads.bulk_read(
+            self, caller, purpose, item_id, batch=batch, keep=keep, on_page=on_page
+        )
 
     def get_subject(self, subject_id: str) -> Subject:
         with db.read(self.engine) as conn:

@@ -258,15 +258,24 @@ def _consent_gates(rules: Rules, purpose: str, item_id: str) -> list[tuple[int, 
 
 
 def _without_opted_out(
-    vault: Vault, rules: Rules, purpose: str, item_id: str, released: list[tuple[str, Any]]
+    vault: Vault,
+    rules: Rules,
+    purpose: str,
+    item_id: str,
+    released: list[tuple[str, Any]],
+    conn: Connection | None = None,
 ) -> list[tuple[str, Any]]:
     """For a bulk read for a marketing purpose: drop e-mail addresses that opted out of
-    marketing mail (seed §10(3)); people who opted out are left out by the query already."""
+    marketing mail (seed §10(3)); people who opted out are left out by the query already.
+    On ``conn``'s transaction when given."""
     if not rules.purposes[purpose].marketing or rules.item(item_id).kind is not ValueKind.email:
         return released
     hashes = [address_hash(vault.system_keys, value) for _, value in released]
-    with db.read(vault.engine) as conn:
+    if conn is not None:
         out = storage.opted_out(conn, hashes)
+    else:
+        with db.read(vault.engine) as own:
+            out = storage.opted_out(own, hashes)
     return [pair for pair, h in zip(released, hashes, strict=True) if h not in out]
 
 
@@ -331,6 +340,9 @@ def find_external(vault: Vault, caller: Caller, subject_type: str, external_id: 
 
 Keep = Callable[[Connection, list[str]], Collection[str]]
 """Which of a page's people a bulk read may release (the others are left out unread)."""
+OnPage = Callable[[Connection, list[tuple[str, Any]]], None]
+"""What a bulk read does with a page's (subject id, value) pairs in the page's transaction,
+before it yields them."""
 
 
 def bulk_read(
@@ -341,13 +353,17 @@ def bulk_read(
     *,
     batch: int = 500,
     keep: Keep | None = None,
+    on_page: OnPage | None = None,
 ) -> Generator[tuple[str, Any], None, None]:
     """(subject id, value) of ``item_id`` for every person it may be used for ``purpose``.
 
     Leaves out withdrawn people and everyone who stopped the item or the purpose, and, with
     ``keep``, everyone of a page that ``keep`` leaves out (asked in the page's transaction,
-    before anything is decrypted). Streams in constant memory (keyset pagination by subject
-    id); one audit entry records the run with its counts, also when the consumer stops early.
+    before anything is decrypted). With ``on_page``, each page is read, decrypted and handed
+    to it in one write transaction, before any of its values is yielded (a streamed
+    provision records its page there). Streams in constant memory (keyset pagination by
+    subject id); one audit entry records the run with its counts, also when the consumer stops
+    early.
     """
     caller.require("read")
     rules = vault.rules()
@@ -367,42 +383,61 @@ def bulk_read(
     marketing = rules.purposes[purpose].marketing
     released = 0
     after = ""
+
+    def page(conn: Connection) -> list[tuple[str, Any]] | None:
+        nonlocal after
+        rows = storage.bulk_page(
+            conn,
+            item_id=item_id,
+            purpose=purpose,
+            types=types,
+            after=after,
+            limit=batch,
+            consent_gates=gates,
+            leave_out_opted_out=marketing,
+        )
+        if not rows:
+            return None
+        after = rows[-1][0]
+        if keep is not None:
+            kept = keep(conn, [row[0] for row in rows])
+            rows = [row for row in rows if row[0] in kept]
+        return [(subject_id, (wrapped, ciphertext)) for subject_id, wrapped, ciphertext in rows]
+
+    def decrypted(rows: list[tuple[str, Any]], conn: Connection | None) -> list[tuple[str, Any]]:
+        values = [
+            (
+                subject_id,
+                orjson.loads(
+                    crypto.decrypt(
+                        vault.data_key(subject_id, wrapped),
+                        ciphertext,
+                        subject_id=subject_id,
+                        item_id=item_id,
+                    )
+                ),
+            )
+            for subject_id, (wrapped, ciphertext) in rows
+        ]
+        return _without_opted_out(vault, rules, purpose, item_id, values, conn)
+
     try:
         while True:
-            with db.read(vault.engine) as conn:
-                rows = storage.bulk_page(
-                    conn,
-                    item_id=item_id,
-                    purpose=purpose,
-                    types=types,
-                    after=after,
-                    limit=batch,
-                    consent_gates=gates,
-                    leave_out_opted_out=marketing,
-                )
-                if not rows:
+            if on_page is None:
+                with db.read(vault.engine) as conn:
+                    rows = page(conn)
+                if rows is None:
                     return
-                after = rows[-1][0]
-                if keep is not None:
-                    kept = keep(conn, [row[0] for row in rows])
-                    rows = [row for row in rows if row[0] in kept]
-            batch_values = [
-                (
-                    subject_id,
-                    orjson.loads(
-                        crypto.decrypt(
-                            vault.data_key(subject_id, wrapped),
-                            ciphertext,
-                            subject_id=subject_id,
-                            item_id=item_id,
-                        )
-                    ),
-                )
-                for subject_id, wrapped, ciphertext in rows
-            ]
-            for subject_id, value in _without_opted_out(
-                vault, rules, purpose, item_id, batch_values
-            ):
+                batch_values = decrypted(rows, None)
+            else:
+                # The page, its decryption and what on_page writes: one write transaction.
+                with db.write(vault.engine) as conn:
+                    rows = page(conn)
+                    if rows is None:
+                        return
+                    batch_values = decrypted(rows, conn)
+                    on_page(conn, batch_values)
+            for subject_id, value in batch_values:
                 released += 1
                 yield subject_id, value
     finally:

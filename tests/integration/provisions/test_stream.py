@@ -163,29 +163,61 @@ def test_pages_are_recorded_as_they_go(runtime: Runtime) -> None:
     assert [e.details["records"] for e in entries] == [2, 2, 1]
 
 
-def test_a_consent_revoked_while_a_page_is_read_gives_nothing(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_each_page_checks_the_consents_as_they_stand_when_it_is_read(runtime: Runtime) -> None:
     first, second = sorted(_people(runtime, 2))
-    bulk_read = runtime.vault.bulk_read
     [theirs] = consents.of_subject(runtime.vault, second)
-
-    def read_then_revoke(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        yield from bulk_read(*args, **kwargs)
-        consents.revoke(runtime.vault, Caller.person(second), second, theirs.id, channel="api")
-
-    monkeypatch.setattr(runtime.vault, "bulk_read", read_then_revoke)
-    lines = list(
-        provide_everyone(
-            runtime.vault,
-            PROVIDER,
-            recipient="a8net",
-            item="advertising_id",
-            purpose="advertising",
-        ).lines
+    streamed = provide_everyone(
+        runtime.vault,
+        PROVIDER,
+        recipient="a8net",
+        item="advertising_id",
+        purpose="advertising",
+        page=1,
     )
+    lines = [next(streamed.lines)]
+    # Revoked after the first page went, before the second is read: nothing of theirs goes.
+    consents.revoke(runtime.vault, Caller.person(second), second, theirs.id, channel="api")
+    lines += list(streamed.lines)
     assert [line.subject_id for line in lines] == [first]
     assert [r.subject_id for r in _records(runtime)] == [first]
+
+
+def test_a_page_is_read_checked_and_recorded_in_one_transaction(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check of a page's consents and its records are one write transaction: a revocation
+    cannot fall between them (it waits for the page, or comes before it)."""
+    from mamori.provisions import storage
+    from mamori.store import db as store_db
+
+    people = sorted(_people(runtime, 3))
+    seen: list[bool] = []
+    live = storage.live_consent_ids
+
+    def checked(conn: Any, *args: Any, **kwargs: Any) -> dict[str, str]:
+        seen.append(conn.in_transaction() and kwargs.get("lock") is True)
+        return live(conn, *args, **kwargs)
+
+    writes: list[str] = []
+    write = store_db.write
+
+    def counted(engine: Any) -> Any:
+        writes.append("write")
+        return write(engine)
+
+    monkeypatch.setattr(storage, "live_consent_ids", checked)
+    monkeypatch.setattr("mamori.vault.reads.db.write", counted)
+    lines = list(
+        provide_everyone(
+            runtime.vault, PROVIDER, recipient="a8net", item="advertising_id", purpose="advertising"
+        ).lines
+    )
+    assert sorted(line.subject_id for line in lines) == people
+    assert seen == [True]
+    # One write transaction for the page (checked and recorded there), one for the read's
+    # audit entry at the end, one for the empty page that ends the stream.
+    assert len(writes) == 3
+    assert sorted(r.subject_id for r in _records(runtime)) == people
 
 
 def test_a_contractor_stream_needs_no_consent(client: TestClient, runtime: Runtime) -> None:

@@ -109,6 +109,10 @@ class ProvisionRefusal(StrEnum):
     """The person has not consented to this recipient for this purpose (or revoked it)."""
     provision_stopped = "provision_stopped"
     """A provision stop the person asked for was granted (APPI 35(3))."""
+    entrustment_suspended = "entrustment_suspended"
+    """An entrustment to a contractor whose contract in the register is not in force (ended,
+    ended early, not yet begun) or whose last supervision check failed (APPI 25): nothing goes
+    to it until the register says otherwise (:mod:`mamori.contractors`)."""
 
 
 @dataclass(frozen=True)
@@ -150,9 +154,15 @@ def plan(
     items: tuple[str, ...],
     basis: str | None,
     reason: str | None,
+    *,
+    entrustment_suspended: bool = False,
 ) -> Plan:
     """The call's plan; :class:`NotFound` for an unknown recipient, :class:`UserInputError` for
-    an unknown purpose, item or basis, or an exception claimed without its reason."""
+    an unknown purpose, item or basis, or an exception claimed without its reason.
+
+    ``entrustment_suspended``: the register of contractors says the entrustment to this
+    recipient is suspended (the caller reads it; this module does no I/O). It refuses a
+    provision on the basis ``entrustment`` for everyone."""
     recipient = rules.recipients.get(recipient_id)
     if recipient is None:
         raise NotFound(
@@ -177,6 +187,8 @@ def plan(
             everyone = ProvisionRefusal.exception_not_declared
     elif claimed is not Basis.consent and _OWN_BASIS.get(recipient.relationship) is not claimed:
         everyone = ProvisionRefusal.basis_not_applicable
+    elif claimed is Basis.entrustment and entrustment_suspended:
+        everyone = ProvisionRefusal.entrustment_suspended
     elif abroad and foreign_information_missing(recipient, rules.home_country):
         everyone = ProvisionRefusal.overseas_info_missing
     refused: dict[str, ProvisionRefusal] = {}

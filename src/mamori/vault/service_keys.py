@@ -168,7 +168,7 @@ def create(
             details={
                 **_packed("purposes", granted),
                 "operations": ".".join(ops),
-                "contractor": contractor,
+                **({"contractor": contractor} if contractor else {}),
             },
         )
     account = ServiceAccount(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from functools import lru_cache
 from typing import Final, Protocol
 from zoneinfo import ZoneInfo
 
@@ -46,7 +47,15 @@ SYSTEM: Final[Clock] = SystemClock()
 """The clock of every runtime that is not given another."""
 
 
-def local_date(at: dt.datetime, zone: str) -> dt.date:
-    """The calendar day ``at`` falls on in ``zone`` (the operator's, ``Asia/Tokyo`` unless
-    set): the day deadlines, revision dates and due dates are counted in."""
-    return at.astimezone(ZoneInfo(zone)).date()
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_date(now: dt.datetime, zone: str) -> dt.date:
+    """The calendar day ``now`` (timezone-aware) falls on in the time zone ``zone``
+    (MAMORI_TIME_ZONE): the operator's "today" for dates without a time (due dates, contract
+    terms). ``2026-05-01T15:00Z`` is 2026-05-02 in Asia/Tokyo."""
+    if now.tzinfo is None:
+        raise ValueError("local_date() needs a timezone-aware time")
+    return now.astimezone(_zone(zone)).date()

@@ -28,10 +28,14 @@ __all__ = [
     "ConsentChoiceInvalid",
     "ConsentOriginRefused",
     "ConsentReceiptsTampered",
+    "ContractorEntryInvalid",
+    "ContractorKeyRefused",
+    "ContractorNotFound",
     "CsrfRejected",
     "DatabaseUnavailable",
     "DecryptionFailed",
     "DownloadUnavailable",
+    "EntrustmentSuspended",
     "InvalidTransition",
     "InvalidValue",
     "KeyFileError",
@@ -353,3 +357,35 @@ class ConsentOriginRefused(PermissionDenied):
 
 class ConsentReceiptsTampered(AuditError):
     """The chain of consent receipts is not intact; run `mamori consent verify`."""
+
+
+# -- contractors (mamori.contractors) -----------------------------------------------------
+
+
+class ContractorNotFound(NotFound):
+    """No such contractor: the published policy declares no recipient of that id with the
+    relationship ``contractor``."""
+
+
+class ContractorEntryInvalid(UserInputError):
+    """An entry of the register of contractors is not valid.
+
+    ``field`` names the form field (``signed_on``, ``items``, ...) and ``problem`` the kind of
+    mistake (``not_a_date``, ``ends_before_start``, ...), so that a page can say it in the
+    reader's language.
+    """
+
+    def __init__(self, message: str | None = None, *, field: str = "", problem: str = "") -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(message)
+
+
+class EntrustmentSuspended(Conflict):
+    """The entrustment to this contractor is suspended (its contract is not in force, or its
+    last supervision check failed): nothing goes to it until the register says otherwise."""
+
+
+class ContractorKeyRefused(PermissionDenied):
+    """A contractor's API key may only read the vault, for the items and purposes the policy
+    entrusts to that contractor."""

@@ -1,8 +1,9 @@
 """The built-in parts mamori loads at start, in web and worker processes alike.
 
 One explicit list instead of registration by import: the periodic jobs (run by
-:mod:`mamori.tasks`, in-process on the embedded default and on Celery beat in production) and
-the sections of the disclosure package that other domains contribute. A
+:mod:`mamori.tasks`, in-process on the embedded default and on Celery beat in production),
+the sections of the disclosure package that other domains contribute, and the register of
+contractors that the vault consults for a contractor's key. A
 :class:`~mamori.app.runtime.Runtime` holds the :class:`Parts` it was opened with
 (:data:`BUILT_IN` unless a caller, such as a test, gives others).
 """
@@ -21,6 +22,7 @@ from mamori.changes.notices import JOB as NOTICES_JOB
 from mamori.changes.notices import send_notices
 from mamori.config import Settings
 from mamori.consent import disclosure as consent_disclosure
+from mamori.contractors import register as contractor_register
 from mamori.mail import mailer
 from mamori.provisions import disclosure as provision_disclosure
 from mamori.provisions import gate as provision_gate
@@ -30,7 +32,7 @@ from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
 from mamori.requests.reminders import NAME as REMINDER_JOB
 from mamori.requests.reminders import remind
 from mamori.requests.sections import Section
-from mamori.vault.core import Erasure
+from mamori.vault.core import Entrustment, Erasure
 from mamori.vault.events import purge_expired
 
 __all__ = ["BUILT_IN", "Job", "JobContext", "Parts"]
@@ -72,12 +74,14 @@ class Job:
 
 @dataclass(frozen=True)
 class Parts:
-    """What a runtime loads: its periodic jobs, its disclosure-package sections, and the steps
-    of withdrawal that domains other than the vault own."""
+    """What a runtime loads: its periodic jobs, its disclosure-package sections, the steps
+    of withdrawal that domains other than the vault own, and the register of contractors the
+    vault asks before a contractor's key reads (``entrustment``)."""
 
     jobs: tuple[Job, ...] = ()
     sections: tuple[Section, ...] = field(default=())
     erasures: tuple[Erasure, ...] = field(default=())
+    entrustment: Entrustment | None = None
 
     def enabled_jobs(self, settings: Settings) -> list[Job]:
         """The jobs ``settings`` switch on, by name."""
@@ -137,5 +141,6 @@ BUILT_IN = Parts(
         Section(provision_disclosure.ACQUISITIONS, provision_disclosure.acquisition_rows),
     ),
     erasures=(*center_access.ERASURES, *request_store.ERASURES, *mailer.ERASURES),
+    entrustment=contractor_register.suspended,
 )
 """Every part mamori ships."""

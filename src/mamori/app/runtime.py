@@ -69,6 +69,8 @@ class Runtime:
             limits,
             clock=self.clock,
             erasures=self.parts.erasures,
+            entrustment=self.parts.entrustment,
+            time_zone=self.settings.time_zone,
         )
         object.__setattr__(self, "vault", vault)
         mail = Mailer(

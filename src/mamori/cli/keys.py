@@ -33,14 +33,31 @@ class KeyOperation(StrEnum):
 def keys_create(
     name: Annotated[str, typer.Argument(help="What the key is for (1-100 characters).")],
     purposes: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
-            "--purpose", "-p", help="A purpose of the published policy the key may use; repeat."
+            "--purpose",
+            "-p",
+            help=(
+                "A purpose of the published policy the key may use; repeat. At least one, "
+                "unless --contractor is given (then: every purpose entrusted to it)."
+            ),
         ),
-    ],
+    ] = None,
     operations: Annotated[
         list[KeyOperation] | None,
         typer.Option("--operation", "-o", help="What the key may do; repeat. Default: read."),
+    ] = None,
+    contractor: Annotated[
+        str | None,
+        typer.Option(
+            "--contractor",
+            metavar="RECIPIENT_ID",
+            help=(
+                "Make the key a contractor's: a recipient of the published policy with the "
+                "relationship contractor. It only reads the vault, for the items and purposes "
+                "the policy entrusts to it, and nothing while its entrustment is suspended."
+            ),
+        ),
     ] = None,
 ) -> None:
     """Create an API key and print it, and nothing else, on standard output (shown only once)."""
@@ -52,18 +69,20 @@ def keys_create(
             runtime.engine,
             runtime.audit,
             name=name,
-            purposes=purposes,
+            purposes=purposes or [],
             operations=[op.value for op in operations] if operations else ["read"],
             actor=CLI_ACTOR,
+            contractor=contractor,
         )
     finally:
         runtime.close()
     sys.stdout.write(token + "\n")
     sys.stdout.flush()
+    scoped = f"; contractor: {account.contractor_id}" if account.contractor_id else ""
     err.print(
         f"created key {account.id} (purposes: {', '.join(sorted(account.purposes))}; "
         f"operations: {', '.join(op for op in service_keys.OPERATIONS if op in account.operations)}"
-        "); store it now, it is not shown again",
+        f"{scoped}); store it now, it is not shown again",
         markup=False,
     )
 
@@ -78,13 +97,13 @@ def keys_list() -> None:
         accounts = service_keys.list_keys(runtime.engine)
     finally:
         runtime.close()
-    lines = ["id\tname\tpurposes\toperations\tcreated\trevoked"]
+    lines = ["id\tname\tpurposes\toperations\tcreated\trevoked\tcontractor"]
     for a in accounts:
         operations = [op for op in service_keys.OPERATIONS if op in a.operations]
         revoked = f"{a.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if a.revoked_at else "-"
         lines.append(
             f"{a.id}\t{a.name}\t{','.join(sorted(a.purposes))}\t{','.join(operations)}\t"
-            f"{a.created_at:%Y-%m-%dT%H:%M:%SZ}\t{revoked}"
+            f"{a.created_at:%Y-%m-%dT%H:%M:%SZ}\t{revoked}\t{a.contractor_id or '-'}"
         )
     sys.stdout.write("\n".join(lines) + "\n")
 

@@ -52,6 +52,12 @@ class Refusal(StrEnum):
     """The person stopped this item or this purpose in their usage-stop settings."""
     consent_required = "consent_required"
     """A policy change needs this person's consent before this use."""
+    not_entrusted = "not_entrusted"
+    """A contractor's key: the policy does not entrust this item, for this purpose, to the
+    contractor."""
+    entrustment_suspended = "entrustment_suspended"
+    """A contractor's key: the entrustment is suspended (the contract is not in force, or the
+    last supervision check failed)."""
 
 
 def nearest(name: str, candidates: Iterable[str]) -> str:
@@ -132,6 +138,21 @@ class Rules:
             if p == purpose_id
         )
 
+    def contractor(self, recipient_id: str) -> Recipient | None:
+        """The recipient ``recipient_id`` if the policy declares it as a contractor."""
+        found = self.recipients.get(recipient_id)
+        if found is None or found.relationship is not Relationship.contractor:
+            return None
+        return found
+
+    def entrusted(self, recipient_id: str, purpose_id: str) -> frozenset[str]:
+        """The items the policy entrusts to contractor ``recipient_id`` for ``purpose_id``
+        (none when it is not a contractor, or the purpose is not one of its purposes)."""
+        found = self.contractor(recipient_id)
+        if found is None or purpose_id not in found.purposes:
+            return frozenset()
+        return frozenset(found.items)
+
     def item(self, item_id: str) -> DataItem:
         try:
             return self.items[item_id]
@@ -185,14 +206,23 @@ class Rules:
         stopped_purposes: frozenset[str],
         withdrawn: bool,
         awaiting_consent: frozenset[str] = frozenset(),
+        entrusted: frozenset[str] | None = None,
+        suspended: bool = False,
     ) -> Refusal | None:
         """Why ``item_id`` may not be released for ``purpose_id``, or None when it may.
 
         ``granted`` is the set of purposes the caller's key holds (None: the person or staff
         acting for them, who are not limited by key scopes). ``awaiting_consent`` holds the
         items whose use for this purpose waits for this person's consent to a policy change
-        (:meth:`awaiting_consent`).
+        (:meth:`awaiting_consent`). For a contractor's key, ``entrusted`` holds the items the
+        policy entrusts to it for this purpose (:meth:`entrusted`) and ``suspended`` says
+        that its entrustment is suspended; both are decided before anything about the person,
+        so that such a key learns nothing of people beyond its entrustment.
         """
+        if suspended:
+            return Refusal.entrustment_suspended
+        if entrusted is not None and item_id not in entrusted:
+            return Refusal.not_entrusted
         if withdrawn:
             return Refusal.withdrawn
         if item_id not in self.subject_types.get(subject_type, frozenset()):
@@ -220,6 +250,8 @@ class Rules:
         stopped_purposes: frozenset[str],
         withdrawn: bool,
         awaiting_consent: frozenset[str] = frozenset(),
+        entrusted: frozenset[str] | None = None,
+        suspended: bool = False,
     ) -> dict[str, Refusal]:
         """:meth:`decide` for several items: the refused ones and why."""
         refused: dict[str, Refusal] = {}
@@ -233,6 +265,8 @@ class Rules:
                 stopped_purposes=stopped_purposes,
                 withdrawn=withdrawn,
                 awaiting_consent=awaiting_consent,
+                entrusted=entrusted,
+                suspended=suspended,
             )
             if reason is not None:
                 refused[item_id] = reason

@@ -5,13 +5,15 @@ for what is allowed, a record of every provision the law asks to be recorded.
 each person refuses what they did not consent to (when consent is the basis), what a granted
 provision stop covers (for a third party, or anyone abroad), and reads the rest through the
 vault, which refuses what the purpose may not use, what the person stopped and everything of a
-withdrawn person, and audits the read. Every provision that released something is recorded, with
-what its basis requires (the consent relied on, or the stated reason of an exception): APPI 29
-asks records of provisions by consent, and the ledger keeps the others too, so that every
-release to a recipient can be answered for. The records of a call are written in one
-transaction with its audit entry (``provision.provide``, ids and counts only) before any value
-is returned; a consent the call relies on is checked again in that transaction, so a person who
-revoked it while the values were read is given nothing. A record is kept three years
+withdrawn person, and audits the read. An entrustment the register of contractors suspends
+(:mod:`mamori.contractors.register`: the contract is not in force, or the last supervision check
+failed) is refused for everyone (``entrustment_suspended``). Every provision that released
+something is recorded, with what its basis requires (the consent relied on, or the stated reason
+of an exception): APPI 29 asks records of provisions by consent, and the ledger keeps the others
+too, so that every release to a recipient can be answered for. The records of a call are written
+in one transaction with its audit entry (``provision.provide``, ids and counts only) before any
+value is returned; a consent the call relies on is checked again in that transaction, so a
+person who revoked it while the values were read is given nothing. A record is kept three years
 (:data:`RETENTION`), or one year where a contract with the person stands in for it
 (``contract``), then deleted by :func:`purge_records` with the records of data received.
 """
@@ -24,8 +26,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mamori.contractors import register as contractor_register
 from mamori.errors import NotFound, PermissionDenied, UserInputError
 from mamori.policy.model import Relationship
+from mamori.policy.rules import Rules
 from mamori.provisions import storage
 from mamori.provisions.confirmations import Confirmation, confirmed
 from mamori.provisions.rules import RETENTION, Basis, Plan, ProvisionRefusal, plan, retain_until
@@ -83,6 +87,14 @@ def _check_people(conn: Connection, subject_ids: Sequence[str]) -> None:
     for subject_id in subject_ids:
         if subjects.record(conn, subject_id) is None:
             raise NotFound(f"no subject '{subject_id}'")
+
+
+def entrustment_suspended(vault: Vault, conn: Connection, rules: Rules, recipient: str) -> bool:
+    """Whether the register suspends the entrustment to ``recipient`` today (a contractor whose
+    contract is not in force or whose last check failed); False for anyone else."""
+    if rules.contractor(recipient) is None:
+        return False
+    return contractor_register.suspended(conn, recipient, vault.today())
 
 
 def stopped_items(
@@ -190,9 +202,18 @@ def provide(
     people = list(dict.fromkeys(subjects_))
     wanted = tuple(dict.fromkeys(items))
     rules = vault.rules()
-    plan_ = plan(rules, recipient, purpose, wanted, basis, reason, vault.clock.now())
     reader = Caller(caller.actor_id, caller.purposes, frozenset({"read"}))
     with db.read(vault.engine) as conn:
+        plan_ = plan(
+            rules,
+            recipient,
+            purpose,
+            wanted,
+            basis,
+            reason,
+            vault.clock.now(),
+            entrustment_suspended=entrustment_suspended(vault, conn, rules, recipient),
+        )
         _check_people(conn, people)
         consents = (
             storage.live_consents(conn, people, recipient, purpose) if plan_.needs_consent else {}

@@ -113,6 +113,10 @@ class ProvisionRefusal(StrEnum):
     """The recipient links person-related information to people (APPI 31) and the person's
     newest cookie choice does not allow every cookie service it collects through (or the
     person made none that mamori can tie to them)."""
+    entrustment_suspended = "entrustment_suspended"
+    """An entrustment to a contractor whose contract in the register is not in force (ended,
+    ended early, not yet begun) or whose last supervision check failed (APPI 25): nothing goes
+    to it until the register says otherwise (:mod:`mamori.contractors`)."""
 
 
 @dataclass(frozen=True)
@@ -161,11 +165,17 @@ def plan(
     basis: str | None,
     reason: str | None,
     at: dt.datetime | None = None,
+    *,
+    entrustment_suspended: bool = False,
 ) -> Plan:
     """The call's plan at ``at`` (a joint user as declared before while this version's
     in-advance joint-use changes do not apply yet, APPI 27(6)); :class:`NotFound` for an
     unknown recipient, :class:`UserInputError` for an unknown purpose, item or basis, or an
-    exception claimed without its reason."""
+    exception claimed without its reason.
+
+    ``entrustment_suspended``: the register of contractors says the entrustment to this
+    recipient is suspended (the caller reads it; this module does no I/O). It refuses a
+    provision on the basis ``entrustment`` for everyone."""
     recipient = rules.recipient_at(recipient_id, at)
     if recipient is None and recipient_id in rules.recipients:
         raise Conflict(
@@ -195,6 +205,8 @@ def plan(
             everyone = ProvisionRefusal.exception_not_declared
     elif claimed is not Basis.consent and _OWN_BASIS.get(recipient.relationship) is not claimed:
         everyone = ProvisionRefusal.basis_not_applicable
+    elif claimed is Basis.entrustment and entrustment_suspended:
+        everyone = ProvisionRefusal.entrustment_suspended
     elif abroad and foreign_information_missing(recipient, rules.home_country):
         everyone = ProvisionRefusal.overseas_info_missing
     refused: dict[str, ProvisionRefusal] = {}

@@ -23,8 +23,9 @@ from typing import Any
 from mamori.errors import Conflict, PermissionDenied, UserInputError
 from mamori.provisions import storage
 from mamori.provisions.confirmations import Confirmation, confirmed
-from mamori.provisions.gate import declared, record_row, stopped_items
+from mamori.provisions.gate import declared, entrustment_suspended, record_row, stopped_items
 from mamori.provisions.rules import Plan, ProvisionRefusal, plan
+from mamori.store import db
 from mamori.store.db import Connection
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
@@ -69,8 +70,25 @@ def provide_everyone(
     if caller.purposes is not None and purpose not in caller.purposes:
         raise PermissionDenied(f"'{caller.actor_id}' is not granted purpose '{purpose}'")
     rules = vault.rules()
-    plan_ = plan(rules, recipient, purpose, (item,), basis, reason, vault.clock.now())
+    with db.read(vault.engine) as conn:
+        suspended = entrustment_suspended(vault, conn, rules, recipient)
+    plan_ = plan(
+        rules,
+        recipient,
+        purpose,
+        (item,),
+        basis,
+        reason,
+        vault.clock.now(),
+        entrustment_suspended=suspended,
+    )
     refused = plan_.refused.get(item)
+    if refused is ProvisionRefusal.entrustment_suspended:
+        raise Conflict(
+            f"the entrustment to contractor '{recipient}' is suspended in the register (its"
+            " contract is not in force, or its last supervision check failed): nothing can be"
+            f" provided ({refused.value})"
+        )
     if refused is ProvisionRefusal.overseas_info_missing:
         raise Conflict(
             f"recipient '{recipient}' is abroad and the policy does not give its APPI 28"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mamori.errors import PermissionDenied
+from mamori.errors import ContractorKeyRefused, PermissionDenied
 from mamori.policy.rules import Refusal
 from mamori.vault import service_keys
 
@@ -21,15 +21,25 @@ class Caller:
 
     ``purposes`` limits reads to those purposes (a service key's grant); None means the person
     themself or staff acting on their request, who are limited by the policy alone.
+    ``contractor`` names the contractor (a recipient of the policy) whose key this is: it reads
+    only what the policy entrusts to that contractor, and nothing while the register suspends
+    the entrustment.
     """
 
     actor_id: str
     purposes: frozenset[str] | None = None
     operations: frozenset[str] = OPERATIONS
+    contractor: str | None = None
 
     def require(self, operation: str) -> None:
         """Raise :class:`~mamori.errors.PermissionDenied` unless the caller may do ``operation``
-        (the same message as :meth:`ServiceAccount.require` for a key)."""
+        (the same message as :meth:`ServiceAccount.require` for a key). A contractor's key
+        may only read."""
+        if self.contractor is not None and operation != "read":
+            raise ContractorKeyRefused(
+                f"'{self.actor_id}' is the key of contractor '{self.contractor}': it may only"
+                " read the vault, for what the policy entrusts to that contractor"
+            )
         if operation not in self.operations:
             held = ", ".join(op for op in service_keys.OPERATIONS if op in self.operations)
             hint = (
@@ -43,7 +53,12 @@ class Caller:
     @classmethod
     def of_key(cls, account: service_keys.ServiceAccount) -> Caller:
         """The caller holding a service key: limited to the key's purposes and operations."""
-        return cls(account.actor_id, frozenset(account.purposes), frozenset(account.operations))
+        return cls(
+            account.actor_id,
+            frozenset(account.purposes),
+            frozenset(account.operations),
+            account.contractor_id,
+        )
 
     @classmethod
     def system(cls, name: str) -> Caller:

@@ -21,7 +21,7 @@ import orjson
 
 from mamori.audit.group import GroupCommitter
 from mamori.audit.log import AuditLog
-from mamori.clock import SYSTEM, Clock
+from mamori.clock import SYSTEM, Clock, local_date
 from mamori.errors import Conflict, SubjectNotFound, SubjectWithdrawn, UserInputError, ValueTooLarge
 from mamori.policy.model import DataItem, ValueKind
 from mamori.policy.rules import Rules
@@ -36,7 +36,13 @@ from mamori.vault.storage import subjects as storage
 from mamori.vault.storage.subjects import SubjectState
 from mamori.vault.system_keys import SystemKeys
 
-__all__ = ["Erasure", "Limits", "Subject", "SubjectState", "Vault"]
+__all__ = ["Entrustment", "Erasure", "Limits", "Subject", "SubjectState", "Vault"]
+
+Entrustment = Callable[[Connection, str, dt.date], bool]
+"""Whether the entrustment to contractor ``recipient_id`` is suspended on a day (the operator's
+calendar day): ``suspended(conn, recipient_id, today)``. The register of contractors owns the
+answer (:func:`mamori.contractors.register.suspended`, wired in :data:`mamori.app.parts.BUILT_IN`);
+a contractor's key reads nothing while it is suspended."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,14 @@ class Vault:
         *,
         clock: Clock = SYSTEM,
         erasures: Sequence[Erasure] = (),
+        entrustment: Entrustment | None = None,
+        time_zone: str = "Asia/Tokyo",
     ) -> None:
         self.engine = engine
         self.clock = clock
+        self.entrustment = entrustment
+        self.time_zone = time_zone
+        """The operator's time zone (MAMORI_TIME_ZONE): whose calendar day is "today"."""
         self.audit = audit
         self.keys = keys
         self.rules = rules
@@ -93,6 +104,18 @@ class Vault:
     @staticmethod
     def bits_for(population: int) -> int:
         return index_bits(population)
+
+    def today(self) -> dt.date:
+        """The operator's calendar day now (:func:`mamori.clock.local_date`)."""
+        return local_date(self.clock.now(), self.time_zone)
+
+    def entrustment_suspended(self, recipient_id: str) -> bool:
+        """Whether the entrustment to contractor ``recipient_id`` is suspended today (False
+        when no register is wired)."""
+        if self.entrustment is None:
+            return False
+        with db.read(self.engine) as conn:
+            return self.entrustment(conn, recipient_id, self.today())
 
     # -- the public store API: what other domains use to reach a person's data ------------------
 

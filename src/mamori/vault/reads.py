@@ -3,6 +3,10 @@
 Each read releases an item only for a purpose the policy allows, the caller's key holds, the
 person has not stopped and (after a policy change that needs it) the person has consented to;
 every read is audited with IDs and reason codes only, and released once its entry is durable.
+A contractor's key (:attr:`Caller.contractor`) is further limited to the items the policy
+entrusts to that contractor for the purpose (``not_entrusted``), and reads nothing while the
+register suspends the entrustment (``entrustment_suspended``): a read by id answers that code
+per item, the searches and the bulk read refuse the call (:class:`EntrustmentSuspended`).
 :class:`~mamori.vault.core.Vault` exposes these as its methods.
 """
 
@@ -14,7 +18,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from mamori.errors import PermissionDenied, SubjectNotFound, SubjectWithdrawn, UserInputError
+from mamori.errors import (
+    EntrustmentSuspended,
+    PermissionDenied,
+    SubjectNotFound,
+    SubjectWithdrawn,
+    UserInputError,
+)
 from mamori.policy.model import ValueKind
 from mamori.policy.rules import Rules
 from mamori.store import db
@@ -53,11 +63,47 @@ class Vault(Protocol):
 
     def data_key(self, subject_id: str, wrapped: bytes | None) -> bytes: ...
 
+    def entrustment_suspended(self, recipient_id: str) -> bool: ...
+
 
 def _wrapped(subject_id: str, wrapped: bytes | None) -> bytes:
     if wrapped is None:
         raise SubjectWithdrawn(f"subject '{subject_id}' has withdrawn")
     return wrapped
+
+
+def _entrustment(
+    vault: Vault, caller: Caller, rules: Rules, purpose: str
+) -> tuple[frozenset[str] | None, bool]:
+    """(items entrusted for ``purpose``, suspended) of a contractor's key; (None, False) for
+    any other caller."""
+    if caller.contractor is None:
+        return None, False
+    entrusted = rules.entrusted(caller.contractor, purpose)
+    return entrusted, vault.entrustment_suspended(caller.contractor)
+
+
+def _refuse_suspended(caller: Caller) -> None:
+    raise EntrustmentSuspended(
+        f"the entrustment to contractor '{caller.contractor}' is suspended in the register"
+        " (entrustment_suspended): its key reads nothing until a contract is in force and no"
+        " failed check stands"
+    )
+
+
+def _contractor_search(vault: Vault, caller: Caller, rules: Rules, item_id: str) -> None:
+    """A contractor's key searches only by an item entrusted to it for one of its purposes,
+    and not at all while suspended."""
+    contractor = caller.contractor
+    if contractor is None:
+        return
+    if vault.entrustment_suspended(contractor):
+        _refuse_suspended(caller)
+    if not any(item_id in rules.entrusted(contractor, p) for p in caller.purposes or ()):
+        raise PermissionDenied(
+            f"'{caller.actor_id}' may not search by item '{item_id}': the policy does not"
+            f" entrust it to contractor '{contractor}' (not_entrusted)"
+        )
 
 
 def read(
@@ -67,11 +113,14 @@ def read(
     caller.require("read")
     rules = vault.rules()
     wanted = rules.wanted(purpose, item_ids)
+    entrusted, suspended = _entrustment(vault, caller, rules, purpose)
     # Only items the policy and the key allow for the purpose are fetched: a refused
     # document is never read from the database at all.
     fetch = [i for i in wanted if i in rules.purpose(purpose).items]
     if caller.purposes is not None and purpose not in caller.purposes:
         fetch = []
+    if entrusted is not None:
+        fetch = [] if suspended else [i for i in fetch if i in entrusted]
     # The hot path of every read by id: one statement through the driver, one round trip.
     rows = storage.read_rows(vault.engine, subject_id, fetch)
     if not rows or rows[0].k != 0:
@@ -92,6 +141,8 @@ def read(
         stopped_purposes=frozenset(r.b for r in rows if r.k == 1 and r.a == "purpose"),
         withdrawn=loaded.status == "withdrawn",
         awaiting_consent=awaiting,
+        entrusted=entrusted,
+        suspended=suspended,
     )
     allowed = [i for i in wanted if i not in refused]
     values: dict[str, Any] = {}
@@ -145,13 +196,23 @@ def read_by(
         raise UserInputError(
             f"item '{item_id}' cannot be searched: only e-mail and phone items are indexed"
         )
+    entrusted, suspended = _entrustment(vault, caller, rules, purpose)
+    if suspended:
+        _refuse_suspended(caller)
+    if entrusted is not None and item_id not in entrusted:
+        raise PermissionDenied(
+            f"'{caller.actor_id}' may not search by item '{item_id}' for '{purpose}': the"
+            f" policy does not entrust it to contractor '{caller.contractor}' (not_entrusted)"
+        )
     form = index_form(item.kind, normalise(item.kind, value, item_id=item_id))
     if form is None:
         return {}
     digest = blind_index(vault.index_key, item_id, form, vault.limits.blind_index_bits)
     # One statement through the driver: this is the hot path of every host-service read.
     # Only the searched item and the wanted ones: a person may hold many more (documents).
-    fetched = list(dict.fromkeys([item_id, *wanted]))
+    fetched = list(
+        dict.fromkeys([item_id, *(w for w in wanted if entrusted is None or w in entrusted)])
+    )
     rows = storage.read_by_rows(
         vault.engine, purpose=purpose, item_id=item_id, digest=digest, item_ids=fetched
     )
@@ -208,6 +269,7 @@ def read_by(
             stopped_purposes=stopped_purposes,
             withdrawn=head.status == "withdrawn",
             awaiting_consent=awaiting.get(subject_id, frozenset()),
+            entrusted=entrusted,
         )
         released = {i: plain[i] for i in wanted if i not in refused and i in plain}
         missing = tuple(i for i in wanted if i not in refused and i not in released)
@@ -297,6 +359,7 @@ def lookup(vault: Vault, caller: Caller, item_id: str, value: Any) -> list[str]:
         set(rules.purposes_of_item.get(item_id, ())) & caller.purposes
     ):
         raise PermissionDenied(f"'{caller.actor_id}' holds no purpose that uses item '{item_id}'")
+    _contractor_search(vault, caller, rules, item_id)
     form = index_form(item.kind, normalise(item.kind, value, item_id=item_id))
     if form is None:
         return []
@@ -326,6 +389,8 @@ def find_external(vault: Vault, caller: Caller, subject_type: str, external_id: 
     """The subject the host service knows by ``external_id``, if any."""
     caller.require("read")
     vault.rules().subject_type(subject_type)
+    if caller.contractor is not None and vault.entrustment_suspended(caller.contractor):
+        _refuse_suspended(caller)
     ref = vault.system_keys.external_ref(subject_type, external_id)
     with db.read(vault.engine) as conn:
         found = storage.external_ref_owner(conn, subject_type, ref)
@@ -376,6 +441,14 @@ def bulk_read(
     if rules.purposes[purpose].statistics_only:
         raise UserInputError(
             f"purpose '{purpose}' uses data only as statistics; values are not released"
+        )
+    entrusted, suspended = _entrustment(vault, caller, rules, purpose)
+    if suspended:
+        _refuse_suspended(caller)
+    if entrusted is not None and item_id not in entrusted:
+        raise PermissionDenied(
+            f"'{caller.actor_id}' may not read '{item_id}' for '{purpose}': the policy does not"
+            f" entrust it to contractor '{caller.contractor}' (not_entrusted)"
         )
     types = [t for t, held in rules.subject_types.items() if item_id in held]
     gates = _consent_gates(rules, purpose, item_id)

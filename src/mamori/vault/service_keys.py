@@ -36,6 +36,7 @@ from mamori.clock import SYSTEM, Clock
 from mamori.errors import (
     AuthenticationFailed,
     Conflict,
+    ContractorNotFound,
     NotFound,
     PermissionDenied,
     PolicyNotPublished,
@@ -43,6 +44,7 @@ from mamori.errors import (
     UserInputError,
 )
 from mamori.policy.loader import parse_policy
+from mamori.policy.model import Policy, Relationship
 from mamori.publication import versions
 from mamori.store import db
 from mamori.store.db import Engine
@@ -90,6 +92,9 @@ class ServiceAccount:
     operations: frozenset[str]
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+    contractor_id: str | None = None
+    """A contractor's key: the recipient id of the policy's contractor it belongs to. Such a
+    key only reads the vault, for what the policy entrusts to that contractor."""
 
     @property
     def actor_id(self) -> str:
@@ -122,15 +127,23 @@ def create(
     operations: Sequence[str] = ("read",),
     actor: str,
     clock: Clock = SYSTEM,
+    contractor: str | None = None,
 ) -> tuple[ServiceAccount, str]:
     """Create a key; return the account and the full token, which is never available again.
 
     ``purposes`` must be declared by the current published policy; ``operations`` are among
-    ``read``, ``write`` and ``delete``. Audited as ``service_key.create``.
+    ``read``, ``write``, ``delete`` and ``provide``. With ``contractor`` (a recipient id whose
+    relationship in the published policy is ``contractor``) the key is that contractor's: it
+    may only ``read``, its purposes must be among those the policy entrusts to the contractor
+    (all of them when none are given), and its reads are limited to the items entrusted.
+    Audited as ``service_key.create``.
     """
     _check_name(name)
     ops = _check_operations(operations)
-    granted = _check_purposes(engine, purposes)
+    policy = _published_policy(engine)
+    if contractor is not None:
+        purposes = _check_contractor(policy, contractor, purposes, ops)
+    granted = _check_purposes(policy, purposes)
     secret = secrets.token_urlsafe(32)
     now = clock.now()
     with db.write(engine) as conn:
@@ -145,15 +158,22 @@ def create(
             purposes=orjson.dumps(granted).decode(),
             operations=orjson.dumps(ops).decode(),
             created_at=now,
+            contractor_id=contractor,
         )
         audit.append(
             conn,
             actor=actor,
             action="service_key.create",
-            targets=[f"key:{key_id}"],
-            details={**_packed("purposes", granted), "operations": ".".join(ops)},
+            targets=[f"key:{key_id}", *([f"recipient:{contractor}"] if contractor else [])],
+            details={
+                **_packed("purposes", granted),
+                "operations": ".".join(ops),
+                **({"contractor": contractor} if contractor else {}),
+            },
         )
-    account = ServiceAccount(key_id, name, frozenset(granted), frozenset(ops), now)
+    account = ServiceAccount(
+        key_id, name, frozenset(granted), frozenset(ops), now, contractor_id=contractor
+    )
     return account, f"mamori_{key_id}_{secret}"
 
 
@@ -281,14 +301,46 @@ def _check_operations(operations: Iterable[str]) -> list[Operation]:
     return [op for op in OPERATIONS if op in wanted]
 
 
-def _check_purposes(engine: Engine, purposes: Iterable[str]) -> list[str]:
-    wanted = sorted({purposes} if isinstance(purposes, str) else set(purposes))
-    if not wanted:
-        raise UserInputError("a key needs at least one purpose of the published policy")
+def _published_policy(engine: Engine) -> Policy:
     version = versions.current(engine)
     if version is None:
         raise PolicyNotPublished()
-    policy = parse_policy(version.source_yaml, f"policy version {version.version}")
+    return parse_policy(version.source_yaml, f"policy version {version.version}")
+
+
+def _check_contractor(
+    policy: Policy, contractor: str, purposes: Iterable[str], ops: Sequence[str]
+) -> list[str]:
+    """The purposes of a contractor's key (its entrusted ones when none are given)."""
+    contractors = [r for r in policy.recipients if r.relationship is Relationship.contractor]
+    found = next((r for r in contractors if r.id == contractor), None)
+    if found is None:
+        known = ", ".join(r.id for r in contractors) or "none"
+        raise ContractorNotFound(
+            f"{_echo(contractor)} is not a contractor of the published policy"
+            f" (its contractors: {known})"
+        )
+    if list(ops) != ["read"]:
+        raise UserInputError(
+            f"a contractor's key may only read: create the key for '{found.id}' without"
+            " --operation (or with --operation read)"
+        )
+    wanted = [purposes] if isinstance(purposes, str) else list(purposes)
+    if not wanted:
+        return list(found.purposes)
+    for purpose in wanted:
+        if purpose not in found.purposes:
+            raise UserInputError(
+                f"contractor '{found.id}' is not entrusted with purpose {_echo(purpose)}"
+                f" (the policy entrusts it with {', '.join(found.purposes)})"
+            )
+    return wanted
+
+
+def _check_purposes(policy: Policy, purposes: Iterable[str]) -> list[str]:
+    wanted = sorted({purposes} if isinstance(purposes, str) else set(purposes))
+    if not wanted:
+        raise UserInputError("a key needs at least one purpose of the published policy")
     declared = [purpose.id for purpose in policy.purposes]
     for purpose in wanted:
         if purpose not in declared:
@@ -321,6 +373,7 @@ def _account(row: storage.ServiceKeyRow) -> ServiceAccount:
         operations=frozenset(orjson.loads(row.operations)),
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        contractor_id=row.contractor_id,
     )
 
 

@@ -19,6 +19,7 @@ from mamori.config import Settings, load_settings
 from mamori.tasks.background import start_background
 from mamori.web import access_log, errors
 from mamori.web.admin import console as admin_console
+from mamori.web.admin import contractors as admin_contractors
 from mamori.web.admin import outbox as admin_outbox
 from mamori.web.admin import requests as admin_requests
 from mamori.web.api import changes as api_changes
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         center_provisions.router,
         center_requests.router,
         admin_requests.router,
+        admin_contractors.router,
         admin_outbox.router,
     ):
         app.include_router(router)

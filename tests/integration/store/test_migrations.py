@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 from mamori.store import db, tables
@@ -24,6 +26,8 @@ TABLES = {
     "consent_links",
     "consent_receipts",
     "consent_texts",
+    "contractor_checks",
+    "contractor_contracts",
     "change_notice_reads",
     "mail_optouts",
     "mail_outbox",
@@ -69,6 +73,38 @@ def test_migrations_create_the_declared_schema_and_are_idempotent(
     assert differences == []
 
 
+def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
+    """The newest revisions' downgrades leave the schema before them, and their upgrades
+    bring back the declared schema."""
+    engine = db.create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS))
+    try:
+        db.migrate(engine)
+        with db.write(engine) as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0010_acquisitions")
+        assert db.current_revision(engine) == "0010_acquisitions"
+        with db.read(engine) as conn:
+            inspector = sa.inspect(conn)
+            assert set(inspector.get_table_names()) == TABLES - {
+                "consent_links",
+                "contractor_checks",
+                "contractor_contracts",
+            }
+            columns = {c["name"] for c in inspector.get_columns("service_keys")}
+            assert "contractor_id" not in columns
+            columns = {c["name"] for c in inspector.get_columns("provision_records")}
+            assert "confirmation" not in columns
+        db.migrate(engine)
+        assert db.current_revision(engine) == LATEST
+        with db.read(engine) as conn:
+            assert set(sa.inspect(conn).get_table_names()) == TABLES
+            assert compare_metadata(MigrationContext.configure(conn), tables.metadata) == []
+    finally:
+        engine.dispose()
+
+
 def test_concurrent_migrations_serialise(database_url: str) -> None:
     engines = [db.create_engine(database_url) for _ in range(3)]
     errors: list[BaseException] = []
@@ -106,6 +142,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0008_center_operations.py",
         "0009_provisions.py",
         "0010_acquisitions.py",
+        "0011_contractors.py",
         "0012_person_related.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

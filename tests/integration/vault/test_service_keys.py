@@ -283,10 +283,12 @@ def test_cli_create_prints_the_key_and_nothing_else(
     assert key_id in created.stderr and match[2] not in created.stderr
 
     listed = mamori("keys", "list", env=env).stdout.splitlines()
-    assert listed[0].split("\t") == ["id", "name", "purposes", "operations", "created", "revoked"]
+    assert listed[0].split("\t") == [
+        "id", "name", "purposes", "operations", "created", "revoked", "contractor",
+    ]  # fmt: skip
     fields = listed[1].split("\t")
     assert fields[:4] == [key_id, "crm sync", "campaigns,shipping", "read,write"]
-    assert fields[5] == "-" and match[2] not in "\n".join(listed)
+    assert fields[5] == fields[6] == "-" and match[2] not in "\n".join(listed)
 
     assert f"revoked key {key_id}" in mamori("keys", "revoke", key_id, env=env).stdout
     again = mamori("keys", "revoke", key_id, env=env, check=2)

@@ -414,7 +414,12 @@ ROLES: dict[str, tuple[str, list[str], tuple[str, ...], tuple[str, ...]]] = {
             "/mail/unsubscribe/",
         ),
     ),
-    "staff": ("staff", ["/admin"], ("/admin",), ("/admin/requests/", "/admin/staff")),
+    "staff": (
+        "staff",
+        ["/admin"],
+        ("/admin",),
+        ("/admin/requests/", "/admin/staff", "/admin/contractors/hosting/contracts"),
+    ),
     "signed out": (
         "anonymous",
         ["/admin/login", "/center/requests"],

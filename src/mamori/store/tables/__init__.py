@@ -4,13 +4,15 @@ The migrations in ``mamori/store/migrations`` create exactly these tables; a tes
 two. Only each domain's storage module (``mamori.<domain>.storage``) and the audit log read and
 write them (an import-linter contract keeps it so); they return frozen dataclasses or rows,
 never ORM objects. Tables are named for what they hold and grouped by the domain that owns
-them: :mod:`.core` (policy, audit, vault, center, staff) and :mod:`.people` (requests, mail,
-consents, provisions), both on :data:`.base.metadata`.
+them: :mod:`.core` (policy, audit, vault, center, staff), :mod:`.people` (requests, mail,
+consents, provisions) and :mod:`.contractors` (the register of contractors), all on
+:data:`.base.metadata`.
 """
 
 from __future__ import annotations
 
 from mamori.store.tables.base import NAMING, Seq, UTCDateTime, metadata
+from mamori.store.tables.contractors import contractor_checks, contractor_contracts
 from mamori.store.tables.core import (
     audit_checkpoints,
     audit_entries,
@@ -60,6 +62,8 @@ __all__ = [
     "consent_links",
     "consent_receipts",
     "consent_texts",
+    "contractor_checks",
+    "contractor_contracts",
     "data_requests",
     "mail_optouts",
     "mail_outbox",

@@ -207,6 +207,9 @@ service_keys = Table(
     Column("operations", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # A contractor's key (a recipient id of the policy): it reads only what the policy entrusts
+    # to that contractor, and nothing while the entrustment is suspended.
+    Column("contractor_id", String(64), nullable=True),
 )
 """An API key of a service account: stored as a hash, scoped to purposes and operations."""
 

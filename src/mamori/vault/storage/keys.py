@@ -29,7 +29,7 @@ __all__ = [
 
 ServiceKeyRow = sa.Row[Any]
 """A row of ``service_keys``: id, name, secret_hash, purposes, operations, created_at,
-revoked_at (the vault turns it into a ``ServiceAccount``)."""
+revoked_at, contractor_id (the vault turns it into a ``ServiceAccount``)."""
 
 _system = tables.system_keys
 _subjects = tables.subjects
@@ -152,7 +152,8 @@ def all_service_keys(conn: Connection) -> list[ServiceKeyRow]:
 
 
 def insert_service_key(conn: Connection, **values: object) -> None:
-    """Store a key: id, name, secret_hash, purposes and operations (JSON), created_at."""
+    """Store a key: id, name, secret_hash, purposes and operations (JSON), created_at and
+    contractor_id (None unless a contractor's)."""
     conn.execute(sa.insert(_service).values(revoked_at=None, **values))
 
 

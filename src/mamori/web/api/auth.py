@@ -9,7 +9,10 @@ Use as FastAPI dependencies::
     def change(account: Annotated[ServiceAccount, Depends(require_operation("write"))]) -> ...:
 
 A missing, malformed, unknown or revoked key is a 401 with ``WWW-Authenticate: Bearer``; a key
-without the operation is a 403 (see :mod:`mamori.web.errors`). The scheme is declared with
+without the operation is a 403 (see :mod:`mamori.web.errors`). A contractor's key (``mamori keys
+create --contractor``) is refused with 403 by :func:`service_account`, so on every route but
+the vault's reads, which take it through :func:`vault_reader` and limit it to what the policy
+entrusts to the contractor. The scheme is declared with
 :class:`fastapi.security.HTTPBearer`, so it appears in the OpenAPI document.
 """
 
@@ -24,11 +27,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from mamori.app import Runtime
-from mamori.errors import AuthenticationFailed
+from mamori.errors import AuthenticationFailed, ContractorKeyRefused
 from mamori.vault import service_keys
 from mamori.vault.service_keys import Operation, ServiceAccount
 
-__all__ = ["Authenticated", "bearer", "require_operation", "service_account"]
+__all__ = ["Authenticated", "bearer", "require_operation", "service_account", "vault_reader"]
 
 bearer = HTTPBearer(
     auto_error=False,  # mamori raises its own errors: one JSON shape, a message that helps
@@ -38,11 +41,12 @@ bearer = HTTPBearer(
 )
 
 
-async def service_account(
+async def vault_reader(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> ServiceAccount:
-    """The service account whose key the request carries, or a 401."""
+    """The service account whose key the request carries, a contractor's too, or a 401: for
+    the vault's reads, which limit a contractor's key themselves."""
     if credentials is None:
         if request.headers.get("authorization", "").strip():
             raise AuthenticationFailed(
@@ -56,6 +60,21 @@ async def service_account(
     if account is None:  # a database read: off the event loop
         account = await run_in_threadpool(
             functools.partial(service_keys.authenticate, clock=runtime.clock), runtime.engine, token
+        )
+    return account
+
+
+async def service_account(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> ServiceAccount:
+    """The service account whose key the request carries, or a 401; a contractor's key is a
+    403 (it may only read the vault)."""
+    account = await vault_reader(request, credentials)
+    if account.contractor_id is not None:
+        raise ContractorKeyRefused(
+            f"key '{account.id}' is the key of contractor '{account.contractor_id}': it may only"
+            " read the vault (GET /api/v1/subjects/...), for what the policy entrusts to it"
         )
     return account
 

@@ -18,7 +18,7 @@ from mamori.vault.access import Caller, ReadResult
 from mamori.vault.core import Vault
 from mamori.vault.service_keys import ServiceAccount
 from mamori.web import deps
-from mamori.web.api.auth import service_account
+from mamori.web.api.auth import service_account, vault_reader
 from mamori.web.api.document import errors, policy_ids
 from mamori.web.api.schemas import (
     CenterLinkOut,
@@ -52,6 +52,11 @@ async def _vault(request: Request) -> Vault:
 
 
 async def _caller(account: Annotated[ServiceAccount, Depends(service_account)]) -> Caller:
+    return Caller.of_key(account)
+
+
+async def _reader(account: Annotated[ServiceAccount, Depends(vault_reader)]) -> Caller:
+    """The caller of a purpose-gated read: a contractor's key too (the vault limits it)."""
     return Caller.of_key(account)
 
 
@@ -96,6 +101,7 @@ _SUBJECT_LINKS: dict[str, Any] = {
 """OpenAPI links: what a client can do next with the id a new person gets."""
 
 CallerDep = Annotated[Caller, Depends(_caller)]
+ReaderDep = Annotated[Caller, Depends(_reader)]
 VaultDep = Annotated[Vault, Depends(_vault)]
 SubjectId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The person's id.")]
 PurposeParam = Annotated[
@@ -176,7 +182,7 @@ def create_subject(body: SubjectIn, caller: CallerDep, vault: VaultDep) -> Creat
     responses=errors(400),
 )
 def find_subjects(
-    caller: CallerDep,
+    caller: ReaderDep,
     vault: VaultDep,
     item: Annotated[
         str | None,
@@ -212,7 +218,7 @@ def find_subjects(
     responses=errors(400),
 )
 def read_by(
-    caller: CallerDep,
+    caller: ReaderDep,
     vault: VaultDep,
     item: IndexedItem,
     value: Annotated[str, Query(max_length=1024)],
@@ -247,7 +253,7 @@ def write_items(
 )
 def read_items(
     subject_id: SubjectId,
-    caller: CallerDep,
+    caller: ReaderDep,
     vault: VaultDep,
     purpose: PurposeParam,
     items: ItemsParam,
@@ -327,7 +333,7 @@ def withdraw(subject_id: SubjectId, caller: CallerDep, vault: VaultDep) -> Withd
 def bulk_read(
     purpose: Annotated[str, Path(json_schema_extra=policy_ids("purposes"))],
     item: Annotated[str, Path(json_schema_extra=policy_ids("items"))],
-    caller: CallerDep,
+    caller: ReaderDep,
     vault: VaultDep,
 ) -> StreamingResponse:
     rows = vault.bulk_read(caller, purpose, item)

@@ -2,7 +2,7 @@
 consent ID, and how a provision record's consent was confirmed.
 
 Revision ID: 0012_person_related
-Revises: 0010_acquisitions
+Revises: 0011_contractors
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_person_related"
-down_revision: str | None = "0010_acquisitions"
+down_revision: str | None = "0011_contractors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

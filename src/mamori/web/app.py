@@ -20,6 +20,7 @@ from mamori.tasks.background import start_background
 from mamori.web import access_log, errors
 from mamori.web.admin import console as admin_console
 from mamori.web.admin import outbox as admin_outbox
+from mamori.web.admin import provisions as admin_provisions
 from mamori.web.admin import requests as admin_requests
 from mamori.web.api import changes as api_changes
 from mamori.web.api import consent as api_consent
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         center_requests.router,
         admin_requests.router,
         admin_outbox.router,
+        admin_provisions.router,
     ):
         app.include_router(router)
     admin_console.install(app)  # the admin console: its routers, sign-in redirect, no-store

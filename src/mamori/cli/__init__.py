@@ -13,7 +13,17 @@ from mamori.cli.common import app
 __all__ = ["app", "main"]
 
 # Each module registers its commands on the app; `mamori --help` lists them in this order.
-for _module in ("server", "policy", "audit", "keys", "maintenance", "mail", "staff", "consent"):
+for _module in (
+    "server",
+    "policy",
+    "audit",
+    "keys",
+    "maintenance",
+    "mail",
+    "staff",
+    "consent",
+    "provisions",
+):
     importlib.import_module(f"mamori.cli.{_module}")
 
 

@@ -136,8 +136,10 @@ class Plan:
     @property
     def person_related(self) -> bool:
         """The recipient links what it receives to people (APPI 31): each person's consent
-        is confirmed, and the confirmation recorded, before a send."""
-        return self.recipient.person_related
+        is confirmed, and the confirmation recorded, before a send. Not under an exception of
+        APPI 27(1), which 31(1) leaves out too, nor to a contractor, joint user or successor
+        in Japan, which are not third parties."""
+        return self.recipient.person_related and self.needs_consent
 
 
 def foreign_information_missing(recipient: Recipient, home_country: str) -> bool:

@@ -23,17 +23,25 @@ from mamori.store import bulk, tables
 __all__ = [
     "AcquisitionRow",
     "ConsentRow",
+    "Cursor",
+    "LedgerQuery",
     "RecordRow",
     "acquisitions_of",
+    "acquisitions_page",
     "consents_of",
     "insert_acquisition",
     "insert_consent",
     "insert_records",
+    "ledger_head",
+    "live_consent_counts",
     "live_consent_ids",
     "live_consents",
     "purge_acquisitions",
     "purge_records",
+    "recent_record_counts",
+    "recorded_recipients",
     "records_of",
+    "records_page",
     "revoke_consent",
 ]
 
@@ -154,6 +162,16 @@ _LIVE_IDS = (
     " WHERE subject_id {ids} AND recipient_id = {p} AND purpose_id = {p}"
     " AND revoked_at IS NULL ORDER BY consented_at"
 )
+
+
+def live_consent_counts(conn: Connection) -> dict[tuple[str, str], int]:
+    """(recipient id, purpose id) -> how many live consents there are."""
+    rows = conn.execute(
+        sa.select(consents_t.c.recipient_id, consents_t.c.purpose_id, sa.func.count())
+        .where(consents_t.c.revoked_at.is_(None))
+        .group_by(consents_t.c.recipient_id, consents_t.c.purpose_id)
+    ).all()
+    return {(recipient, purpose): int(n) for recipient, purpose, n in rows}
 
 
 def consents_of(conn: Connection, subject_id: str) -> list[ConsentRow]:
@@ -306,3 +324,127 @@ def purge_acquisitions(conn: Connection, now: dt.datetime) -> int:
         .returning(acquisitions_t.c.id)
     ).all()
     return len(rows)
+
+
+# -- the ledger, for staff -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerQuery:
+    """Which records a page or an export of the ledger reads; None matches everything.
+
+    ``start`` (inclusive) and ``end`` (exclusive) are UTC bounds of the time provided (or
+    received). ``recipient_id`` and ``basis`` apply to provision records only."""
+
+    recipient_id: str | None = None
+    subject_id: str | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    basis: str | None = None
+
+
+Cursor = tuple[dt.datetime, str]
+"""(time, id) of the last row a page showed: the next page starts below it."""
+
+
+def _where(
+    table: sa.Table,
+    at: sa.ColumnElement[dt.datetime],
+    query: LedgerQuery,
+    before: Cursor | None,
+    inclusive: bool = False,
+) -> list[sa.ColumnElement[bool]]:
+    found: list[sa.ColumnElement[bool]] = []
+    if query.subject_id is not None:
+        found.append(table.c.subject_id == query.subject_id)
+    if query.start is not None:
+        found.append(at >= query.start)
+    if query.end is not None:
+        found.append(at < query.end)
+    if before is not None:
+        same = table.c.id <= before[1] if inclusive else table.c.id < before[1]
+        found.append(sa.or_(at < before[0], sa.and_(at == before[0], same)))
+    return found
+
+
+def _record_where(
+    query: LedgerQuery, before: Cursor | None, inclusive: bool = False
+) -> list[sa.ColumnElement[bool]]:
+    found = _where(records_t, records_t.c.provided_at, query, before, inclusive)
+    if query.recipient_id is not None:
+        found.append(records_t.c.recipient_id == query.recipient_id)
+    if query.basis is not None:
+        found.append(records_t.c.basis == query.basis)
+    return found
+
+
+def records_page(
+    conn: Connection,
+    query: LedgerQuery,
+    *,
+    before: Cursor | None,
+    limit: int,
+    inclusive: bool = False,
+) -> list[RecordRow]:
+    """Up to ``limit`` provision records matching ``query``, newest first (by time, then id),
+    below ``before`` when given (``inclusive``: from it), by keyset: stable while records are
+    added."""
+    rows = conn.execute(
+        sa.select(records_t)
+        .where(*_record_where(query, before, inclusive))
+        .order_by(records_t.c.provided_at.desc(), records_t.c.id.desc())
+        .limit(limit)
+    ).all()
+    return [_record(r) for r in rows]
+
+
+def acquisitions_page(
+    conn: Connection,
+    query: LedgerQuery,
+    *,
+    before: Cursor | None,
+    limit: int,
+    inclusive: bool = False,
+) -> list[AcquisitionRow]:
+    """Up to ``limit`` records of data received matching ``query`` (person and dates), newest
+    first, below ``before`` (or from it) when given."""
+    at = acquisitions_t.c.received_at
+    rows = conn.execute(
+        sa.select(acquisitions_t)
+        .where(*_where(acquisitions_t, at, query, before, inclusive))
+        .order_by(acquisitions_t.c.received_at.desc(), acquisitions_t.c.id.desc())
+        .limit(limit)
+    ).all()
+    return [_acquisition(r) for r in rows]
+
+
+def ledger_head(
+    conn: Connection, query: LedgerQuery, *, receipts: bool
+) -> tuple[int, Cursor | None]:
+    """How many records match ``query`` and the (time, id) of the newest of them."""
+    table = acquisitions_t if receipts else records_t
+    at = acquisitions_t.c.received_at if receipts else records_t.c.provided_at
+    where = _where(table, at, query, None) if receipts else _record_where(query, None)
+    count = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+    newest = conn.execute(
+        sa.select(at, table.c.id).where(*where).order_by(at.desc(), table.c.id.desc()).limit(1)
+    ).first()
+    return int(count), (newest[0], newest[1]) if newest is not None else None
+
+
+def recent_record_counts(conn: Connection, since: dt.datetime) -> dict[str, int]:
+    """recipient id -> provision records made at or after ``since``."""
+    rows = conn.execute(
+        sa.select(records_t.c.recipient_id, sa.func.count())
+        .where(records_t.c.provided_at >= since)
+        .group_by(records_t.c.recipient_id)
+    ).all()
+    return {recipient: int(n) for recipient, n in rows}
+
+
+def recorded_recipients(conn: Connection) -> list[str]:
+    """Every recipient id some provision record names (the policy may have dropped one)."""
+    rows = conn.execute(
+        sa.select(records_t.c.recipient_id).distinct().order_by(records_t.c.recipient_id)
+    ).all()
+    return [r[0] for r in rows]

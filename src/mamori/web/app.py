@@ -21,6 +21,7 @@ from mamori.web import access_log, errors
 from mamori.web.admin import console as admin_console
 from mamori.web.admin import contractors as admin_contractors
 from mamori.web.admin import outbox as admin_outbox
+from mamori.web.admin import provisions as admin_provisions
 from mamori.web.admin import requests as admin_requests
 from mamori.web.api import changes as api_changes
 from mamori.web.api import consent as api_consent
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_requests.router,
         admin_contractors.router,
         admin_outbox.router,
+        admin_provisions.router,
     ):
         app.include_router(router)
     admin_console.install(app)  # the admin console: its routers, sign-in redirect, no-store

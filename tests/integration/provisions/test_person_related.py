@@ -219,3 +219,25 @@ def test_tying_a_consent_id_refuses_what_it_should(client: TestClient, runtime: 
     assert gone.status_code in (404, 409), gone.text
     with db.read(runtime.engine) as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM consent_links")).scalar_one() == 0
+
+
+def test_an_exception_of_appi_27_needs_no_confirmation(
+    client: TestClient, runtime: Runtime
+) -> None:
+    subject = person(runtime, "law@example.jp", advertising_id="ad-9", cookie_id="ck-9")
+    answer = client.post(
+        "/api/v1/provisions",
+        json={
+            "recipient": "a8net",
+            "purpose": "advertising",
+            "items": ITEMS,
+            "subjects": [subject],
+            "basis": "laws_and_regulations",
+            "reason": "照会書 2026-123 に基づく",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    [row] = answer.json()["people"]
+    assert row["items"] == {"advertising_id": "ad-9", "cookie_id": "ck-9"}
+    [record] = _records(runtime)
+    assert record.confirmation is None and record.basis == "laws_and_regulations"

@@ -52,7 +52,7 @@ TABLES = {
 }
 
 
-LATEST = "0012_person_related"
+LATEST = "0013_ledger_indexes"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -144,5 +144,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0010_acquisitions.py",
         "0011_contractors.py",
         "0012_person_related.py",
+        "0013_ledger_indexes.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

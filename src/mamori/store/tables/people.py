@@ -328,6 +328,8 @@ provision_records = Table(
     # Canonical JSON: to a recipient that links person-related information (APPI 31), how
     # the person's consent was confirmed (the cookie choice's receipt, consent ID, services).
     Column("confirmation", Text, nullable=True),
+    # The ledger's pages and exports walk the records newest first (keyset on both).
+    Index("ix_provision_records_provided_at_id", "provided_at", "id"),
 )
 """What was provided to whom, when, on what basis (APPI 29). Kept after withdrawal until
 ``retain_until``: the law asks for the record, not for the data."""
@@ -351,6 +353,7 @@ provision_acquisitions = Table(
     Column("actor", String(128), nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("retain_until", UTCDateTime, nullable=False, index=True),
+    Index("ix_provision_acquisitions_received_at_id", "received_at", "id"),
 )
 """Data about a person received from another business (APPI 30(3), rule 24). Kept after
 withdrawal until ``retain_until``, like the provision records."""

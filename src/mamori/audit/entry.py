@@ -68,7 +68,9 @@ ACTION_PATTERN: Final = r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+"
 """A dotted action such as ``policy.publish``, at most 64 characters."""
 
 MAX_TARGETS: Final = 32
-MAX_DETAILS: Final = 32
+MAX_DETAILS: Final = 256
+"""A vault call or a provision names up to 200 items, and its entry says per item what was
+done (released, refused with its reason, written)."""
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 _ID = re.compile(ID_PATTERN)

@@ -41,6 +41,8 @@ def record_rows(conn: Connection, subject_id: str) -> Iterator[Mapping[str, obje
             "purpose": row.purpose_id,
             "basis": row.basis,
             "consent_id": row.consent_id or "",
+            # APPI 31: the cookie choice confirmed before person-related information went.
+            "cookie_choice_receipt": str((row.confirmation or {}).get("receipt") or ""),
         }
 
 

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from mamori.app import Runtime
 from mamori.consent.service import Consent
 from mamori.provisions import consents
+from mamori.provisions.disclosure import record_rows
 from mamori.store import db
 from mamori.vault import service_keys
 from mamori.vault.access import Caller
@@ -126,6 +127,9 @@ def test_a_confirmed_consent_is_recorded_with_the_choice_relied_on(
     assert confirmation["consent_id"] == consent_id
     assert confirmation["services"] == ["google_analytics", "google_ads", "youtube"]
     assert record.consent_id is not None  # the consent to the recipient, too
+    with db.read(runtime.engine) as conn:  # the person's disclosure package says so too
+        [disclosed] = list(record_rows(conn, subject))
+    assert disclosed["cookie_choice_receipt"] == str(linked.json()["receipt"])
     entries = [e for e in runtime.audit.tail(20) if e.action == "cookie_consent.link"]
     assert len(entries) == 2 and tuple(entries[0].targets) == (f"subject:{subject}",)
     assert consent_id not in str(entries[0].details)

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -171,28 +172,38 @@ def insert_link(
 
 
 def latest_choices(
-    conn: Connection, subject_ids: Sequence[str], now: dt.datetime
-) -> dict[str, tuple[int, str, str]]:
-    """subject id -> (sequence number, consent ID, services as canonical JSON) of the newest
-    unexpired receipt of a choice the person made: signed in to the privacy center, or under a
-    consent ID tied to them (:func:`insert_link`). Two narrow statements for any number of
-    people (a streamed provision asks this per page)."""
-    found: dict[str, tuple[int, str, str]] = {}
+    conn: Connection, subject_ids: Sequence[str], now: dt.datetime, services: Sequence[str]
+) -> dict[str, tuple[int, str, bool]]:
+    """subject id -> (sequence number, consent ID, whether it allows every one of
+    ``services``) of the newest unexpired receipt of a choice the person made: signed in to the
+    privacy center, or under a consent ID tied to them (:func:`insert_link`). Two narrow
+    statements for any number of people (a streamed provision asks this per page); whether the
+    services are allowed is read from the receipt's canonical JSON by the database."""
+    # Canonical JSON (sorted keys, no spaces) writes an allowed service as "id":true.
+    allowed = " AND ".join(["services LIKE {p} ESCAPE '!'"] * len(services)) or "1 = 1"
+    patterns = [
+        "%"
+        + orjson.dumps(service).decode().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        + ":true%"
+        for service in services
+    ]
+    found: dict[str, tuple[int, str, bool]] = {}
     for template in (_SIGNED_IN, _LINKED):
-        for person, seq, consent_id, services in bulk.select_ids(conn, template, subject_ids, now):
+        sql = template.replace("{allowed}", allowed)
+        for person, seq, consent_id, ok in bulk.select_ids(conn, sql, subject_ids, *patterns, now):
             held = found.get(person)
             if held is None or seq > held[0]:
-                found[person] = (seq, consent_id, services)
+                found[person] = (seq, consent_id, bool(ok))
     return found
 
 
 _SIGNED_IN = (
-    "SELECT subject_id, seq, consent_id, services FROM consent_receipts"
-    " WHERE subject_id {ids} AND expires_at > {p}"
+    "SELECT subject_id, seq, consent_id, CASE WHEN {allowed} THEN 1 ELSE 0 END"
+    " FROM consent_receipts WHERE subject_id {ids} AND expires_at > {p}"
 )
 _LINKED = (
-    "SELECT l.subject_id, r.seq, r.consent_id, r.services FROM consent_links l"
-    " JOIN consent_receipts r ON r.consent_id = l.consent_id"
+    "SELECT l.subject_id, r.seq, r.consent_id, CASE WHEN {allowed} THEN 1 ELSE 0 END"
+    " FROM consent_links l JOIN consent_receipts r ON r.consent_id = l.consent_id"
     " WHERE l.subject_id {ids} AND r.expires_at > {p}"
 )
 

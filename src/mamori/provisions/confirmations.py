@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import orjson
-
 from mamori.consent import storage as consent_storage
 from mamori.provisions.rules import Plan
 from mamori.store.db import Connection
@@ -38,13 +36,9 @@ def confirmed(
     if not services:
         return {subject_id: {"services": []} for subject_id in subject_ids}
     found: dict[str, Confirmation] = {}
-    choices = consent_storage.latest_choices(conn, subject_ids, now)
-    for subject_id, (seq, consent_id, chosen_json) in choices.items():
-        chosen = orjson.loads(chosen_json)
-        if all(chosen.get(service) is True for service in services):
-            found[subject_id] = {
-                "receipt": seq,
-                "consent_id": consent_id,
-                "services": list(services),
-            }
+    choices = consent_storage.latest_choices(conn, subject_ids, now, services)
+    listed = list(services)
+    for subject_id, (seq, consent_id, allowed) in choices.items():
+        if allowed:
+            found[subject_id] = {"receipt": seq, "consent_id": consent_id, "services": listed}
     return found

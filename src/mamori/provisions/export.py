@@ -131,7 +131,7 @@ def _provision_cells(row: RecordRow, rules: Rules, lang: Lang, zone: ZoneInfo) -
         _text(row.recipient.get("name"), lang),
         _text(row.recipient.get("address"), lang),
         _text(row.recipient.get("representative"), lang),
-        row.subject_id,
+        row.subject_id or "",
         sep.join(label(rules, "item", i, lang) for i in row.items),
         label(rules, "purpose", row.purpose_id, lang),
         t(lang, f"ledger.basis_{row.basis}"),

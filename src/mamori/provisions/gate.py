@@ -130,7 +130,7 @@ def record_row(
     recipient: dict[str, object],
     *,
     batch_id: str,
-    subject_id: str,
+    subject_id: str | None,
     items: Sequence[str],
     consent_id: str | None,
     reason: str | None,
@@ -139,9 +139,11 @@ def record_row(
     at: dt.datetime,
     contract: bool = False,
     confirmation: Confirmation | None = None,
+    people: int = 1,
 ) -> RecordRow:
     """The record of one person's provision, with what its basis requires (and, to a
-    recipient that links person-related information, how their consent was confirmed)."""
+    recipient that links person-related information, how their consent was confirmed); with
+    ``subject_id`` None, a batch record of ``people`` people (listed beside it)."""
     return RecordRow(
         id=f"pr_{secrets.token_hex(12)}",
         batch_id=batch_id,
@@ -159,6 +161,7 @@ def record_row(
         contract=contract,
         retain_until=retain_until(at, contract=contract),
         confirmation=confirmation,
+        people=people,
     )
 
 

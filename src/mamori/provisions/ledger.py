@@ -267,12 +267,20 @@ def rows(
     page_size: int = EXPORT_PAGE,
 ) -> Iterator[LedgerRow]:
     """Every record matching ``filter_``, newest first, from ``through`` (inclusive) when
-    given; read ``page_size`` at a time, each page in its own short read transaction."""
+    given; read ``page_size`` at a time, each page in its own short read transaction. A batch
+    record comes as one record per person (its people read in a transaction of their own)."""
     cursor, inclusive = through, through is not None
     while True:
         with db.read(vault.engine) as conn:
             found = _read(conn, filter_, cursor, page_size, inclusive=inclusive)
-        yield from found
+        for row in found:
+            if isinstance(row, RecordRow) and row.batch:
+                # A batch record: a line per person, its people read on their own.
+                with db.read(vault.engine) as conn:
+                    people = storage.people_of(conn, row.id)
+                yield from (storage.for_person(row, person) for person in people)
+            else:
+                yield row
         if len(found) < page_size:
             return
         cursor, inclusive = (_at(found[-1]), found[-1].id), False

@@ -10,6 +10,7 @@ provider's name, address, representative and how it obtained the data, as the ho
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,17 +26,21 @@ __all__ = [
     "ConsentRow",
     "Cursor",
     "LedgerQuery",
+    "Person",
     "RecordRow",
     "acquisitions_of",
     "acquisitions_page",
     "consents_of",
+    "for_person",
     "insert_acquisition",
+    "insert_batch_record",
     "insert_consent",
     "insert_records",
     "ledger_head",
     "live_consent_counts",
     "live_consent_ids",
     "live_consents",
+    "people_of",
     "purge_acquisitions",
     "purge_records",
     "recent_record_counts",
@@ -47,6 +52,7 @@ __all__ = [
 
 consents_t = tables.provision_consents
 records_t = tables.provision_records
+people_t = tables.provision_record_people
 acquisitions_t = tables.provision_acquisitions
 
 
@@ -69,7 +75,8 @@ class RecordRow:
     provided_at: dt.datetime
     recipient_id: str
     recipient: dict[str, object]
-    subject_id: str
+    subject_id: str | None
+    """The person; None for a batch record (:attr:`people` people, :func:`people_of`)."""
     items: tuple[str, ...]
     purpose_id: str
     basis: str
@@ -83,6 +90,12 @@ class RecordRow:
     confirmation: dict[str, object] | None = None
     """To a recipient that links person-related information (APPI 31): how the person's
     consent was confirmed (:mod:`mamori.provisions.confirmations`)."""
+    people: int = 1
+    """How many people the record is about (a batch record's people, APPI rule 19(2))."""
+
+    @property
+    def batch(self) -> bool:
+        return self.subject_id is None
 
 
 @dataclass(frozen=True)
@@ -222,6 +235,7 @@ _RECORD_COLUMNS = (
     "contract",
     "retain_until",
     "confirmation",
+    "people",
 )
 if tuple(c.name for c in records_t.columns) != _RECORD_COLUMNS:  # the tuples below follow it
     raise RuntimeError("provision_records' columns changed: update insert_records")
@@ -256,9 +270,45 @@ def insert_records(conn: Connection, rows: Iterable[RecordRow]) -> int:
                 row.contract,
                 row.retain_until,
                 None if row.confirmation is None else _json(row.confirmation),
+                row.people,
             )
         )
     return bulk.insert_rows(conn, records_t, values)
+
+
+Person = tuple[str, str | None, int | None]
+"""One person of a batch record: (subject id, consent id relied on, cookie-choice receipt)."""
+
+
+def insert_batch_record(conn: Connection, row: RecordRow, people: Sequence[Person]) -> None:
+    """One record for ``people`` (APPI rule 19(2)): ``row`` without a person, and its people
+    (one narrow row each, through the driver)."""
+    if row.subject_id is not None or row.people != len(people):
+        raise ValueError("a batch record names no person and counts its people")
+    insert_records(conn, [row])
+    bulk.insert_rows(conn, people_t, [(row.id, *person) for person in people])
+
+
+def people_of(conn: Connection, record_id: str, subject_id: str | None = None) -> list[Person]:
+    """The people of the batch record ``record_id`` (only ``subject_id`` when given), by id."""
+    query = sa.select(people_t.c.subject_id, people_t.c.consent_id, people_t.c.receipt).where(
+        people_t.c.record_id == record_id
+    )
+    if subject_id is not None:
+        query = query.where(people_t.c.subject_id == subject_id)
+    rows = conn.execute(query.order_by(people_t.c.subject_id)).all()
+    return [(str(s), c, r) for s, c, r in rows]
+
+
+def for_person(row: RecordRow, person: Person) -> RecordRow:
+    """The record of one person of a batch record, as if it had been made for them alone."""
+    subject_id, consent_id, receipt = person
+    confirmation = row.confirmation
+    if confirmation is not None:
+        confirmation = {**confirmation, "receipt": receipt}
+    return dataclasses.replace(
+        row, subject_id=subject_id, consent_id=consent_id, confirmation=confirmation, people=1
+    )
 
 
 def _record(row: sa.Row[tuple[object, ...]]) -> RecordRow:
@@ -270,14 +320,31 @@ def _record(row: sa.Row[tuple[object, ...]]) -> RecordRow:
     return RecordRow(**data)
 
 
+def _of_person(subject_id: str) -> sa.ColumnElement[bool]:
+    """A record about ``subject_id``: theirs alone, or a batch record listing them."""
+    return sa.or_(
+        records_t.c.subject_id == subject_id,
+        records_t.c.id.in_(
+            sa.select(people_t.c.record_id).where(people_t.c.subject_id == subject_id)
+        ),
+    )
+
+
 def records_of(conn: Connection, subject_id: str) -> list[RecordRow]:
-    """Every record about ``subject_id``, oldest first."""
+    """Every record about ``subject_id`` (a batch record's as made for them), oldest first."""
     rows = conn.execute(
         sa.select(records_t)
-        .where(records_t.c.subject_id == subject_id)
+        .where(_of_person(subject_id))
         .order_by(records_t.c.provided_at, records_t.c.id)
     ).all()
-    return [_record(r) for r in rows]
+    return [_as_theirs(conn, _record(r), subject_id) for r in rows]
+
+
+def _as_theirs(conn: Connection, row: RecordRow, subject_id: str) -> RecordRow:
+    if not row.batch:
+        return row
+    [person] = people_of(conn, row.id, subject_id)
+    return for_person(row, person)
 
 
 def purge_records(conn: Connection, now: dt.datetime) -> int:
@@ -356,7 +423,11 @@ def _where(
 ) -> list[sa.ColumnElement[bool]]:
     found: list[sa.ColumnElement[bool]] = []
     if query.subject_id is not None:
-        found.append(table.c.subject_id == query.subject_id)
+        found.append(
+            _of_person(query.subject_id)
+            if table is records_t
+            else table.c.subject_id == query.subject_id
+        )
     if query.start is not None:
         found.append(at >= query.start)
     if query.end is not None:
@@ -395,7 +466,10 @@ def records_page(
         .order_by(records_t.c.provided_at.desc(), records_t.c.id.desc())
         .limit(limit)
     ).all()
-    return [_record(r) for r in rows]
+    found = [_record(r) for r in rows]
+    if query.subject_id is not None:  # a batch record, as made for the person asked about
+        found = [_as_theirs(conn, r, query.subject_id) for r in found]
+    return found
 
 
 def acquisitions_page(
@@ -425,7 +499,13 @@ def ledger_head(
     table = acquisitions_t if receipts else records_t
     at = acquisitions_t.c.received_at if receipts else records_t.c.provided_at
     where = _where(table, at, query, None) if receipts else _record_where(query, None)
-    count = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+    # Provision records count their people (a batch record's each), unless one person is asked.
+    counted = (
+        sa.func.count()
+        if receipts or query.subject_id is not None
+        else sa.func.coalesce(sa.func.sum(records_t.c.people), 0)
+    )
+    count = conn.execute(sa.select(counted).select_from(table).where(*where)).scalar_one()
     newest = conn.execute(
         sa.select(at, table.c.id).where(*where).order_by(at.desc(), table.c.id.desc()).limit(1)
     ).first()
@@ -433,9 +513,9 @@ def ledger_head(
 
 
 def recent_record_counts(conn: Connection, since: dt.datetime) -> dict[str, int]:
-    """recipient id -> provision records made at or after ``since``."""
+    """recipient id -> people provided to it (by their records) at or after ``since``."""
     rows = conn.execute(
-        sa.select(records_t.c.recipient_id, sa.func.count())
+        sa.select(records_t.c.recipient_id, sa.func.sum(records_t.c.people))
         .where(records_t.c.provided_at >= since)
         .group_by(records_t.c.recipient_id)
     ).all()

@@ -51,6 +51,11 @@ class Streamed:
     lines: Generator[StreamedLine, None, None]
 
 
+def _receipt(confirmation: Confirmation | None) -> int | None:
+    receipt = (confirmation or {}).get("receipt")
+    return receipt if isinstance(receipt, int) else None
+
+
 def provide_everyone(
     vault: Vault,
     caller: Caller,
@@ -104,7 +109,11 @@ def provide_everyone(
     # What a page's transaction found, for its records (one page at a time).
     consents: dict[str, str] = {}
     confirmations: dict[str, Confirmation] = {}
-    record_ids: dict[str, str] = {}
+    page_record: list[str] = []
+    # What every person's confirmation shares (APPI 31); each one's receipt is theirs.
+    services: Confirmation | None = (
+        {"services": list(plan_.recipient.cookie_services)} if plan_.person_related else None
+    )
 
     def keep(conn: Connection, subject_ids: list[str]) -> Collection[str]:
         kept = set(subject_ids)
@@ -124,45 +133,56 @@ def provide_everyone(
         return kept
 
     def record(conn: Connection, values: list[tuple[str, Any]]) -> None:
-        """The page's records and audit entry, in the transaction that read and checked it."""
-        record_ids.clear()
+        """The page's batch record (APPI rule 19(2): a provision made continuously to one
+        recipient may be recorded together) with its people, each with the consent and the
+        cookie choice relied on, and its audit entry, in the transaction that read and checked
+        the page."""
+        page_record.clear()
         if not values:
             return
-        now = vault.clock.now()
-        records = [
-            record_row(
-                plan_,
-                recipient_declared,
-                batch_id=batch_id,
-                subject_id=subject_id,
-                items=(item,),
-                consent_id=consents.get(subject_id),
-                reason=reason,
-                actor=caller.actor_id,
-                policy_version=rules.version,
-                at=now,
-                contract=contract,
-                confirmation=confirmations.get(subject_id),
-            )
-            for subject_id, _ in values
-        ]
-        storage.insert_records(conn, records)
+        row = record_row(
+            plan_,
+            recipient_declared,
+            batch_id=batch_id,
+            subject_id=None,
+            people=len(values),
+            items=(item,),
+            consent_id=None,
+            reason=reason,
+            actor=caller.actor_id,
+            policy_version=rules.version,
+            at=vault.clock.now(),
+            contract=contract,
+            confirmation=services,
+        )
+        storage.insert_batch_record(
+            conn,
+            row,
+            [
+                (
+                    subject_id,
+                    consents.get(subject_id),
+                    _receipt(confirmations.get(subject_id)),
+                )
+                for subject_id, _ in values
+            ],
+        )
         vault.audit.append(
             conn,
             actor=caller.actor_id,
             action="provision.provide",
-            targets=[f"recipient:{recipient}", f"provision:{batch_id}"],
+            targets=[f"recipient:{recipient}", f"provision:{batch_id}", f"record:{row.id}"],
             details={
                 "purpose": purpose,
                 "basis": plan_.basis.value,
                 "people": len(values),
-                "provided": len(records),
-                "records": len(records),
-                f"item.{item}": len(records),
+                "provided": len(values),
+                "records": 1,
+                f"item.{item}": len(values),
                 "mode": "stream",
             },
         )
-        record_ids.update((r.subject_id, r.id) for r in records)
+        page_record.append(row.id)
 
     reader = Caller(caller.actor_id, caller.purposes, frozenset({"read"}))
     # The read checks itself (a statistics-only purpose, an item the purpose may not use) when
@@ -172,7 +192,7 @@ def provide_everyone(
     def lines() -> Generator[StreamedLine, None, None]:
         try:
             for subject_id, value in rows:
-                yield StreamedLine(subject_id, value, record_ids[subject_id])
+                yield StreamedLine(subject_id, value, page_record[0])
         finally:
             rows.close()
 

@@ -30,7 +30,7 @@ from mamori.requests.model import (
     Status,
     Verification,
 )
-from mamori.store import tables
+from mamori.store import bulk, tables
 
 __all__ = [
     "REDACTED",
@@ -282,6 +282,14 @@ def spend_download(conn: Connection, request_id: str, now: dt.datetime) -> bool:
     return bool(spent)
 
 
+_PROVISION_STOPS = (
+    "SELECT subject_id, id, item_ids FROM data_requests"
+    " WHERE subject_id {ids} AND type = {p} AND outcome IN ({p}, {p}) AND substitute = {p}"
+    " AND status IN ({p}, {p}, {p}) ORDER BY decided_at"
+)
+"""One statement for a page of people (a streamed provision asks it per page)."""
+
+
 def accepted_provision_stops(
     conn: Connection, subject_ids: Sequence[str]
 ) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
@@ -289,22 +297,20 @@ def accepted_provision_stops(
     fulfilled (wholly or partly, not by a substitute measure) and decided, by decision time;
     people without one are left out."""
     found: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    for start in range(0, len(subject_ids), 500):
-        rows = conn.execute(
-            sa.select(requests_t.c.subject_id, requests_t.c.id, requests_t.c.item_ids)
-            .where(
-                requests_t.c.subject_id.in_(list(subject_ids[start : start + 500])),
-                requests_t.c.type == RequestType.provision_stop.value,
-                requests_t.c.outcome.in_([Outcome.fulfilled.value, Outcome.partly_fulfilled.value]),
-                requests_t.c.substitute.is_(False),
-                requests_t.c.status.in_(
-                    [Status.decided.value, Status.notified.value, Status.closed.value]
-                ),
-            )
-            .order_by(requests_t.c.decided_at)
-        ).all()
-        for row in rows:
-            found.setdefault(row.subject_id, []).append((row.id, tuple(orjson.loads(row.item_ids))))
+    rows = bulk.select_ids(
+        conn,
+        _PROVISION_STOPS,
+        subject_ids,
+        RequestType.provision_stop.value,
+        Outcome.fulfilled.value,
+        Outcome.partly_fulfilled.value,
+        False,
+        Status.decided.value,
+        Status.notified.value,
+        Status.closed.value,
+    )
+    for subject_id, request_id, item_ids in rows:
+        found.setdefault(subject_id, []).append((request_id, tuple(orjson.loads(item_ids))))
     return found
 
 

@@ -24,6 +24,7 @@ from mamori.vault.access import Caller
 from mamori.web.app import create_app
 from tests.helpers.clock import ManualClock
 from tests.helpers.cookies import cookie_choice
+from tests.helpers.ledger import records
 from tests.helpers.requests import person
 from tests.helpers.runtime import open_test_runtime
 
@@ -88,10 +89,7 @@ def _provide(client: TestClient, recipient: str, *subjects: str) -> list[dict[st
 
 
 def _records(runtime: Runtime) -> list[Any]:
-    with db.read(runtime.engine) as conn:
-        return list(
-            conn.execute(sa.text("SELECT * FROM provision_records ORDER BY provided_at, id")).all()
-        )
+    return records(runtime)
 
 
 def test_without_a_cookie_choice_tied_to_the_person_nothing_goes(

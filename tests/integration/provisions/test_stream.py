@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from mamori.vault import service_keys
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
 from tests.helpers.cookies import cookie_choice
+from tests.helpers.ledger import records
 from tests.helpers.requests import BASE, person
 from tests.helpers.runtime import open_test_runtime
 
@@ -89,8 +91,7 @@ def _stream(client: TestClient, **body: Any) -> tuple[str, list[dict[str, Any]]]
 
 
 def _records(runtime: Runtime) -> list[Any]:
-    with db.read(runtime.engine) as conn:
-        return list(conn.execute(sa.text("SELECT * FROM provision_records ORDER BY id")).all())
+    return records(runtime)
 
 
 def _grant_provision_stop(runtime: Runtime, subject: str, email: str) -> None:
@@ -160,7 +161,37 @@ def test_pages_are_recorded_as_they_go(runtime: Runtime) -> None:
     assert len(_records(runtime)) == 5
     assert len({r.batch_id for r in _records(runtime)}) == 1
     entries = [e for e in runtime.audit.tail(30) if e.action == "provision.provide"]
-    assert [e.details["records"] for e in entries] == [2, 2, 1]
+    assert [e.details["people"] for e in entries] == [2, 2, 1]
+    # One batch record per page (APPI rule 19(2)), listing its people.
+    assert [e.details["records"] for e in entries] == [1, 1, 1]
+    assert len({r.id for r in _records(runtime)}) == 3
+    assert {r.people for r in _records(runtime)} == {2, 1}
+
+
+def test_a_batch_record_is_each_persons_record(runtime: Runtime) -> None:
+    """The person's disclosure and privacy center see a page's record as made for them, with
+    the consent relied on; the hourly purge deletes it with its people."""
+    from mamori.provisions import gate, ledger
+
+    people = sorted(_people(runtime, 3))
+    lines = list(
+        provide_everyone(
+            runtime.vault, PROVIDER, recipient="a8net", item="advertising_id", purpose="advertising"
+        ).lines
+    )
+    assert len({line.record_id for line in lines}) == 1
+    for subject in people:
+        [theirs] = ledger.of_subject(runtime.vault, subject)
+        [consent] = consents.of_subject(runtime.vault, subject)
+        assert theirs.subject_id == subject and theirs.consent_id == consent.id
+        assert theirs.id == lines[0].record_id and theirs.people == 1
+        assert theirs.confirmation is not None and theirs.confirmation["receipt"]
+    later = runtime.clock.now() + dt.timedelta(days=4 * 365)
+    purged = gate.purge_records(runtime.vault, now=later)
+    assert purged.records == 1 and _records(runtime) == []
+    with db.read(runtime.engine) as conn:
+        left = conn.execute(sa.text("SELECT count(*) FROM provision_record_people")).scalar_one()
+    assert left == 0
 
 
 def test_each_page_checks_the_consents_as_they_stand_when_it_is_read(runtime: Runtime) -> None:

@@ -37,6 +37,7 @@ TABLES = {
     "policy_versions",
     "provision_acquisitions",
     "provision_consents",
+    "provision_record_people",
     "provision_records",
     "request_codes",
     "request_throttle",
@@ -52,7 +53,7 @@ TABLES = {
 }
 
 
-LATEST = "0013_ledger_indexes"
+LATEST = "0013_ledger"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -91,6 +92,7 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
+                "provision_record_people",
             }
             columns = {c["name"] for c in inspector.get_columns("service_keys")}
             assert "contractor_id" not in columns
@@ -144,6 +146,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0010_acquisitions.py",
         "0011_contractors.py",
         "0012_person_related.py",
-        "0013_ledger_indexes.py",
+        "0013_ledger.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

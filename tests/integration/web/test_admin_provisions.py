@@ -304,3 +304,36 @@ def test_a_viewer_may_not_export(app: Any, world: World, runtime: Runtime) -> No
     anonymous = TestClient(app, follow_redirects=False)
     assert anonymous.get("/admin/provisions.csv").status_code == 401
     assert staff(app, "boss").get("/admin/provisions.csv").status_code == 200
+
+
+def test_a_streamed_batch_record_is_one_row_and_a_line_per_person_in_the_csv(
+    app: Any, api: TestClient, runtime: Runtime
+) -> None:
+    """A streamed provision's page is one batch record (APPI rule 19(2)): the ledger shows it
+    once with its number of people, finds it by any of them, and exports a line per person."""
+    people = []
+    for n in range(3):
+        subject = person(runtime, f"b{n}@example.jp", advertising_id=f"ad-{n}")
+        cookie_choice(runtime, subject)
+        given = api.post(
+            f"/api/v1/subjects/{subject}/provision-consents",
+            json={"recipient": "a8net", "purpose": "advertising"},
+        )
+        assert given.status_code == 201
+        people.append(subject)
+    streamed = api.post(
+        "/api/v1/provisions/stream",
+        json={"recipient": "a8net", "purpose": "advertising", "item": "advertising_id"},
+    )
+    assert streamed.status_code == 200 and len(streamed.text.splitlines()) == 3
+    client = staff(app, "hana")
+    page = client.get("/admin/provisions").text
+    assert len(_rows(page)) == 1 and "一括記録(3人)" in page
+    theirs = client.get(f"/admin/provisions?subject={people[1]}").text
+    assert len(_rows(theirs)) == 1 and people[1] in theirs and "一括記録" not in theirs
+    header, *rows = _csv(client.get("/admin/provisions.csv"))
+    assert sorted(r[6] for r in rows) == sorted(people)
+    assert len({r[0] for r in rows}) == 1 and all(r[10].startswith("pc_") for r in rows)
+    assert all(r[12].startswith("Cookie同意の記録") for r in rows)
+    [entry] = [e for e in runtime.audit.tail(10) if e.action == "provision.ledger_export"]
+    assert entry.details["rows"] == 3

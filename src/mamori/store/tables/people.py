@@ -4,6 +4,7 @@ consent, third-party provision."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -31,6 +32,7 @@ __all__ = [
     "policy_consents",
     "provision_acquisitions",
     "provision_consents",
+    "provision_record_people",
     "provision_records",
     "request_codes",
     "request_throttle",
@@ -312,7 +314,9 @@ provision_records = Table(
     # Canonical JSON: the recipient as the policy declared it then (name, address,
     # representative, country, relationship), as APPI 29 and rule 20 ask the record to hold.
     Column("recipient", Text, nullable=False),
-    Column("subject_id", String(40), nullable=False, index=True),
+    # The person; None for a batch record (APPI rule 19(2): a provision made continuously to
+    # one recipient may be recorded together), whose people are ``provision_record_people``.
+    Column("subject_id", String(40), nullable=True, index=True),
     # Canonical JSON list of the item ids provided.
     Column("items", Text, nullable=False),
     Column("purpose_id", String(64), nullable=False),
@@ -328,11 +332,31 @@ provision_records = Table(
     # Canonical JSON: to a recipient that links person-related information (APPI 31), how
     # the person's consent was confirmed (the cookie choice's receipt, consent ID, services).
     Column("confirmation", Text, nullable=True),
+    # How many people the record is about: 1, or a batch record's people.
+    Column("people", Integer, nullable=False, server_default="1"),
     # The ledger's pages and exports walk the records newest first (keyset on both).
     Index("ix_provision_records_provided_at_id", "provided_at", "id"),
 )
 """What was provided to whom, when, on what basis (APPI 29). Kept after withdrawal until
 ``retain_until``: the law asks for the record, not for the data."""
+
+
+provision_record_people = Table(
+    "provision_record_people",
+    metadata,
+    Column(
+        "record_id",
+        String(40),
+        ForeignKey("provision_records.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("subject_id", String(40), primary_key=True, index=True),
+    # Per person, what the record's basis relied on: their consent to the recipient, and for
+    # person-related information the receipt of the cookie choice confirmed (APPI 31).
+    Column("consent_id", String(40), nullable=True),
+    Column("receipt", BigInteger, nullable=True),
+)
+"""The people of a batch record of provision (IDs only), deleted with it."""
 
 
 provision_acquisitions = Table(

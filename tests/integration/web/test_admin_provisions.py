@@ -331,7 +331,7 @@ def test_a_streamed_batch_record_is_one_row_and_a_line_per_person_in_the_csv(
     assert len(_rows(page)) == 1 and "一括記録(3人)" in page
     theirs = client.get(f"/admin/provisions?subject={people[1]}").text
     assert len(_rows(theirs)) == 1 and people[1] in theirs and "一括記録" not in theirs
-    header, *rows = _csv(client.get("/admin/provisions.csv"))
+    _header, *rows = _csv(client.get("/admin/provisions.csv"))
     assert sorted(r[6] for r in rows) == sorted(people)
     assert len({r[0] for r in rows}) == 1 and all(r[10].startswith("pc_") for r in rows)
     assert all(r[12].startswith("Cookie同意の記録") for r in rows)

@@ -243,3 +243,54 @@ def test_an_exception_of_appi_27_needs_no_confirmation(
     assert row["items"] == {"advertising_id": "ad-9", "cookie_id": "ck-9"}
     [record] = _records(runtime)
     assert record.confirmation is None and record.basis == "laws_and_regulations"
+
+
+def test_many_hosts_tying_the_same_choice_at_once_tie_it_once(runtime: Runtime) -> None:
+    from mamori.consent import links
+    from tests.helpers.race import race
+
+    subject = _consented(runtime, 1)
+    consent_id = cookie_choice(runtime, None)
+    host = Caller("key:host", None, frozenset({"write"}))
+    results = race(20, lambda _: links.link(runtime.vault, host, subject, consent_id))
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert sum(1 for r in results if not isinstance(r, BaseException) and r.created) == 1
+    with db.read(runtime.engine) as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM consent_links")).scalar_one() == 1
+
+
+def test_a_revocation_racing_a_stream_is_before_or_after_each_page(runtime: Runtime) -> None:
+    """A consent revoked while a stream runs: each person is either provided, with a record
+    naming the consent as live when their page was checked, or not at all; never a value
+    without its record."""
+    from mamori.provisions.stream import provide_everyone
+    from tests.helpers.race import race
+
+    people = [_consented(runtime, n, "a8net") for n in range(40)]
+    for subject in people:
+        cookie_choice(runtime, subject)
+    host = Caller("key:ads", frozenset({"advertising"}), frozenset({"read", "provide"}))
+
+    def attempt(i: int) -> object:
+        if i == 0:
+            streamed = provide_everyone(
+                runtime.vault,
+                host,
+                recipient="a8net",
+                item="advertising_id",
+                purpose="advertising",
+                page=5,
+            )
+            return [line.subject_id for line in streamed.lines]
+        subject = people[i - 1]
+        [consent] = consents.of_subject(runtime.vault, subject)
+        consents.revoke(runtime.vault, Caller.person(subject), subject, consent.id, channel="api")
+        return subject
+
+    results = race(21, attempt)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    provided = results[0]
+    assert isinstance(provided, list)
+    recorded = {r.subject_id for r in _records(runtime)}
+    assert set(provided) == recorded  # every value went with its record, and only those
+    assert set(people[20:]) <= recorded  # never revoked: all provided

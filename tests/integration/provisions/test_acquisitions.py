@@ -18,9 +18,9 @@ from mamori.app import Runtime
 from mamori.provisions.gate import Purged, purge_records
 from mamori.provisions.rules import CONTRACT_RETENTION, RETENTION
 from mamori.store import db, tables
-from mamori.vault import service_keys
 from mamori.web.app import create_app
 from tests.helpers.clock import ManualClock
+from tests.helpers.keys import service_key
 from tests.helpers.requests import person
 from tests.helpers.runtime import open_test_runtime
 
@@ -48,15 +48,9 @@ def runtime(tmp_path: Path, database_url: str, clock: ManualClock) -> Iterator[R
 
 
 def _key(runtime: Runtime, *operations: str) -> str:
-    _, token = service_keys.create(
-        runtime.engine,
-        runtime.audit,
-        name="acquisitions",
-        purposes=["service_operation", "advertising"],
-        operations=list(operations),
-        actor="test",
+    return service_key(
+        runtime, *operations, purposes=["service_operation", "advertising"], name="acquisitions"
     )
-    return token
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from mamori.requests.intake import check_intake
 from mamori.requests.model import Outcome, Verification
 from mamori.requests.workflow import Decision
 from mamori.store import db
-from mamori.vault import service_keys
 from mamori.web.app import create_app
 from tests.helpers.cookies import cookie_choice
+from tests.helpers.keys import service_key
 from tests.helpers.requests import BASE, person
 from tests.helpers.runtime import open_test_runtime
 
@@ -45,15 +45,12 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 
 
 def _key(runtime: Runtime, *operations: str, purposes: tuple[str, ...] = ()) -> str:
-    _, token = service_keys.create(
-        runtime.engine,
-        runtime.audit,
+    return service_key(
+        runtime,
+        *operations,
+        purposes=purposes or ("service_operation", "shipping", "advertising"),
         name="provisions",
-        purposes=list(purposes or ("service_operation", "shipping", "advertising")),
-        operations=list(operations),
-        actor="test",
     )
-    return token
 
 
 def _customer(runtime: Runtime, n: int = 1, *, cookies: bool = True) -> str:

@@ -19,11 +19,11 @@ from mamori.consent.service import Consent
 from mamori.provisions import consents
 from mamori.provisions.disclosure import record_rows
 from mamori.store import db
-from mamori.vault import service_keys
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
 from tests.helpers.clock import ManualClock
 from tests.helpers.cookies import cookie_choice
+from tests.helpers.keys import service_key
 from tests.helpers.ledger import records
 from tests.helpers.requests import person
 from tests.helpers.runtime import open_test_runtime
@@ -44,15 +44,7 @@ def runtime(tmp_path: Path, database_url: str, clock: ManualClock) -> Iterator[R
 
 
 def _key(runtime: Runtime, *operations: str) -> str:
-    _, token = service_keys.create(
-        runtime.engine,
-        runtime.audit,
-        name="ads",
-        purposes=["advertising"],
-        operations=list(operations),
-        actor="test",
-    )
-    return token
+    return service_key(runtime, *operations, purposes=["advertising"], name="ads")
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ from mamori.requests.intake import check_intake
 from mamori.requests.model import Outcome, Verification
 from mamori.requests.workflow import Decision
 from mamori.store import db
-from mamori.vault import service_keys
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
 from tests.helpers.cookies import cookie_choice
+from tests.helpers.keys import service_key
 from tests.helpers.ledger import records
 from tests.helpers.requests import BASE, person
 from tests.helpers.runtime import open_test_runtime
@@ -42,15 +42,7 @@ def runtime(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
 
 
 def _key(runtime: Runtime, *operations: str, purposes: tuple[str, ...] = ("advertising",)) -> str:
-    _, token = service_keys.create(
-        runtime.engine,
-        runtime.audit,
-        name="stream",
-        purposes=list(purposes),
-        operations=list(operations),
-        actor="test",
-    )
-    return token
+    return service_key(runtime, *operations, purposes=purposes, name="stream")
 
 
 @pytest.fixture

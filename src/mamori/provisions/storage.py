@@ -337,14 +337,23 @@ def records_of(conn: Connection, subject_id: str) -> list[RecordRow]:
         .where(_of_person(subject_id))
         .order_by(records_t.c.provided_at, records_t.c.id)
     ).all()
-    return [_as_theirs(conn, _record(r), subject_id) for r in rows]
+    return _as_theirs(conn, [_record(r) for r in rows], subject_id)
 
 
-def _as_theirs(conn: Connection, row: RecordRow, subject_id: str) -> RecordRow:
-    if not row.batch:
-        return row
-    [person] = people_of(conn, row.id, subject_id)
-    return for_person(row, person)
+def _as_theirs(conn: Connection, rows: list[RecordRow], subject_id: str) -> list[RecordRow]:
+    """``rows`` with each batch record as made for ``subject_id`` (one statement for all)."""
+    batches = [r.id for r in rows if r.batch]
+    if not batches:
+        return rows
+    theirs = {
+        record_id: (subject_id, consent_id, receipt)
+        for record_id, consent_id, receipt in conn.execute(
+            sa.select(people_t.c.record_id, people_t.c.consent_id, people_t.c.receipt).where(
+                people_t.c.subject_id == subject_id, people_t.c.record_id.in_(batches)
+            )
+        )
+    }
+    return [for_person(r, theirs[r.id]) if r.batch else r for r in rows]
 
 
 def purge_records(conn: Connection, now: dt.datetime) -> int:
@@ -468,7 +477,7 @@ def records_page(
     ).all()
     found = [_record(r) for r in rows]
     if query.subject_id is not None:  # a batch record, as made for the person asked about
-        found = [_as_theirs(conn, r, query.subject_id) for r in found]
+        found = _as_theirs(conn, found, query.subject_id)
     return found
 
 

@@ -20,7 +20,7 @@ from mamori.consent import storage as consent_storage
 from mamori.provisions.rules import Plan
 from mamori.store.db import Connection
 
-__all__ = ["Confirmation", "confirmed"]
+__all__ = ["Confirmation", "confirmed", "confirmed_receipts"]
 
 Confirmation = dict[str, object]
 """How one person's consent was confirmed, as the record keeps it (canonical JSON)."""
@@ -42,3 +42,15 @@ def confirmed(
         if allowed:
             found[subject_id] = {"receipt": seq, "consent_id": consent_id, "services": listed}
     return found
+
+
+def confirmed_receipts(
+    plan_: Plan, conn: Connection, subject_ids: Sequence[str], now: dt.datetime
+) -> dict[str, int | None]:
+    """:func:`confirmed` as a streamed provision keeps it per person: subject id -> the
+    receipt confirmed (None when the recipient declares no cookie service)."""
+    services = tuple(plan_.recipient.cookie_services)
+    if not services:
+        return dict.fromkeys(subject_ids)
+    choices = consent_storage.latest_choices(conn, subject_ids, now, services)
+    return {subject_id: seq for subject_id, (seq, _, allowed) in choices.items() if allowed}

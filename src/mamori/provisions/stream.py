@@ -22,7 +22,7 @@ from typing import Any
 
 from mamori.errors import Conflict, PermissionDenied, UserInputError
 from mamori.provisions import storage
-from mamori.provisions.confirmations import Confirmation, confirmed
+from mamori.provisions.confirmations import Confirmation, confirmed_receipts
 from mamori.provisions.gate import declared, entrustment_suspended, record_row, stopped_items
 from mamori.provisions.rules import Plan, ProvisionRefusal, plan
 from mamori.store import db
@@ -49,11 +49,6 @@ class Streamed:
     id: str
     plan: Plan
     lines: Generator[StreamedLine, None, None]
-
-
-def _receipt(confirmation: Confirmation | None) -> int | None:
-    receipt = (confirmation or {}).get("receipt")
-    return receipt if isinstance(receipt, int) else None
 
 
 def provide_everyone(
@@ -108,7 +103,7 @@ def provide_everyone(
     recipient_declared = declared(plan_)
     # What a page's transaction found, for its records (one page at a time).
     consents: dict[str, str] = {}
-    confirmations: dict[str, Confirmation] = {}
+    receipts: dict[str, int | None] = {}
     page_record: list[str] = []
     # What every person's confirmation shares (APPI 31); each one's receipt is theirs.
     services: Confirmation | None = (
@@ -118,7 +113,7 @@ def provide_everyone(
     def keep(conn: Connection, subject_ids: list[str]) -> Collection[str]:
         kept = set(subject_ids)
         consents.clear()
-        confirmations.clear()
+        receipts.clear()
         if plan_.needs_consent:
             consents.update(
                 storage.live_consent_ids(conn, subject_ids, recipient, purpose, lock=True)
@@ -128,8 +123,8 @@ def provide_everyone(
             if not covered or item in covered:
                 kept.discard(subject_id)
         if plan_.person_related and kept:
-            confirmations.update(confirmed(plan_, conn, list(kept), vault.clock.now()))
-            kept &= confirmations.keys()
+            receipts.update(confirmed_receipts(plan_, conn, list(kept), vault.clock.now()))
+            kept &= receipts.keys()
         return kept
 
     def record(conn: Connection, values: list[tuple[str, Any]]) -> None:
@@ -159,11 +154,7 @@ def provide_everyone(
             conn,
             row,
             [
-                (
-                    subject_id,
-                    consents.get(subject_id),
-                    _receipt(confirmations.get(subject_id)),
-                )
+                (subject_id, consents.get(subject_id), receipts.get(subject_id))
                 for subject_id, _ in values
             ],
         )

@@ -166,6 +166,10 @@ def test_filters(app: Any, world: World) -> None:
     by_recipient = client.get("/admin/provisions?recipient=a8net")
     assert len(_rows(by_recipient.text)) == 2
     assert '<option value="a8net" selected>' in by_recipient.text
+    # Switching the console's language keeps the filters.
+    assert 'href="/admin/provisions?recipient=a8net&amp;lang=en" hreflang="en"' in (
+        by_recipient.text
+    )
     by_person = client.get(f"/admin/provisions?subject={world.other}").text
     assert len(_rows(by_person)) == 2
     assert f"<code>{world.other}</code>" in by_person and world.consented not in by_person

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -131,7 +132,15 @@ def _nav(request: Request) -> list[dict[str, Any]]:
     return found
 
 
+def _switch_language(request: Request, lang: str) -> str:
+    """The page in ``lang``, with its other query parameters (a ledger's filters, a page's
+    cursor) kept."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return request.url.path + "?" + urlencode([*params, ("lang", lang)])
+
+
 templates.env.globals["admin_nav"] = _nav
+templates.env.globals["admin_switch_language"] = _switch_language
 
 
 def render(

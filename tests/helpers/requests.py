@@ -33,3 +33,33 @@ def last_code(runtime: Runtime) -> str:
     match = re.search(r"(?:確認コード|Confirmation code): (\d{6})", body)
     assert match, body
     return match[1]
+
+
+def grant_provision_stop(runtime: Runtime, subject: str, email: str, items: list[str]) -> None:
+    """A provision stop of ``items`` that the person filed (signed in) and staff granted."""
+    from mamori.requests import service
+    from mamori.requests.intake import check_intake
+    from mamori.requests.model import Outcome, Verification
+    from mamori.requests.workflow import Decision
+
+    intake = check_intake(
+        runtime.vault.rules(),
+        type="provision_stop",
+        language="ja",
+        email=email,
+        items=items,
+        ground="provision_without_consent",
+    )
+    request = service.file_request(
+        runtime,
+        intake,
+        actor="subject:x",
+        client="c",
+        base_url=BASE,
+        subject_id=subject,
+        verified_by=Verification.session,
+    )
+    service.start_review(runtime, request.id, actor="staff:st_1")
+    service.decide(
+        runtime, request.id, Decision(Outcome.fulfilled), actor="staff:st_1", base_url=BASE
+    )

@@ -14,15 +14,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from mamori.app import Runtime
-from mamori.requests import service
-from mamori.requests.intake import check_intake
-from mamori.requests.model import Outcome, Verification
-from mamori.requests.workflow import Decision
 from mamori.store import db
 from mamori.web.app import create_app
 from tests.helpers.cookies import cookie_choice
 from tests.helpers.keys import service_key
-from tests.helpers.requests import BASE, person
+from tests.helpers.requests import grant_provision_stop, person
 from tests.helpers.runtime import open_test_runtime
 
 AD_ITEMS = ["advertising_id", "cookie_id"]
@@ -215,27 +211,7 @@ def test_stops_and_withdrawal_are_respected(client: TestClient, runtime: Runtime
             f"/api/v1/subjects/{subject}/provision-consents",
             json={"recipient": "a8net", "purpose": "advertising"},
         )
-    intake = check_intake(
-        runtime.vault.rules(),
-        type="provision_stop",
-        language="ja",
-        email="p1@example.jp",
-        items=["cookie_id"],
-        ground="provision_without_consent",
-    )
-    request = service.file_request(
-        runtime,
-        intake,
-        actor="subject:x",
-        client="c",
-        base_url=BASE,
-        subject_id=stopped,
-        verified_by=Verification.session,
-    )
-    service.start_review(runtime, request.id, actor="staff:st_1")
-    service.decide(
-        runtime, request.id, Decision(Outcome.fulfilled), actor="staff:st_1", base_url=BASE
-    )
+    grant_provision_stop(runtime, stopped, "p1@example.jp", ["cookie_id"])
     assert (
         client.put(
             f"/api/v1/subjects/{usage}/restrictions", json={"stopped_purposes": ["advertising"]}

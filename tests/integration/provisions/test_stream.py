@@ -18,17 +18,13 @@ from fastapi.testclient import TestClient
 from mamori.app import Runtime
 from mamori.provisions import consents
 from mamori.provisions.stream import provide_everyone
-from mamori.requests import service
-from mamori.requests.intake import check_intake
-from mamori.requests.model import Outcome, Verification
-from mamori.requests.workflow import Decision
 from mamori.store import db
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
 from tests.helpers.cookies import cookie_choice
 from tests.helpers.keys import service_key
 from tests.helpers.ledger import records
-from tests.helpers.requests import BASE, person
+from tests.helpers.requests import grant_provision_stop, person
 from tests.helpers.runtime import open_test_runtime
 
 PROVIDER = Caller("key:test", frozenset({"advertising"}), frozenset({"provide", "read"}))
@@ -86,37 +82,13 @@ def _records(runtime: Runtime) -> list[Any]:
     return records(runtime)
 
 
-def _grant_provision_stop(runtime: Runtime, subject: str, email: str) -> None:
-    intake = check_intake(
-        runtime.vault.rules(),
-        type="provision_stop",
-        language="ja",
-        email=email,
-        items=["advertising_id"],
-        ground="provision_without_consent",
-    )
-    request = service.file_request(
-        runtime,
-        intake,
-        actor="subject:x",
-        client="c",
-        base_url=BASE,
-        subject_id=subject,
-        verified_by=Verification.session,
-    )
-    service.start_review(runtime, request.id, actor="staff:st_1")
-    service.decide(
-        runtime, request.id, Decision(Outcome.fulfilled), actor="staff:st_1", base_url=BASE
-    )
-
-
 def test_everyone_who_consented_and_nobody_else_is_provided_and_recorded(
     client: TestClient, runtime: Runtime
 ) -> None:
     consented = _people(runtime, 4)
     [unconsented] = _people(runtime, 1, consent=False)
     stopped, usage, withdrawn = consented[1], consented[2], consented[3]
-    _grant_provision_stop(runtime, stopped, "s1@example.jp")
+    grant_provision_stop(runtime, stopped, "s1@example.jp", ["advertising_id"])
     stops = {"stopped_purposes": ["advertising"]}
     assert client.put(f"/api/v1/subjects/{usage}/restrictions", json=stops).status_code == 200
     assert client.post(f"/api/v1/subjects/{withdrawn}/withdraw").status_code == 200

@@ -145,7 +145,7 @@ def test_parallel_downloads_spend_exactly_the_allowance(runtime: Runtime) -> Non
 @pytest.fixture
 def staff(runtime: Runtime) -> StaffDirectory:
     found = directory(runtime)
-    found.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
+    found.create("hanako", "山田 花子", "manager", PASSWORD, actor="test")
     return found
 
 

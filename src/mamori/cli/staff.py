@@ -22,9 +22,19 @@ app.add_typer(staff_app, name="staff")
 
 
 class StaffRole(StrEnum):
-    viewer = "viewer"
+    """The roles of :mod:`mamori.staff.permissions`, as the CLI offers them."""
+
+    manager = "manager"
+    lead = "lead"
     handler = "handler"
-    admin = "admin"
+    auditor = "auditor"
+    viewer = "viewer"
+
+
+_ROLE_HELP = (
+    "manager (個人情報保護管理者: everything, staff), lead (個人情報取扱責任者: decides), handler"
+    " (works requests), auditor (reads the audit log and registers) or viewer."
+)
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -56,7 +66,7 @@ _PASSWORD_STDIN = typer.Option(
 @staff_app.command("create")
 def staff_create(
     login: Annotated[str, typer.Argument(help="Login ID (2-100 of a-z 0-9 . _ @ -).")],
-    role: Annotated[StaffRole, typer.Option(help="viewer, handler or admin.")],
+    role: Annotated[StaffRole, typer.Option(help=_ROLE_HELP)],
     name: Annotated[str, typer.Option(help="Display name shown in the console.")],
     password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
 ) -> None:

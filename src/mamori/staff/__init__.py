@@ -6,20 +6,23 @@ forms, and the CLI (``mamori staff ...``) behind prompts.
 
 from __future__ import annotations
 
-from mamori.staff.accounts import ROLES, Role, StaffAccount, StaffDirectory, allows, parse_role
+from mamori.staff.accounts import ROLES, StaffAccount, StaffDirectory
 from mamori.staff.lockout import Limits
+from mamori.staff.permissions import PERMISSIONS, Permission, Role, allowed, parse_role
 from mamori.staff.sessions import Session
 from mamori.staff.signin import SignedIn, sign_in
 
 __all__ = [
+    "PERMISSIONS",
     "ROLES",
     "Limits",
+    "Permission",
     "Role",
     "Session",
     "SignedIn",
     "StaffAccount",
     "StaffDirectory",
-    "allows",
+    "allowed",
     "parse_role",
     "sign_in",
 ]

@@ -1,9 +1,8 @@
 """Staff accounts: create, list, find, disable, enable, change role, reset password.
 
-Roles, each allowing what the one before it does: ``viewer`` reads every admin page and takes no
-action; ``handler`` also decides people's requests; ``admin`` also manages staff accounts.
-There is always at least one active admin once one exists: disabling or demoting the last one
-is refused (:class:`~mamori.errors.StaffConflict`).
+Roles and what each may do: :mod:`mamori.staff.permissions` (manager, lead, handler, auditor,
+viewer). There is always at least one active manager once one exists: disabling or demoting
+the last one is refused (:class:`~mamori.errors.StaffConflict`).
 
 Every change is one transaction with its audit entry (actor: ``cli`` or ``staff:<id>``; target
 ``staff:<id>``; details: codes only). Disabling an account or resetting its password ends its
@@ -16,36 +15,24 @@ import base64
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Final, Literal, cast, get_args
+from typing import Final
 
 from argon2 import PasswordHasher
 
 from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
-from mamori.errors import InvalidValue, StaffConflict, StaffNotFound
+from mamori.errors import StaffConflict, StaffNotFound
 from mamori.staff import lockout, passwords, storage
 from mamori.staff.identity import StaffKeys, normal_login, normal_name
+from mamori.staff.permissions import Role, parse_role
 from mamori.staff.storage import AccountRow
 from mamori.store import db
 from mamori.store.db import Connection, Engine
 from mamori.vault.system_keys import SystemKeys
 
-__all__ = ["ROLES", "Role", "StaffAccount", "StaffDirectory", "allows", "parse_role"]
+__all__ = ["ROLES", "Role", "StaffAccount", "StaffDirectory", "parse_role"]
 
-Role = Literal["viewer", "handler", "admin"]
-ROLES: Final[tuple[Role, ...]] = get_args(Role)
-_RANK: Final[dict[str, int]] = {role: rank for rank, role in enumerate(ROLES)}
-
-
-def parse_role(text: str) -> Role:
-    if text not in _RANK:
-        raise InvalidValue(f"role: use one of {', '.join(ROLES)}")
-    return cast(Role, text)
-
-
-def allows(role: str, needed: Role) -> bool:
-    """Whether ``role`` may do what ``needed`` may (roles are ordered viewer < handler < admin)."""
-    return _RANK.get(role, -1) >= _RANK[needed]
+ROLES: Final[tuple[Role, ...]] = tuple(Role)
 
 
 @dataclass(frozen=True)
@@ -171,13 +158,15 @@ class StaffDirectory:
                 actor=actor,
                 action="staff.create",
                 targets=[f"staff:{staff_id}"],
-                details={"role": checked_role},
+                details={"role": checked_role.value},
             )
             return self.account(self._row(conn, staff_id))
 
-    def _keep_an_admin(self, conn: Connection, staff_id: str) -> None:
-        if storage.active_admins(conn) == {staff_id}:
-            raise StaffConflict("this is the last active admin: make another account admin first")
+    def _keep_a_manager(self, conn: Connection, staff_id: str) -> None:
+        if storage.active_managers(conn) == {staff_id}:
+            raise StaffConflict(
+                "this is the last active manager: make another account manager first"
+            )
 
     def set_role(self, staff_id: str, role: str, *, actor: str) -> StaffAccount:
         new_role = parse_role(role)
@@ -186,15 +175,15 @@ class StaffDirectory:
             old = row.role
             if old == new_role:
                 return self.account(row)
-            if old == "admin":
-                self._keep_an_admin(conn, staff_id)
+            if old == Role.manager:
+                self._keep_a_manager(conn, staff_id)
             storage.set_role(conn, staff_id, new_role)
             self.audit.append(
                 conn,
                 actor=actor,
                 action="staff.role",
                 targets=[f"staff:{staff_id}"],
-                details={"from": old, "to": new_role},
+                details={"from": old, "to": new_role.value},
             )
             return self.account(self._row(conn, staff_id))
 
@@ -204,8 +193,8 @@ class StaffDirectory:
             row = self._row(conn, staff_id)
             if row.disabled_at is not None:
                 return self.account(row)
-            if row.role == "admin":
-                self._keep_an_admin(conn, staff_id)
+            if row.role == Role.manager:
+                self._keep_a_manager(conn, staff_id)
             storage.set_disabled(conn, staff_id, self.clock.now())
             ended = storage.delete_sessions_of(conn, staff_id)
             self.audit.append(

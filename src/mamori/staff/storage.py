@@ -25,7 +25,7 @@ __all__ = [
     "SessionRow",
     "account_by_id",
     "account_by_login",
-    "active_admins",
+    "active_managers",
     "all_accounts",
     "clear_login_failures",
     "count_active",
@@ -149,13 +149,13 @@ def insert_account(
     )
 
 
-def active_admins(conn: Connection) -> set[str]:
-    """The ids of the active admins, their rows locked until the transaction ends (PostgreSQL:
-    ``FOR UPDATE``), so that two changes cannot each leave the other the last admin."""
+def active_managers(conn: Connection) -> set[str]:
+    """The ids of the active managers, their rows locked until the transaction ends (PostgreSQL:
+    ``FOR UPDATE``), so that two changes cannot each leave the other the last manager."""
     return set(
         conn.execute(
             sa.select(accounts_t.c.id)
-            .where(accounts_t.c.role == "admin", accounts_t.c.disabled_at.is_(None))
+            .where(accounts_t.c.role == "manager", accounts_t.c.disabled_at.is_(None))
             .with_for_update()
         ).scalars()
     )

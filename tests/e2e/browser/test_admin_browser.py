@@ -32,7 +32,7 @@ def _no_violations(page: Page) -> None:
 def test_sign_in_and_use_the_console(
     browser: Browser, live_server: LiveServer, tmp_path: Path
 ) -> None:
-    create_staff(live_server.runtime, "hanako", PASSWORD, "admin")
+    create_staff(live_server.runtime, "hanako", PASSWORD, "manager")
     create_staff(live_server.runtime, "taro", PASSWORD, "viewer")
     shots = _screenshots(tmp_path)
     context = browser.new_context(locale="ja-JP")

@@ -24,7 +24,7 @@ def test_a_handler_records_a_contract_and_a_check(
     browser: Browser, live_server: LiveServer, tmp_path: Path
 ) -> None:
     runtime = live_server.runtime
-    create_staff(runtime, "hanako", PASSWORD, "handler")
+    create_staff(runtime, "hanako", PASSWORD, "lead")
     today = local_date(runtime.clock.now(), runtime.settings.time_zone).isoformat()
     shots = Path(os.environ.get("MAMORI_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)

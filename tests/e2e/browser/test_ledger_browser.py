@@ -53,7 +53,7 @@ def _records(live_server: LiveServer) -> None:
 def test_filter_the_ledger_by_recipient(
     browser: Browser, live_server: LiveServer, tmp_path: Path
 ) -> None:
-    create_staff(live_server.runtime, "hanako", PASSWORD, "handler")
+    create_staff(live_server.runtime, "hanako", PASSWORD, "lead")
     _records(live_server)
     shots = Path(os.environ.get("MAMORI_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)

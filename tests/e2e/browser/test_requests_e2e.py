@@ -96,7 +96,7 @@ def test_disclosure_end_to_end(
         type="customer",
         items={"name": "山田 花子", "email": EMAIL, "address": "東京都港区南青山5-13-1"},
     )
-    create_staff(runtime, "hanako.staff", PASSWORD, "handler")
+    create_staff(runtime, "hanako.staff", PASSWORD, "lead")
 
     person = browser.new_context(locale="ja-JP", java_script_enabled=False, accept_downloads=True)
     page = person.new_page()

@@ -23,7 +23,7 @@ def _queue(runtime: Runtime, to: str, **kwargs: object) -> str:
 
 
 def test_staff_see_the_outbox_decrypted_and_the_view_is_audited(runtime: Runtime) -> None:
-    staff_id = create_staff(runtime, "yamada", PASSWORD, "viewer")
+    staff_id = create_staff(runtime, "yamada", PASSWORD, "handler")
     kept = _queue(runtime, "hanako@example.jp", subject_id="s42")
     runtime.mail.opt_out_address("skip@example.jp", actor="staff:x")
     skipped = _queue(
@@ -74,7 +74,7 @@ def test_staff_never_see_a_live_code_or_an_unsubscribe_token(runtime: Runtime) -
     from mamori.requests import service
     from mamori.requests.intake import check_intake
 
-    create_staff(runtime, "kanri", PASSWORD, "admin")
+    create_staff(runtime, "kanri", PASSWORD, "manager")
     intake = check_intake(
         runtime.vault.rules(), type="disclosure", language="ja", email="hanako@example.jp"
     )

@@ -224,7 +224,7 @@ def test_a_signed_in_person_is_verified_at_once(runtime: Runtime) -> None:
 
 def test_staff_decide_and_viewers_only_read(runtime: Runtime) -> None:
     subject = person(runtime)
-    create_staff(runtime, "handler1", PASSWORD, "handler")
+    create_staff(runtime, "handler1", PASSWORD, "lead")
     create_staff(runtime, "viewer1", PASSWORD, "viewer")
     app = create_app(runtime=runtime)
     from mamori.requests.intake import check_intake
@@ -244,7 +244,7 @@ def test_staff_decide_and_viewers_only_read(runtime: Runtime) -> None:
         queue = viewer.get("/admin/requests")
         assert queue.status_code == 200 and filed.id in queue.text
         page = viewer.get(f"/admin/requests/{filed.id}")
-        assert "閲覧のみ" in page.text
+        assert "判断は個人情報取扱責任者が行います" in page.text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token
         assert (

@@ -7,16 +7,9 @@ import sqlalchemy as sa
 
 from mamori.app import Runtime
 from mamori.errors import InvalidValue, StaffConflict, StaffNotFound, WeakPassword
-from mamori.staff import StaffDirectory, allows
+from mamori.staff import StaffDirectory
 from mamori.store import db, tables
 from tests.helpers.staff import PASSWORD
-
-
-def test_roles_are_ordered() -> None:
-    assert allows("admin", "handler") and allows("handler", "handler")
-    assert allows("viewer", "viewer")
-    assert not allows("viewer", "handler") and not allows("handler", "admin")
-    assert not allows("root", "viewer")
 
 
 def test_create_stores_identities_encrypted_and_audits_ids_only(
@@ -77,21 +70,21 @@ def test_a_login_id_is_unique_whatever_its_case(staff: StaffDirectory) -> None:
 
 
 def test_the_last_active_admin_stays(runtime: Runtime, staff: StaffDirectory) -> None:
-    first = staff.create("first", "一人目", "admin", PASSWORD, actor="test")
-    with pytest.raises(StaffConflict, match="last active admin"):
+    first = staff.create("first", "一人目", "manager", PASSWORD, actor="test")
+    with pytest.raises(StaffConflict, match="last active manager"):
         staff.disable(first.id, actor="test")
-    with pytest.raises(StaffConflict, match="last active admin"):
+    with pytest.raises(StaffConflict, match="last active manager"):
         staff.set_role(first.id, "handler", actor="test")
-    second = staff.create("second", "二人目", "admin", PASSWORD, actor="test")
+    second = staff.create("second", "二人目", "manager", PASSWORD, actor="test")
     assert staff.set_role(first.id, "viewer", actor=f"staff:{second.id}").role == "viewer"
     with pytest.raises(StaffConflict):
         staff.disable(second.id, actor="test")
     entry = runtime.audit.tail(1)[0]
-    assert (entry.action, entry.details) == ("staff.role", {"from": "admin", "to": "viewer"})
+    assert (entry.action, entry.details) == ("staff.role", {"from": "manager", "to": "viewer"})
 
 
 def test_disable_and_enable(runtime: Runtime, staff: StaffDirectory) -> None:
-    staff.create("boss", "管理者", "admin", PASSWORD, actor="test")
+    staff.create("boss", "管理者", "manager", PASSWORD, actor="test")
     taro = staff.create("taro", "太郎", "viewer", PASSWORD, actor="test")
     disabled = staff.disable(taro.id, actor="test")
     assert not disabled.active

@@ -52,7 +52,7 @@ def _fail(staff: StaffDirectory, login: str, times: int, client: str = "192.0.2.
 def test_an_account_locks_after_five_failures_and_unlocks_after_the_window(
     staff: StaffDirectory, frozen: ManualClock
 ) -> None:
-    staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
+    staff.create("hanako", "山田 花子", "manager", PASSWORD, actor="test")
     _fail(staff, "hanako", 5)
     with pytest.raises(SignInLocked) as caught:
         _sign_in(staff, "hanako", PASSWORD)  # the right password does not help while locked
@@ -68,7 +68,7 @@ def test_an_account_locks_after_five_failures_and_unlocks_after_the_window(
 def test_attempts_while_locked_do_not_extend_the_lock(
     staff: StaffDirectory, frozen: ManualClock
 ) -> None:
-    staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
+    staff.create("hanako", "山田 花子", "manager", PASSWORD, actor="test")
     _fail(staff, "hanako", 5)
     for _ in range(3):
         frozen.advance(minutes=4)
@@ -82,7 +82,7 @@ def test_unknown_login_ids_lock_exactly_like_real_ones(
     staff: StaffDirectory, frozen: ManualClock
 ) -> None:
     """No enumeration: the sixth attempt says "locked" whether or not the account exists."""
-    staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
+    staff.create("hanako", "山田 花子", "manager", PASSWORD, actor="test")
     answers: dict[str, object] = {}
     for login in ("hanako", "nobody"):
         _fail(staff, login, 5, client=f"198.51.100.{len(answers)}")
@@ -95,7 +95,7 @@ def test_unknown_login_ids_lock_exactly_like_real_ones(
 def test_a_client_address_locks_across_login_ids(
     staff: StaffDirectory, frozen: ManualClock
 ) -> None:
-    staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
+    staff.create("hanako", "山田 花子", "manager", PASSWORD, actor="test")
     for n in range(LIMITS.client_failures):
         _fail(staff, f"guess{n}", 1, client="203.0.113.9")
     with pytest.raises(SignInLocked):
@@ -106,7 +106,7 @@ def test_a_client_address_locks_across_login_ids(
 def test_a_success_clears_the_failures_of_its_login(
     runtime: Runtime, staff: StaffDirectory, frozen: ManualClock
 ) -> None:
-    staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
+    staff.create("hanako", "山田 花子", "manager", PASSWORD, actor="test")
     _fail(staff, "hanako", 4)
     _sign_in(staff, "hanako", PASSWORD)
     _fail(staff, "hanako", 4)

@@ -50,7 +50,7 @@ def test_sign_in_opens_a_session_stored_as_a_hash(
 def test_the_same_answer_for_unknown_login_wrong_password_and_disabled_account(
     runtime: Runtime, staff: StaffDirectory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    staff.create("boss", "管理者", "admin", PASSWORD, actor="test")
+    staff.create("boss", "管理者", "manager", PASSWORD, actor="test")
     taro = staff.create("taro", "太郎", "viewer", PASSWORD, actor="test")
     staff.disable(taro.id, actor="test")
     caplog.set_level(logging.DEBUG)
@@ -76,7 +76,7 @@ def test_an_unknown_login_costs_one_verification(staff: StaffDirectory) -> None:
     """Timing: unknown and known logins both run argon2 (compared by wall time, generously)."""
     import time
 
-    staff.create("boss", "管理者", "admin", PASSWORD, actor="test")
+    staff.create("boss", "管理者", "manager", PASSWORD, actor="test")
 
     def took(login: str) -> float:
         start = time.perf_counter()
@@ -93,7 +93,7 @@ def test_an_unknown_login_costs_one_verification(staff: StaffDirectory) -> None:
 def test_old_parameters_are_rehashed_at_sign_in(runtime: Runtime) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1, type=Type.ID)
     old = StaffDirectory(runtime.engine, runtime.audit, runtime.vault.system_keys, hasher=weak)
-    old.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
+    old.create("hanako", "山田 花子", "manager", PASSWORD, actor="test")
     query = sa.select(tables.staff_accounts.c.password_hash)
     with db.read(runtime.engine) as conn:
         before = conn.execute(query).scalar_one()
@@ -107,7 +107,7 @@ def test_old_parameters_are_rehashed_at_sign_in(runtime: Runtime) -> None:
 
 
 def test_idle_and_absolute_timeouts(staff: StaffDirectory, frozen: ManualClock) -> None:
-    staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
+    staff.create("hanako", "山田 花子", "manager", PASSWORD, actor="test")
     token = _sign_in(staff, "hanako", PASSWORD).token
     for _ in range(24):  # active every 29 minutes: the idle timeout never ends it ...
         frozen.advance(minutes=29)
@@ -125,7 +125,7 @@ def test_idle_and_absolute_timeouts(staff: StaffDirectory, frozen: ManualClock) 
 
 
 def test_disabling_or_resetting_ends_sessions(staff: StaffDirectory, frozen: ManualClock) -> None:
-    staff.create("boss", "管理者", "admin", PASSWORD, actor="test")
+    staff.create("boss", "管理者", "manager", PASSWORD, actor="test")
     taro = staff.create("taro", "太郎", "viewer", PASSWORD, actor="test")
     token = _sign_in(staff, "taro", PASSWORD).token
     staff.disable(taro.id, actor="test")
@@ -151,7 +151,7 @@ def test_malformed_or_unknown_tokens_name_no_session(
 def test_sign_out_deletes_the_session(
     runtime: Runtime, staff: StaffDirectory, frozen: ManualClock
 ) -> None:
-    account = staff.create("hanako", "山田 花子", "admin", PASSWORD, actor="test")
+    account = staff.create("hanako", "山田 花子", "manager", PASSWORD, actor="test")
     token = _sign_in(staff, "hanako", PASSWORD).token
     sessions.end(staff, sessions.current(staff, token, now=frozen.now(), idle=IDLE))
     with pytest.raises(StaffSessionRequired):

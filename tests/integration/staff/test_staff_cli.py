@@ -29,10 +29,10 @@ def env(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 def test_staff_commands(env: dict[str, str], tmp_path: Path, database_url: str) -> None:
     made = mamori(
-        "staff", "create", "Hanako", "--role", "admin", "--name", "山田 花子",
+        "staff", "create", "Hanako", "--role", "manager", "--name", "山田 花子",
         "--password-stdin", env=env, stdin=PASSWORD + "\n",
     )  # fmt: skip
-    assert made.stdout.startswith("created staff account st_") and "(admin)" in made.stdout
+    assert made.stdout.startswith("created staff account st_") and "(manager)" in made.stdout
     short = mamori(
         "staff", "create", "taro", "--role", "viewer", "--name", "太郎", "--password-stdin",
         env=env, stdin="elevenchars\n", check=2,
@@ -55,12 +55,12 @@ def test_staff_commands(env: dict[str, str], tmp_path: Path, database_url: str) 
     assert listed[0] == "id\tlogin\tname\trole\tstate\tcreated\tlast_sign_in"
     rows = [line.split("\t") for line in listed[1:]]
     assert [(r[1], r[2], r[3], r[4], r[6]) for r in rows] == [
-        ("hanako", "山田 花子", "admin", "active", "-"),
+        ("hanako", "山田 花子", "manager", "active", "-"),
         ("taro", "山田 太郎", "viewer", "active", "-"),
     ]
 
     last = mamori("staff", "disable", "hanako", env=env, check=2)
-    assert "last active admin" in last.stderr
+    assert "last active manager" in last.stderr
     assert mamori("staff", "disable", "taro", env=env).stdout.startswith("disabled staff account")
     assert "no staff account" in mamori("staff", "disable", "nobody", env=env, check=2).stderr
 
@@ -88,7 +88,7 @@ def test_staff_commands(env: dict[str, str], tmp_path: Path, database_url: str) 
 
 def test_the_password_is_never_an_argument(env: dict[str, str]) -> None:
     result = mamori(
-        "staff", "create", "hanako", "--role", "admin", "--name", "花子", "--password", PASSWORD,
+        "staff", "create", "hanako", "--role", "manager", "--name", "花子", "--password", PASSWORD,
         env=env, check=2,
     )  # fmt: skip
     assert "No such option" in result.stderr
@@ -108,7 +108,7 @@ def test_the_password_prompt_is_hidden_and_asked_twice(env: dict[str, str]) -> N
     if pid == 0:  # the child: mamori on a terminal
         os.execve(
             sys.executable,
-            [sys.executable, "-m", "mamori.cli", "staff", "create", "hanako", "--role", "admin",
+            [sys.executable, "-m", "mamori.cli", "staff", "create", "hanako", "--role", "manager",
              "--name", "花子"],
             env,
         )  # fmt: skip

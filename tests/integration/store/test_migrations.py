@@ -53,7 +53,7 @@ TABLES = {
 }
 
 
-LATEST = "0013_ledger"
+LATEST = "0014_roles"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -147,5 +147,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0011_contractors.py",
         "0012_person_related.py",
         "0013_ledger.py",
+        "0014_roles.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

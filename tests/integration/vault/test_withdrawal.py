@@ -132,7 +132,7 @@ def test_withdrawal_leaves_nothing_personal_readable_in_the_console(
         verified_by=Verification.service,
     )
     runtime.mail.opt_out_address(EMAIL, actor="staff:test", subject_id=subject)
-    create_staff(runtime, "kanri", PASSWORD, "admin")
+    create_staff(runtime, "kanri", PASSWORD, "manager")
     with TestClient(create_app(runtime=runtime)) as client:
         admin_client(client, "kanri", PASSWORD)
         before = client.get(f"/admin/requests/{filed.id}").text

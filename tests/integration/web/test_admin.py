@@ -23,8 +23,9 @@ FAILED_JA = "ログインIDまたはパスワードが正しくありません�
 @pytest.fixture
 def runtime(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
     runtime = open_test_runtime(tmp_path, database_url)
-    create_staff(runtime, "boss", PASSWORD, "admin")
+    create_staff(runtime, "boss", PASSWORD, "manager")
     create_staff(runtime, "viewer", PASSWORD, "viewer")
+    create_staff(runtime, "auditor", PASSWORD, "auditor")
     yield runtime
     runtime.close()
 
@@ -99,7 +100,7 @@ def test_the_cookie_is_secure_when_the_public_url_is_https(
 ) -> None:
     runtime = open_test_runtime(tmp_path, database_url, public_url="https://privacy.example.jp")
     try:
-        create_staff(runtime, "boss", PASSWORD, "admin")
+        create_staff(runtime, "boss", PASSWORD, "manager")
         app = create_app(runtime=runtime)
         with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
             assert "Secure" in client.get("/admin/login").headers["set-cookie"]
@@ -168,7 +169,7 @@ def test_actions_need_the_csrf_token(client: TestClient, runtime: Runtime) -> No
     }
     assert client.post("/admin/staff", data=form).status_code == 403
     assert client.post("/admin/staff", data={**form, "csrf_token": "x" * 43}).status_code == 403
-    assert len(directory(runtime).list()) == 2
+    assert len(directory(runtime).list()) == 3
 
 
 def test_admins_manage_staff(client: TestClient, runtime: Runtime) -> None:
@@ -208,7 +209,7 @@ def test_admins_manage_staff(client: TestClient, runtime: Runtime) -> None:
     assert not directory(runtime).get(taro.id).active
     last = act(boss.id, "disable")
     assert last.status_code == 409
-    assert "last active admin" in _alert(last.text)
+    assert "last active manager" in _alert(last.text)
     assert act(taro.id, "enable").status_code == 303
     assert act("st_nosuchone0", "disable").status_code == 404
     actions = [(e.actor, e.action) for e in runtime.audit.tail(4)]
@@ -220,11 +221,11 @@ def test_admins_manage_staff(client: TestClient, runtime: Runtime) -> None:
     ]
 
 
-def test_a_viewer_sees_the_staff_page_without_its_forms(client: TestClient) -> None:
-    admin_client(client, "viewer", PASSWORD)
+def test_an_auditor_sees_the_staff_page_without_its_forms(client: TestClient) -> None:
+    admin_client(client, "auditor", PASSWORD)
     page = client.get("/admin/staff")
     assert page.status_code == 200 and "職員 boss" in page.text
-    assert "アカウントの作成・変更は管理者だけが行えます。" in page.text
+    assert "アカウントの作成・変更は個人情報保護管理者だけが行えます。" in page.text
     assert 'action="/admin/staff' not in page.text
 
 
@@ -237,12 +238,12 @@ def test_a_disabled_account_is_signed_out_at_once(client: TestClient, runtime: R
 
 
 def test_audit_log_page_and_verification(client: TestClient, runtime: Runtime) -> None:
-    admin_client(client, "viewer", PASSWORD)
+    admin_client(client, "auditor", PASSWORD)
     page = client.get("/admin/audit")
     assert page.status_code == 200
     assert "staff.sign_in" in page.text and "staff.create" in page.text
     assert "職員 boss" not in page.text.split("<main", 1)[1].split("</table>")[0].replace(
-        "職員 viewer", ""
+        "職員 auditor", ""
     )  # entries hold IDs, never names
     checked = client.get("/admin/audit?verify=1")
     assert "監査ログは改ざんされていません" in checked.text
@@ -259,7 +260,7 @@ def test_audit_log_page_and_verification(client: TestClient, runtime: Runtime) -
 
 
 def test_audit_log_pages_back(client: TestClient, runtime: Runtime) -> None:
-    admin_client(client, "viewer", PASSWORD)
+    admin_client(client, "auditor", PASSWORD)
     with db.write(runtime.engine) as conn:
         for n in range(60):
             runtime.audit.append(conn, actor="test", action="test.fill", targets=[f"n:{n}"])
@@ -274,7 +275,7 @@ def test_audit_log_pages_back(client: TestClient, runtime: Runtime) -> None:
 
 
 def test_dashboard_cards(client: TestClient) -> None:
-    admin_client(client, "viewer", PASSWORD, lang="en")
+    admin_client(client, "auditor", PASSWORD, lang="en")
     page = client.get("/admin")
     assert "Active staff accounts" in page.text and "Audit log entries" in page.text
     assert 'href="/admin/staff?lang=en"' in page.text

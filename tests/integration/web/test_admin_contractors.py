@@ -38,8 +38,9 @@ def runtime(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
     clock = ManualClock()
     clock.freeze(dt.datetime(2026, 5, 1, 3, 0, tzinfo=dt.UTC))  # 12:00 in Tokyo
     runtime = open_test_runtime(tmp_path, database_url, clock=clock)
-    create_staff(runtime, "handler", PASSWORD, "handler")
-    create_staff(runtime, "viewer", PASSWORD, "viewer")
+    create_staff(runtime, "handler", PASSWORD, "lead")
+    # A handler reads the register but may not record in it.
+    create_staff(runtime, "viewer", PASSWORD, "handler")
     yield runtime
     runtime.close()
 
@@ -182,7 +183,7 @@ def test_forms_need_their_csrf_token_and_a_handler(
     forged = handler.post(f"{PAGE}/contracts", data={**CONTRACT, "csrf_token": "forged"})
     assert forged.status_code == 403
     page = viewer.get(PAGE)
-    assert page.status_code == 200 and "閲覧権限では記録できません" in page.text
+    assert page.status_code == 200 and "この権限では記録できません" in page.text
     assert f'action="{PAGE}/contracts' not in page.text
     token = csrf_token(viewer)
     refused = viewer.post(f"{PAGE}/contracts", data={**CONTRACT, "csrf_token": token})

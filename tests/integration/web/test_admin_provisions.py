@@ -38,7 +38,12 @@ FORMULA = '=HYPERLINK("http://evil.example","x")'
 @pytest.fixture
 def runtime(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
     runtime = open_test_runtime(tmp_path, database_url)
-    for login, role in (("boss", "admin"), ("hana", "handler"), ("vic", "viewer")):
+    for login, role in (
+        ("boss", "manager"),
+        ("hana", "handler"),
+        ("aud", "auditor"),
+        ("vic", "viewer"),
+    ):
         create_staff(runtime, login, PASSWORD, role)
     yield runtime
     runtime.close()
@@ -119,8 +124,8 @@ def _alert(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", found[1])) if found else ""
 
 
-@pytest.mark.parametrize("login", ["boss", "hana", "vic"])
-def test_every_role_reads_the_pages(app: Any, world: World, login: str) -> None:
+@pytest.mark.parametrize("login", ["boss", "hana", "aud"])
+def test_every_role_but_the_viewer_reads_the_pages(app: Any, world: World, login: str) -> None:
     client = staff(app, login)
     for path in ("/admin/recipients", "/admin/provisions", "/admin/acquisitions"):
         page = client.get(path)
@@ -129,14 +134,14 @@ def test_every_role_reads_the_pages(app: Any, world: World, login: str) -> None:
         assert "提供先" in page.text and "提供の記録" in page.text  # the menu
     ledger = client.get("/admin/provisions")
     assert len(_rows(ledger.text)) == 4
-    may_export = login != "vic"
+    may_export = login != "hana"
     assert ("/admin/provisions.csv" in ledger.text) is may_export
-    assert ("CSVのダウンロードは担当者と管理者ができます" in ledger.text) is not may_export
+    assert ("CSVのダウンロードは監査担当者" in ledger.text) is not may_export
     assert "ad-1" not in ledger.text and "p1@example.jp" not in ledger.text  # ids only
 
 
 def test_the_recipients_page(app: Any, world: World, runtime: Runtime, monkeypatch: Any) -> None:
-    client = staff(app, "vic")
+    client = staff(app, "hana")
     page = client.get("/admin/recipients").text
     a8net = re.search(r'<tr data-recipient="a8net".*?</tr>', page, re.S)
     google = re.search(r'<tr data-recipient="google".*?</tr>', page, re.S)
@@ -162,7 +167,7 @@ def test_the_recipients_page(app: Any, world: World, runtime: Runtime, monkeypat
 
 
 def test_filters(app: Any, world: World) -> None:
-    client = staff(app, "vic")
+    client = staff(app, "hana")
     by_recipient = client.get("/admin/provisions?recipient=a8net")
     assert len(_rows(by_recipient.text)) == 2
     assert '<option value="a8net" selected>' in by_recipient.text
@@ -205,7 +210,7 @@ def test_filters(app: Any, world: World) -> None:
 def test_a_bad_filter_shows_the_page_again_with_its_reason(
     app: Any, world: World, query: str, words: str
 ) -> None:
-    client = staff(app, "vic")
+    client = staff(app, "aud")
     page = client.get(f"/admin/provisions?{query}")
     assert page.status_code == 400
     assert "絞り込みの条件を確認してください" in page.text and words in _alert(page.text)
@@ -215,7 +220,7 @@ def test_a_bad_filter_shows_the_page_again_with_its_reason(
     assert api.status_code == (404 if "recipient" in query else 400)
     assert words in api.json()["error"]
     if "before" not in query:  # the export takes everything, from the newest
-        assert staff(app, "hana").get(f"/admin/provisions.csv?{query}").status_code in (400, 404)
+        assert staff(app, "aud").get(f"/admin/provisions.csv?{query}").status_code in (400, 404)
 
 
 def test_older_pages(app: Any, runtime: Runtime) -> None:
@@ -242,7 +247,7 @@ def test_older_pages(app: Any, runtime: Runtime) -> None:
     ]
     with db.write(runtime.engine) as conn:
         storage.insert_records(conn, rows)
-    client = staff(app, "vic")
+    client = staff(app, "hana")
     first = client.get("/admin/provisions?recipient=a8net&lang=en").text
     assert _rows(first) == [f"pr_{i:03d}" for i in range(59, 9, -1)]
     older = re.search(r'<a href="([^"]+)" rel="next">Older records</a>', first)
@@ -259,7 +264,7 @@ def _csv(answer: Any) -> list[list[str]]:
 
 
 def test_the_csv_export(app: Any, world: World, runtime: Runtime) -> None:
-    client = staff(app, "hana")
+    client = staff(app, "aud")
     answer = client.get("/admin/provisions.csv?recipient=a8net")
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
@@ -297,8 +302,13 @@ def test_the_csv_export(app: Any, world: World, runtime: Runtime) -> None:
     assert "acquisitions-" in receipts.headers["content-disposition"]
 
 
-def test_a_viewer_may_not_export(app: Any, world: World, runtime: Runtime) -> None:
-    client = staff(app, "vic")
+def test_a_handler_may_not_export_and_a_viewer_not_even_read(
+    app: Any, world: World, runtime: Runtime
+) -> None:
+    viewer = staff(app, "vic")
+    for path in ("/admin/recipients", "/admin/provisions", "/admin/acquisitions"):
+        assert viewer.get(path).status_code == 403
+    client = staff(app, "hana")
     before = runtime.audit.size()
     for path in ("/admin/provisions.csv", "/admin/acquisitions.csv"):
         refused = client.get(path, headers={"Accept": "application/json"})
@@ -330,7 +340,7 @@ def test_a_streamed_batch_record_is_one_row_and_a_line_per_person_in_the_csv(
         json={"recipient": "a8net", "purpose": "advertising", "item": "advertising_id"},
     )
     assert streamed.status_code == 200 and len(streamed.text.splitlines()) == 3
-    client = staff(app, "hana")
+    client = staff(app, "aud")
     page = client.get("/admin/provisions").text
     assert len(_rows(page)) == 1 and "一括記録(3人)" in page
     theirs = client.get(f"/admin/provisions?subject={people[1]}").text

@@ -1,52 +1,71 @@
-"""Every route under /admin, found in the app itself: anonymous users are sent to sign in (or
-get 401), and a viewer gets 403 on every state-changing one.
+"""Every route under /admin against every role, found in the app itself.
 
-The routes are read from the application at test time, so a route someone adds later is
-checked without touching this file. Only the sign-in form and sign-out are exempt, by name.
+Each route must name exactly one permission (``need(Permission.X)``); anonymous users are sent
+to sign in (or get 401); and, signed in as each role of :mod:`mamori.staff.permissions`, a
+route whose permission the role lacks answers 403 and changes nothing in the database, while
+one it holds does not refuse. The routes are read from the application at test time, so a
+route someone adds later is checked without touching this file. Only the sign-in form and
+sign-out are exempt, by name.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import APIRoute
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from mamori.app import Runtime
-from mamori.web.admin.auth import require_staff
+from mamori.staff.permissions import PERMISSIONS, Permission, Role
+from mamori.store import db, tables
+from mamori.web.admin.auth import Need, need
 from mamori.web.app import create_app
 from tests.helpers.runtime import open_test_runtime
 from tests.helpers.staff import admin_client, create_staff, csrf_token
 
 PASSWORD = "correct horse battery"
-STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+SAFE = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login")}
 """Reachable without a session: the sign-in form."""
 ANY_ROLE = {("POST", "/admin/logout")}
 """State-changing, and open to every role: signing out."""
-EXPORTS = {("GET", "/admin/provisions.csv"), ("GET", "/admin/acquisitions.csv")}
-"""Reads that take records out of the console: handlers and admins only (403 for a viewer)."""
+Route = tuple[str, str, Permission | None]
 
 
-def admin_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every route of ``app`` under /admin."""
+def _needs(dependant: Any) -> list[Permission]:
+    found = []
+    for sub in getattr(dependant, "dependencies", ()):
+        if isinstance(sub.call, Need):
+            found.append(sub.call.permission)
+        found.extend(_needs(sub))
+    return found
+
+
+def admin_routes(app: FastAPI) -> list[Route]:
+    """(method, path, the permission it names) of every route of ``app`` under /admin; the
+    permission is None when the route names none or more than one."""
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # FastAPI before lazily included routers
-        found = [(r.path, r.methods or set()) for r in app.routes if isinstance(r, APIRoute)]
+        contexts: list[Any] = list(app.routes)
     else:
-        found = [(c.path or "", c.methods or set()) for c in iter_route_contexts(app.routes)]
-    return sorted(
-        (method, path)
-        for path, methods in found
-        if path == "/admin" or path.startswith("/admin/")
-        for method in methods
-        if method != "HEAD"
-    )
+        contexts = list(iter_route_contexts(app.routes))
+    found = []
+    for context in contexts:
+        path = getattr(context, "path", None) or ""
+        if path != "/admin" and not path.startswith("/admin/"):
+            continue
+        needs = _needs(getattr(context, "dependant", None))
+        permission = needs[0] if len(needs) == 1 else None
+        for method in getattr(context, "methods", None) or ():
+            if method != "HEAD":
+                found.append((method, path, permission))
+    return sorted(found, key=lambda r: (r[1], r[0]))
 
 
 def concrete(path: str) -> str:
@@ -54,9 +73,17 @@ def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "1", path)
 
 
-def anonymous_problems(client: TestClient, routes: list[tuple[str, str]]) -> list[str]:
+def unguarded(routes: list[Route]) -> list[str]:
+    return [
+        f"{method} {path}: names no single permission"
+        for method, path, permission in routes
+        if permission is None and (method, path) not in PUBLIC | ANY_ROLE
+    ]
+
+
+def anonymous_problems(client: TestClient, routes: list[Route]) -> list[str]:
     problems = []
-    for method, path in routes:
+    for method, path, _ in routes:
         if (method, path) in PUBLIC:
             continue
         url = concrete(path)
@@ -77,61 +104,101 @@ def anonymous_problems(client: TestClient, routes: list[tuple[str, str]]) -> lis
     return problems
 
 
-def viewer_problems(
-    client: TestClient, runtime: Runtime, routes: list[tuple[str, str]]
+def fingerprint(runtime: Runtime) -> dict[str, int]:
+    """How many rows each table holds (sessions aside: reading a page may touch one)."""
+    with db.read(runtime.engine) as conn:
+        return {
+            table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for table in tables.metadata.sorted_tables
+            if table.name != "staff_sessions"
+        }
+
+
+def role_problems(
+    client: TestClient, runtime: Runtime, role: Role, routes: Sequence[Route]
 ) -> list[str]:
-    """A viewer, with a valid CSRF token, must get 403 for its role and change nothing."""
+    """Signed in as ``role`` (with a valid CSRF token): a route whose permission the role lacks
+    answers 403 and changes nothing; one it holds answers anything but 401 or 403, and a page
+    without parameters answers 200."""
     token = csrf_token(client)
-    before = runtime.audit.size()
+    held = PERMISSIONS[role]
     problems = []
-    for method, path in routes:
-        if method not in STATE_CHANGING or (method, path) in PUBLIC | ANY_ROLE:
+    for method, path, permission in routes:
+        if permission is None:
             continue
+        denied = permission not in held
+        before = fingerprint(runtime) if denied else None
         answer = client.request(
             method,
             concrete(path),
-            data={"csrf_token": token} if method != "DELETE" else None,
+            data={"csrf_token": token} if method not in SAFE else None,
             headers={"Accept": "application/json", "X-CSRF-Token": token},
         )
-        body = (
-            answer.json()
-            if answer.headers.get("content-type", "").startswith("application/json")
-            else {}
-        )
-        if answer.status_code != 403 or "staff role" not in str(body.get("error", "")):
-            problems.append(f"{method} {path}: a viewer got {answer.status_code}, not 403")
-    if runtime.audit.size() != before:
-        problems.append("a viewer's request wrote to the audit log")
+        if denied:
+            body = (
+                answer.json()
+                if answer.headers.get("content-type", "").startswith("application/json")
+                else {}
+            )
+            if answer.status_code != 403 or permission.value not in str(body.get("error", "")):
+                problems.append(f"{role} {method} {path}: {answer.status_code}, not 403")
+            if fingerprint(runtime) != before:
+                problems.append(f"{role} {method} {path}: refused, yet the database changed")
+        elif answer.status_code in (401, 403):
+            problems.append(f"{role} {method} {path}: refused ({answer.status_code})")
+        elif method == "GET" and "{" not in path and answer.status_code != 200:
+            problems.append(f"{role} GET {path}: {answer.status_code}, not 200")
     return problems
 
 
 @pytest.fixture
 def runtime(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
     runtime = open_test_runtime(tmp_path, database_url)
-    create_staff(runtime, "viewer", PASSWORD, "viewer")
+    for role in Role:
+        create_staff(runtime, role.value, PASSWORD, role.value)
     yield runtime
     runtime.close()
 
 
-def test_every_admin_route_needs_a_session_and_viewers_cannot_act(runtime: Runtime) -> None:
+def test_every_admin_route_names_a_permission_and_every_role_gets_what_the_table_says(
+    runtime: Runtime,
+) -> None:
     app = create_app(runtime=runtime)
     routes = admin_routes(app)
-    assert ("GET", "/admin") in routes and ("POST", "/admin/staff") in routes
-    assert set(routes) >= PUBLIC | ANY_ROLE | EXPORTS, "the exemptions must name real routes"
+    pairs = {(method, path) for method, path, _ in routes}
+    assert ("GET", "/admin") in pairs and ("POST", "/admin/staff") in pairs
+    assert pairs >= PUBLIC | ANY_ROLE, "the exemptions must name real routes"
+    assert unguarded(routes) == []
+    guarding = {p for _, _, p in routes if p is not None}
+    assert guarding <= set(Permission)
     with TestClient(app, follow_redirects=False) as client:
         assert anonymous_problems(client, routes) == []
+    for role in Role:
+        with TestClient(app, follow_redirects=False) as client:
+            admin_client(client, role.value, PASSWORD)
+            assert role_problems(client, runtime, role, routes) == [], role
+            out = client.post("/admin/logout", data={"csrf_token": csrf_token(client)})
+            assert out.status_code == 303  # signing out is open to every role
+
+
+def test_the_menu_shows_each_role_only_what_it_may_open(runtime: Runtime) -> None:
+    app = create_app(runtime=runtime)
+    with TestClient(app, follow_redirects=False) as client:
         admin_client(client, "viewer", PASSWORD)
-        assert viewer_problems(client, runtime, routes) == []
-        for method, path in routes:  # and a viewer reads every page
-            if method == "GET" and "{" not in path and (method, path) not in PUBLIC:
-                expected = 403 if (method, path) in EXPORTS else 200
-                assert client.get(path).status_code == expected, path
-        out = client.post("/admin/logout", data={"csrf_token": csrf_token(client)})
-        assert out.status_code == 303  # signing out is open to every role
+        menu = client.get("/admin").text.split('class="admin-nav"', 1)[1].split("</nav>", 1)[0]
+        assert 'href="/admin/requests' in menu
+        for hidden in ("/admin/audit", "/admin/staff", "/admin/outbox", "/admin/provisions"):
+            assert f'href="{hidden}' not in menu, hidden
+    with TestClient(app, follow_redirects=False) as client:
+        admin_client(client, "auditor", PASSWORD)
+        menu = client.get("/admin").text.split('class="admin-nav"', 1)[1].split("</nav>", 1)[0]
+        assert 'href="/admin/audit' in menu and 'href="/admin/provisions' in menu
+        assert 'href="/admin/outbox' not in menu  # mail bodies are personal values
 
 
-def test_the_checks_catch_an_unguarded_route(runtime: Runtime) -> None:
-    """The checks above can fail: a route guarded by nothing, or by require_staff alone."""
+def test_the_checks_catch_an_unguarded_or_wrongly_guarded_route(runtime: Runtime) -> None:
+    """The checks above can fail: a route guarded by nothing, and one guarded by a permission
+    its body does not enforce are both reported."""
     app = create_app(runtime=runtime)
     extra = APIRouter(prefix="/admin/extra")
 
@@ -139,20 +206,33 @@ def test_the_checks_catch_an_unguarded_route(runtime: Runtime) -> None:
     def open_page() -> dict[str, str]:
         return {"ok": "yes"}
 
-    @extra.post("/{thing_id}/act")
-    def act(thing_id: str, request: Request) -> dict[str, str]:
-        require_staff(request)  # signed in, but any role
+    @extra.post("/{thing_id}/act", dependencies=[Depends(need(Permission.staff_manage))])
+    def act(thing_id: str) -> dict[str, str]:
         return {"acted": thing_id}
 
     app.include_router(extra)
     routes = [r for r in admin_routes(app) if r[1].startswith("/admin/extra")]
-    assert routes == [("GET", "/admin/extra/open"), ("POST", "/admin/extra/{thing_id}/act")]
+    assert routes == [
+        ("GET", "/admin/extra/open", None),
+        ("POST", "/admin/extra/{thing_id}/act", Permission.staff_manage),
+    ]
+    assert unguarded(routes) == ["GET /admin/extra/open: names no single permission"]
     with TestClient(app, follow_redirects=False) as client:
         assert anonymous_problems(client, routes) == [
             "GET /admin/extra/open: 200 without a session, not 401",
             "GET /admin/extra/open: a browser is not sent to sign in",
         ]
+    # The walk compares answers with the table: a route that refuses what the table grants is
+    # reported, and so is one that grants what the table refuses.
+    as_granted = [("POST", "/admin/extra/{thing_id}/act", Permission.console_view)]
+    act_open = [("GET", "/admin/extra/open", Permission.staff_manage)]
+    with TestClient(app, follow_redirects=False) as client:
         admin_client(client, "viewer", PASSWORD)
-        assert viewer_problems(client, runtime, routes) == [
-            "POST /admin/extra/{thing_id}/act: a viewer got 200, not 403"
+        assert role_problems(client, runtime, Role.viewer, as_granted) == [
+            "viewer POST /admin/extra/{thing_id}/act: refused (403)"
         ]
+        assert role_problems(client, runtime, Role.viewer, act_open) == [
+            "viewer GET /admin/extra/open: 200, not 403"
+        ]
+        real = [("POST", "/admin/extra/{thing_id}/act", Permission.staff_manage)]
+        assert role_problems(client, runtime, Role.viewer, real) == []

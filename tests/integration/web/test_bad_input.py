@@ -110,7 +110,7 @@ def world(tmp_path: Path, database_url: str) -> Iterator[World]:
     app = create_app(runtime=runtime)
     host = Caller.system("test")
     subject_id = person(runtime, "hanako@example.jp", phone="090-1234-5678")
-    create_staff(runtime, "admin", PASSWORD, "admin")
+    create_staff(runtime, "admin", PASSWORD, "manager")
     create_staff(runtime, "other", PASSWORD, "viewer")
     _, key = service_keys.create(
         runtime.engine,

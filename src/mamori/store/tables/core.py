@@ -262,7 +262,9 @@ staff_accounts = Table(
     Column("password_changed_at", UTCDateTime, nullable=False),
     Column("last_sign_in_at", UTCDateTime, nullable=True),
     Column("disabled_at", UTCDateTime, nullable=True),
-    CheckConstraint("role IN ('viewer', 'handler', 'admin')", name="role_known"),
+    CheckConstraint(
+        "role IN ('manager', 'lead', 'handler', 'auditor', 'viewer')", name="role_known"
+    ),
 )
 """A staff member of the operator who signs in to the admin console.
 

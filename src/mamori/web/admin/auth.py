@@ -6,13 +6,15 @@ MAMORI_PUBLIC_URL (or the request) is https. Sessions end after
 MAMORI_ADMIN_SESSION_IDLE_MINUTES without activity and MAMORI_ADMIN_SESSION_MAX_HOURS after
 sign-in, whichever comes first.
 
-**Dependencies.** ``require_staff`` gives the signed-in :class:`StaffUser` (any role) and is
-what every page under /admin reads through; ``require_role("handler")`` or
-``require_role("admin")`` guards an action: it refuses a lower role with 403
-(:class:`~mamori.errors.StaffRoleRequired`), and then, for any method but GET/HEAD/OPTIONS,
-checks the CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``) itself, so an
-action cannot forget it. Without a session, a page asked for by a browser answers 303 to
-``/admin/login?next=...``; anything else answers 401.
+**Dependencies.** Every route under /admin but the sign-in and sign-out names the one
+permission it needs with ``need(Permission.X)`` (the table of roles and permissions is
+:mod:`mamori.staff.permissions`): it gives the signed-in :class:`StaffUser`, refuses a role
+without the permission with 403 (:class:`~mamori.errors.StaffRoleRequired`) before anything
+is read or changed, and then, for any method but GET/HEAD/OPTIONS, checks the CSRF token (form
+field ``csrf_token`` or header ``X-CSRF-Token``) itself, so an action cannot forget it. Without
+a session, a page asked for by a browser answers 303 to ``/admin/login?next=...``; anything
+else answers 401. Templates ask ``admin_user(request).may(Permission.X)`` (or a flag the route
+computes that way) before showing a form or a link.
 
 **CSRF.** Every form carries ``{{ csrf_field(request) }}``: the session's random token, compared
 in constant time by :func:`check_csrf`. The sign-in form, which has no session yet, carries a
@@ -29,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Final
 from urllib.parse import urlsplit
@@ -46,7 +47,8 @@ from mamori.errors import (
     StaffRoleRequired,
     StaffSessionRequired,
 )
-from mamori.staff import Limits, Role, StaffDirectory, allows, sessions, sign_in
+from mamori.staff import Limits, Role, StaffDirectory, sessions, sign_in
+from mamori.staff.permissions import PERMISSIONS, Permission
 from mamori.staff.sessions import Session
 from mamori.web import deps
 from mamori.web.admin import nav
@@ -56,12 +58,12 @@ from mamori.web.rendering import templates
 __all__ = [
     "COOKIE",
     "LOGIN_COOKIE",
+    "Need",
     "StaffUser",
     "check_csrf",
     "csrf_field",
     "directory",
-    "require_role",
-    "require_staff",
+    "need",
     "router",
 ]
 
@@ -86,9 +88,9 @@ class StaffUser:
     def actor(self) -> str:
         return f"staff:{self.id}"
 
-    def can(self, role: Role) -> bool:
-        """Whether this member's role allows what ``role`` may do."""
-        return allows(self.role, role)
+    def may(self, permission: Permission) -> bool:
+        """Whether this member's role holds ``permission``."""
+        return permission in PERMISSIONS[self.role]
 
 
 def directory(request: Request) -> StaffDirectory:
@@ -120,19 +122,19 @@ def _user(session: Session) -> StaffUser:
     return StaffUser(a.id, a.login, a.display_name, a.role)
 
 
-def require_staff(request: Request) -> StaffUser:
-    """Dependency: the signed-in staff member, any role (for pages that only read)."""
-    return _user(_session(request))
+@dataclass(frozen=True)
+class Need:
+    """Dependency of a route under /admin (see :func:`need`); ``permission`` is what it needs,
+    which the test of every route against every role reads."""
 
+    permission: Permission
 
-def require_role(role: Role) -> Callable[[Request], Awaitable[StaffUser]]:
-    """Dependency for an action: a member whose role allows ``role``, with a valid CSRF token."""
-
-    async def dependency(request: Request) -> StaffUser:
+    async def __call__(self, request: Request) -> StaffUser:
         user = _user(await run_in_threadpool(_session, request))
-        if not user.can(role):
+        if not user.may(self.permission):
             raise StaffRoleRequired(
-                f"your staff role ({user.role}) does not allow this action; it needs {role}"
+                f"your staff role ({user.role}) does not allow this: it needs the permission"
+                f" '{self.permission.value}'"
             )
         if request.method not in SAFE_METHODS:
             token = request.headers.get("x-csrf-token")
@@ -143,8 +145,11 @@ def require_role(role: Role) -> Callable[[Request], Awaitable[StaffUser]]:
             check_csrf(request, token)
         return user
 
-    dependency.__name__ = f"require_role_{role}"
-    return dependency
+
+def need(permission: Permission) -> Need:
+    """Dependency of a route under /admin: the signed-in member, when their role holds
+    ``permission``; for a method that may change something, with a valid CSRF token."""
+    return Need(permission)
 
 
 def check_csrf(request: Request, token: str | None) -> None:
@@ -169,7 +174,8 @@ def _admin_user(request: Request) -> StaffUser | None:
 templates.env.globals["csrf_field"] = csrf_field
 templates.env.globals["admin_user"] = _admin_user
 
-StaffDep = Annotated[StaffUser, Depends(require_staff)]
+ViewerDep = Annotated[StaffUser, Depends(need(Permission.console_view))]
+"""The member, for a page every role may see (counts and lists without personal values)."""
 
 
 # -- cookies -------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """The admin console under /admin: the dashboard, staff accounts and the audit log.
 
-Every page reads through :func:`~mamori.web.admin.auth.require_staff` (any role); every action
-through :func:`~mamori.web.admin.auth.require_role`, which also checks the form's CSRF token.
-Managing staff needs the ``admin`` role; the pages show the forms only to those who may use
-them. Actions answer 303 back to their page (post/redirect/get) with a short notice code; an
-action refused for a reason staff can fix (a short password, a login ID in use, the last admin)
-shows the page again with the reason. Every response under /admin is ``no-store``.
+Every route names its permission with :func:`~mamori.web.admin.auth.need`, which also checks
+the form's CSRF token of an action: the dashboard ``console.view``, the staff list
+``staff.view``, managing staff ``staff.manage``, the audit log ``audit.view``. The pages show
+the forms only to those who may use them. Actions answer 303 back to their page
+(post/redirect/get) with a short notice code; an action refused for a reason staff can fix (a
+short password, a login ID in use, the last manager) shows the page again with the reason.
+Every response under /admin is ``no-store``.
 
 Other parts of mamori add their pages with their own routers and register them in the menu and
 on the dashboard through :mod:`mamori.web.admin.nav`.
@@ -28,12 +29,13 @@ from mamori.errors import MamoriError, StaffSessionRequired, UserInputError
 from mamori.i18n import N_
 from mamori.staff import ROLES, StaffAccount
 from mamori.staff import storage as staff_storage
+from mamori.staff.permissions import PERMISSIONS, Permission
 from mamori.store import db
 from mamori.store.db import Connection
 from mamori.vault.storage import subjects as vault_subjects
 from mamori.web import deps
 from mamori.web.admin import auth, nav
-from mamori.web.admin.auth import StaffDep, StaffUser, require_role
+from mamori.web.admin.auth import StaffUser, ViewerDep, need
 from mamori.web.errors import status_for
 from mamori.web.forms import read_form
 from mamori.web.rendering import error_page, wants_html
@@ -42,7 +44,9 @@ __all__ = ["install", "router"]
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-AdminDep = Annotated[StaffUser, Depends(require_role("admin"))]
+ManageDep = Annotated[StaffUser, Depends(need(Permission.staff_manage))]
+StaffViewDep = Annotated[StaffUser, Depends(need(Permission.staff_view))]
+AuditDep = Annotated[StaffUser, Depends(need(Permission.audit_view))]
 
 AUDIT_PAGE = 50
 
@@ -71,19 +75,19 @@ def _policy_card(conn: Connection, runtime: Runtime) -> nav.Card | None:
 
 
 nav.add(N_("admin.nav_dashboard"), "/admin", order=0)
-nav.add(N_("admin.nav_staff"), "/admin/staff", order=80)
-nav.add(N_("admin.nav_audit"), "/admin/audit", order=90)
+nav.add(N_("admin.nav_staff"), "/admin/staff", order=80, permission=Permission.staff_view)
+nav.add(N_("admin.nav_audit"), "/admin/audit", order=90, permission=Permission.audit_view)
 nav.add_card("subjects", _subjects_card, order=5)
-nav.add_card("staff", _staff_card, order=80)
-nav.add_card("audit", _audit_card, order=90)
+nav.add_card("staff", _staff_card, order=80, permission=Permission.staff_view)
+nav.add_card("audit", _audit_card, order=90, permission=Permission.audit_view)
 nav.add_card("policy", _policy_card, order=95)
 
 
 @router.get("", response_class=HTMLResponse)
-def dashboard(request: Request, user: StaffDep) -> HTMLResponse:
+def dashboard(request: Request, user: ViewerDep) -> HTMLResponse:
     runtime = deps.runtime(request)
     with db.read(runtime.engine) as conn:
-        cards = nav.cards(conn, runtime)
+        cards = nav.cards(conn, runtime, PERMISSIONS[user.role])
     version = runtime.published.current().version
     return nav.render(request, "admin/dashboard.html", cards=cards, policy_version=version)
 
@@ -96,12 +100,16 @@ _DONE_WORDS = (  # the notices admin/staff.html shows by the action done, and th
     N_("admin.done_role"),
     N_("admin.done_disabled"),
     N_("admin.done_enabled"),
-    N_("admin.role_viewer"),
-    N_("admin.role_viewer_help"),
+    N_("admin.role_manager"),
+    N_("admin.role_manager_help"),
+    N_("admin.role_lead"),
+    N_("admin.role_lead_help"),
     N_("admin.role_handler"),
     N_("admin.role_handler_help"),
-    N_("admin.role_admin"),
-    N_("admin.role_admin_help"),
+    N_("admin.role_auditor"),
+    N_("admin.role_auditor_help"),
+    N_("admin.role_viewer"),
+    N_("admin.role_viewer_help"),
 )
 
 
@@ -121,7 +129,7 @@ def _staff_page(
         status_code=status_code,
         accounts=accounts,
         roles=ROLES,
-        may_manage=user.can("admin"),
+        may_manage=user.may(Permission.staff_manage),
         me=user,
         done=done if done in _DONE else None,
         error=error,
@@ -130,7 +138,7 @@ def _staff_page(
 
 
 @router.get("/staff", response_class=HTMLResponse)
-def staff_list(request: Request, user: StaffDep) -> HTMLResponse:
+def staff_list(request: Request, user: StaffViewDep) -> HTMLResponse:
     return _staff_page(request, user)
 
 
@@ -151,7 +159,7 @@ def _refused(request: Request, user: StaffUser, exc: MamoriError, **kw: Any) -> 
 
 
 @router.post("/staff", response_class=HTMLResponse)
-def staff_create(request: Request, user: AdminDep, form: FormDep) -> Response:
+def staff_create(request: Request, user: ManageDep, form: FormDep) -> Response:
     kept = {k: form.get(k, "") for k in ("login", "display_name", "role")}
     if form.get("password", "") != form.get("password_again", ""):
         exc = UserInputError("the two passwords differ: type the same password twice")
@@ -170,7 +178,7 @@ def staff_create(request: Request, user: AdminDep, form: FormDep) -> Response:
 
 
 @router.post("/staff/{staff_id}/role", response_class=HTMLResponse)
-def staff_role(request: Request, staff_id: str, user: AdminDep, form: FormDep) -> Response:
+def staff_role(request: Request, staff_id: str, user: ManageDep, form: FormDep) -> Response:
     try:
         auth.directory(request).set_role(staff_id, form.get("role", ""), actor=user.actor)
     except UserInputError as exc:
@@ -179,7 +187,7 @@ def staff_role(request: Request, staff_id: str, user: AdminDep, form: FormDep) -
 
 
 @router.post("/staff/{staff_id}/disable", response_class=HTMLResponse)
-def staff_disable(request: Request, staff_id: str, user: AdminDep) -> Response:
+def staff_disable(request: Request, staff_id: str, user: ManageDep) -> Response:
     try:
         auth.directory(request).disable(staff_id, actor=user.actor)
     except UserInputError as exc:
@@ -188,7 +196,7 @@ def staff_disable(request: Request, staff_id: str, user: AdminDep) -> Response:
 
 
 @router.post("/staff/{staff_id}/enable", response_class=HTMLResponse)
-def staff_enable(request: Request, staff_id: str, user: AdminDep) -> Response:
+def staff_enable(request: Request, staff_id: str, user: ManageDep) -> Response:
     try:
         auth.directory(request).enable(staff_id, actor=user.actor)
     except UserInputError as exc:
@@ -201,7 +209,7 @@ def staff_enable(request: Request, staff_id: str, user: AdminDep) -> Response:
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(
-    request: Request, user: StaffDep, before: int | None = None, verify: bool = False
+    request: Request, user: AuditDep, before: int | None = None, verify: bool = False
 ) -> HTMLResponse:
     """The latest entries (``?before=SEQ`` for older ones); ``?verify=1`` checks the whole log."""
     runtime = deps.runtime(request)

@@ -23,10 +23,11 @@ from mamori.app import Runtime
 from mamori.contractors import register
 from mamori.errors import Conflict, ContractorEntryInvalid, ContractorNotFound, UserInputError
 from mamori.i18n import N_, t
+from mamori.staff.permissions import Permission
 from mamori.store.db import Connection
 from mamori.web import deps
 from mamori.web.admin import nav
-from mamori.web.admin.auth import StaffDep, StaffUser, require_role
+from mamori.web.admin.auth import StaffUser, need
 from mamori.web.errors import status_for
 from mamori.web.forms import read_form
 from mamori.web.i18n import Lang
@@ -36,7 +37,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/admin/contractors", include_in_schema=False)
 
-HandlerDep = Annotated[StaffUser, Depends(require_role("handler"))]
+RegisterDep = Annotated[StaffUser, Depends(need(Permission.registers_view))]
+ManageDep = Annotated[StaffUser, Depends(need(Permission.contractors_manage))]
 
 _DONE = {"contract", "ended", "scheduled", "completed"}
 _WORDS = (  # keys the templates and the refusals build from codes
@@ -91,8 +93,13 @@ def _card(conn: Connection, runtime: Runtime) -> nav.Card | None:
     )
 
 
-nav.add(N_("admin.nav_contractors"), "/admin/contractors", order=40)
-nav.add_card("contractors", _card, order=30)
+nav.add(
+    N_("admin.nav_contractors"),
+    "/admin/contractors",
+    order=40,
+    permission=Permission.registers_view,
+)
+nav.add_card("contractors", _card, order=30, permission=Permission.registers_view)
 
 
 def _lang(request: Request) -> Lang:
@@ -112,7 +119,7 @@ def _labels(runtime: Runtime, lang: Lang) -> dict[str, Any]:
 
 
 @router.get("", response_class=HTMLResponse)
-def listing(request: Request, user: StaffDep) -> Response:
+def listing(request: Request, user: RegisterDep) -> Response:
     runtime = deps.runtime(request)
     found = register.contractors(runtime.vault)
     return nav.render(
@@ -151,7 +158,7 @@ def _detail(
         status_code=status_code,
         c=found,
         today=found.today,
-        may_act=user.can("handler"),
+        may_act=user.may(Permission.contractors_manage),
         error=error,
         form=form,
         done=done if done in _DONE else "",
@@ -162,7 +169,7 @@ def _detail(
 
 
 @router.get("/{recipient_id}", response_class=HTMLResponse)
-def detail(request: Request, recipient_id: str, user: StaffDep) -> Response:
+def detail(request: Request, recipient_id: str, user: RegisterDep) -> Response:
     return _detail(request, user, recipient_id)
 
 
@@ -211,7 +218,7 @@ async def _act(
 
 
 @router.post("/{recipient_id}/contracts")
-async def record_contract(request: Request, recipient_id: str, user: HandlerDep) -> Response:
+async def record_contract(request: Request, recipient_id: str, user: ManageDep) -> Response:
     fields, items = await _fields(request)
     vault = deps.runtime(request).vault
     return await _act(
@@ -236,7 +243,7 @@ async def record_contract(request: Request, recipient_id: str, user: HandlerDep)
 
 @router.post("/{recipient_id}/contracts/{contract_id}/end")
 async def end_contract(
-    request: Request, recipient_id: str, contract_id: str, user: HandlerDep
+    request: Request, recipient_id: str, contract_id: str, user: ManageDep
 ) -> Response:
     vault = deps.runtime(request).vault
     return await _act(
@@ -254,7 +261,7 @@ async def end_contract(
 
 
 @router.post("/{recipient_id}/checks")
-async def schedule_check(request: Request, recipient_id: str, user: HandlerDep) -> Response:
+async def schedule_check(request: Request, recipient_id: str, user: ManageDep) -> Response:
     fields, _ = await _fields(request)
     vault = deps.runtime(request).vault
     return await _act(
@@ -272,7 +279,7 @@ async def schedule_check(request: Request, recipient_id: str, user: HandlerDep) 
 
 @router.post("/{recipient_id}/checks/{check_id}/complete")
 async def complete_check(
-    request: Request, recipient_id: str, check_id: str, user: HandlerDep
+    request: Request, recipient_id: str, check_id: str, user: ManageDep
 ) -> Response:
     fields, _ = await _fields(request)
     vault = deps.runtime(request).vault

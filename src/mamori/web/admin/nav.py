@@ -3,10 +3,11 @@
 Other parts of mamori add themselves to the console here, at import time:
 
 - :func:`add` puts an entry in the menu (``nav.add(N_("admin.nav_requests"), "/admin/requests",
-  order=10)``: the key of its label in the catalogs); entries are shown by ``order``, then path.
+  order=10)``: the key of its label in the catalogs); entries are shown by ``order``, then path,
+  to the staff whose role holds the entry's ``permission`` (that of the page it leads to).
 - :func:`add_card` puts a card on the dashboard: a function of a read connection and the runtime
   that returns a :class:`Card` (the key of its label, a count, a link), or ``None`` to show
-  nothing.
+  nothing; shown to the staff whose role holds its ``permission``.
 
 Pages extend ``admin/base.html`` and fill its ``content`` block; :func:`render` gives them the
 language and what the frame needs (menu, signed-in staff). The console's words are messages of
@@ -15,7 +16,7 @@ the catalogs (``admin.*``, :mod:`mamori.i18n`): ``{{ _("admin.dashboard") }}`` i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from mamori.i18n import t
+from mamori.staff.permissions import PERMISSIONS, Permission
 from mamori.store.db import Connection
 from mamori.web.i18n import LANGUAGES, Lang
 from mamori.web.rendering import page, request_lang, templates
@@ -49,6 +51,7 @@ class NavEntry:
     """The message key of the entry's label (mark it with ``N_``)."""
     path: str
     order: int
+    permission: Permission = Permission.console_view
 
     def label(self, lang: Lang) -> str:
         return t(lang, self.label_key)
@@ -79,31 +82,48 @@ class Card:
 CardSource = Callable[[Connection, "Runtime"], Card | None]
 
 _entries: dict[str, NavEntry] = {}
-_cards: dict[str, tuple[int, CardSource]] = {}
+_cards: dict[str, tuple[int, CardSource, Permission]] = {}
 
 
-def add(label_key: str, path: str, order: int = 50) -> None:
-    """Put ``path`` in the console's menu, labelled by the message ``label_key`` (adding the
-    same path again replaces its entry)."""
+def add(
+    label_key: str,
+    path: str,
+    order: int = 50,
+    *,
+    permission: Permission = Permission.console_view,
+) -> None:
+    """Put ``path`` in the console's menu, labelled by the message ``label_key``, for the staff
+    who hold ``permission`` (adding the same path again replaces its entry)."""
     if not path.startswith("/admin"):
         raise ValueError(f"an admin-console menu entry lives under /admin, not {path!r}")
-    _entries[path] = NavEntry(label_key, path, order)
+    _entries[path] = NavEntry(label_key, path, order, permission)
 
 
 def entries() -> list[NavEntry]:
     return sorted(_entries.values(), key=lambda e: (e.order, e.path))
 
 
-def add_card(key: str, source: CardSource, order: int = 50) -> None:
-    """Show the card ``source`` returns on the dashboard (the same key again replaces it)."""
-    _cards[key] = (order, source)
+def add_card(
+    key: str,
+    source: CardSource,
+    order: int = 50,
+    *,
+    permission: Permission = Permission.console_view,
+) -> None:
+    """Show the card ``source`` returns on the dashboard to the staff who hold ``permission``
+    (the same key again replaces it)."""
+    _cards[key] = (order, source, permission)
 
 
-def cards(conn: Connection, runtime: Runtime) -> list[Card]:
-    """Every card, in order, computed inside one read transaction."""
+def cards(conn: Connection, runtime: Runtime, allowed: Collection[Permission]) -> list[Card]:
+    """Every card whose permission is ``allowed``, in order, computed inside one read
+    transaction."""
     found = []
-    for _, key in sorted((order, key) for key, (order, _) in _cards.items()):
-        card = _cards[key][1](conn, runtime)
+    for _, key in sorted((order, key) for key, (order, _, _) in _cards.items()):
+        _, source, permission = _cards[key]
+        if permission not in allowed:
+            continue
+        card = source(conn, runtime)
         if card is not None:
             found.append(card)
     return found
@@ -123,8 +143,13 @@ def lang_url(request: Request, path: str, **query: str) -> str:
 def _nav(request: Request) -> list[dict[str, Any]]:
     lang = request_lang(request, strict=False)
     here = request.url.path
+    # The signed-in member's session (mamori.web.admin.auth keeps it on the request).
+    session = getattr(request.state, "admin_session", None)
+    allowed = PERMISSIONS[session.account.role] if session is not None else frozenset()
     found = []
     for entry in entries():
+        if entry.permission not in allowed:
+            continue
         current = here == entry.path or (
             entry.path != "/admin" and here.startswith(entry.path + "/")
         )

@@ -1,6 +1,6 @@
 """The admin console's outbox (/admin/outbox): the mail mamori sent, is sending or kept.
 
-Any signed-in staff member may look (``require_staff``); the recipient and the subject are
+Staff whose role may see personal values look (``personal.view``); the recipient and the subject are
 decrypted for the page only, and each look is audited with the staff member as actor and the
 mails' IDs as targets (``mail.outbox.view``, ``mail.view``). On the embedded default, with no
 SMTP host, this is where mail goes: staff read it here and pass it on by hand.
@@ -8,23 +8,27 @@ SMTP host, this is where mail goes: staff read it here and pass it on by hand.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from mamori.app import Runtime
 from mamori.errors import UserInputError
 from mamori.i18n import N_
 from mamori.mail.mailer import STATUSES
+from mamori.staff.permissions import Permission
 from mamori.store import db
 from mamori.web import deps
 from mamori.web.admin import nav
-from mamori.web.admin.auth import StaffDep
+from mamori.web.admin.auth import StaffUser, need
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/admin/outbox", include_in_schema=False)
+
+# Recipients, subjects and bodies are personal values.
+MailDep = Annotated[StaffUser, Depends(need(Permission.personal_view))]
 
 PAGE = 25
 """Mails a page shows (their IDs are the targets of one audit entry: at most 32)."""
@@ -51,7 +55,7 @@ def _render(request: Request, **context: Any) -> HTMLResponse:
 
 @router.get("", response_class=HTMLResponse)
 def outbox(
-    request: Request, user: StaffDep, status: str | None = None, page: int = 0
+    request: Request, user: MailDep, status: str | None = None, page: int = 0
 ) -> HTMLResponse:
     """Mail, newest first, ``PAGE`` at a time; ``?status=`` filters."""
     if status == "":
@@ -79,7 +83,7 @@ def outbox(
 
 
 @router.get("/{mail_id}", response_class=HTMLResponse)
-def one_mail(request: Request, user: StaffDep, mail_id: str) -> HTMLResponse:
+def one_mail(request: Request, user: MailDep, mail_id: str) -> HTMLResponse:
     """One mail with its body."""
     runtime = deps.runtime(request)
     with db.write(runtime.engine) as conn:
@@ -108,5 +112,5 @@ def _outbox_card(conn: Any, runtime: Runtime) -> nav.Card:
     return nav.Card(label, waiting, "/admin/outbox")
 
 
-nav.add(N_("admin.nav_outbox"), "/admin/outbox", order=60)
-nav.add_card("mail.outbox", _outbox_card, order=60)
+nav.add(N_("admin.nav_outbox"), "/admin/outbox", order=60, permission=Permission.personal_view)
+nav.add_card("mail.outbox", _outbox_card, order=60, permission=Permission.personal_view)

@@ -38,9 +38,10 @@ from mamori.provisions import export, ledger
 from mamori.provisions.ledger import Direction, Filter
 from mamori.provisions.rules import Basis, consent_basis, foreign_information_missing
 from mamori.provisions.storage import AcquisitionRow, RecordRow
+from mamori.staff.permissions import Permission
 from mamori.web import deps
 from mamori.web.admin import nav
-from mamori.web.admin.auth import StaffDep, StaffUser, require_role
+from mamori.web.admin.auth import StaffUser, need
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang, wants_html
 
@@ -48,16 +49,18 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-HandlerDep = Annotated[StaffUser, Depends(require_role("handler"))]
+RegisterDep = Annotated[StaffUser, Depends(need(Permission.registers_view))]
+ExportDep = Annotated[StaffUser, Depends(need(Permission.registers_export))]
 
 RECENT_DAYS = 30
 FIELDS = ("recipient", "subject", "since", "until", "basis")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _PATHS = {Direction.provisions: "/admin/provisions", Direction.receipts: "/admin/acquisitions"}
 
-nav.add(N_("admin.nav_recipients"), "/admin/recipients", order=30)
-nav.add(N_("admin.nav_provisions"), "/admin/provisions", order=32)
-nav.add(N_("admin.nav_acquisitions"), "/admin/acquisitions", order=34)
+_REGISTERS = Permission.registers_view
+nav.add(N_("admin.nav_recipients"), "/admin/recipients", order=30, permission=_REGISTERS)
+nav.add(N_("admin.nav_provisions"), "/admin/provisions", order=32, permission=_REGISTERS)
+nav.add(N_("admin.nav_acquisitions"), "/admin/acquisitions", order=34, permission=_REGISTERS)
 
 _RELATIONSHIP_WORDS = (  # admin/provisions/recipients.html names the relationship by its code
     N_("recipient.third_party"),
@@ -97,7 +100,7 @@ class RecipientView:
 
 
 @router.get("/recipients", response_class=HTMLResponse)
-def recipients(request: Request, user: StaffDep) -> Response:
+def recipients(request: Request, user: RegisterDep) -> Response:
     runtime = deps.runtime(request)
     rules = runtime.vault.rules()
     lang = _lang(request)
@@ -226,18 +229,20 @@ def _ledger_page(request: Request, user: StaffUser, direction: Direction) -> Res
         if found and found.older
         else None,
         first_url=_url(request, path, params) if request.query_params.get("before") else None,
-        csv_url=_url(request, f"{path}.csv", params) if user.can("handler") else None,
+        csv_url=_url(request, f"{path}.csv", params)
+        if user.may(Permission.registers_export)
+        else None,
         zone=_zone(request),
     )
 
 
 @router.get("/provisions", response_class=HTMLResponse)
-def provisions_page(request: Request, user: StaffDep) -> Response:
+def provisions_page(request: Request, user: RegisterDep) -> Response:
     return _ledger_page(request, user, Direction.provisions)
 
 
 @router.get("/acquisitions", response_class=HTMLResponse)
-def acquisitions_page(request: Request, user: StaffDep) -> Response:
+def acquisitions_page(request: Request, user: RegisterDep) -> Response:
     return _ledger_page(request, user, Direction.receipts)
 
 
@@ -268,10 +273,10 @@ def _csv(request: Request, user: StaffUser, direction: Direction) -> Response:
 
 
 @router.get("/provisions.csv")
-def provisions_csv(request: Request, user: HandlerDep) -> Response:
+def provisions_csv(request: Request, user: ExportDep) -> Response:
     return _csv(request, user, Direction.provisions)
 
 
 @router.get("/acquisitions.csv")
-def acquisitions_csv(request: Request, user: HandlerDep) -> Response:
+def acquisitions_csv(request: Request, user: ExportDep) -> Response:
     return _csv(request, user, Direction.receipts)

@@ -21,10 +21,11 @@ from mamori.i18n import N_, t
 from mamori.requests import labels, service, store
 from mamori.requests.model import Outcome, Status
 from mamori.requests.workflow import Decision
+from mamori.staff.permissions import Permission
 from mamori.store.db import Connection
 from mamori.web import deps
 from mamori.web.admin import nav
-from mamori.web.admin.auth import StaffDep, StaffUser, require_role
+from mamori.web.admin.auth import StaffUser, ViewerDep, need
 from mamori.web.forms import read_form
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
@@ -33,7 +34,9 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/admin/requests", include_in_schema=False)
 
-HandlerDep = Annotated[StaffUser, Depends(require_role("handler"))]
+ProofDep = Annotated[StaffUser, Depends(need(Permission.personal_view))]
+WorkDep = Annotated[StaffUser, Depends(need(Permission.requests_work))]
+DecideDep = Annotated[StaffUser, Depends(need(Permission.requests_decide))]
 
 
 def _actor(user: StaffUser) -> str:
@@ -77,7 +80,7 @@ def _render(request: Request, name: str, *, status_code: int = 200, **context: A
 
 
 @router.get("", response_class=HTMLResponse)
-def queue(request: Request, user: StaffDep, closed: int = 0) -> Response:
+def queue(request: Request, user: ViewerDep, closed: int = 0) -> Response:
     found = service.queue(deps.runtime(request), include_closed=bool(closed))
     return _render(
         request,
@@ -108,7 +111,9 @@ def _detail(
         status_code=status_code,
         r=found,
         now=runtime.clock.now(),
-        may_decide=user.can("handler"),
+        may_see=user.may(Permission.personal_view),
+        may_work=user.may(Permission.requests_work),
+        may_decide=user.may(Permission.requests_decide),
         error=error,
         done=request.query_params.get("done", ""),
         item_label=lambda i: rules.items[i].label.get(lang) if i in rules.items else i,
@@ -120,12 +125,12 @@ def _detail(
 
 
 @router.get("/{request_id}", response_class=HTMLResponse)
-def detail(request: Request, request_id: str, user: StaffDep) -> Response:
+def detail(request: Request, request_id: str, user: ViewerDep) -> Response:
     return _detail(request, user, request_id)
 
 
 @router.get("/{request_id}/proof")
-def proof(request: Request, request_id: str, user: HandlerDep) -> Response:
+def proof(request: Request, request_id: str, user: ProofDep) -> Response:
     data, content_type = service.proof(deps.runtime(request), request_id, actor=_actor(user))
     return Response(
         data,
@@ -143,7 +148,7 @@ def _back(request: Request, request_id: str, done: str) -> Response:
 
 
 @router.post("/{request_id}/review")
-async def review(request: Request, request_id: str, user: HandlerDep) -> Response:
+async def review(request: Request, request_id: str, user: WorkDep) -> Response:
     await run_in_threadpool(
         service.start_review, deps.runtime(request), request_id, actor=_actor(user)
     )
@@ -151,7 +156,7 @@ async def review(request: Request, request_id: str, user: HandlerDep) -> Respons
 
 
 @router.post("/{request_id}/decide")
-async def decide(request: Request, request_id: str, user: HandlerDep) -> Response:
+async def decide(request: Request, request_id: str, user: DecideDep) -> Response:
     form = await read_form(request, max_fields=300)
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     accepted = tuple(v for v in form.getlist("accepted") if isinstance(v, str))
@@ -196,6 +201,6 @@ async def decide(request: Request, request_id: str, user: HandlerDep) -> Respons
 
 
 @router.post("/{request_id}/close")
-async def close(request: Request, request_id: str, user: HandlerDep) -> Response:
+async def close(request: Request, request_id: str, user: DecideDep) -> Response:
     await run_in_threadpool(service.close, deps.runtime(request), request_id, actor=_actor(user))
     return _back(request, request_id, "closed")

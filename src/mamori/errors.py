@@ -323,7 +323,11 @@ class StaffSessionRequired(UserInputError):
 
 
 class StaffRoleRequired(PermissionDenied):
-    """Your staff role does not allow this action; ask an administrator."""
+    """Your staff role does not allow this action; ask the privacy manager."""
+
+    def __init__(self, message: str | None = None, *, permission: str | None = None) -> None:
+        super().__init__(message)
+        self.permission = permission  # what was needed (``audit.view``), for the console's page
 
 
 # -- outgoing mail (mamori.mail) ----------------------------------------------------------

@@ -196,6 +196,22 @@ def test_the_menu_shows_each_role_only_what_it_may_open(runtime: Runtime) -> Non
         assert 'href="/admin/outbox' not in menu  # mail bodies are personal values
 
 
+def test_a_refused_page_is_the_consoles_own_in_the_members_language(runtime: Runtime) -> None:
+    app = create_app(runtime=runtime)
+    with TestClient(app, follow_redirects=False) as client:
+        admin_client(client, "viewer", PASSWORD)
+        page = client.get("/admin/audit")
+        assert page.status_code == 403 and 'class="admin-nav"' in page.text
+        assert "あなたの権限(閲覧者)では使えません(必要な権限: audit.view)" in page.text
+        english = client.get("/admin/audit?lang=en")
+        assert "not open to your role (Viewer)" in english.text
+        assert client.get("/admin/audit", headers={"Accept": "application/json"}).json() == {
+            "error": "your staff role (viewer) does not allow this: it needs the permission"
+            " 'audit.view'",
+            "status": 403,
+        }
+
+
 def test_the_checks_catch_an_unguarded_or_wrongly_guarded_route(runtime: Runtime) -> None:
     """The checks above can fail: a route guarded by nothing, and one guarded by a permission
     its body does not enforce are both reported."""

@@ -134,7 +134,8 @@ class Need:
         if not user.may(self.permission):
             raise StaffRoleRequired(
                 f"your staff role ({user.role}) does not allow this: it needs the permission"
-                f" '{self.permission.value}'"
+                f" '{self.permission.value}'",
+                permission=self.permission.value,
             )
         if request.method not in SAFE_METHODS:
             token = request.headers.get("x-csrf-token")

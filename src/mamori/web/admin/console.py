@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mamori.app import Runtime
 from mamori.audit import queries as audit_queries
 from mamori.audit.entry import decode_fields
-from mamori.errors import MamoriError, StaffSessionRequired, UserInputError
+from mamori.errors import MamoriError, StaffRoleRequired, StaffSessionRequired, UserInputError
 from mamori.i18n import N_
 from mamori.staff import ROLES, StaffAccount
 from mamori.staff import storage as staff_storage
@@ -292,5 +292,19 @@ def install(app: FastAPI) -> None:
         if auth.COOKIE in request.cookies:
             response.delete_cookie(auth.COOKIE, path="/admin")
         return response
+
+    @app.exception_handler(StaffRoleRequired)
+    async def on_role(request: Request, exc: StaffRoleRequired) -> Response:
+        # A browser gets the console's own page, in its language, naming what is missing.
+        session = getattr(request.state, "admin_session", None)
+        if not wants_html(request) or session is None or exc.permission is None:
+            return JSONResponse({"error": exc.message, "status": 403}, status_code=403)
+        return nav.render(
+            request,
+            "admin/forbidden.html",
+            status_code=403,
+            role=session.account.role.value,
+            permission=exc.permission,
+        )
 
     app.add_middleware(_NoStore)

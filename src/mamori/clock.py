@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Final, Protocol
 from zoneinfo import ZoneInfo
 
-__all__ = ["SYSTEM", "Clock", "SystemClock", "local_date"]
+__all__ = ["SYSTEM", "Clock", "SystemClock", "local_date", "local_text"]
 
 
 class Clock(Protocol):
@@ -59,3 +59,11 @@ def local_date(now: dt.datetime, zone: str) -> dt.date:
     if now.tzinfo is None:
         raise ValueError("local_date() needs a timezone-aware time")
     return now.astimezone(_zone(zone)).date()
+
+
+def local_text(value: dt.datetime, zone: str) -> str:
+    """A stored (UTC) time as people read it: to the minute, in the time zone ``zone``, with
+    the zone's abbreviation (``2026-12-02 19:54 JST``)."""
+    if value.tzinfo is None:
+        raise ValueError("local_text() needs a timezone-aware time")
+    return value.astimezone(_zone(zone)).strftime("%Y-%m-%d %H:%M %Z")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import orjson
 
+from mamori.clock import local_date
 from mamori.errors import InvalidValue
 from mamori.policy.model import ValueKind
 from mamori.publication import records
@@ -75,7 +76,7 @@ def _context(ctx: NoticeContext, change: ChangeRecord, lang: str) -> dict[str, s
     public = (ctx.settings.public_url or "").rstrip("/")
     return {
         "version": str(change.version),
-        "published": change.published_at.strftime("%Y-%m-%d"),
+        "published": local_date(change.published_at, ctx.settings.time_zone).isoformat(),
         "changes": "\n".join(f"- {line}" for line in change.explain(lang)),
         "consent": "yes" if change.needs_consent else "",
         "policy_url": f"{public}/privacy/versions/{change.version}?lang={lang}",

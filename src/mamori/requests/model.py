@@ -140,6 +140,10 @@ class Request:
     substitute: bool = False
     has_proof: bool = False
     handler: str | None = None
+    number: str | None = None
+    """The number people read out (:mod:`mamori.requests.numbers`), twelve digits."""
+    assignee: str | None = None
+    """The staff member the request is assigned to (``st_...``)."""
     decided_at: dt.datetime | None = None
     notified_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
@@ -149,6 +153,14 @@ class Request:
     details: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
     """Unsealed personal details: contact e-mail, message, proposed values, agent's name,
     postal address, and the staff's reason or answer. Never logged, never audited."""
+
+    @property
+    def reference(self) -> str:
+        """How people and staff name the request: its number as read out (``1234-5678-9012``),
+        or its id for a request without one."""
+        if self.number is None:
+            return self.id
+        return f"{self.number[:4]}-{self.number[4:8]}-{self.number[8:]}"
 
     @property
     def verified(self) -> bool:

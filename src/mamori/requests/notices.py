@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mamori.clock import local_date, local_text
+from mamori.mail.templates import Rendered
 from mamori.requests import labels
 from mamori.requests.model import Delivery, Outcome, Request, RequestType
 from mamori.store.db import Connection
@@ -18,7 +20,7 @@ from mamori.store.db import Connection
 if TYPE_CHECKING:
     from mamori.requests.context import RequestContext
 
-__all__ = ["answer", "code", "decided", "for_staff", "received", "request_link"]
+__all__ = ["code", "decided", "for_staff", "preview", "received", "request_link"]
 
 
 def _operator(ctx: RequestContext, lang: str) -> str:
@@ -27,6 +29,17 @@ def _operator(ctx: RequestContext, lang: str) -> str:
 
 def request_link(base_url: str, request: Request) -> str:
     return f"{base_url.rstrip('/')}/center/requests/{request.id}?lang={request.language}"
+
+
+def _full(
+    ctx: RequestContext, request: Request, context: dict[str, str], lang: str
+) -> dict[str, str]:
+    return {
+        "operator": _operator(ctx, lang),
+        "request_id": request.reference,
+        "type": labels.label(labels.TYPES, request.type, lang),
+        **context,
+    }
 
 
 def _queue(
@@ -41,18 +54,12 @@ def _queue(
     secret: tuple[str, ...] = (),
 ) -> str:
     lang = language or request.language
-    full = {
-        "operator": _operator(ctx, lang),
-        "request_id": request.id,
-        "type": labels.label(labels.TYPES, request.type, lang),
-        **context,
-    }
     mail_id: str = ctx.mail.queue(
         conn,
         to=to,
         template=template,
         language=lang,
-        context=full,
+        context=_full(ctx, request, context, lang),
         subject_id=request.subject_id if to != ctx.settings.request_notify_email else None,
         secret=secret,
     )
@@ -82,13 +89,19 @@ def received(
         request,
         "request_received",
         to,
-        {"due": request.due_at.date().isoformat(), "link": request_link(base_url, request)},
+        {
+            "due": local_date(request.due_at, ctx.settings.time_zone).isoformat(),
+            "link": request_link(base_url, request),
+        },
     )
 
 
-def decided(
-    ctx: RequestContext, conn: Connection, request: Request, to: str, reason: str, base_url: str
-) -> str:
+def _decided(
+    ctx: RequestContext, request: Request, reason: str, base_url: str
+) -> tuple[str, dict[str, str]]:
+    """The template and context of the notice of a decision (an answer, for an inquiry)."""
+    if request.type is RequestType.inquiry:
+        return "request_answer", {"answer": reason}
     lang = request.language
     granted = request.type is RequestType.disclosure and request.outcome in (
         Outcome.fulfilled,
@@ -97,30 +110,37 @@ def decided(
     download = (
         granted and request.delivery is Delivery.electronic and request.download_until is not None
     )
-    return _queue(
-        ctx,
-        conn,
-        request,
-        "request_decided",
-        to,
-        {
-            "outcome": request.outcome.value if request.outcome else "",
-            "outcome_label": labels.label(labels.OUTCOMES, request.outcome, lang),
-            "reason": reason,
-            "substitute": "yes" if request.substitute else "",
-            "download": "yes" if download else "",
-            "download_until": (
-                request.download_until.date().isoformat() if request.download_until else ""
-            ),
-            "downloads": str(request.downloads_left),
-            "post": "yes" if granted and request.delivery is Delivery.post else "",
-            "link": request_link(base_url, request),
-        },
-    )
+    return "request_decided", {
+        "outcome": request.outcome.value if request.outcome else "",
+        "outcome_label": labels.label(labels.OUTCOMES, request.outcome, lang),
+        "reason": reason,
+        "substitute": "yes" if request.substitute else "",
+        "download": "yes" if download else "",
+        "download_until": (
+            local_text(request.download_until, ctx.settings.time_zone)
+            if request.download_until
+            else ""
+        ),
+        "downloads": str(request.downloads_left),
+        "post": "yes" if granted and request.delivery is Delivery.post else "",
+        "link": request_link(base_url, request),
+    }
 
 
-def answer(ctx: RequestContext, conn: Connection, request: Request, to: str, text: str) -> str:
-    return _queue(ctx, conn, request, "request_answer", to, {"answer": text})
+def decided(
+    ctx: RequestContext, conn: Connection, request: Request, to: str, reason: str, base_url: str
+) -> str:
+    """Queue the notice of the decision on ``request`` (the answer, for an inquiry)."""
+    template, context = _decided(ctx, request, reason, base_url)
+    return _queue(ctx, conn, request, template, to, context)
+
+
+def preview(ctx: RequestContext, request: Request, reason: str, base_url: str) -> Rendered:
+    """The notice :func:`decided` would queue for ``request`` (as decided), rendered, for
+    staff to read before they send it."""
+    template, context = _decided(ctx, request, reason, base_url)
+    lang = request.language
+    return ctx.mail.templates.render(template, lang, _full(ctx, request, context, lang))
 
 
 def for_staff(
@@ -138,7 +158,7 @@ def for_staff(
         template,
         to,
         {
-            "due": request.due_at.date().isoformat(),
+            "due": local_date(request.due_at, ctx.settings.time_zone).isoformat(),
             "link": f"{base_url.rstrip('/')}/admin/requests/{request.id}",
         },
         language=lang,

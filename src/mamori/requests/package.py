@@ -35,6 +35,7 @@ import jinja2
 import orjson
 
 from mamori import i18n
+from mamori.clock import local_text
 from mamori.requests import labels
 from mamori.requests.sections import PROVISIONS, Section, SectionRows, ordered_sections
 from mamori.store import db
@@ -301,7 +302,7 @@ def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str
             labels=labels,
             sections=_section_rows(ctx, registered, subject_id),
             display=_display,
-            when=_when,
+            when=lambda value: _when(value, ctx.settings.time_zone),
             item_label=lambda i: rules.items[i].label.get(language) if i in rules.items else i,
             purpose_label=lambda p: (
                 rules.purposes[p].label.get(language) if p in rules.purposes else p
@@ -332,10 +333,10 @@ def _section_rows(
             yield name, (cast(dict[str, object], _plain(r)) for r in fn(conn, subject_id))
 
 
-def _when(value: object) -> str:
-    """A time as the readable page shows it: to the minute, in UTC."""
+def _when(value: object, zone: str) -> str:
+    """A time as the readable page shows it: to the minute, in the operator's time zone."""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return local_text(value, zone)
     return _cell(value)
 
 

@@ -11,18 +11,22 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import tempfile
+import zipfile
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from mamori.errors import (
     CodeLocked,
     CodeRejected,
+    Conflict,
     DownloadUnavailable,
     RequestSessionRequired,
     UserInputError,
 )
+from mamori.mail.templates import Rendered
 from mamori.policy.model import ValueKind
-from mamori.requests import codes, decisions, notices, storage, store, workflow
+from mamori.requests import codes, decisions, notices, package, storage, store, workflow
 from mamori.requests.intake import Intake
 from mamori.requests.model import (
     Delivery,
@@ -313,6 +317,23 @@ def start_review(ctx: RequestContext, request_id: str, *, actor: str) -> Request
     return request
 
 
+def _download_window(
+    ctx: RequestContext, request: Request, decision: workflow.Decision, now: dt.datetime
+) -> tuple[dt.datetime | None, int]:
+    """Until when, and how many times, the person may download a granted electronic
+    disclosure (``None, 0`` for anything else)."""
+    if (
+        request.type is RequestType.disclosure
+        and request.delivery is Delivery.electronic
+        and decision.outcome in (Outcome.fulfilled, Outcome.partly_fulfilled)
+    ):
+        settings = ctx.settings
+        return now + dt.timedelta(
+            days=settings.request_download_days
+        ), settings.request_download_max
+    return None, 0
+
+
 def decide(
     ctx: RequestContext,
     request_id: str,
@@ -335,7 +356,6 @@ def decide(
     to = str(request.details.get("email", ""))
     effects = decisions.apply(ctx, request, decision, actor=actor)
     now = ctx.clock.now()
-    settings = ctx.settings
     with db.write(ctx.engine) as conn:
         request = store.load(conn, request_id, keys)
         workflow.check_decision(request, decision)
@@ -343,15 +363,7 @@ def decide(
         details = dict(request.details)
         if reason:
             details["reason"] = reason
-        download_until: dt.datetime | None = None
-        downloads = 0
-        if (
-            request.type is RequestType.disclosure
-            and request.delivery is Delivery.electronic
-            and decision.outcome in (Outcome.fulfilled, Outcome.partly_fulfilled)
-        ):
-            download_until = now + dt.timedelta(days=settings.request_download_days)
-            downloads = settings.request_download_max
+        download_until, downloads = _download_window(ctx, request, decision, now)
         storage.update(
             conn,
             request_id,
@@ -387,15 +399,51 @@ def decide(
             reason=bool(reason),
             extra=effects,
         )
-        if request.type is RequestType.inquiry:
-            mail_id = notices.answer(ctx, conn, request, to, reason)
-        else:
-            mail_id = notices.decided(ctx, conn, request, to, reason, base_url)
+        mail_id = notices.decided(ctx, conn, request, to, reason, base_url)
         status = workflow.next_status(Status.decided, Status.notified)
         storage.update(conn, request_id, now=now, status=status.value, notified_at=now)
         request = replace(request, status=status, notified_at=now)
         store.audit(ctx.audit, conn, request, "notify", actor=actor, mail=mail_id)
     return request
+
+
+def preview_decision(
+    ctx: RequestContext, request_id: str, decision: workflow.Decision, *, base_url: str
+) -> tuple[Request, Rendered]:
+    """What :func:`decide` would send, without deciding: the request as it would stand and its
+    notice, rendered. The same checks as :func:`decide` (a refusal without a reason is refused
+    here too); nothing is stored."""
+    with db.read(ctx.engine) as conn:
+        request = store.load(conn, request_id, _keys(ctx))
+    workflow.check_decision(request, decision)
+    now = ctx.clock.now()
+    download_until, downloads = _download_window(ctx, request, decision, now)
+    decided = replace(
+        request,
+        status=Status.decided,
+        outcome=decision.outcome,
+        substitute=decision.substitute,
+        download_until=download_until,
+        downloads_left=downloads,
+    )
+    return decided, notices.preview(ctx, decided, decision.reason.strip(), base_url)
+
+
+def package_preview(ctx: RequestContext, request_id: str, *, actor: str) -> str:
+    """The readable page of the disclosure package the person would receive now, for staff to
+    check before they grant it (the read is audited, as the package's own build is)."""
+    with db.read(ctx.engine) as conn:
+        request = store.load(conn, request_id)
+    if request.type is not RequestType.disclosure or request.subject_id is None:
+        raise Conflict("only a disclosure about a known person has a package")
+    with tempfile.TemporaryFile() as handle:
+        package.build(ctx, request.subject_id, handle, language=request.language)
+        handle.seek(0)
+        with zipfile.ZipFile(handle) as zf:
+            page = zf.read("index.html").decode()
+    with db.write(ctx.engine) as conn:
+        store.audit(ctx.audit, conn, request, "package_preview", actor=actor)
+    return page
 
 
 def close(ctx: RequestContext, request_id: str, *, actor: str) -> Request:

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
-from mamori import i18n
+from mamori import clock, i18n
+from mamori.clock import local_text
 from mamori.web.i18n import Lang, negotiate
 
-__all__ = ["error_page", "local_time", "page", "request_lang", "templates", "wants_html"]
+__all__ = [
+    "error_page",
+    "local_date",
+    "local_time",
+    "page",
+    "request_lang",
+    "templates",
+    "wants_html",
+]
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 i18n.install(templates.env)  # {{ _("key") }} in the page's language (the context's lang)
-
-
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
 
 
 @pass_context
@@ -36,10 +38,22 @@ def local_time(context: Mapping[str, Any], value: dt.datetime | None) -> str:
         return ""
     request = context.get("request")
     name = request.app.state.settings.time_zone if request is not None else "Asia/Tokyo"
-    return value.astimezone(_zone(name)).strftime("%Y-%m-%d %H:%M %Z")
+    return local_text(value, name)
+
+
+@pass_context
+def local_date(context: Mapping[str, Any], value: dt.datetime | None) -> str:
+    """``{{ when | local_date }}``: the calendar day a stored (UTC) time falls on in the
+    operator's time zone (``2026-12-03``)."""
+    if value is None:
+        return ""
+    request = context.get("request")
+    name = request.app.state.settings.time_zone if request is not None else "Asia/Tokyo"
+    return clock.local_date(value, name).isoformat()
 
 
 templates.env.filters["local_time"] = local_time
+templates.env.filters["local_date"] = local_date
 
 
 def request_lang(request: Request, *, strict: bool = True) -> Lang:

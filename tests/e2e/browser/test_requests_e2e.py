@@ -114,12 +114,21 @@ def test_disclosure_end_to_end(
     admin.get_by_role("button", name="対応を開始する").click()
     # a refusal without a reason is rejected, and nothing is decided
     admin.get_by_label("対応しないことと決定しました").check()
-    admin.get_by_role("button", name="決定して本人に通知する").click()
+    admin.get_by_role("button", name="通知内容を確認する").click()
     assert admin.locator("#decision-error").is_visible()
     assert admin.locator("#request-status").inner_text() == "対応中"
     # approve
     admin.get_by_label("ご請求のとおり対応しました").check()
-    admin.get_by_role("button", name="決定して本人に通知する").click()
+    admin.get_by_role("button", name="通知内容を確認する").click()
+    # the notice as the person will read it, and the package they will download
+    assert "ご請求への対応結果" in admin.locator("#notice-preview").inner_text()
+    with admin.context.expect_page() as opened:
+        admin.locator("#package-preview").click()
+    preview = opened.value
+    preview.wait_for_load_state()
+    assert "山田 花子" in preview.content()
+    preview.close()
+    admin.get_by_role("button", name="この内容で決定し本人に通知する").click()
     assert admin.locator("#request-status").inner_text() == "通知済み"
     staff.close()
 

@@ -18,7 +18,7 @@ from mamori.store import db
 from mamori.vault import service_keys
 from mamori.web.app import create_app
 from mamori.web.center.requests import FORM_COOKIE
-from tests.helpers.requests import last_code, person
+from tests.helpers.requests import last_code, mails, person
 from tests.helpers.server import LiveServer
 from tests.helpers.staff import admin_client, create_staff
 
@@ -272,11 +272,22 @@ def test_staff_decide_and_viewers_only_read(runtime: Runtime) -> None:
         assert "理由を記入してください" in refused.text
         assert re.search(r'value="refused" checked', refused.text)
         assert not re.search(r'value="fulfilled" checked', refused.text)
+        decision = {"csrf_token": token[1], "outcome": "refused", "reason": "業務に支障があるため"}
+        # First the notice as the person will read it; nothing is decided or sent yet.
+        mails_before = len(mails(runtime))
+        check = handler.post(f"/admin/requests/{filed.id}/decide", data=decision)
+        assert check.status_code == 200 and 'id="notice-preview"' in check.text
+        assert "業務に支障があるため" in check.text.split('id="notice-preview"')[1]
+        assert len(mails(runtime)) == mails_before
+        assert "対応中" in handler.get(f"/admin/requests/{filed.id}").text
+        edit = handler.post(f"/admin/requests/{filed.id}/decide", data={**decision, "edit": "yes"})
+        assert edit.status_code == 200 and "業務に支障があるため</textarea>" in edit.text
+        assert re.search(r'value="refused" checked', edit.text)
         done = handler.post(
-            f"/admin/requests/{filed.id}/decide",
-            data={"csrf_token": token[1], "outcome": "refused", "reason": "業務に支障があるため"},
+            f"/admin/requests/{filed.id}/decide", data={**decision, "confirmed": "yes"}
         )
         assert done.status_code == 303
+        assert len(mails(runtime)) == mails_before + 1
         assert "通知済み" in handler.get(f"/admin/requests/{filed.id}").text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from pathlib import Path
@@ -40,6 +41,7 @@ TABLES = {
     "provision_record_people",
     "provision_records",
     "request_codes",
+    "request_notes",
     "request_throttle",
     "restrictions",
     "service_keys",
@@ -53,7 +55,7 @@ TABLES = {
 }
 
 
-LATEST = "0014_roles"
+LATEST = "0015_console"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -93,6 +95,7 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "contractor_checks",
                 "contractor_contracts",
                 "provision_record_people",
+                "request_notes",
             }
             columns = {c["name"] for c in inspector.get_columns("service_keys")}
             assert "contractor_id" not in columns
@@ -148,5 +151,50 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0012_person_related.py",
         "0013_ledger.py",
         "0014_roles.py",
+        "0015_console.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)
+
+
+def test_upgrades_carry_existing_rows_forward(database_url: str) -> None:
+    """Rows written before a migration come out of it right: an ``admin`` of before the seed's
+    roles is a ``manager`` (0014), and every request filed before request numbers has a valid,
+    distinct one (0015)."""
+    from stdnum import damm
+
+    engine = db.create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS))
+    try:
+        db.migrate(engine)
+        with db.write(engine) as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0013_ledger")
+        with db.write(engine) as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO staff_accounts (id, login_hash, login_ct, name_ct, role,"
+                    " password_hash, created_at, password_changed_at)"
+                    " VALUES ('st_old', :h, :c, :c, 'admin', 'x', :now, :now)"
+                ),
+                {"h": b"\x01" * 32, "c": b"ct", "now": dt.datetime.now(dt.UTC)},
+            )
+            for n in range(3):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO data_requests (id, type, status, language, item_ids,"
+                        " substitute, sealed, created_at, updated_at, due_at, downloads_left)"
+                        " VALUES (:id, 'inquiry', 'received', 'ja', '[]', :f, :s,"
+                        " :now, :now, :now, 0)"
+                    ),
+                    {"id": f"{n:032x}", "f": False, "s": b"sealed", "now": dt.datetime.now(dt.UTC)},
+                )
+        db.migrate(engine)
+        with db.read(engine) as conn:
+            role = conn.execute(sa.text("SELECT role FROM staff_accounts")).scalar_one()
+            numbers = conn.execute(sa.text("SELECT number FROM data_requests")).scalars().all()
+        assert role == "manager"
+        assert len(set(numbers)) == 3
+        assert all(len(n) == 12 and damm.is_valid(n) for n in numbers)
+    finally:
+        engine.dispose()

@@ -46,6 +46,7 @@ from mamori.store.tables.people import (
     provision_record_people,
     provision_records,
     request_codes,
+    request_notes,
     request_throttle,
 )
 
@@ -77,6 +78,7 @@ __all__ = [
     "provision_record_people",
     "provision_records",
     "request_codes",
+    "request_notes",
     "request_throttle",
     "restrictions",
     "service_keys",

@@ -35,6 +35,7 @@ __all__ = [
     "provision_record_people",
     "provision_records",
     "request_codes",
+    "request_notes",
     "request_throttle",
 ]
 
@@ -71,6 +72,10 @@ data_requests = Table(
     Column("proof", LargeBinary, nullable=True),
     Column("proof_type", String(100), nullable=True),
     Column("handler", String(64), nullable=True),
+    # The staff member the request is assigned to (``st_...``), if any.
+    Column("assignee", String(40), nullable=True, index=True),
+    # The number people read out on the phone (mamori.requests.numbers), twelve digits.
+    Column("number", String(12), nullable=True),
     Column("session_hash", LargeBinary(32), nullable=True),
     Column("session_expires_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -87,11 +92,31 @@ data_requests = Table(
         name="status_known",
     ),
     Index("ix_data_requests_status_due", "status", "due_at"),
+    Index("ux_data_requests_number", "number", unique=True),
 )
 """A person's request (disclosure, correction, stop, erasure, opt-out, inquiry).
 
 Personal details (contact address, message, proposed values, the staff's reason) are in
 ``sealed``, encrypted under the ``requests`` system key; the agent's proof in ``proof``."""
+
+
+request_notes = Table(
+    "request_notes",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column(
+        "request_id",
+        String(32),
+        ForeignKey("data_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("author", String(40), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Index("ix_request_notes_request_created", "request_id", "created_at"),
+)
+"""Staff's internal notes on a request: the text sealed under the ``requests`` system key (it
+may name the person), the author's staff id, when. Never shown to the person."""
 
 
 request_codes = Table(

@@ -23,8 +23,6 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mamori.app import Runtime
-from mamori.audit import queries as audit_queries
-from mamori.audit.entry import decode_fields
 from mamori.errors import MamoriError, StaffRoleRequired, StaffSessionRequired, UserInputError
 from mamori.i18n import N_
 from mamori.staff import ROLES, StaffAccount
@@ -46,9 +44,6 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 ManageDep = Annotated[StaffUser, Depends(need(Permission.staff_manage))]
 StaffViewDep = Annotated[StaffUser, Depends(need(Permission.staff_view))]
-AuditDep = Annotated[StaffUser, Depends(need(Permission.audit_view))]
-
-AUDIT_PAGE = 50
 
 
 # -- dashboard -----------------------------------------------------------------------------
@@ -57,11 +52,6 @@ AUDIT_PAGE = 50
 def _staff_card(conn: Connection, runtime: Runtime) -> nav.Card:
     count = staff_storage.count_active(conn)
     return nav.Card(N_("admin.card_staff"), count, "/admin/staff")
-
-
-def _audit_card(conn: Connection, runtime: Runtime) -> nav.Card:
-    size = audit_queries.size(conn)
-    return nav.Card(N_("admin.card_audit"), size, "/admin/audit")
 
 
 def _subjects_card(conn: Connection, runtime: Runtime) -> nav.Card:
@@ -76,10 +66,8 @@ def _policy_card(conn: Connection, runtime: Runtime) -> nav.Card | None:
 
 nav.add(N_("admin.nav_dashboard"), "/admin", order=0)
 nav.add(N_("admin.nav_staff"), "/admin/staff", order=80, permission=Permission.staff_view)
-nav.add(N_("admin.nav_audit"), "/admin/audit", order=90, permission=Permission.audit_view)
 nav.add_card("subjects", _subjects_card, order=5)
 nav.add_card("staff", _staff_card, order=80, permission=Permission.staff_view)
-nav.add_card("audit", _audit_card, order=90, permission=Permission.audit_view)
 nav.add_card("policy", _policy_card, order=95)
 
 
@@ -202,52 +190,6 @@ def staff_enable(request: Request, staff_id: str, user: ManageDep) -> Response:
     except UserInputError as exc:
         return _refused(request, user, exc)
     return _done(request, "enabled")
-
-
-# -- audit log -----------------------------------------------------------------------------
-
-
-@router.get("/audit", response_class=HTMLResponse)
-def audit_log(
-    request: Request, user: AuditDep, before: int | None = None, verify: bool = False
-) -> HTMLResponse:
-    """The latest entries (``?before=SEQ`` for older ones); ``?verify=1`` checks the whole log."""
-    runtime = deps.runtime(request)
-    report = None
-    if verify:
-        report = runtime.audit.verify()
-        with db.write(runtime.engine) as conn:
-            runtime.audit.append(
-                conn,
-                actor=user.actor,
-                action="audit.verify",
-                details={"result": "intact" if report.ok else "broken", "entries": report.entries},
-            )
-    with db.read(runtime.engine) as conn:
-        rows = audit_queries.newest_entries(conn, AUDIT_PAGE, before=before)
-        size = audit_queries.size(conn)
-    entries: list[dict[str, Any]] = []
-    for seq, ts, actor, action, targets_json, details_json in rows:
-        targets, details = decode_fields(targets_json, details_json)
-        entries.append(
-            {
-                "seq": seq,
-                "ts": ts,
-                "actor": actor,
-                "action": action,
-                "targets": targets,
-                "details": details,
-            }
-        )
-    older = entries[-1]["seq"] if entries and entries[-1]["seq"] > 1 else None
-    return nav.render(
-        request,
-        "admin/audit.html",
-        entries=entries,
-        older=older,
-        report=report,
-        size=size,
-    )
 
 
 # -- installing the console into the app ---------------------------------------------------

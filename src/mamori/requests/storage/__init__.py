@@ -30,6 +30,7 @@ from mamori.requests.model import (
     Status,
     Verification,
 )
+from mamori.requests.numbers import new_number
 from mamori.store import bulk, tables
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "record_sent",
     "redact_of_subject",
     "replace_code",
+    "row_to_request",
+    "select_requests",
     "session_of",
     "spend_download",
     "update",
@@ -98,7 +101,8 @@ class CodeState:
 # -- requests ------------------------------------------------------------------------------------
 
 
-def _request(row: Any) -> Request:
+def row_to_request(row: Any) -> Request:
+    """A request from a row of :func:`select_requests` (without details)."""
     return Request(
         id=row.id,
         type=RequestType(row.type),
@@ -117,6 +121,8 @@ def _request(row: Any) -> Request:
         substitute=bool(row.substitute),
         has_proof=row.has_proof,
         handler=row.handler,
+        number=row.number,
+        assignee=row.assignee,
         decided_at=row.decided_at,
         notified_at=row.notified_at,
         closed_at=row.closed_at,
@@ -130,7 +136,8 @@ def _request(row: Any) -> Request:
 _COLUMNS = [c for c in requests_t.c if c.name not in ("sealed", "proof", "session_hash")]
 
 
-def _select() -> sa.Select[Any]:
+def select_requests() -> sa.Select[Any]:
+    """Every column of a request but its sealed parts' contents (``has_proof`` instead)."""
     return sa.select(
         *_COLUMNS,
         requests_t.c.sealed,
@@ -157,11 +164,16 @@ def insert_request(
     proof_type: str | None,
     now: dt.datetime,
     due_at: dt.datetime,
-) -> None:
-    """Store a new request (no substitute measure, no downloads yet)."""
+) -> str:
+    """Store a new request (no substitute measure, no downloads yet) under a fresh number;
+    returns the number."""
+    number = new_number()
+    while conn.execute(sa.select(requests_t.c.id).where(requests_t.c.number == number)).first():
+        number = new_number()  # one in 10^11 per request held; the unique index stays the guard
     conn.execute(
         requests_t.insert().values(
             id=request_id,
+            number=number,
             type=type,
             status=status,
             language=language,
@@ -182,12 +194,13 @@ def insert_request(
             downloads_left=0,
         )
     )
+    return number
 
 
 def find(conn: Connection, request_id: str) -> SealedRequest | None:
     """The request ``request_id`` with its sealed details, if it exists."""
-    row = conn.execute(_select().where(requests_t.c.id == request_id)).one_or_none()
-    return SealedRequest(_request(row), row.sealed) if row is not None else None
+    row = conn.execute(select_requests().where(requests_t.c.id == request_id)).one_or_none()
+    return SealedRequest(row_to_request(row), row.sealed) if row is not None else None
 
 
 def find_proof(conn: Connection, request_id: str) -> SealedProof | None:
@@ -202,21 +215,21 @@ def open_requests(
     conn: Connection, *, include_closed: bool = False, limit: int = 500
 ) -> list[Request]:
     """Requests by due date, earliest first (open ones only unless ``include_closed``)."""
-    query = _select().order_by(requests_t.c.due_at, requests_t.c.id).limit(limit)
+    query = select_requests().order_by(requests_t.c.due_at, requests_t.c.id).limit(limit)
     if not include_closed:
         query = query.where(requests_t.c.status != Status.closed.value)
-    return [_request(row) for row in conn.execute(query)]
+    return [row_to_request(row) for row in conn.execute(query)]
 
 
 def of_subject(conn: Connection, subject_id: str, *, limit: int = 100) -> list[Request]:
     """The requests about ``subject_id``, newest first (without details)."""
     query = (
-        _select()
+        select_requests()
         .where(requests_t.c.subject_id == subject_id)
         .order_by(requests_t.c.created_at.desc(), requests_t.c.id)
         .limit(limit)
     )
-    return [_request(row) for row in conn.execute(query)]
+    return [row_to_request(row) for row in conn.execute(query)]
 
 
 REDACTED: Final = b""

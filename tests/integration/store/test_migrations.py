@@ -29,6 +29,10 @@ TABLES = {
     "contractor_checks",
     "contractor_contracts",
     "change_notice_reads",
+    "incident_actions",
+    "incident_people",
+    "incident_reports",
+    "incidents",
     "mail_optouts",
     "mail_outbox",
     "data_requests",
@@ -53,7 +57,7 @@ TABLES = {
 }
 
 
-LATEST = "0014_roles"
+LATEST = "0016_incidents"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -148,5 +152,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0012_person_related.py",
         "0013_ledger.py",
         "0014_roles.py",
+        "0016_incidents.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

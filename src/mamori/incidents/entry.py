@@ -210,7 +210,7 @@ def details(checked: Checked, decision: Decision) -> dict[str, str | int | bool 
         "people_confirmed": checked.people_confirmed,
         "encrypted": checked.encrypted,
         "key_leaked": checked.key_leaked,
-        "triggers": ",".join(t.value for t in decision.triggers) or None,
+        "triggers": "/".join(t.value for t in decision.triggers) or None,
         "reportable": decision.reportable,
         "responsible": checked.responsible,
     }

@@ -96,8 +96,14 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
+                "incident_actions",
+                "incident_people",
+                "incident_reports",
+                "incidents",
                 "provision_record_people",
             }
+            columns = {c["name"] for c in inspector.get_columns("staff_accounts")}
+            assert "email_ct" not in columns
             columns = {c["name"] for c in inspector.get_columns("service_keys")}
             assert "contractor_id" not in columns
             columns = {c["name"] for c in inspector.get_columns("provision_records")}

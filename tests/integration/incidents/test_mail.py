@@ -9,6 +9,9 @@ from typing import Any
 
 from mamori.app import BUILT_IN, Runtime
 from mamori.incidents import notices, people, register, reminders
+from mamori.requests import service
+from mamori.requests.intake import check_intake
+from mamori.requests.model import Verification
 from tests.helpers.clock import ManualClock
 from tests.helpers.requests import HOST, mails, person
 from tests.helpers.staff import PASSWORD, directory
@@ -28,14 +31,30 @@ def test_each_person_gets_one_notice_in_their_language(runtime: Runtime) -> None
     b = person(runtime, "b@example.jp")
     nobody = runtime.vault.create_subject(HOST, type="customer", items={"name": "住所 のみ"})
     found = register.record(runtime, actor=ACTOR, **FACTS)
+    # b once asked the operator something in English: the notice goes in English.
+    intake = check_intake(
+        runtime.vault.rules(), type="inquiry", language="en", email="b@example.jp", message="Hi"
+    )
+    service.file_request(
+        runtime,
+        intake,
+        actor="subject:x",
+        client="c",
+        base_url="http://mamori.test",
+        subject_id=b,
+        verified_by=Verification.session,
+    )
     people.choose(runtime, found.id, actor=ACTOR, subject_ids=[a, b, nobody])
     sent = notices.send_notices(runtime, found.id, actor=ACTOR)
     assert (sent.queued, sent.no_address) == (2, 1)
-    queued = mails(runtime, notices.TEMPLATE)
-    assert sorted(m.to or "" for m in queued) == ["a@example.jp", "b@example.jp"]
-    body = queued[0].body or ""
+    queued = {m.to or "": m for m in mails(runtime, notices.TEMPLATE)}
+    assert sorted(queued) == ["a@example.jp", "b@example.jp"]
+    body = queued["a@example.jp"].body or ""
     assert "不正アクセス" in body and "脆弱性" in body and "氏名" in body
-    assert "漏えい等" in (queued[0].subject or "")
+    assert "漏えい等" in (queued["a@example.jp"].subject or "")
+    english = queued["b@example.jp"]
+    assert english.summary.language == "en" and "Notice from" in (english.subject or "")
+    assert "[Cause]" in (english.body or "") and "Name" in (english.body or "")
     again = notices.send_notices(runtime, found.id, actor=ACTOR)
     assert again.queued == 0 and len(mails(runtime, notices.TEMPLATE)) == 2
     assert register.get(runtime, found.id).noticed == 2

@@ -178,7 +178,7 @@ class StaffDirectory:
                 actor=actor,
                 action="staff.create",
                 targets=[f"staff:{staff_id}"],
-                details={"role": checked_role.value, "email": address is not None},
+                details={"role": checked_role.value, **({"email": True} if address else {})},
             )
             return self.account(self._row(conn, staff_id))
 

@@ -260,3 +260,23 @@ def test_a_handler_does_not_see_the_register(app: FastAPI) -> None:
 def test_an_unknown_incident_is_404(lead: TestClient) -> None:
     assert lead.get("/admin/incidents/inc_" + "0" * 24).status_code == 404
     assert lead.get("/admin/incidents/nothing/report.json").status_code == 404
+
+
+def test_the_card_and_the_list_highlight_a_deadline_near_or_overdue(
+    lead: TestClient, runtime: Runtime
+) -> None:
+    incident_id = _record(lead)  # preliminary due 4 May, 3 days left: not highlighted
+    card = r'card card-attention">\s*<p class="card-label">対応中の漏えい等'
+    assert not re.search(card, lead.get("/admin").text)
+    row = rf'<tr class="attention" data-incident="{incident_id}"'
+    assert not re.search(row, lead.get("/admin/incidents").text)
+    # Aware on 28 April: the preliminary report is due today (1 May).
+    _record(lead, discovered_at="2026-04-28T08:00", aware_at="2026-04-28T09:30")
+    dashboard = lead.get("/admin").text
+    assert re.search(card, dashboard) and "速報 2026-05-01(残り0日)" in dashboard
+    # Aware on 25 April: due on 28 April, three days overdue.
+    late = _record(lead, discovered_at="2026-04-25T08:00", aware_at="2026-04-25T09:30")
+    listing = lead.get("/admin/incidents").text
+    assert re.search(rf'<tr class="attention" data-incident="{late}"', listing)
+    assert "3日超過" in listing and not re.search(row, listing)
+    assert "速報 2026-04-28(3日超過)" in lead.get("/admin").text

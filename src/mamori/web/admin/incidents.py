@@ -108,6 +108,10 @@ _CARD_NOTES = {
     "preliminary": N_("incident.card_note_preliminary"),
     "final": N_("incident.card_note_final"),
 }
+_CARD_LATE = {
+    "preliminary": N_("incident.card_late_preliminary"),
+    "final": N_("incident.card_late_final"),
+}
 _FIELD_WORDS = {name: f"incident.text_{name}" for name in TEXTS}
 
 
@@ -128,8 +132,8 @@ def _card(conn: Connection, runtime: Runtime) -> nav.Card | None:
         N_("incident.card"),
         len(found),
         "/admin/incidents",
-        note_key=_CARD_NOTES[kind],
-        note_params={"due": due.isoformat(), "left": left},
+        note_key=_CARD_NOTES[kind] if left >= 0 else _CARD_LATE[kind],
+        note_params={"due": due.isoformat(), "left": abs(left)},
         attention=left <= days,
     )
 

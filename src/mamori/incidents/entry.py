@@ -131,16 +131,19 @@ def _triggers(codes: Iterable[str]) -> tuple[str, ...]:
     return tuple(t.value for t in Trigger if t in found)
 
 
-def account_id(ctx: IncidentContext, staff_id: str | None) -> str | None:
+def account_id(
+    ctx: IncidentContext, staff_id: str | None, field_name: str = "responsible"
+) -> str | None:
+    """The id of the active staff account ``staff_id`` (None when blank)."""
     text = (staff_id or "").strip()
     if not text:
         return None
     try:
         account = directory(ctx).get(text)
     except StaffNotFound:
-        raise bad("responsible", "unknown", "no such staff account") from None
+        raise bad(field_name, "unknown", "no such staff account") from None
     if not account.active:
-        raise bad("responsible", "disabled", "the staff account is disabled")
+        raise bad(field_name, "disabled", "the staff account is disabled")
     return account.id
 
 

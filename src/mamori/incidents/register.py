@@ -378,7 +378,7 @@ def add_action(
     body = entry.text("action", text)
     if not body:
         raise entry.bad("action", "missing", "write the corrective action")
-    owner_id = entry.account_id(ctx, owner)
+    owner_id = entry.account_id(ctx, owner, "owner")
     if owner_id is None:
         raise entry.bad("owner", "missing", "choose the staff member who owns the action")
     due = entry.parse_day("due_on", due_on)

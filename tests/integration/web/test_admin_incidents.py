@@ -280,3 +280,59 @@ def test_the_card_and_the_list_highlight_a_deadline_near_or_overdue(
     assert re.search(rf'<tr class="attention" data-incident="{late}"', listing)
     assert "3日超過" in listing and not re.search(row, listing)
     assert "速報 2026-04-28(3日超過)" in lead.get("/admin").text
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        (
+            "people/audit",
+            {
+                "key": "nokey",
+                "items": ["email"],
+                "since": "2026-05-01T00:00",
+                "until": "2026-05-01T10:00",
+            },
+            "サービスキーのID: 一覧にないもの",
+        ),
+        (
+            "people/audit",
+            {"key": "", "items": ["email"], "since": "x", "until": "2026-05-01T10:00"},
+            "サービスキーのID: 一覧にないもの",
+        ),
+        ("people", {"subjects": ""}, "本人ID: 入力してください。"),
+        (
+            "reports",
+            {"kind": "final", "sent_on": "2026-04-01"},
+            "送付した日: 事業者が知った日より前",
+        ),
+        ("reports", {"kind": "final", "sent_on": "someday"}, "送付した日: 日付ではありません"),
+        (
+            "actions",
+            {"action": "", "owner": "", "due_on": "2026-05-20"},
+            "是正措置: 入力してください。",
+        ),
+        (
+            "actions",
+            {"action": "WAF", "owner": "st_nobody", "due_on": "2026-05-20"},
+            "担当者: 一覧にないもの",
+        ),
+    ],
+)
+def test_bad_input_to_the_incident_forms_is_400_and_changes_nothing(
+    lead: TestClient, runtime: Runtime, path: str, data: dict[str, object], message: str
+) -> None:
+    incident_id = _record(lead)
+    with db.read(runtime.engine) as conn:
+        before = conn.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar_one()
+    answer = lead.post(
+        f"/admin/incidents/{incident_id}/{path}", data={**data, "csrf_token": csrf_token(lead)}
+    )
+    assert answer.status_code == 400 and message in _alert(answer.text), _alert(answer.text)
+    with db.read(runtime.engine) as conn:
+        after = conn.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar_one()
+        rows = [
+            conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("incident_people", "incident_reports", "incident_actions")
+        ]
+    assert rows == [0, 0, 0] and after == before

@@ -27,7 +27,7 @@ from mamori.errors import Conflict, IncidentNotClosable, IncidentNotFound, NotFo
 from mamori.incidents import entry, rules, storage
 from mamori.incidents.context import IncidentContext, directory
 from mamori.incidents.rules import Decision, Facts, Trigger
-from mamori.incidents.storage import TEXTS, ActionRow, IncidentRow, ReportRow
+from mamori.incidents.storage import TEXTS, ActionRow, IncidentRow, PersonRow, ReportRow
 from mamori.staff.accounts import StaffAccount
 from mamori.store import db
 from mamori.vault import crypto
@@ -45,6 +45,7 @@ __all__ = [
     "get",
     "listing",
     "mark_report",
+    "people_on_file",
     "record",
     "staff_members",
     "update",
@@ -191,6 +192,12 @@ def get(ctx: IncidentContext, incident_id: str) -> Incident:
     with db.read(ctx.engine) as conn:
         row = _row(conn, incident_id)
     return _incident(ctx, row)
+
+
+def people_on_file(ctx: IncidentContext, incident_id: str, *, limit: int = 200) -> list[PersonRow]:
+    """The first ``limit`` people on the incident (by subject id), with their notices."""
+    with db.read(ctx.engine) as conn:
+        return storage.people_of(conn, _row(conn, incident_id).id)[:limit]
 
 
 def listing(ctx: IncidentContext, *, open_only: bool = False) -> list[Incident]:

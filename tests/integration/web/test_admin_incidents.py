@@ -161,11 +161,12 @@ def test_people_reports_actions_and_close_through_the_forms(
     answer = lead.post(f"{page}/people", data={"subjects": f"{a}\n{b}", "csrf_token": token})
     assert answer.status_code == 303 and answer.headers["location"] == f"{page}?done=people"
     shown = lead.get(page)
-    assert "2人(うち通知済み0人)" in shown.text
+    assert "2人(うち通知済み0人)" in shown.text and f"<code>{a}</code>" in shown.text
     bad = lead.post(f"{page}/people", data={"subjects": "0" * 32, "csrf_token": token})
     assert bad.status_code == 400 and "本人ID: 一覧にないもの" in _alert(bad.text)
     assert lead.post(f"{page}/notices", data={"csrf_token": token}).status_code == 303
-    assert "2人(うち通知済み2人)" in lead.get(page).text
+    noticed = lead.get(page).text
+    assert "2人(うち通知済み2人)" in noticed and "2026-05-01 12:00" in noticed
     answer = lead.post(
         f"{page}/reports",
         data={"kind": "preliminary", "sent_on": "2026-05-01", "csrf_token": token},

@@ -275,6 +275,7 @@ def _detail(
         done=done if done in _DONE else "",
         submitted=submitted or {},
         stored=_stored(found, runtime.settings.time_zone),
+        people_list=register.people_on_file(runtime, found.id),
         **_common(request),
     )
 

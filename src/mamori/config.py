@@ -319,6 +319,26 @@ class Settings(BaseSettings):
         description="Confirmation codes asked for from one client address per hour, at most.",
     )
 
+    # -- breaches (mamori.incidents) --
+    incident_preliminary_days: int = Field(
+        default=3,
+        ge=3,
+        le=5,
+        description=(
+            "Days after the day of awareness the preliminary report (速報) of a breach is due "
+            "(3 to 5: the PPC asks for it promptly, about 3-5 days)."
+        ),
+    )
+    incident_reminder_days: int = Field(
+        default=1,
+        ge=0,
+        le=30,
+        description=(
+            "Mail the staff member responsible for a breach this many days before each report "
+            "is due (0: on the day)."
+        ),
+    )
+
     # -- cookie consent (mamori.consent) --
     consent_days: int = Field(
         default=180,

@@ -36,6 +36,9 @@ __all__ = [
     "DecryptionFailed",
     "DownloadUnavailable",
     "EntrustmentSuspended",
+    "IncidentEntryInvalid",
+    "IncidentNotClosable",
+    "IncidentNotFound",
     "InvalidTransition",
     "InvalidValue",
     "KeyFileError",
@@ -52,6 +55,7 @@ __all__ = [
     "Problem",
     "RateLimited",
     "ReasonRequired",
+    "ReportUnavailable",
     "RequestNotFound",
     "RequestNotVerified",
     "RequestSessionRequired",
@@ -393,3 +397,33 @@ class EntrustmentSuspended(Conflict):
 class ContractorKeyRefused(PermissionDenied):
     """A contractor's API key may only read the vault, for the items and purposes the policy
     entrusts to that contractor."""
+
+
+# -- breaches (mamori.incidents) ----------------------------------------------------------------
+
+
+class IncidentNotFound(NotFound):
+    """No such incident in the register of breaches."""
+
+
+class IncidentEntryInvalid(UserInputError):
+    """An entry of the register of breaches is not valid.
+
+    ``field`` names the form field (``aware_at``, ``items``, ...) and ``problem`` the kind of
+    mistake (``missing``, ``not_a_time``, ...), so that a page can say it in the reader's
+    language.
+    """
+
+    def __init__(self, message: str | None = None, *, field: str = "", problem: str = "") -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(message)
+
+
+class IncidentNotClosable(Conflict):
+    """The incident cannot be closed yet: record its prevention measures (再発防止策) first."""
+
+
+class ReportUnavailable(MamoriError):
+    """The PDF of the report draft cannot be made on this server: WeasyPrint cannot load its
+    system libraries (pango). The HTML draft prints the same document."""

@@ -23,6 +23,7 @@ from mamori.changes.notices import send_notices
 from mamori.config import Settings
 from mamori.consent import disclosure as consent_disclosure
 from mamori.contractors import register as contractor_register
+from mamori.incidents import reminders as incident_reminders
 from mamori.mail import mailer
 from mamori.provisions import disclosure as provision_disclosure
 from mamori.provisions import gate as provision_gate
@@ -122,6 +123,7 @@ BUILT_IN = Parts(
         Job("mail.purge", 3600, lambda runtime: runtime.mail.purge_finished()),
         Job(NOTICES_JOB, 60, send_notices),
         Job(REMINDER_JOB, REMINDER_SECONDS, remind),
+        Job(incident_reminders.NAME, incident_reminders.EVERY_SECONDS, incident_reminders.remind),
         Job(
             provision_gate.PURGE_JOB,
             3600,

@@ -11,6 +11,16 @@ from mamori.i18n import N_, Lang, t
 __all__ = ["ACTIONS", "action_label"]
 
 ACTIONS: Final[dict[str, str]] = {
+    "incident.record": N_("audit.action.incident.record"),
+    "incident.update": N_("audit.action.incident.update"),
+    "incident.people": N_("audit.action.incident.people"),
+    "incident.report": N_("audit.action.incident.report"),
+    "incident.notices": N_("audit.action.incident.notices"),
+    "incident.remind": N_("audit.action.incident.remind"),
+    "incident.action_add": N_("audit.action.incident.action_add"),
+    "incident.action_done": N_("audit.action.incident.action_done"),
+    "incident.close": N_("audit.action.incident.close"),
+    "staff.email": N_("audit.action.staff.email"),
     "audit.verify": N_("audit.action.audit.verify"),
     "audit.export": N_("audit.action.audit.export"),
     "center.enter": N_("audit.action.center.enter"),

@@ -69,13 +69,17 @@ def staff_create(
     role: Annotated[StaffRole, typer.Option(help=_ROLE_HELP)],
     name: Annotated[str, typer.Option(help="Display name shown in the console.")],
     password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
+    email: Annotated[
+        str | None,
+        typer.Option(help="E-mail where reminders go (the deadlines of incidents); optional."),
+    ] = None,
 ) -> None:
     """Create a staff account; the password (12 characters or more) is typed twice, hidden."""
     password = _new_password(password_stdin)
     runtime = _runtime()
     try:
         account = _staff_directory(runtime).create(
-            login, name, role.value, password, actor=CLI_ACTOR
+            login, name, role.value, password, actor=CLI_ACTOR, email=email
         )
     finally:
         runtime.close()

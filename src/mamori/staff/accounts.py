@@ -28,6 +28,7 @@ from mamori.staff.permissions import Role, parse_role
 from mamori.staff.storage import AccountRow
 from mamori.store import db
 from mamori.store.db import Connection, Engine
+from mamori.vault.addresses import normal_address
 from mamori.vault.system_keys import SystemKeys
 
 __all__ = ["ROLES", "Role", "StaffAccount", "StaffDirectory", "parse_role"]
@@ -45,6 +46,8 @@ class StaffAccount:
     password_changed_at: dt.datetime
     last_sign_in_at: dt.datetime | None
     disabled_at: dt.datetime | None
+    email: str | None = None
+    """Where reminders to this member go (incidents' deadlines); None: none given."""
 
     @property
     def active(self) -> bool:
@@ -92,6 +95,11 @@ class StaffDirectory:
             password_changed_at=row.password_changed_at,
             last_sign_in_at=row.last_sign_in_at,
             disabled_at=row.disabled_at,
+            email=(
+                self.keys.open(staff_id, "email", row.email_ct)
+                if row.email_ct is not None
+                else None
+            ),
         )
 
     def list(self) -> list[StaffAccount]:
@@ -125,10 +133,20 @@ class StaffDirectory:
     # -- changing ------------------------------------------------------------------------------
 
     def create(
-        self, login: str, display_name: str, role: str, password: str, *, actor: str
+        self,
+        login: str,
+        display_name: str,
+        role: str,
+        password: str,
+        *,
+        actor: str,
+        email: str | None = None,
     ) -> StaffAccount:
-        """A new active account. Raises :class:`StaffConflict` when the login ID is taken."""
+        """A new active account (``email``: where reminders go, optional). Raises
+        :class:`StaffConflict` when the login ID is taken, :class:`InvalidValue` for an e-mail
+        that is not an address."""
         login = normal_login(login)
+        address = normal_address(email, field="email") if email and email.strip() else None
         name = normal_name(display_name)
         checked_role = parse_role(role)
         password_hash = passwords.hash_password(password, using=self.hasher)
@@ -138,6 +156,7 @@ class StaffDirectory:
         login_hash = self.keys.login_hash(login)
         login_ct = self.keys.seal(staff_id, "login", login)
         name_ct = self.keys.seal(staff_id, "name", name)
+        email_ct = self.keys.seal(staff_id, "email", address) if address else None
         with db.write(self.engine) as conn:
             taken = storage.login_owner(conn, login_hash)
             if taken is not None:
@@ -151,6 +170,7 @@ class StaffDirectory:
                 role=checked_role,
                 password_hash=password_hash,
                 now=now,
+                email_ct=email_ct,
             )
             lockout.clear_login(conn, login_hash)
             self.audit.append(
@@ -158,7 +178,25 @@ class StaffDirectory:
                 actor=actor,
                 action="staff.create",
                 targets=[f"staff:{staff_id}"],
-                details={"role": checked_role.value},
+                details={"role": checked_role.value, **({"email": True} if address else {})},
+            )
+            return self.account(self._row(conn, staff_id))
+
+    def set_email(self, staff_id: str, email: str | None, *, actor: str) -> StaffAccount:
+        """Set (or, with None or blank, remove) the e-mail reminders go to; audited as
+        ``staff.email`` (whether one is set, never the address)."""
+        address = normal_address(email, field="email") if email and email.strip() else None
+        self.keys.warm()
+        sealed = self.keys.seal(staff_id, "email", address) if address else None
+        with db.write(self.engine) as conn:
+            self._row(conn, staff_id)
+            storage.set_email(conn, staff_id, sealed)
+            self.audit.append(
+                conn,
+                actor=actor,
+                action="staff.email",
+                targets=[f"staff:{staff_id}"],
+                details={"email": address is not None},
             )
             return self.account(self._row(conn, staff_id))
 

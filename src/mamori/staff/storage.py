@@ -42,6 +42,7 @@ __all__ = [
     "prune_sessions",
     "record_sign_in",
     "set_disabled",
+    "set_email",
     "set_password",
     "set_role",
     "touch_session",
@@ -66,6 +67,7 @@ class AccountRow:
     password_changed_at: dt.datetime
     last_sign_in_at: dt.datetime | None
     disabled_at: dt.datetime | None
+    email_ct: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def insert_account(
     role: str,
     password_hash: str,
     now: dt.datetime,
+    email_ct: bytes | None = None,
 ) -> None:
     """A new active account that never signed in."""
     conn.execute(
@@ -139,6 +142,7 @@ def insert_account(
             login_hash=login_hash,
             login_ct=login_ct,
             name_ct=name_ct,
+            email_ct=email_ct,
             role=role,
             password_hash=password_hash,
             created_at=now,
@@ -159,6 +163,10 @@ def active_managers(conn: Connection) -> set[str]:
             .with_for_update()
         ).scalars()
     )
+
+
+def set_email(conn: Connection, staff_id: str, email_ct: bytes | None) -> None:
+    conn.execute(accounts_t.update().where(accounts_t.c.id == staff_id).values(email_ct=email_ct))
 
 
 def set_role(conn: Connection, staff_id: str, role: str) -> None:

@@ -21,6 +21,8 @@ from mamori.web import access_log, errors
 from mamori.web.admin import audit as admin_audit
 from mamori.web.admin import console as admin_console
 from mamori.web.admin import contractors as admin_contractors
+from mamori.web.admin import incident_report as admin_incident_report
+from mamori.web.admin import incidents as admin_incidents
 from mamori.web.admin import outbox as admin_outbox
 from mamori.web.admin import provisions as admin_provisions
 from mamori.web.admin import requests as admin_requests
@@ -153,6 +155,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         center_requests.router,
         admin_requests.router,
         admin_contractors.router,
+        admin_incident_report.router,
+        admin_incidents.router,
         admin_outbox.router,
         admin_provisions.router,
         admin_audit.router,

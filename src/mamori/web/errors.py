@@ -30,6 +30,7 @@ from mamori.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    ReportUnavailable,
     RequestSessionRequired,
     SignInFailed,
     StaffSessionRequired,
@@ -69,6 +70,7 @@ _STATUS: tuple[tuple[type[MamoriError], int], ...] = (
     (ConfigError, 500),
     (UserInputError, 400),
     (DatabaseUnavailable, 503),
+    (ReportUnavailable, 503),
 )
 
 

@@ -30,6 +30,10 @@ TABLES = {
     "contractor_checks",
     "contractor_contracts",
     "change_notice_reads",
+    "incident_actions",
+    "incident_people",
+    "incident_reports",
+    "incidents",
     "mail_optouts",
     "mail_outbox",
     "data_requests",
@@ -55,7 +59,7 @@ TABLES = {
 }
 
 
-LATEST = "0015_console"
+LATEST = "0016_incidents"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -94,9 +98,15 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
+                "incident_actions",
+                "incident_people",
+                "incident_reports",
+                "incidents",
                 "provision_record_people",
                 "request_notes",
             }
+            columns = {c["name"] for c in inspector.get_columns("staff_accounts")}
+            assert "email_ct" not in columns
             columns = {c["name"] for c in inspector.get_columns("service_keys")}
             assert "contractor_id" not in columns
             columns = {c["name"] for c in inspector.get_columns("provision_records")}
@@ -152,6 +162,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0013_ledger.py",
         "0014_roles.py",
         "0015_console.py",
+        "0016_incidents.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)
 

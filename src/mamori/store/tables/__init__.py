@@ -5,7 +5,8 @@ two. Only each domain's storage module (``mamori.<domain>.storage``) and the aud
 write them (an import-linter contract keeps it so); they return frozen dataclasses or rows,
 never ORM objects. Tables are named for what they hold and grouped by the domain that owns
 them: :mod:`.core` (policy, audit, vault, center, staff), :mod:`.people` (requests, mail,
-consents, provisions) and :mod:`.contractors` (the register of contractors), all on
+consents, provisions), :mod:`.contractors` (the register of contractors) and :mod:`.incidents`
+(the register of breaches), all on
 :data:`.base.metadata`.
 """
 
@@ -30,6 +31,12 @@ from mamori.store.tables.core import (
     subjects,
     system_keys,
     usage_events,
+)
+from mamori.store.tables.incidents import (
+    incident_actions,
+    incident_people,
+    incident_reports,
+    incidents,
 )
 from mamori.store.tables.people import (
     change_notice_reads,
@@ -67,6 +74,10 @@ __all__ = [
     "contractor_checks",
     "contractor_contracts",
     "data_requests",
+    "incident_actions",
+    "incident_people",
+    "incident_reports",
+    "incidents",
     "mail_optouts",
     "mail_outbox",
     "metadata",

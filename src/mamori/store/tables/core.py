@@ -255,6 +255,8 @@ staff_accounts = Table(
     Column("login_hash", LargeBinary(32), unique=True, nullable=False),
     Column("login_ct", LargeBinary, nullable=False),
     Column("name_ct", LargeBinary, nullable=False),
+    # The staff member's e-mail for reminders (encrypted like the name); None: none given.
+    Column("email_ct", LargeBinary, nullable=True),
     Column("role", String(16), nullable=False),
     # The argon2id hash in PHC string form (parameters and salt included).
     Column("password_hash", String(255), nullable=False),

@@ -148,7 +148,7 @@ def _refused(request: Request, user: StaffUser, exc: MamoriError, **kw: Any) -> 
 
 @router.post("/staff", response_class=HTMLResponse)
 def staff_create(request: Request, user: ManageDep, form: FormDep) -> Response:
-    kept = {k: form.get(k, "") for k in ("login", "display_name", "role")}
+    kept = {k: form.get(k, "") for k in ("login", "display_name", "role", "email")}
     if form.get("password", "") != form.get("password_again", ""):
         exc = UserInputError("the two passwords differ: type the same password twice")
         return _refused(request, user, exc, form=kept)
@@ -159,6 +159,7 @@ def staff_create(request: Request, user: ManageDep, form: FormDep) -> Response:
             form.get("role", ""),
             form.get("password", ""),
             actor=user.actor,
+            email=form.get("email", "") or None,
         )
     except UserInputError as exc:
         return _refused(request, user, exc, form=kept)

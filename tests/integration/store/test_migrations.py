@@ -44,8 +44,11 @@ TABLES = {
     "restrictions",
     "service_keys",
     "staff_accounts",
+    "staff_pending_sign_ins",
+    "staff_recovery_codes",
     "staff_sessions",
     "staff_sign_in_failures",
+    "staff_totp",
     "subject_items",
     "subjects",
     "system_keys",
@@ -53,7 +56,7 @@ TABLES = {
 }
 
 
-LATEST = "0014_roles"
+LATEST = "0015_totp"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -93,7 +96,12 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "contractor_checks",
                 "contractor_contracts",
                 "provision_record_people",
+                "staff_pending_sign_ins",
+                "staff_recovery_codes",
+                "staff_totp",
             }
+            columns = {c["name"] for c in inspector.get_columns("staff_sessions")}
+            assert "authenticated_at" not in columns
             columns = {c["name"] for c in inspector.get_columns("service_keys")}
             assert "contractor_id" not in columns
             columns = {c["name"] for c in inspector.get_columns("provision_records")}
@@ -148,5 +156,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0012_person_related.py",
         "0013_ledger.py",
         "0014_roles.py",
+        "0015_totp.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

@@ -39,6 +39,7 @@ __all__ = [
     "directory",
     "enrol",
     "form_token",
+    "sign_in_code",
     "totp_code",
     "totp_secret",
 ]
@@ -101,6 +102,11 @@ def totp_code(runtime: Runtime, staff_id: str, secret: str) -> str:
         last = current - 2
     step = current - 1 if last is None or last < current - 1 else last + 1
     return otp.code_at(secret, step)
+
+
+def sign_in_code(runtime: Runtime, login: str) -> str:
+    """The code to type on the code page for an account :func:`create_staff` made."""
+    return totp_code(runtime, directory(runtime).find(login).id, totp_secret(login))
 
 
 def form_token(html: str) -> str:

@@ -110,9 +110,21 @@ def _audit(
 
 def check_password(
     directory: StaffDirectory, login: str, password: str, *, client: str, limits: lockout.Limits
-) -> tuple[AccountRow, bytes, str | None]:
-    """The account whose password this is, its login hash and the password's new hash (when
-    it needed rehashing); failures audited and raised."""
+) -> AccountRow:
+    """The account whose password this is (failures audited and raised), the attempt taken
+    back from the lockout count; for re-authentication without a second factor."""
+    row, reservation, _ = _password(directory, login, password, client=client, limits=limits)
+    with db.write(directory.engine) as conn:
+        lockout.release(conn, reservation)
+    return row
+
+
+def _password(
+    directory: StaffDirectory, login: str, password: str, *, client: str, limits: lockout.Limits
+) -> tuple[AccountRow, lockout.Reservation, str | None]:
+    """The account whose password this is, the reservation that still counts the attempt (the
+    caller releases it in the transaction that uses the success) and the password's new hash
+    (when it needed rehashing); failures audited and raised."""
     keys = directory.keys
     keys.warm()
     login_hash = keys.login_hash(login)
@@ -145,9 +157,7 @@ def check_password(
             _audit(directory, conn, staff_id, "failed", reason)
         raise SignInFailed()
     assert row is not None
-    with db.write(directory.engine) as conn:
-        lockout.release(conn, reservation)
-    return row, login_hash, rehashed
+    return row, reservation, rehashed
 
 
 def _open(
@@ -181,8 +191,9 @@ def sign_in(
 ) -> SignedIn:
     """Check the login ID and password and open a session, for an account without an
     authenticator; see the module's description."""
-    row, _, rehashed = check_password(directory, login, password, client=client, limits=limits)
+    row, reservation, rehashed = _password(directory, login, password, client=client, limits=limits)
     with db.write(directory.engine) as conn:
+        lockout.release(conn, reservation)
         if row.id in storage.totp_enrolled(conn):
             raise SecondFactorRequired()
         return _open(
@@ -209,9 +220,10 @@ def begin_sign_in(
     require_second_factor: bool,
 ) -> SignedIn | Pending:
     """The password step: a session (no authenticator, none required) or a pending sign-in."""
-    row, _, rehashed = check_password(directory, login, password, client=client, limits=limits)
+    row, reservation, rehashed = _password(directory, login, password, client=client, limits=limits)
     now = directory.clock.now()
     with db.write(directory.engine) as conn:
+        lockout.release(conn, reservation)
         enrolled = row.id in storage.totp_enrolled(conn)
         if not enrolled and not require_second_factor:
             return _open(

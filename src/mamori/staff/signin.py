@@ -230,7 +230,7 @@ def begin_sign_in(
                 directory, conn, row.id, max_age=max_age, second_factor="none", rehashed=rehashed
             )
         if rehashed is not None:
-            storage.record_sign_in(conn, row.id, row.last_sign_in_at or now, rehashed=rehashed)
+            storage.rehash_password(conn, row.id, rehashed)
         stage: Stage = "code" if enrolled else "enrol"
         token = _new_token()
         storage.prune_pending(conn, now)

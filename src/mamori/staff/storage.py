@@ -55,6 +55,7 @@ __all__ = [
     "put_totp",
     "record_sign_in",
     "recovery_codes_left",
+    "rehash_password",
     "replace_recovery_codes",
     "set_authenticated",
     "set_disabled",
@@ -224,6 +225,13 @@ def set_password(
         accounts_t.update()
         .where(accounts_t.c.id == staff_id)
         .values(password_hash=password_hash, password_changed_at=changed_at)
+    )
+
+
+def rehash_password(conn: Connection, staff_id: str, password_hash: str) -> None:
+    """Store the same password's new hash (stronger parameters): not a password change."""
+    conn.execute(
+        accounts_t.update().where(accounts_t.c.id == staff_id).values(password_hash=password_hash)
     )
 
 

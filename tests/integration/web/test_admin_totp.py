@@ -323,3 +323,34 @@ def test_the_sign_in_page_says_how_to_make_the_first_account(
     assert "There is no staff account yet" in en.text
     create_staff(runtime, "boss", PASSWORD, "manager")
     assert "mamori staff create" not in client.get("/admin/login").text
+
+
+def test_without_an_authenticator_re_authentication_asks_for_the_password(
+    tmp_path: Path, database_url: str
+) -> None:
+    clock = ManualClock()
+    runtime = open_test_runtime(tmp_path, database_url, clock=clock, admin_require_totp=False)
+    try:
+        boss = create_staff(runtime, "boss", PASSWORD, "manager", totp=False)
+        with _client(runtime) as client:
+            assert _password(client, "boss").headers["location"] == "/admin"
+            token = csrf_token(client)
+            clock.advance(minutes=11)
+            refused = client.post(
+                f"/admin/staff/{boss}/role", data={"role": "lead", "csrf_token": token}
+            )
+            assert refused.status_code == 403 and 'name="password"' in refused.text
+            wrong = client.post(
+                "/admin/reauth", data={"password": "wrong password!", "csrf_token": token}
+            )
+            assert wrong.status_code == 400 and "パスワードが違います" in wrong.text
+            ok = client.post("/admin/reauth", data={"password": PASSWORD, "csrf_token": token})
+            assert ok.status_code == 303 and ok.headers["location"] == "/admin/account?done=reauth"
+            assert "本人確認しました" in client.get(ok.headers["location"]).text
+            # the last manager cannot become a lead: refused for that reason, not for re-auth
+            again = client.post(
+                f"/admin/staff/{boss}/role", data={"role": "lead", "csrf_token": token}
+            )
+            assert again.status_code == 409
+    finally:
+        runtime.close()

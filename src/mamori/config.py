@@ -235,6 +235,23 @@ class Settings(BaseSettings):
         le=168,
         description="An admin-console session ends this many hours after sign-in, active or not.",
     )
+    admin_require_totp: bool = Field(
+        default=True,
+        description=(
+            "Every staff member signs in with a TOTP code after the password; one without an "
+            "authenticator is taken to enrolment after the password and sees no other page "
+            "until enrolled. Off: enrolment is offered on the member's account page."
+        ),
+    )
+    admin_reauth_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=720,
+        description=(
+            "Sensitive actions (managing staff, recovery codes, resetting an authenticator) "
+            "ask for the code again when the member last proved who they are longer ago."
+        ),
+    )
     admin_lockout_failures: int = Field(
         default=5,
         ge=1,

@@ -55,10 +55,13 @@ __all__ = [
     "Problem",
     "RateLimited",
     "ReasonRequired",
+    "ReauthRequired",
     "ReportUnavailable",
     "RequestNotFound",
     "RequestNotVerified",
     "RequestSessionRequired",
+    "SecondFactorRejected",
+    "SecondFactorRequired",
     "SignInFailed",
     "SignInLocked",
     "StaffConflict",
@@ -324,6 +327,19 @@ class SignInLocked(RateLimited):
 
 class StaffSessionRequired(UserInputError):
     """Sign in to the admin console first (at /admin/login)."""
+
+
+class SecondFactorRejected(UserInputError):
+    """The code is wrong or was already used: type the current 6-digit code from your
+    authenticator app, or an unused recovery code."""
+
+
+class SecondFactorRequired(Conflict):
+    """This staff account signs in with a second factor: use the admin console's sign-in."""
+
+
+class ReauthRequired(PermissionDenied):
+    """This action needs you to confirm who you are again: sign in again at /admin/reauth."""
 
 
 class StaffRoleRequired(PermissionDenied):

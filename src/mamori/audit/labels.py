@@ -11,6 +11,12 @@ from mamori.i18n import N_, Lang, t
 __all__ = ["ACTIONS", "action_label"]
 
 ACTIONS: Final[dict[str, str]] = {
+    "staff.reauth": N_("audit.action.staff.reauth"),
+    "staff.recovery_code_used": N_("audit.action.staff.recovery_code_used"),
+    "staff.recovery_codes": N_("audit.action.staff.recovery_codes"),
+    "staff.second_factor": N_("audit.action.staff.second_factor"),
+    "staff.totp_enrol": N_("audit.action.staff.totp_enrol"),
+    "staff.totp_reset": N_("audit.action.staff.totp_reset"),
     "incident.record": N_("audit.action.incident.record"),
     "incident.update": N_("audit.action.incident.update"),
     "incident.people": N_("audit.action.incident.people"),

@@ -63,8 +63,12 @@ def serve(
     current = None
     try:
         from mamori.publication import versions
+        from mamori.staff import storage as staff_storage
+        from mamori.store import db
 
         current = versions.current(runtime.engine)
+        with db.read(runtime.engine) as conn:
+            no_staff = staff_storage.count_all(conn) == 0
     finally:
         runtime.close()
     bind_host = host or settings.host
@@ -75,6 +79,13 @@ def serve(
         f"{current.version if current else '-'})"
     )
     err.print(f"  privacy policy: http://{bind_host}:{bind_port}/privacy  (English: ?lang=en)")
+    if no_staff:
+        err.print(
+            "  no staff account yet: create the first admin with "
+            "`mamori staff create LOGIN --role manager --name NAME`, then sign in at "
+            f"http://{bind_host}:{bind_port}/admin/login",
+            markup=False,
+        )
     from mamori.web.serve import run
 
     run(settings, bind_host, bind_port, workers)

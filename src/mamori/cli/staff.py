@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 from mamori.cli.common import CLI_ACTOR, _runtime, app, out
 
 staff_app = typer.Typer(
-    help="Staff accounts of the admin console (create, list, disable, reset password).",
+    help=(
+        "Staff accounts of the admin console (create, list, disable, reset password, "
+        "reset the authenticator)."
+    ),
     no_args_is_help=True,
 )
 app.add_typer(staff_app, name="staff")
@@ -134,3 +137,24 @@ def staff_reset_password(
     finally:
         runtime.close()
     out.print(f"new password set for staff account {account.id}", markup=False)
+
+
+@staff_app.command("reset-totp")
+def staff_reset_totp(
+    login: Annotated[str, typer.Argument(help="Login ID of the account.")],
+) -> None:
+    """Remove a staff member's authenticator and recovery codes (a lost phone) and end their
+    sessions: their next sign-in sets up a new authenticator."""
+    from mamori.staff import SecondFactors
+
+    runtime = _runtime()
+    try:
+        directory = _staff_directory(runtime)
+        staff_id = directory.find(login).id
+        ended = SecondFactors(directory).reset(staff_id, actor=CLI_ACTOR)
+    finally:
+        runtime.close()
+    out.print(
+        f"authenticator reset for staff account {staff_id} ({ended} sessions ended)",
+        markup=False,
+    )

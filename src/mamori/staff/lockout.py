@@ -21,9 +21,11 @@ Rows older than twice the window can no longer matter and are deleted as new fai
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mamori.errors import SignInLocked
 from mamori.staff import storage
 from mamori.store import db
 from mamori.store.db import Connection
@@ -33,6 +35,7 @@ __all__ = [
     "Reservation",
     "clear_login",
     "lock_of",
+    "locked_error",
     "locked_until",
     "release",
     "reserve",
@@ -111,6 +114,16 @@ def reserve(
         return Reservation(None, until)
     storage.prune_failures(conn, now - 2 * limits.window)
     return Reservation(storage.insert_failure(conn, login_hash, client_hash, now), None)
+
+
+def locked_error(until: dt.datetime, now: dt.datetime) -> SignInLocked:
+    """The error of a sign-in refused by a lock ending at ``until``."""
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    minutes = math.ceil(seconds / 60)
+    return SignInLocked(
+        f"too many failed sign-ins: try again in {minutes} minute{'s' if minutes != 1 else ''}",
+        retry_after=seconds,
+    )
 
 
 def release(conn: Connection, reservation: Reservation) -> None:

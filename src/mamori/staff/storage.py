@@ -1,5 +1,6 @@
 """The staff package's queries: accounts (``staff_accounts``), admin-console sessions
-(``staff_sessions``) and failed sign-ins (``staff_sign_in_failures``).
+(``staff_sessions``), failed sign-ins (``staff_sign_in_failures``) and second factors
+(``staff_totp``, ``staff_recovery_codes``, ``staff_pending_sign_ins``).
 
 Every function runs on the caller's connection, inside its transaction (:func:`mamori.store.db.
 write` or :func:`~mamori.store.db.read`), and returns plain values or frozen rows. Login IDs and
@@ -22,35 +23,58 @@ from mamori.store import tables
 
 __all__ = [
     "AccountRow",
+    "PendingRow",
     "SessionRow",
+    "TotpRow",
     "account_by_id",
     "account_by_login",
     "active_managers",
     "all_accounts",
     "clear_login_failures",
+    "confirm_totp",
     "count_active",
+    "count_all",
+    "delete_pending",
+    "delete_pending_of",
+    "delete_recovery_codes",
     "delete_session",
     "delete_sessions_of",
+    "delete_totp",
     "failures_of_client",
     "failures_of_login",
+    "find_pending",
     "find_session",
     "insert_account",
     "insert_failure",
+    "insert_pending",
     "insert_session",
     "login_owner",
     "prune_failures",
+    "prune_pending",
     "prune_sessions",
+    "put_totp",
     "record_sign_in",
+    "recovery_codes_left",
+    "rehash_password",
+    "replace_recovery_codes",
+    "set_authenticated",
     "set_disabled",
     "set_email",
     "set_password",
     "set_role",
+    "take_step",
+    "totp_enrolled",
+    "totp_row",
     "touch_session",
+    "use_recovery_code",
 ]
 
 accounts_t = tables.staff_accounts
 sessions_t = tables.staff_sessions
 failures_t = tables.staff_sign_in_failures
+totp_t = tables.staff_totp
+recovery_t = tables.staff_recovery_codes
+pending_t = tables.staff_pending_sign_ins
 
 
 @dataclass(frozen=True)
@@ -77,7 +101,26 @@ class SessionRow:
     csrf_token: str
     last_seen_at: dt.datetime
     expires_at: dt.datetime
+    authenticated_at: dt.datetime
     account: AccountRow
+
+
+@dataclass(frozen=True)
+class TotpRow:
+    """A member's TOTP secret (encrypted), confirmed or still being enrolled."""
+
+    secret_ct: bytes
+    confirmed_at: dt.datetime | None
+    last_step: int | None
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    """A half-finished sign-in: whose, and what it waits for (``code`` or ``enrol``)."""
+
+    staff_id: str
+    stage: str
+    expires_at: dt.datetime
 
 
 _ACCOUNT_COLUMNS = tuple(AccountRow.__dataclass_fields__)
@@ -95,6 +138,11 @@ def all_accounts(conn: Connection) -> list[AccountRow]:
     """Every account, oldest first."""
     query = sa.select(accounts_t).order_by(accounts_t.c.created_at, accounts_t.c.id)
     return [_account(row) for row in conn.execute(query)]
+
+
+def count_all(conn: Connection) -> int:
+    """How many accounts there are, disabled ones included."""
+    return int(conn.execute(sa.select(sa.func.count()).select_from(accounts_t)).scalar_one())
 
 
 def count_active(conn: Connection) -> int:
@@ -188,6 +236,13 @@ def set_password(
     )
 
 
+def rehash_password(conn: Connection, staff_id: str, password_hash: str) -> None:
+    """Store the same password's new hash (stronger parameters): not a password change."""
+    conn.execute(
+        accounts_t.update().where(accounts_t.c.id == staff_id).values(password_hash=password_hash)
+    )
+
+
 def record_sign_in(
     conn: Connection, staff_id: str, now: dt.datetime, *, rehashed: str | None = None
 ) -> None:
@@ -222,6 +277,7 @@ def insert_session(
             csrf_token=csrf_token,
             created_at=now,
             last_seen_at=now,
+            authenticated_at=now,
             expires_at=expires_at,
         )
     )
@@ -234,6 +290,7 @@ def find_session(conn: Connection, token_hash: bytes) -> SessionRow | None:
             sessions_t.c.csrf_token,
             sessions_t.c.last_seen_at,
             sessions_t.c.expires_at,
+            sessions_t.c.authenticated_at,
             accounts_t,
         )
         .join(accounts_t, accounts_t.c.id == sessions_t.c.staff_id)
@@ -242,13 +299,24 @@ def find_session(conn: Connection, token_hash: bytes) -> SessionRow | None:
     row = conn.execute(query).one_or_none()
     if row is None:
         return None
-    return SessionRow(row.csrf_token, row.last_seen_at, row.expires_at, _account(row))
+    return SessionRow(
+        row.csrf_token, row.last_seen_at, row.expires_at, row.authenticated_at, _account(row)
+    )
 
 
 def touch_session(conn: Connection, token_hash: bytes, now: dt.datetime) -> None:
     """Record activity on the session."""
     conn.execute(
         sessions_t.update().where(sessions_t.c.token_hash == token_hash).values(last_seen_at=now)
+    )
+
+
+def set_authenticated(conn: Connection, token_hash: bytes, now: dt.datetime) -> None:
+    """The session's member proved who they are again (re-authentication)."""
+    conn.execute(
+        sessions_t.update()
+        .where(sessions_t.c.token_hash == token_hash)
+        .values(authenticated_at=now, last_seen_at=now)
     )
 
 
@@ -306,3 +374,139 @@ def delete_failure(conn: Connection, failure_id: int) -> None:
 def clear_login_failures(conn: Connection, login_hash: bytes) -> None:
     """Forget the failures of the login ID with the keyed hash ``login_hash``."""
     conn.execute(failures_t.delete().where(failures_t.c.login_hash == login_hash))
+
+
+# -- second factors ------------------------------------------------------------------------------
+
+
+def totp_row(conn: Connection, staff_id: str) -> TotpRow | None:
+    query = sa.select(totp_t.c.secret_ct, totp_t.c.confirmed_at, totp_t.c.last_step).where(
+        totp_t.c.staff_id == staff_id
+    )
+    row = conn.execute(query).one_or_none()
+    return TotpRow(row.secret_ct, row.confirmed_at, row.last_step) if row is not None else None
+
+
+def totp_enrolled(conn: Connection) -> set[str]:
+    """The ids of the accounts with a confirmed TOTP authenticator."""
+    query = sa.select(totp_t.c.staff_id).where(totp_t.c.confirmed_at.is_not(None))
+    return set(conn.execute(query).scalars())
+
+
+def put_totp(conn: Connection, staff_id: str, secret_ct: bytes, now: dt.datetime) -> None:
+    """Store a new, unconfirmed secret for the account (replacing any it had)."""
+    conn.execute(totp_t.delete().where(totp_t.c.staff_id == staff_id))
+    conn.execute(
+        totp_t.insert().values(
+            staff_id=staff_id, secret_ct=secret_ct, created_at=now, confirmed_at=None
+        )
+    )
+
+
+def confirm_totp(conn: Connection, staff_id: str, now: dt.datetime, step: int) -> bool:
+    """Mark the unconfirmed secret confirmed, with the step of the code that confirmed it."""
+    result = conn.execute(
+        totp_t.update()
+        .where(totp_t.c.staff_id == staff_id, totp_t.c.confirmed_at.is_(None))
+        .values(confirmed_at=now, last_step=step)
+    )
+    return bool(result.rowcount == 1)
+
+
+def take_step(conn: Connection, staff_id: str, step: int) -> bool:
+    """Record ``step`` as the last accepted one, unless it (or a later one) already was: one
+    statement, so two requests with the same code cannot both win."""
+    result = conn.execute(
+        totp_t.update()
+        .where(
+            totp_t.c.staff_id == staff_id,
+            totp_t.c.confirmed_at.is_not(None),
+            sa.or_(totp_t.c.last_step.is_(None), totp_t.c.last_step < step),
+        )
+        .values(last_step=step)
+    )
+    return bool(result.rowcount == 1)
+
+
+def delete_totp(conn: Connection, staff_id: str) -> bool:
+    """Forget the account's authenticator; whether it had one."""
+    result = conn.execute(totp_t.delete().where(totp_t.c.staff_id == staff_id))
+    return bool(result.rowcount)
+
+
+def replace_recovery_codes(
+    conn: Connection, staff_id: str, hashes: list[bytes], now: dt.datetime
+) -> None:
+    """The account's recovery codes are now exactly these (the old ones no longer work)."""
+    conn.execute(recovery_t.delete().where(recovery_t.c.staff_id == staff_id))
+    conn.execute(
+        recovery_t.insert(),
+        [{"staff_id": staff_id, "code_hash": h, "created_at": now} for h in hashes],
+    )
+
+
+def use_recovery_code(conn: Connection, staff_id: str, code_hash: bytes, now: dt.datetime) -> bool:
+    """Spend the unused recovery code with this hash; whether there was one."""
+    result = conn.execute(
+        recovery_t.update()
+        .where(
+            recovery_t.c.staff_id == staff_id,
+            recovery_t.c.code_hash == code_hash,
+            recovery_t.c.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    return bool(result.rowcount == 1)
+
+
+def recovery_codes_left(conn: Connection, staff_id: str) -> int:
+    query = sa.select(sa.func.count()).where(
+        recovery_t.c.staff_id == staff_id, recovery_t.c.used_at.is_(None)
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def delete_recovery_codes(conn: Connection, staff_id: str) -> None:
+    conn.execute(recovery_t.delete().where(recovery_t.c.staff_id == staff_id))
+
+
+def prune_pending(conn: Connection, now: dt.datetime) -> None:
+    """Delete every half-finished sign-in past its end."""
+    conn.execute(pending_t.delete().where(pending_t.c.expires_at <= now))
+
+
+def insert_pending(
+    conn: Connection,
+    *,
+    token_hash: bytes,
+    staff_id: str,
+    stage: str,
+    now: dt.datetime,
+    expires_at: dt.datetime,
+) -> None:
+    conn.execute(
+        pending_t.insert().values(
+            token_hash=token_hash,
+            staff_id=staff_id,
+            stage=stage,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+
+
+def find_pending(conn: Connection, token_hash: bytes) -> PendingRow | None:
+    query = sa.select(pending_t.c.staff_id, pending_t.c.stage, pending_t.c.expires_at).where(
+        pending_t.c.token_hash == token_hash
+    )
+    row = conn.execute(query).one_or_none()
+    return PendingRow(row.staff_id, row.stage, row.expires_at) if row is not None else None
+
+
+def delete_pending(conn: Connection, token_hash: bytes) -> bool:
+    result = conn.execute(pending_t.delete().where(pending_t.c.token_hash == token_hash))
+    return bool(result.rowcount == 1)
+
+
+def delete_pending_of(conn: Connection, staff_id: str) -> None:
+    conn.execute(pending_t.delete().where(pending_t.c.staff_id == staff_id))

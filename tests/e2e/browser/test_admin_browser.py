@@ -13,7 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from tests.helpers.server import LiveServer
-from tests.helpers.staff import create_staff
+from tests.helpers.staff import create_staff, sign_in_code
 
 PASSWORD = "correct horse battery"
 
@@ -59,6 +59,8 @@ def test_sign_in_and_use_the_console(
 
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    page.get_by_label("確認コード").fill(sign_in_code(live_server.runtime, "hanako"))
+    page.get_by_role("button", name="確認する").click()
     page.wait_for_url(f"{live_server.url}/admin/staff")
     assert page.locator("h1").inner_text() == "職員アカウント"
     _no_violations(page)

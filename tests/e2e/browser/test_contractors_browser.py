@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from mamori.clock import local_date
 from tests.helpers.server import LiveServer
-from tests.helpers.staff import PASSWORD, create_staff
+from tests.helpers.staff import PASSWORD, create_staff, sign_in_code
 
 
 def _no_violations(page: Page) -> None:
@@ -34,6 +34,8 @@ def test_a_handler_records_a_contract_and_a_check(
     page.get_by_label("ログインID").fill("hanako")
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    page.get_by_label("確認コード").fill(sign_in_code(runtime, "hanako"))
+    page.get_by_role("button", name="確認する").click()
     page.wait_for_url(f"{live_server.url}/admin/contractors")
     assert page.evaluate("1 + 1") == 2  # JavaScript runs in this context (axe needs it)
     assert page.locator("h1").inner_text() == "委託先"

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page
 
 from mamori.incidents import rules
 from tests.helpers.server import LiveServer
-from tests.helpers.staff import PASSWORD, create_staff
+from tests.helpers.staff import PASSWORD, create_staff, sign_in_code
 
 
 def _no_violations(page: Page) -> None:
@@ -40,6 +40,8 @@ def test_a_lead_records_a_reportable_incident(
     page.get_by_label("ログインID").fill("hanako")
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    page.get_by_label("確認コード").fill(sign_in_code(runtime, "hanako"))
+    page.get_by_role("button", name="確認する").click()
     page.wait_for_url(f"{live_server.url}/admin/incidents")
     assert page.locator("h1").inner_text() == "漏えい等"
     _no_violations(page)

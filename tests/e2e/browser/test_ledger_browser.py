@@ -15,7 +15,7 @@ from mamori.client import Client
 from mamori.vault import service_keys
 from tests.helpers.cookies import cookie_choice
 from tests.helpers.server import LiveServer
-from tests.helpers.staff import PASSWORD, create_staff
+from tests.helpers.staff import PASSWORD, create_staff, sign_in_code
 
 
 def _no_violations(page: Page) -> None:
@@ -64,6 +64,8 @@ def test_filter_the_ledger_by_recipient(
     page.get_by_label("ログインID").fill("hanako")
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    page.get_by_label("確認コード").fill(sign_in_code(live_server.runtime, "hanako"))
+    page.get_by_role("button", name="確認する").click()
     page.wait_for_url(f"{live_server.url}/admin/provisions")
     assert page.locator("h1").inner_text() == "提供の記録"
     assert page.locator("table.ledger tbody tr").count() == 5

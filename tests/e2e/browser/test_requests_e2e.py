@@ -24,7 +24,7 @@ from mamori.vault.access import Caller
 from tests.helpers.runtime import open_test_runtime
 from tests.helpers.server import LiveServer, serving
 from tests.helpers.smtp import SmtpServer
-from tests.helpers.staff import create_staff
+from tests.helpers.staff import create_staff, sign_in_code
 
 EMAIL = "hanako@example.jp"
 PASSWORD = "correct horse battery staple"
@@ -77,13 +77,15 @@ def _file_disclosure(page: Page, url: str) -> str:
     return found[1]
 
 
-def _staff(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
+def _staff(browser: Browser, server: LiveServer) -> tuple[BrowserContext, Page]:
     context = browser.new_context(locale="ja-JP", java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{url}/admin/login?lang=ja")
+    page.goto(f"{server.url}/admin/login?lang=ja")
     page.get_by_label("ログインID").fill("hanako.staff")
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button").last.click()
+    page.get_by_label("確認コード").fill(sign_in_code(server.runtime, "hanako.staff"))
+    page.get_by_role("button", name="確認する").click()
     return context, page
 
 
@@ -107,7 +109,7 @@ def test_disclosure_end_to_end(
     page.wait_for_url(f"**/center/requests/{request_id}?**")
     assert page.locator("#request-status").inner_text() == "本人確認済み"
 
-    staff, admin = _staff(browser, server.url)
+    staff, admin = _staff(browser, server)
     admin.goto(f"{server.url}/admin/requests?lang=ja")
     admin.locator(f'a[href^="/admin/requests/{request_id}"]').click()
     assert "メールの確認コード" in admin.locator("#verified-by").inner_text()

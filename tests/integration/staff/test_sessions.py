@@ -43,7 +43,7 @@ def test_sign_in_opens_a_session_stored_as_a_hash(
     assert (entry.actor, entry.action, entry.details) == (
         f"staff:{account.id}",
         "staff.sign_in",
-        {"result": "ok"},
+        {"result": "ok", "second_factor": "none"},
     )
 
 

@@ -50,8 +50,11 @@ TABLES = {
     "restrictions",
     "service_keys",
     "staff_accounts",
+    "staff_pending_sign_ins",
+    "staff_recovery_codes",
     "staff_sessions",
     "staff_sign_in_failures",
+    "staff_totp",
     "subject_items",
     "subjects",
     "system_keys",
@@ -59,7 +62,7 @@ TABLES = {
 }
 
 
-LATEST = "0016_incidents"
+LATEST = "0017_totp"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -104,9 +107,14 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "incidents",
                 "provision_record_people",
                 "request_notes",
+                "staff_pending_sign_ins",
+                "staff_recovery_codes",
+                "staff_totp",
             }
             columns = {c["name"] for c in inspector.get_columns("staff_accounts")}
             assert "email_ct" not in columns
+            columns = {c["name"] for c in inspector.get_columns("staff_sessions")}
+            assert "authenticated_at" not in columns
             columns = {c["name"] for c in inspector.get_columns("service_keys")}
             assert "contractor_id" not in columns
             columns = {c["name"] for c in inspector.get_columns("provision_records")}
@@ -163,6 +171,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0014_roles.py",
         "0015_console.py",
         "0016_incidents.py",
+        "0017_totp.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)
 

@@ -14,7 +14,15 @@ from mamori.app import Runtime
 from mamori.store import db, tables
 from mamori.web.app import create_app
 from tests.helpers.runtime import open_test_runtime
-from tests.helpers.staff import admin_client, create_staff, csrf_token, directory, form_token
+from tests.helpers.staff import (
+    admin_client,
+    create_staff,
+    csrf_token,
+    directory,
+    form_token,
+    totp_code,
+    totp_secret,
+)
 
 PASSWORD = "correct horse battery"
 FAILED_JA = "ログインIDまたはパスワードが正しくありません。"
@@ -42,6 +50,19 @@ def _try(client: TestClient, login: str, password: str, **extra: str):
     return client.post(
         "/admin/login", data={"login": login, "password": password, "csrf_token": token, **extra}
     )
+
+
+def _sign_in(client: TestClient, login: str, password: str, **extra: str):
+    """The password, then the code page it leads to (sending its fields back as they are)."""
+    answer = _try(client, login, password, **extra)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"].startswith("/admin/login/code")
+    page = client.get(answer.headers["location"])
+    fields = dict(re.findall(r'name="(csrf_token|next)" value="([^"]*)"', page.text))
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    staff_id = directory(runtime).find(login).id
+    fields["code"] = totp_code(runtime, staff_id, totp_secret(login.lower()))
+    return client.post("/admin/login/code", data=fields)
 
 
 def _alert(html: str) -> str:
@@ -75,7 +96,7 @@ def test_sign_in_page_japanese_first_and_english(client: TestClient) -> None:
 
 
 def test_sign_in_sets_a_strict_session_cookie_and_returns_to_next(client: TestClient) -> None:
-    answer = _try(client, "BOSS", PASSWORD, next="/admin/audit?lang=en")
+    answer = _sign_in(client, "BOSS", PASSWORD, next="/admin/audit?lang=en")
     assert answer.status_code == 303
     assert answer.headers["location"] == "/admin/audit?lang=en"
     cookies = answer.headers.get_list("set-cookie")
@@ -92,7 +113,7 @@ def test_sign_in_sets_a_strict_session_cookie_and_returns_to_next(client: TestCl
     "target", ["https://evil.example/admin", "//evil.example/admin", "/privacy", "/admin\\@x"]
 )
 def test_next_never_leaves_the_console(client: TestClient, target: str) -> None:
-    assert _try(client, "boss", PASSWORD, next=target).headers["location"] == "/admin"
+    assert _sign_in(client, "boss", PASSWORD, next=target).headers["location"] == "/admin"
 
 
 def test_the_cookie_is_secure_when_the_public_url_is_https(
@@ -104,7 +125,7 @@ def test_the_cookie_is_secure_when_the_public_url_is_https(
         app = create_app(runtime=runtime)
         with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
             assert "Secure" in client.get("/admin/login").headers["set-cookie"]
-            answer = _try(client, "boss", PASSWORD)
+            answer = _sign_in(client, "boss", PASSWORD)
             session = next(
                 c for c in answer.headers.get_list("set-cookie") if c.startswith("mamori_admin=")
             )

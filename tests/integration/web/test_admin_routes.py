@@ -30,8 +30,15 @@ from tests.helpers.staff import admin_client, create_staff, csrf_token
 
 PASSWORD = "correct horse battery"
 SAFE = {"GET", "HEAD", "OPTIONS"}
-PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login")}
-"""Reachable without a session: the sign-in form."""
+PUBLIC = {
+    ("GET", "/admin/login"),
+    ("POST", "/admin/login"),
+    ("GET", "/admin/login/code"),
+    ("POST", "/admin/login/code"),
+    ("GET", "/admin/login/enrol"),
+    ("POST", "/admin/login/enrol"),
+}
+"""Reachable without a session: the sign-in form and its second step (code or enrolment)."""
 ANY_ROLE = {("POST", "/admin/logout")}
 """State-changing, and open to every role: signing out."""
 Route = tuple[str, str, Permission | None]

@@ -5,8 +5,8 @@ two. Only each domain's storage module (``mamori.<domain>.storage``) and the aud
 write them (an import-linter contract keeps it so); they return frozen dataclasses or rows,
 never ORM objects. Tables are named for what they hold and grouped by the domain that owns
 them: :mod:`.core` (policy, audit, vault, center, staff), :mod:`.people` (requests, mail,
-consents, provisions), :mod:`.contractors` (the register of contractors) and :mod:`.incidents`
-(the register of breaches), all on
+consents, provisions), :mod:`.contractors` (the register of contractors), :mod:`.incidents`
+(the register of breaches) and :mod:`.staff_factors` (second factors of staff sign-in), all on
 :data:`.base.metadata`.
 """
 
@@ -56,6 +56,11 @@ from mamori.store.tables.people import (
     request_notes,
     request_throttle,
 )
+from mamori.store.tables.staff_factors import (
+    staff_pending_sign_ins,
+    staff_recovery_codes,
+    staff_totp,
+)
 
 __all__ = [
     "NAMING",
@@ -94,8 +99,11 @@ __all__ = [
     "restrictions",
     "service_keys",
     "staff_accounts",
+    "staff_pending_sign_ins",
+    "staff_recovery_codes",
     "staff_sessions",
     "staff_sign_in_failures",
+    "staff_totp",
     "subject_items",
     "subjects",
     "system_keys",

@@ -288,6 +288,9 @@ staff_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
+    # When the member last proved who they are (password and code at sign-in, or the code
+    # again before a sensitive action: MAMORI_ADMIN_REAUTH_MINUTES).
+    Column("authenticated_at", UTCDateTime, nullable=False),
     # The absolute end (sign-in + MAMORI_ADMIN_SESSION_MAX_HOURS); idleness ends it sooner.
     Column("expires_at", UTCDateTime, index=True, nullable=False),
 )

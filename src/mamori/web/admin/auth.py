@@ -20,10 +20,18 @@ computes that way) before showing a form or a link.
 in constant time by :func:`check_csrf`. The sign-in form, which has no session yet, carries a
 token that must equal the one in its own short-lived cookie (double submit).
 
-**Sign-in.** :func:`mamori.staff.sign_in`: the same answer for an unknown login ID, a wrong
-password and a disabled account; lockout per login ID and per client address (the address is
-``request.client``: behind a proxy run uvicorn with ``--proxy-headers`` and
-``--forwarded-allow-ips``). Audited by staff id or ``unknown``, never the typed login.
+**Sign-in.** :func:`mamori.staff.begin_sign_in`: the same answer for an unknown login ID, a
+wrong password and a disabled account; lockout per login ID and per client address (the address
+is ``request.client``: behind a proxy run uvicorn with ``--proxy-headers`` and
+``--forwarded-allow-ips``). Audited by staff id or ``unknown``, never the typed login. A right
+password leads, through the short-lived ``mamori_admin_pending`` cookie, to the code page or,
+for a member without an authenticator while MAMORI_ADMIN_REQUIRE_TOTP is on, to enrolment
+(:mod:`mamori.web.admin.second_factor`); only then is there a session.
+
+**Re-authentication.** ``need(Permission.X, recent=True)`` (or :func:`need_recent`) also asks
+that the member proved who they are within MAMORI_ADMIN_REAUTH_MINUTES; otherwise it raises
+:class:`~mamori.errors.ReauthRequired`, which sends a browser to /admin/reauth (a GET comes back
+to its page afterwards; a form is to be sent again).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Final
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -42,14 +50,17 @@ from markupsafe import Markup, escape
 
 from mamori.errors import (
     CsrfRejected,
+    ReauthRequired,
     SignInFailed,
     SignInLocked,
     StaffRoleRequired,
     StaffSessionRequired,
 )
-from mamori.staff import Limits, Role, StaffDirectory, sessions, sign_in
+from mamori.staff import Limits, Pending, Role, StaffDirectory, begin_sign_in, sessions
+from mamori.staff import storage as staff_storage
 from mamori.staff.permissions import PERMISSIONS, Permission
 from mamori.staff.sessions import Session
+from mamori.store import db
 from mamori.web import deps
 from mamori.web.admin import nav
 from mamori.web.forms import read_form
@@ -58,18 +69,24 @@ from mamori.web.rendering import templates
 __all__ = [
     "COOKIE",
     "LOGIN_COOKIE",
+    "PENDING_COOKIE",
     "Need",
     "StaffUser",
     "check_csrf",
     "csrf_field",
     "directory",
+    "limits",
+    "login_csrf_ok",
     "need",
+    "need_recent",
     "router",
 ]
 
 COOKIE: Final = "mamori_admin"
 LOGIN_COOKIE: Final = "mamori_admin_login"
 """Holds the sign-in form's CSRF token until the form is sent."""
+PENDING_COOKIE: Final = "mamori_admin_pending"
+"""Holds the token of a half-finished sign-in (waiting for a code or for enrolment)."""
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -128,6 +145,8 @@ class Need:
     which the test of every route against every role reads."""
 
     permission: Permission
+    recent: bool = False
+    """Also ask for a recent proof of who the member is (MAMORI_ADMIN_REAUTH_MINUTES)."""
 
     async def __call__(self, request: Request) -> StaffUser:
         user = _user(await run_in_threadpool(_session, request))
@@ -144,13 +163,24 @@ class Need:
                 value = form.get("csrf_token")
                 token = value if isinstance(value, str) else None
             check_csrf(request, token)
+        if self.recent:
+            session = _session(request)
+            age = dt.timedelta(minutes=deps.settings(request).admin_reauth_minutes)
+            if not session.authenticated_within(age, deps.runtime(request).clock.now()):
+                raise ReauthRequired()
         return user
 
 
-def need(permission: Permission) -> Need:
+def need(permission: Permission, *, recent: bool = False) -> Need:
     """Dependency of a route under /admin: the signed-in member, when their role holds
-    ``permission``; for a method that may change something, with a valid CSRF token."""
-    return Need(permission)
+    ``permission``; for a method that may change something, with a valid CSRF token; with
+    ``recent``, having proved who they are within MAMORI_ADMIN_REAUTH_MINUTES."""
+    return Need(permission, recent)
+
+
+def need_recent(permission: Permission) -> Need:
+    """:func:`need` with ``recent``: for sensitive actions (managing staff, exports, ...)."""
+    return Need(permission, True)
 
 
 def check_csrf(request: Request, token: str | None) -> None:
@@ -208,6 +238,11 @@ def _clear_cookie(request: Request, response: Response, name: str) -> None:
 # -- signing in and out --------------------------------------------------------------------
 
 
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path inside the console (never another site), else ``None``."""
+    return _safe_next(target)
+
+
 def _safe_next(target: str | None) -> str | None:
     """``target`` when it is a path inside the console (never another site), else ``None``."""
     if not target:
@@ -232,21 +267,71 @@ def _login_page(
     next_url: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    token = secrets.token_urlsafe(32)
-    request.state.admin_login_csrf = token
-    response = nav.render(
+    return public_page(
         request,
         "admin/login.html",
         status_code=status_code,
         headers=headers,
-        problem=problem,
+        problem=problem or request.query_params.get("problem"),
         message=message,
         login=login,
         next_url=next_url or "",
         signed_out=request.query_params.get("signed_out") == "1",
+        no_account=_no_account(request),
     )
+
+
+def _no_account(request: Request) -> bool:
+    """Whether no staff account exists yet (the sign-in page then says how to make one)."""
+    with db.read(deps.runtime(request).engine) as conn:
+        return staff_storage.count_all(conn) == 0
+
+
+def public_page(
+    request: Request,
+    name: str,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: object,
+) -> HTMLResponse:
+    """A page of the sign-in steps (no session yet): its forms carry a fresh double-submit
+    CSRF token, also set in the ``mamori_admin_login`` cookie."""
+    token = secrets.token_urlsafe(32)
+    request.state.admin_login_csrf = token
+    response = nav.render(request, name, status_code=status_code, headers=headers, **context)
     _set_cookie(request, response, LOGIN_COOKIE, token, max_age=3600)
     return response
+
+
+def login_csrf_ok(request: Request, fields: dict[str, str]) -> bool:
+    """Whether the form's CSRF token is the one of its ``mamori_admin_login`` cookie."""
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    given = fields.get("csrf_token", "")
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def limits(request: Request) -> Limits:
+    """The lockout limits of the settings."""
+    settings = deps.settings(request)
+    return Limits(
+        login_failures=settings.admin_lockout_failures,
+        client_failures=settings.admin_lockout_client_failures,
+        minutes=settings.admin_lockout_minutes,
+    )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, **kw: int) -> None:
+    """Set a console cookie (HttpOnly, SameSite=Strict, Path=/admin, Secure over https)."""
+    _set_cookie(request, response, name, value, **kw)
+
+
+def clear_cookie(request: Request, response: Response, name: str) -> None:
+    _clear_cookie(request, response, name)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -264,25 +349,19 @@ async def login(request: Request) -> Response:
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     typed = fields.get("login", "")
     next_url = _safe_next(fields.get("next"))
-    expected = request.cookies.get(LOGIN_COOKIE, "")
-    given = fields.get("csrf_token", "")
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not login_csrf_ok(request, fields):
         return _login_page(request, status_code=403, problem="csrf", login=typed, next_url=next_url)
     settings = deps.settings(request)
-    limits = Limits(
-        login_failures=settings.admin_lockout_failures,
-        client_failures=settings.admin_lockout_client_failures,
-        minutes=settings.admin_lockout_minutes,
-    )
     try:
-        signed_in = await run_in_threadpool(
-            sign_in,
+        begun = await run_in_threadpool(
+            begin_sign_in,
             directory(request),
             typed,
             fields.get("password", ""),
-            client=request.client.host if request.client else "unknown",
-            limits=limits,
+            client=client_address(request),
+            limits=limits(request),
             max_age=dt.timedelta(hours=settings.admin_session_max_hours),
+            require_second_factor=settings.admin_require_totp,
         )
     except SignInLocked as exc:
         return _login_page(
@@ -298,8 +377,14 @@ async def login(request: Request) -> Response:
         return _login_page(
             request, status_code=401, problem="failed", login=typed, next_url=next_url
         )
+    if isinstance(begun, Pending):
+        step = "/admin/login/code" if begun.stage == "code" else "/admin/login/enrol"
+        query = {"next": quote(next_url)} if next_url else {}
+        response = RedirectResponse(nav.lang_url(request, step, **query), 303)
+        _set_cookie(request, response, PENDING_COOKIE, begun.token, max_age=900)
+        return response
     response = RedirectResponse(next_url or nav.lang_url(request, "/admin"), 303)
-    _set_cookie(request, response, COOKIE, signed_in.token)
+    _set_cookie(request, response, COOKIE, begun.token)
     _clear_cookie(request, response, LOGIN_COOKIE)
     return response
 

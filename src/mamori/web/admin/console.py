@@ -2,7 +2,9 @@
 
 Every route names its permission with :func:`~mamori.web.admin.auth.need`, which also checks
 the form's CSRF token of an action: the dashboard ``console.view``, the staff list
-``staff.view``, managing staff ``staff.manage``, the audit log ``audit.view``. The pages show
+``staff.view``, managing staff ``staff.manage`` (after a recent re-authentication: creating,
+changing a role, disabling, enabling, resetting an authenticator), the audit log
+``audit.view``. The pages show
 the forms only to those who may use them. Actions answer 303 back to their page
 (post/redirect/get) with a short notice code; an action refused for a reason staff can fix (a
 short password, a login ID in use, the last manager) shows the page again with the reason.
@@ -18,22 +20,29 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mamori.app import Runtime
-from mamori.errors import MamoriError, StaffRoleRequired, StaffSessionRequired, UserInputError
+from mamori.errors import (
+    MamoriError,
+    ReauthRequired,
+    StaffRoleRequired,
+    StaffSessionRequired,
+    UserInputError,
+)
 from mamori.i18n import N_
-from mamori.staff import ROLES, StaffAccount
+from mamori.staff import ROLES, SecondFactors, StaffAccount
 from mamori.staff import storage as staff_storage
 from mamori.staff.permissions import PERMISSIONS, Permission
 from mamori.store import db
 from mamori.store.db import Connection
 from mamori.vault.storage import subjects as vault_subjects
 from mamori.web import deps
-from mamori.web.admin import auth, nav
-from mamori.web.admin.auth import StaffUser, ViewerDep, need
+from mamori.web.admin import auth, nav, second_factor
+from mamori.web.admin.auth import StaffUser, ViewerDep, need, need_recent
 from mamori.web.errors import status_for
 from mamori.web.forms import read_form
 from mamori.web.rendering import error_page, wants_html
@@ -42,7 +51,7 @@ __all__ = ["install", "router"]
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-ManageDep = Annotated[StaffUser, Depends(need(Permission.staff_manage))]
+ManageDep = Annotated[StaffUser, Depends(need_recent(Permission.staff_manage))]
 StaffViewDep = Annotated[StaffUser, Depends(need(Permission.staff_view))]
 
 
@@ -82,8 +91,9 @@ def dashboard(request: Request, user: ViewerDep) -> HTMLResponse:
 
 # -- staff accounts ------------------------------------------------------------------------
 
-_DONE = {"created", "role", "disabled", "enabled"}
+_DONE = {"created", "role", "disabled", "enabled", "totp_reset"}
 _DONE_WORDS = (  # the notices admin/staff.html shows by the action done, and the roles' words
+    N_("admin.done_totp_reset"),
     N_("admin.done_created"),
     N_("admin.done_role"),
     N_("admin.done_disabled"),
@@ -109,13 +119,16 @@ def _staff_page(
     error: str | None = None,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    accounts: list[StaffAccount] = auth.directory(request).list()
+    directory = auth.directory(request)
+    accounts: list[StaffAccount] = directory.list()
+    enrolled = SecondFactors(directory).enrolled_ids()
     done = request.query_params.get("done")
     return nav.render(
         request,
         "admin/staff.html",
         status_code=status_code,
         accounts=accounts,
+        enrolled=enrolled,
         roles=ROLES,
         may_manage=user.may(Permission.staff_manage),
         me=user,
@@ -193,6 +206,16 @@ def staff_enable(request: Request, staff_id: str, user: ManageDep) -> Response:
     return _done(request, "enabled")
 
 
+@router.post("/staff/{staff_id}/reset-totp", response_class=HTMLResponse)
+def staff_reset_totp(request: Request, staff_id: str, user: ManageDep) -> Response:
+    """Remove another member's authenticator (lost phone): their next sign-in enrols again."""
+    try:
+        SecondFactors(auth.directory(request)).reset(staff_id, actor=user.actor)
+    except UserInputError as exc:
+        return _refused(request, user, exc)
+    return _done(request, "totp_reset")
+
+
 # -- installing the console into the app ---------------------------------------------------
 
 
@@ -219,7 +242,15 @@ class _NoStore:
 def install(app: FastAPI) -> None:
     """Add the console's routes, its sign-in redirect and its ``no-store`` header to ``app``."""
     app.include_router(auth.router)
+    app.include_router(second_factor.router)
     app.include_router(router)
+
+    @app.exception_handler(ReauthRequired)
+    async def on_reauth(request: Request, exc: ReauthRequired) -> Response:
+        if wants_html(request) and getattr(request.state, "admin_session", None) is not None:
+            return await run_in_threadpool(second_factor.reauth_required, request, exc)
+        body = {"error": exc.message, "status": 403, "reauth": "/admin/reauth"}
+        return JSONResponse(body, status_code=403)
 
     @app.exception_handler(StaffSessionRequired)
     async def on_no_session(request: Request, exc: StaffSessionRequired) -> Response:

@@ -97,3 +97,29 @@ def test_sign_in_and_use_the_console(
     ]
     assert all(url.startswith(live_server.url) for url in requested), "no external resources"
     context.close()
+
+
+def test_a_handler_cannot_reach_what_the_permissions_table_denies(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    create_staff(live_server.runtime, "jiro", PASSWORD, "handler")
+    context = browser.new_context(locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login")
+    page.get_by_label("ログインID").fill("jiro")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.get_by_label("確認コード").fill(sign_in_code(live_server.runtime, "jiro"))
+    page.get_by_role("button", name="確認する").click()
+    page.wait_for_url(f"{live_server.url}/admin")
+    menu = page.get_by_role("navigation", name="管理メニュー")
+    assert menu.get_by_role("link", name="ご請求").is_visible()
+    for hidden in ("監査ログ", "職員アカウント"):
+        assert menu.get_by_role("link", name=hidden).count() == 0
+    for path in ("/admin/audit", "/admin/staff", "/admin/audit/export.csv"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and response.status == 403, path
+        assert page.locator("h1").inner_text() == "この権限では使えません"
+        assert "取扱担当者" in page.get_by_role("alert").inner_text()
+    _no_violations(page)
+    context.close()

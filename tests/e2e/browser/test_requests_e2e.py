@@ -109,9 +109,17 @@ def test_disclosure_end_to_end(
     page.wait_for_url(f"**/center/requests/{request_id}?**")
     assert page.locator("#request-status").inner_text() == "本人確認済み"
 
+    number = page.locator(".request-number").inner_text()
+    assert re.fullmatch(r"\d{4}-\d{4}-\d{4}", number)
     staff, admin = _staff(browser, server)
+    # The person reads the number out on the phone; the handler types it as heard, in
+    # full-width digits without hyphens, and the queue shows that request alone.
     admin.goto(f"{server.url}/admin/requests?lang=ja")
-    admin.locator(f'a[href^="/admin/requests/{request_id}"]').click()
+    heard = "".join(chr(ord(c) + 0xFEE0) for c in number.replace("-", ""))
+    admin.get_by_label("受付番号・メールアドレスで検索").fill(heard)
+    admin.get_by_role("button", name="絞り込む").click()
+    assert admin.locator("table.request-queue tbody tr").count() == 1
+    admin.get_by_role("link", name=number).click()
     assert "メールの確認コード" in admin.locator("#verified-by").inner_text()
     admin.get_by_role("button", name="対応を開始する").click()
     # a refusal without a reason is rejected, and nothing is decided

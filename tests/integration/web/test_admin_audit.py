@@ -125,3 +125,18 @@ def test_every_action_mamori_writes_has_a_label_in_both_languages() -> None:
         assert labels.action_label(action, "en") != labels.action_label(action, "ja")
     assert labels.action_label("made.up", "ja") == "made.up"
     assert t("ja", labels.ACTIONS["subject.read"]) == "個人データの読み出し"
+
+
+def test_an_export_asks_a_member_who_signed_in_long_ago_to_prove_it_again(
+    runtime: Runtime,
+) -> None:
+    client = admin_client(create_app(runtime=runtime), "auditor", PASSWORD)
+    clock = runtime.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(minutes=runtime.settings.admin_reauth_minutes + 1)
+    before = runtime.audit.size()
+    for path in ("/admin/audit/export.csv", "/admin/requests/export.csv"):
+        page = client.get(path)
+        assert page.status_code == 303, path
+        assert page.headers["location"].startswith("/admin/reauth?next="), path
+    assert runtime.audit.size() == before  # nothing exported, nothing recorded

@@ -103,6 +103,8 @@ def test_notes_and_assignment_by_form(runtime: Runtime, staff: dict[str, str]) -
     assert done.status_code == 303
     page = handler.get(path).text
     assert "折り返し電話済み" in page and "職員 handler" in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert request.reference in title and "<" not in title
     unknown = handler.post(f"{path}/assign", data={"csrf_token": token, "assignee": "st_nobody"})
     assert unknown.status_code == 400
     # An auditor may not work requests: not a member requests can be assigned to.

@@ -29,7 +29,7 @@ from mamori.store import db
 from mamori.store.db import Connection
 from mamori.web import deps
 from mamori.web.admin import auth, nav
-from mamori.web.admin.auth import StaffUser, need
+from mamori.web.admin.auth import StaffUser, need, need_recent
 from mamori.web.rendering import request_lang
 
 __all__ = ["router"]
@@ -37,7 +37,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 AuditDep = Annotated[StaffUser, Depends(need(Permission.audit_view))]
-AuditExportDep = Annotated[StaffUser, Depends(need(Permission.registers_export))]
+AuditExportDep = Annotated[StaffUser, Depends(need_recent(Permission.registers_export))]
 AUDIT_PAGE = 50
 
 

@@ -32,7 +32,7 @@ from mamori.staff.permissions import Permission
 from mamori.store.db import Connection
 from mamori.web import deps
 from mamori.web.admin import nav
-from mamori.web.admin.auth import StaffUser, need
+from mamori.web.admin.auth import StaffUser, need, need_recent
 from mamori.web.errors import status_for
 from mamori.web.forms import read_form
 from mamori.web.rendering import request_lang
@@ -43,6 +43,8 @@ router = APIRouter(prefix="/admin/incidents", include_in_schema=False)
 
 ReadDep = Annotated[StaffUser, Depends(need(Permission.registers_view))]
 ManageDep = Annotated[StaffUser, Depends(need(Permission.incidents_manage))]
+ManageRecentDep = Annotated[StaffUser, Depends(need_recent(Permission.incidents_manage))]
+"""Closing an incident and mailing the affected people: the member proves who they are again."""
 
 _DONE = {"recorded", "updated", "people", "report", "notices", "action", "action_done", "closed"}
 _HAND_TRIGGERS = (Trigger.sensitive, Trigger.financial_loss, Trigger.improper_purpose)
@@ -421,7 +423,7 @@ async def mark_report(request: Request, incident_id: str, user: ManageDep) -> Re
 
 
 @router.post("/{incident_id}/notices")
-async def send_notices(request: Request, incident_id: str, user: ManageDep) -> Response:
+async def send_notices(request: Request, incident_id: str, user: ManageRecentDep) -> Response:
     runtime = deps.runtime(request)
     return await _act(
         request,
@@ -473,7 +475,7 @@ async def complete_action(
 
 
 @router.post("/{incident_id}/close")
-async def close(request: Request, incident_id: str, user: ManageDep) -> Response:
+async def close(request: Request, incident_id: str, user: ManageRecentDep) -> Response:
     runtime = deps.runtime(request)
     return await _act(
         request,

@@ -41,7 +41,7 @@ from mamori.provisions.storage import AcquisitionRow, RecordRow
 from mamori.staff.permissions import Permission
 from mamori.web import deps
 from mamori.web.admin import nav
-from mamori.web.admin.auth import StaffUser, need
+from mamori.web.admin.auth import StaffUser, need, need_recent
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang, wants_html
 
@@ -50,7 +50,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 RegisterDep = Annotated[StaffUser, Depends(need(Permission.registers_view))]
-ExportDep = Annotated[StaffUser, Depends(need(Permission.registers_export))]
+ExportDep = Annotated[StaffUser, Depends(need_recent(Permission.registers_export))]
 
 RECENT_DAYS = 30
 FIELDS = ("recipient", "subject", "since", "until", "basis")

@@ -29,7 +29,7 @@ from mamori.store import db
 from mamori.store.db import Connection
 from mamori.web import deps
 from mamori.web.admin import nav
-from mamori.web.admin.auth import StaffUser, ViewerDep, directory, need
+from mamori.web.admin.auth import StaffUser, ViewerDep, directory, need, need_recent
 from mamori.web.forms import read_form
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
@@ -38,7 +38,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/admin/requests", include_in_schema=False)
 
-ExportDep = Annotated[StaffUser, Depends(need(Permission.registers_export))]
+ExportDep = Annotated[StaffUser, Depends(need_recent(Permission.registers_export))]
 ProofDep = Annotated[StaffUser, Depends(need(Permission.personal_view))]
 WorkDep = Annotated[StaffUser, Depends(need(Permission.requests_work))]
 DecideDep = Annotated[StaffUser, Depends(need(Permission.requests_decide))]

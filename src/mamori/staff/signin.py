@@ -13,8 +13,10 @@ cannot get past the limit, and every attempt of a locked burst, the right passwo
 gets the same answer. The password is then verified outside any transaction (it takes tens of
 milliseconds, and SQLite has one writer); a right one takes the count back. Audited as
 ``staff.sign_in`` with ``result`` ``ok`` / ``failed`` / ``locked`` and, for failures, a
-``reason`` code; the actor is ``staff:<id>`` when the login ID names an account, else
-``unknown``. Neither the typed login ID nor the password appears in the audit log or any log.
+``reason`` code; a successful one names its ``client`` (a keyed fingerprint of the browser
+family and the address's network, :meth:`StaffKeys.client_fingerprint`); the actor is
+``staff:<id>`` when the login ID names an account, else ``unknown``. Neither the typed login
+ID nor the password appears in the audit log or any log.
 """
 
 from __future__ import annotations
@@ -55,11 +57,14 @@ def _audit(
     staff_id: str | None,
     result: str,
     reason: str | None = None,
+    fingerprint: str | None = None,
 ) -> None:
     actor = f"staff:{staff_id}" if staff_id else "unknown"
     details: dict[str, str | None] = {"result": result}
     if reason:
         details["reason"] = reason
+    if fingerprint:
+        details["client"] = fingerprint
     directory.audit.append(
         conn,
         actor=actor,
@@ -75,6 +80,7 @@ def sign_in(
     password: str,
     *,
     client: str,
+    agent: str = "",
     limits: lockout.Limits,
     max_age: dt.timedelta,
 ) -> SignedIn:
@@ -119,6 +125,8 @@ def sign_in(
             assert stored is not None  # accounts are never deleted
             account = directory.account(stored)
             token, session = open_session(conn, account, now=now, max_age=max_age)
-            _audit(directory, conn, staff_id, "ok")
+            _audit(
+                directory, conn, staff_id, "ok", fingerprint=keys.client_fingerprint(client, agent)
+            )
             return SignedIn(token, session)
     raise SignInFailed()

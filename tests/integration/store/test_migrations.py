@@ -17,6 +17,10 @@ from mamori.store import db, tables
 
 TABLES = {
     "alembic_version",
+    "anomaly_alerts",
+    "anomaly_clients",
+    "anomaly_counts",
+    "anomaly_cursor",
     "audit_checkpoints",
     "audit_entries",
     "audit_nodes",
@@ -53,7 +57,7 @@ TABLES = {
 }
 
 
-LATEST = "0014_roles"
+LATEST = "0017_anomalies"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -89,6 +93,10 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
         with db.read(engine) as conn:
             inspector = sa.inspect(conn)
             assert set(inspector.get_table_names()) == TABLES - {
+                "anomaly_alerts",
+                "anomaly_clients",
+                "anomaly_counts",
+                "anomaly_cursor",
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
@@ -148,5 +156,6 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0012_person_related.py",
         "0013_ledger.py",
         "0014_roles.py",
+        "0017_anomalies.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

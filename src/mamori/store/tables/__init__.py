@@ -11,6 +11,12 @@ consents, provisions) and :mod:`.contractors` (the register of contractors), all
 
 from __future__ import annotations
 
+from mamori.store.tables.anomalies import (
+    anomaly_alerts,
+    anomaly_clients,
+    anomaly_counts,
+    anomaly_cursor,
+)
 from mamori.store.tables.base import NAMING, Seq, UTCDateTime, metadata
 from mamori.store.tables.contractors import contractor_checks, contractor_contracts
 from mamori.store.tables.core import (
@@ -53,6 +59,10 @@ __all__ = [
     "NAMING",
     "Seq",
     "UTCDateTime",
+    "anomaly_alerts",
+    "anomaly_clients",
+    "anomaly_counts",
+    "anomaly_cursor",
     "audit_checkpoints",
     "audit_entries",
     "audit_nodes",

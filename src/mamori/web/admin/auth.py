@@ -281,6 +281,7 @@ async def login(request: Request) -> Response:
             typed,
             fields.get("password", ""),
             client=request.client.host if request.client else "unknown",
+            agent=request.headers.get("user-agent", ""),
             limits=limits,
             max_age=dt.timedelta(hours=settings.admin_session_max_hours),
         )

@@ -1,0 +1,83 @@
+"""Access anomalies (issue 12, part 5): alerts over the audit log, the rules' counts per actor
+and window, the clients staff signed in from, and the evaluation's cursor.
+
+Revision ID: 0017_anomalies
+Revises: 0014_roles
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0017_anomalies"
+down_revision: str | None = "0014_roles"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "anomaly_alerts",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("rule", sa.String(length=16), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("window_end", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("first_seq", sa.BigInteger(), nullable=False),
+        sa.Column("last_seq", sa.BigInteger(), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=True),
+        sa.Column("note", sa.LargeBinary(), nullable=True),
+        sa.Column("dismissed_by", sa.String(length=128), nullable=True),
+        sa.Column("dismissed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("incident_id", sa.String(length=40), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('open', 'dismissed', 'incident')",
+            name=op.f("ck_anomaly_alerts_status_known"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_anomaly_alerts")),
+        sa.UniqueConstraint("key", name="uq_anomaly_alerts_key"),
+    )
+    op.create_index("ix_anomaly_alerts_status", "anomaly_alerts", ["status", "created_at"])
+    op.create_table(
+        "anomaly_counts",
+        sa.Column("rule", sa.String(length=16), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("first_seq", sa.BigInteger(), nullable=False),
+        sa.Column("last_seq", sa.BigInteger(), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("rule", "actor", "window_start", name=op.f("pk_anomaly_counts")),
+    )
+    op.create_table(
+        "anomaly_clients",
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
+        sa.Column("first_seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("actor", "client", name=op.f("pk_anomaly_clients")),
+    )
+    op.create_table(
+        "anomaly_cursor",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("last_seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_anomaly_cursor")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("anomaly_cursor")
+    op.drop_table("anomaly_clients")
+    op.drop_table("anomaly_counts")
+    op.drop_index("ix_anomaly_alerts_status", table_name="anomaly_alerts")
+    op.drop_table("anomaly_alerts")

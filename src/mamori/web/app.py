@@ -18,6 +18,7 @@ from mamori.app import Runtime, open_runtime
 from mamori.config import Settings, load_settings
 from mamori.tasks.background import start_background
 from mamori.web import access_log, errors
+from mamori.web.admin import alerts as admin_alerts
 from mamori.web.admin import console as admin_console
 from mamori.web.admin import contractors as admin_contractors
 from mamori.web.admin import outbox as admin_outbox
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         center_requests.router,
         admin_requests.router,
         admin_contractors.router,
+        admin_alerts.router,
         admin_outbox.router,
         admin_provisions.router,
     ):

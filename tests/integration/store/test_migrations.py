@@ -53,6 +53,8 @@ TABLES = {
     "subject_items",
     "subjects",
     "system_keys",
+    "training_completions",
+    "training_courses",
     "usage_events",
 }
 
@@ -97,6 +99,8 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "anomaly_clients",
                 "anomaly_counts",
                 "anomaly_cursor",
+                "training_completions",
+                "training_courses",
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",

@@ -54,6 +54,7 @@ from mamori.store.tables.people import (
     request_codes,
     request_throttle,
 )
+from mamori.store.tables.training import training_completions, training_courses
 
 __all__ = [
     "NAMING",
@@ -96,5 +97,7 @@ __all__ = [
     "subject_items",
     "subjects",
     "system_keys",
+    "training_completions",
+    "training_courses",
     "usage_events",
 ]

@@ -1,5 +1,6 @@
-"""Access anomalies (issue 12, part 5): alerts over the audit log, the rules' counts per actor
-and window, the clients staff signed in from, and the evaluation's cursor.
+"""Access anomalies and training records (issue 12, parts 5 and 6): alerts over the audit log,
+the rules' counts per actor and window, the clients staff signed in from, the evaluation's
+cursor; training courses and completions.
 
 Revision ID: 0017_anomalies
 Revises: 0014_roles
@@ -73,9 +74,35 @@ def upgrade() -> None:
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_anomaly_cursor")),
     )
+    op.create_table(
+        "training_courses",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("title_ja", sa.String(length=200), nullable=False),
+        sa.Column("title_en", sa.String(length=200), nullable=False),
+        sa.Column("every_months", sa.Integer(), nullable=False),
+        sa.Column("roles", sa.Text(), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_courses")),
+    )
+    op.create_table(
+        "training_completions",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("course_id", sa.String(length=40), nullable=False),
+        sa.Column("staff_id", sa.String(length=40), nullable=False),
+        sa.Column("completed_on", sa.Date(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=128), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_completions")),
+    )
+    op.create_index(
+        "ix_training_completions_course_id", "training_completions", ["course_id", "staff_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("training_completions")
+    op.drop_table("training_courses")
     op.drop_table("anomaly_cursor")
     op.drop_table("anomaly_clients")
     op.drop_table("anomaly_counts")

@@ -8,9 +8,12 @@ asks :func:`exceeds` whether the total raises an alert. The rules:
 
 - ``volume``: people read (``subject.read``, ``subject.lookup``) by one key or staff member in a
   window, above ``max(VOLUME_MIN, VOLUME_FACTOR x median)`` of its previous BASELINE_WINDOWS
-  windows (a window without reads counts 0).
-- ``hours``: reads outside the usual hours in the operator's time zone (across midnight when the
-  end hour is before the start hour).
+  windows (a window without reads counts 0). People are told apart within a page of entries;
+  a person read again in a later page of the same window counts again (the count errs high,
+  never low).
+- ``hours``: reads by staff members (``staff:``) outside the usual hours in the operator's time
+  zone (across midnight when the end hour is before the start hour). Service keys are left
+  out: a host service reads whenever its users are about.
 - ``refusals``: refused reads (``purpose_not_allowed``, ``key_not_granted``), REFUSAL_BURST or
   more in a window.
 - ``exports``: bulk exports (disclosure packages, ledger and receipt CSVs, bulk reads), more
@@ -168,12 +171,12 @@ def unusual_hour(ts: dt.datetime, th: Thresholds) -> bool:
 
 
 def hours(entries: Iterable[Entry], th: Thresholds) -> list[Tally]:
-    """Reads outside the usual hours, per reader and window."""
+    """Staff members' reads outside the usual hours, per member and window."""
     found: dict[tuple[str, dt.datetime], Tally] = {}
     for entry in entries:
         if (
             entry.action in READ_ACTIONS | {"subject.bulk_read"}
-            and _reader(entry.actor)
+            and entry.actor.startswith("staff:")
             and unusual_hour(entry.ts, th)
         ):
             _tally(found, Rule.hours, entry, th).add(entry.seq)

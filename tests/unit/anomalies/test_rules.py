@@ -67,7 +67,14 @@ def test_usual_hours_across_midnight() -> None:
     assert rules.unusual_hour(dt.datetime(2026, 5, 2, 12, 0, tzinfo=jst), night)
     assert not rules.unusual_hour(NOON_JST, Thresholds(hours_start=9, hours_end=9))
     late = NOON_JST + dt.timedelta(hours=12)  # midnight in Tokyo
-    found = rules.hours([_read(1, "staff:st_a", "s1", at=late), _read(2, "staff:st_a", "s2")], TH)
+    found = rules.hours(
+        [
+            _read(1, "staff:st_a", "s1", at=late),
+            _read(2, "staff:st_a", "s2"),
+            _read(3, "key:k1", "s3", at=late),  # a host service reads at any hour
+        ],
+        TH,
+    )
     assert [(t.rule, t.actor, t.seqs) for t in found] == [(Rule.hours, "staff:st_a", [1])]
 
 

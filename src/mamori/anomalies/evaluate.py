@@ -103,6 +103,8 @@ def _apply(conn: Connection, batch: list[Entry], th: Thresholds, now: dt.datetim
     held = storage.counts(conn, keys)
     raised = 0
     for tally in tallies:
+        if tally.rule is Rule.volume:  # each person once per window, across pages
+            tally.count = storage.new_people(conn, tally.actor, tally.window, tally.people)
         key = (tally.rule.value, tally.actor, tally.window)
         before = held.get(key)
         seqs = [*(before.evidence if before else ()), *tally.seqs]
@@ -117,8 +119,12 @@ def _apply(conn: Connection, batch: list[Entry], th: Thresholds, now: dt.datetim
         )
         storage.upsert_count(conn, total, new=before is None)
         raised += _check(conn, tally, total, th, now)
-    oldest = min(e.ts for e in batch) - th.window * (th.baseline_windows + 1)
-    storage.purge_counts(conn, rules.window_of(oldest, th.window_minutes))
+    earliest = min(e.ts for e in batch)
+    storage.purge_counts(
+        conn,
+        rules.window_of(earliest - th.window * (th.baseline_windows + 1), th.window_minutes),
+        rules.window_of(earliest - th.window, th.window_minutes),
+    )
     return raised
 
 

@@ -8,9 +8,8 @@ asks :func:`exceeds` whether the total raises an alert. The rules:
 
 - ``volume``: people read (``subject.read``, ``subject.lookup``) by one key or staff member in a
   window, above ``max(VOLUME_MIN, VOLUME_FACTOR x median)`` of its previous BASELINE_WINDOWS
-  windows (a window without reads counts 0). People are told apart within a page of entries;
-  a person read again in a later page of the same window counts again (the count errs high,
-  never low).
+  windows (a window without reads counts 0). Each person counts once per window, across
+  pages: the evaluation keeps the people of the current windows.
 - ``hours``: reads by staff members (``staff:``) outside the usual hours in the operator's time
   zone (across midnight when the end hour is before the start hour). Service keys are left
   out: a host service reads whenever its users are about.
@@ -114,6 +113,8 @@ class Tally:
     window: dt.datetime
     count: int = 0
     seqs: list[int] = field(default_factory=list)
+    people: set[str] = field(default_factory=set)
+    """The people read (volume only): ``count`` is how many."""
 
     def add(self, seq: int, count: int = 1) -> None:
         self.count += count
@@ -142,9 +143,9 @@ def _tally(
 
 
 def volume(entries: Iterable[Entry], th: Thresholds) -> list[Tally]:
-    """Distinct people read per reader and window (within these entries)."""
+    """Distinct people read per reader and window (within these entries; the evaluation
+    leaves out those read in the same window by an earlier page)."""
     found: dict[tuple[str, dt.datetime], Tally] = {}
-    people: dict[tuple[str, dt.datetime], set[str]] = {}
     for entry in entries:
         if entry.action not in READ_ACTIONS or not _reader(entry.actor):
             continue
@@ -152,11 +153,10 @@ def volume(entries: Iterable[Entry], th: Thresholds) -> list[Tally]:
         if not subjects:
             continue
         tally = _tally(found, Rule.volume, entry, th)
-        seen = people.setdefault((tally.actor, tally.window), set())
         tally.add(entry.seq, 0)
-        seen |= subjects
-    for key, tally in found.items():
-        tally.count = len(people[key])
+        tally.people |= subjects
+    for tally in found.values():
+        tally.count = len(tally.people)
     return list(found.values())
 
 

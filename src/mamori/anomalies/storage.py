@@ -35,6 +35,7 @@ __all__ = [
     "known_clients",
     "link_incident",
     "lock_cursor",
+    "new_people",
     "purge_counts",
     "set_cursor",
     "upsert_alert",
@@ -44,6 +45,7 @@ __all__ = [
 alerts_t = tables.anomaly_alerts
 counts_t = tables.anomaly_counts
 clients_t = tables.anomaly_clients
+people_t = tables.anomaly_people
 cursor_t = tables.anomaly_cursor
 _CURSOR = "audit"
 
@@ -174,8 +176,33 @@ def history(
     return {r[0]: int(r[1]) for r in rows}
 
 
-def purge_counts(conn: Connection, before: dt.datetime) -> None:
+def purge_counts(conn: Connection, before: dt.datetime, people_before: dt.datetime) -> None:
     conn.execute(counts_t.delete().where(counts_t.c.window_start < before))
+    conn.execute(people_t.delete().where(people_t.c.window_start < people_before))
+
+
+def new_people(conn: Connection, actor: str, window: dt.datetime, people: Collection[str]) -> int:
+    """Record the people ``actor`` read in ``window``; how many were not recorded before."""
+    wanted = sorted(people)
+    held: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        held |= set(
+            conn.execute(
+                sa.select(people_t.c.subject).where(
+                    people_t.c.actor == actor,
+                    people_t.c.window_start == window,
+                    people_t.c.subject.in_(chunk),
+                )
+            ).scalars()
+        )
+    fresh = [p for p in wanted if p not in held]
+    if fresh:
+        conn.execute(
+            people_t.insert(),
+            [{"actor": actor, "window_start": window, "subject": p} for p in fresh],
+        )
+    return len(fresh)
 
 
 def known_clients(conn: Connection, actors: Collection[str]) -> dict[str, set[str]]:

@@ -112,8 +112,12 @@ def test_the_cursor_advances_in_bounded_pages_and_no_alert_is_raised_twice(
     assert evaluate(runtime.engine, runtime.settings, runtime.clock, page=4).cursor == size
     assert len(alerts.alerts(runtime.vault)) == 1
     assert _run(runtime) == 0  # nothing new
-    _reads(runtime, key, people[:2])  # the same window: the same alert, more evidence
-    assert _run(runtime) == 0
+    [alert] = alerts.alerts(runtime.vault)
+    assert alert.count == 8  # across two pages, each person once
+    _reads(runtime, key, people[:2])  # the same people again, in the same window
+    others = [person(runtime, f"q{i}@example.jp") for i in range(2)]
+    _reads(runtime, key, others)  # and two more: the same alert, more evidence
+    assert evaluate(runtime.engine, runtime.settings, runtime.clock, page=3).raised == 0
     [alert] = alerts.alerts(runtime.vault)
     assert alert.count == 10 and alert.last_seq == runtime.audit.size()
 

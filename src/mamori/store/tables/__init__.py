@@ -16,6 +16,7 @@ from mamori.store.tables.anomalies import (
     anomaly_clients,
     anomaly_counts,
     anomaly_cursor,
+    anomaly_people,
 )
 from mamori.store.tables.base import NAMING, Seq, UTCDateTime, metadata
 from mamori.store.tables.contractors import contractor_checks, contractor_contracts
@@ -64,6 +65,7 @@ __all__ = [
     "anomaly_clients",
     "anomaly_counts",
     "anomaly_cursor",
+    "anomaly_people",
     "audit_checkpoints",
     "audit_entries",
     "audit_nodes",

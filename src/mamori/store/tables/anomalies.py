@@ -19,7 +19,13 @@ from sqlalchemy import (
 
 from mamori.store.tables.base import UTCDateTime, metadata
 
-__all__ = ["anomaly_alerts", "anomaly_clients", "anomaly_counts", "anomaly_cursor"]
+__all__ = [
+    "anomaly_alerts",
+    "anomaly_clients",
+    "anomaly_counts",
+    "anomaly_cursor",
+    "anomaly_people",
+]
 
 anomaly_alerts = Table(
     "anomaly_alerts",
@@ -63,6 +69,16 @@ anomaly_counts = Table(
     Column("evidence", Text, nullable=False),
 )
 """What a rule counted of an actor in a window so far (kept for the baseline windows)."""
+
+anomaly_people = Table(
+    "anomaly_people",
+    metadata,
+    Column("actor", String(128), primary_key=True),
+    Column("window_start", UTCDateTime, primary_key=True),
+    Column("subject", String(128), primary_key=True),
+)
+"""The people (``subject:<id>``) each reader read in the current windows, so that the volume
+rule counts each person once per window (purged once a window is over)."""
 
 anomaly_clients = Table(
     "anomaly_clients",

@@ -62,6 +62,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("rule", "actor", "window_start", name=op.f("pk_anomaly_counts")),
     )
     op.create_table(
+        "anomaly_people",
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("subject", sa.String(length=128), nullable=False),
+        sa.PrimaryKeyConstraint("actor", "window_start", "subject", name=op.f("pk_anomaly_people")),
+    )
+    op.create_table(
         "anomaly_clients",
         sa.Column("actor", sa.String(length=128), nullable=False),
         sa.Column("client", sa.String(length=64), nullable=False),
@@ -105,6 +112,7 @@ def downgrade() -> None:
     op.drop_table("training_courses")
     op.drop_table("anomaly_cursor")
     op.drop_table("anomaly_clients")
+    op.drop_table("anomaly_people")
     op.drop_table("anomaly_counts")
     op.drop_index("ix_anomaly_alerts_status", table_name="anomaly_alerts")
     op.drop_table("anomaly_alerts")

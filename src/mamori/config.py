@@ -375,6 +375,64 @@ class Settings(BaseSettings):
         ),
     )
 
+    # -- access anomalies (mamori.anomalies) --
+    anomaly_evaluate_minutes: int = Field(
+        default=5,
+        ge=0,
+        le=1440,
+        description="How often the job anomalies.evaluate reads new audit entries (0: off).",
+    )
+    anomaly_window_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=1440,
+        description="Length of the window the anomaly rules count in, in minutes.",
+    )
+    anomaly_volume_min: int = Field(
+        default=50,
+        ge=1,
+        description="People one key or staff member may read in a window before its usual "
+        "volume is compared at all.",
+    )
+    anomaly_volume_factor: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description="An alert when a reader reads more people in a window than this times its "
+        "median over the previous windows (and more than ANOMALY_VOLUME_MIN).",
+    )
+    anomaly_baseline_windows: int = Field(
+        default=24,
+        ge=1,
+        le=1000,
+        description="How many previous windows a reader's median volume is taken over.",
+    )
+    anomaly_hours_start: int = Field(
+        default=7,
+        ge=0,
+        le=23,
+        description="Hour (operator's time zone) from which reads are usual.",
+    )
+    anomaly_hours_end: int = Field(
+        default=21,
+        ge=0,
+        le=24,
+        description="Hour (operator's time zone) at which usual hours end; before the start "
+        "hour: usual hours run across midnight. Equal to the start: no hour is unusual.",
+    )
+    anomaly_refusal_burst: int = Field(
+        default=10,
+        ge=1,
+        description="Refused reads (purpose_not_allowed, key_not_granted) by one reader in a "
+        "window that raise an alert.",
+    )
+    anomaly_export_max: int = Field(
+        default=5,
+        ge=1,
+        description="Bulk exports (disclosure packages, ledger and receipt CSVs, bulk reads) "
+        "by one actor in a window beyond which an alert is raised.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from mamori.anomalies import evaluate as anomalies
 from mamori.center import access as center_access
 from mamori.changes import disclosure as change_disclosure
 from mamori.changes.notices import JOB as NOTICES_JOB
@@ -128,6 +129,11 @@ BUILT_IN = Parts(
             provision_gate.PURGE_JOB,
             3600,
             lambda runtime: provision_gate.purge_records(runtime.vault),
+        ),
+        Job(
+            anomalies.NAME,
+            lambda settings: settings.anomaly_evaluate_minutes * 60,
+            lambda runtime: anomalies.evaluate(runtime.engine, runtime.settings, runtime.clock),
         ),
         Job(
             "vault.retention_purge",

@@ -11,6 +11,10 @@ from mamori.i18n import N_, Lang, t
 __all__ = ["ACTIONS", "action_label"]
 
 ACTIONS: Final[dict[str, str]] = {
+    "alert.dismiss": N_("audit.action.alert.dismiss"),
+    "alert.incident": N_("audit.action.alert.incident"),
+    "training.complete": N_("audit.action.training.complete"),
+    "training.course_add": N_("audit.action.training.course_add"),
     "staff.reauth": N_("audit.action.staff.reauth"),
     "staff.recovery_code_used": N_("audit.action.staff.recovery_code_used"),
     "staff.recovery_codes": N_("audit.action.staff.recovery_codes"),

@@ -26,6 +26,8 @@ LOGIN_PATTERN: Final = r"[a-z0-9][a-z0-9._@-]{1,99}"
 _LOGIN = re.compile(LOGIN_PATTERN)
 _LOGIN_LABEL: Final = b"mamori:staff-login\x00"
 _CLIENT_LABEL: Final = b"mamori:staff-client\x00"
+_FINGERPRINT_LABEL: Final = b"mamori:staff-fingerprint\x00"
+_FAMILIES: Final = ("Edg/", "Firefox/", "Chrome/", "Safari/", "curl/", "python-httpx/")
 _NAME_MAX: Final = 100
 
 
@@ -75,6 +77,17 @@ class StaffKeys:
 
     def client_hash(self, address: str) -> bytes:
         return self._mac(_CLIENT_LABEL, address)
+
+    def client_fingerprint(self, address: str, agent: str) -> str:
+        """A coarse, keyed fingerprint of a sign-in's client: the browser family of the user
+        agent and the network of the address (IPv4 /24, IPv6 /48). Not personal data on its
+        own; it tells a new client from a known one (the ``new_client`` anomaly rule)."""
+        family = next((f for f in _FAMILIES if f in agent), "other")
+        if ":" in address:
+            network = ":".join(address.split(":")[:3])
+        else:
+            network = ".".join(address.split(".")[:3])
+        return self._mac(_FINGERPRINT_LABEL, f"{family}\x00{network}").hex()[:16]
 
     def seal(self, staff_id: str, field: str, text: str) -> bytes:
         key = self.system_keys.get("staff-names")

@@ -13,7 +13,9 @@ cannot get past the limit, and every attempt of a locked burst, the right passwo
 gets the same answer. The password is then verified outside any transaction (it takes tens of
 milliseconds, and SQLite has one writer); a right one takes the count back. Audited as
 ``staff.sign_in`` with ``result`` ``ok`` / ``failed`` / ``locked`` and, for failures, a
-``reason`` code; the actor is ``staff:<id>`` when the login ID names an account, else
+``reason`` code; a session opened names its ``client`` (a keyed fingerprint of the browser
+family and the address's network, :meth:`StaffKeys.client_fingerprint`, for the ``new_client``
+anomaly rule); the actor is ``staff:<id>`` when the login ID names an account, else
 ``unknown``. Neither the typed login ID nor the password appears in the audit log or any log.
 
 **Two steps.** :func:`begin_sign_in` checks the password and then, for an account with an
@@ -167,6 +169,8 @@ def _open(
     *,
     max_age: dt.timedelta,
     second_factor: str,
+    client: str,
+    agent: str,
     rehashed: str | None = None,
 ) -> SignedIn:
     now = directory.clock.now()
@@ -176,7 +180,8 @@ def _open(
     lockout.clear_login(conn, stored.login_hash)
     account = directory.account(stored)
     token, session = open_session(conn, account, now=now, max_age=max_age)
-    _audit(directory, conn, staff_id, "ok", second_factor=second_factor)
+    fingerprint = directory.keys.client_fingerprint(client, agent)
+    _audit(directory, conn, staff_id, "ok", second_factor=second_factor, client=fingerprint)
     return SignedIn(token, session)
 
 
@@ -186,6 +191,7 @@ def sign_in(
     password: str,
     *,
     client: str,
+    agent: str = "",
     limits: lockout.Limits,
     max_age: dt.timedelta,
 ) -> SignedIn:
@@ -197,7 +203,14 @@ def sign_in(
         if row.id in storage.totp_enrolled(conn):
             raise SecondFactorRequired()
         return _open(
-            directory, conn, row.id, max_age=max_age, second_factor="none", rehashed=rehashed
+            directory,
+            conn,
+            row.id,
+            max_age=max_age,
+            second_factor="none",
+            client=client,
+            agent=agent,
+            rehashed=rehashed,
         )
 
 
@@ -215,6 +228,7 @@ def begin_sign_in(
     password: str,
     *,
     client: str,
+    agent: str = "",
     limits: lockout.Limits,
     max_age: dt.timedelta,
     require_second_factor: bool,
@@ -227,7 +241,14 @@ def begin_sign_in(
         enrolled = row.id in storage.totp_enrolled(conn)
         if not enrolled and not require_second_factor:
             return _open(
-                directory, conn, row.id, max_age=max_age, second_factor="none", rehashed=rehashed
+                directory,
+                conn,
+                row.id,
+                max_age=max_age,
+                second_factor="none",
+                client=client,
+                agent=agent,
+                rehashed=rehashed,
             )
         if rehashed is not None:
             storage.rehash_password(conn, row.id, rehashed)
@@ -270,6 +291,7 @@ def finish_sign_in(
     code: str,
     *,
     client: str,
+    agent: str = "",
     limits: lockout.Limits,
     max_age: dt.timedelta,
 ) -> SignedIn:
@@ -284,7 +306,15 @@ def finish_sign_in(
     with db.write(directory.engine) as conn:
         if not storage.delete_pending(conn, _hash(token)):
             raise StaffSessionRequired("your sign-in has ended: sign in again")
-        return _open(directory, conn, staff_id, max_age=max_age, second_factor=method)
+        return _open(
+            directory,
+            conn,
+            staff_id,
+            max_age=max_age,
+            second_factor=method,
+            client=client,
+            agent=agent,
+        )
 
 
 def enrolment_of(directory: StaffDirectory, token: str | None) -> tuple[str, Enrolment]:
@@ -294,7 +324,13 @@ def enrolment_of(directory: StaffDirectory, token: str | None) -> tuple[str, Enr
 
 
 def finish_enrolment(
-    directory: StaffDirectory, token: str | None, code: str, *, max_age: dt.timedelta
+    directory: StaffDirectory,
+    token: str | None,
+    code: str,
+    *,
+    max_age: dt.timedelta,
+    client: str = "unknown",
+    agent: str = "",
 ) -> tuple[SignedIn, list[str]]:
     """The enrolment step: confirm the new authenticator with a code and open the session;
     the session and the recovery codes to show once."""
@@ -303,4 +339,13 @@ def finish_enrolment(
     codes = SecondFactors(directory).confirm(staff_id, code, actor=f"staff:{staff_id}")
     with db.write(directory.engine) as conn:
         storage.delete_pending(conn, _hash(token))
-        return _open(directory, conn, staff_id, max_age=max_age, second_factor="enrolled"), codes
+        signed_in = _open(
+            directory,
+            conn,
+            staff_id,
+            max_age=max_age,
+            second_factor="enrolled",
+            client=client,
+            agent=agent,
+        )
+        return signed_in, codes

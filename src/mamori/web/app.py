@@ -18,6 +18,7 @@ from mamori.app import Runtime, open_runtime
 from mamori.config import Settings, load_settings
 from mamori.tasks.background import start_background
 from mamori.web import access_log, errors
+from mamori.web.admin import alerts as admin_alerts
 from mamori.web.admin import audit as admin_audit
 from mamori.web.admin import console as admin_console
 from mamori.web.admin import contractors as admin_contractors
@@ -26,6 +27,7 @@ from mamori.web.admin import incidents as admin_incidents
 from mamori.web.admin import outbox as admin_outbox
 from mamori.web.admin import provisions as admin_provisions
 from mamori.web.admin import requests as admin_requests
+from mamori.web.admin import training as admin_training
 from mamori.web.api import changes as api_changes
 from mamori.web.api import consent as api_consent
 from mamori.web.api import document as api_document
@@ -157,6 +159,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_contractors.router,
         admin_incident_report.router,
         admin_incidents.router,
+        admin_alerts.router,
+        admin_training.router,
         admin_outbox.router,
         admin_provisions.router,
         admin_audit.router,

@@ -40,10 +40,12 @@ def test_sign_in_opens_a_session_stored_as_a_hash(
     assert session.account.id == account.id
     assert session.csrf_token == signed_in.session.csrf_token
     entry = runtime.audit.tail(1)[0]
+    client = entry.details["client"]  # a keyed fingerprint, never the address
+    assert isinstance(client, str) and len(client) == 16 and int(client, 16) >= 0
     assert (entry.actor, entry.action, entry.details) == (
         f"staff:{account.id}",
         "staff.sign_in",
-        {"result": "ok", "second_factor": "none"},
+        {"result": "ok", "second_factor": "none", "client": client},
     )
 
 

@@ -18,6 +18,11 @@ from mamori.store import db, tables
 
 TABLES = {
     "alembic_version",
+    "anomaly_alerts",
+    "anomaly_clients",
+    "anomaly_counts",
+    "anomaly_cursor",
+    "anomaly_people",
     "audit_checkpoints",
     "audit_entries",
     "audit_nodes",
@@ -58,11 +63,13 @@ TABLES = {
     "subject_items",
     "subjects",
     "system_keys",
+    "training_completions",
+    "training_courses",
     "usage_events",
 }
 
 
-LATEST = "0017_totp"
+LATEST = "0018_anomalies"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -98,6 +105,13 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
         with db.read(engine) as conn:
             inspector = sa.inspect(conn)
             assert set(inspector.get_table_names()) == TABLES - {
+                "anomaly_alerts",
+                "anomaly_clients",
+                "anomaly_counts",
+                "anomaly_cursor",
+                "anomaly_people",
+                "training_completions",
+                "training_courses",
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
@@ -172,6 +186,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0015_console.py",
         "0016_incidents.py",
         "0017_totp.py",
+        "0018_anomalies.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)
 

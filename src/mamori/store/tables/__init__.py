@@ -12,6 +12,13 @@ consents, provisions), :mod:`.contractors` (the register of contractors), :mod:`
 
 from __future__ import annotations
 
+from mamori.store.tables.anomalies import (
+    anomaly_alerts,
+    anomaly_clients,
+    anomaly_counts,
+    anomaly_cursor,
+    anomaly_people,
+)
 from mamori.store.tables.base import NAMING, Seq, UTCDateTime, metadata
 from mamori.store.tables.contractors import contractor_checks, contractor_contracts
 from mamori.store.tables.core import (
@@ -61,11 +68,17 @@ from mamori.store.tables.staff_factors import (
     staff_recovery_codes,
     staff_totp,
 )
+from mamori.store.tables.training import training_completions, training_courses
 
 __all__ = [
     "NAMING",
     "Seq",
     "UTCDateTime",
+    "anomaly_alerts",
+    "anomaly_clients",
+    "anomaly_counts",
+    "anomaly_cursor",
+    "anomaly_people",
     "audit_checkpoints",
     "audit_entries",
     "audit_nodes",
@@ -107,5 +120,7 @@ __all__ = [
     "subject_items",
     "subjects",
     "system_keys",
+    "training_completions",
+    "training_courses",
     "usage_events",
 ]

@@ -359,6 +359,7 @@ async def login(request: Request) -> Response:
             typed,
             fields.get("password", ""),
             client=client_address(request),
+            agent=request.headers.get("user-agent", ""),
             limits=limits(request),
             max_age=dt.timedelta(hours=settings.admin_session_max_hours),
             require_second_factor=settings.admin_require_totp,

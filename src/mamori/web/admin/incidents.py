@@ -22,6 +22,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from mamori.anomalies import alerts
+from mamori.anomalies.storage import AlertRow
 from mamori.app import Runtime
 from mamori.errors import Conflict, IncidentEntryInvalid, NotFound, UserInputError
 from mamori.i18n import N_, Lang, t
@@ -193,7 +195,12 @@ def listing(request: Request, user: ReadDep) -> Response:
 
 
 def _new_page(
-    request: Request, *, status_code: int = 200, error: str = "", submitted: Mapping[str, Any]
+    request: Request,
+    *,
+    status_code: int = 200,
+    error: str = "",
+    submitted: Mapping[str, Any],
+    alert: AlertRow | None = None,
 ) -> Response:
     return nav.render(
         request,
@@ -201,12 +208,26 @@ def _new_page(
         status_code=status_code,
         error=error,
         submitted=submitted,
+        alert=alert,
         **_common(request),
     )
 
 
+def _open_alert(runtime: Runtime, alert_id: str) -> AlertRow:
+    """The open alert an incident is being recorded from (``?alert=``): refused when it does
+    not exist or was dismissed."""
+    found = alerts.alert(runtime.vault, alert_id)
+    if found.status != "open":
+        raise Conflict(f"alert {alert_id} is {found.status}: record the incident without it")
+    return found
+
+
 @router.get("/new", response_class=HTMLResponse)
-def new(request: Request, user: ManageDep) -> Response:
+def new(request: Request, user: ManageDep, alert: str = "") -> Response:
+    """The form; from an alert (``?alert=al_...``), which the incident will be linked to."""
+    if alert:
+        found = _open_alert(deps.runtime(request), alert)
+        return _new_page(request, submitted={"alert": found.id}, alert=found)
     return _new_page(request, submitted={})
 
 
@@ -239,10 +260,19 @@ def _facts(fields: Mapping[str, str], lists: Mapping[str, list[str]]) -> dict[st
 async def record(request: Request, user: ManageDep) -> Response:
     fields, lists = await _fields(request)
     runtime = deps.runtime(request)
+    alert_id = fields.get("alert", "")
     try:
+        if alert_id:
+            await run_in_threadpool(_open_alert, runtime, alert_id)
         found = await run_in_threadpool(
             lambda: register.record(runtime, actor=user.actor, **_facts(fields, lists))
         )
+        if alert_id:
+            await run_in_threadpool(
+                lambda: alerts.link_incident(
+                    runtime.vault, actor=user.actor, alert_id=alert_id, incident_id=found.id
+                )
+            )
     except UserInputError as exc:
         message = _message(_lang(request), exc)
         submitted = {**fields, **lists}

@@ -124,6 +124,7 @@ async def code_submit(request: Request) -> Response:
             request.cookies.get(auth.PENDING_COOKIE),
             fields.get("code", ""),
             client=auth.client_address(request),
+            agent=request.headers.get("user-agent", ""),
             limits=auth.limits(request),
             max_age=_max_age(request),
         )
@@ -217,7 +218,13 @@ async def enrol_submit(request: Request) -> Response:
         )
     try:
         signed_in, codes = await run_in_threadpool(
-            finish_enrolment, directory, token, fields.get("code", ""), max_age=_max_age(request)
+            finish_enrolment,
+            directory,
+            token,
+            fields.get("code", ""),
+            max_age=_max_age(request),
+            client=auth.client_address(request),
+            agent=request.headers.get("user-agent", ""),
         )
     except StaffSessionRequired:
         return _restart(request)

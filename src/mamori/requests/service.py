@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from mamori.requests.context import RequestContext
 
 __all__ = [
+    "CodeWait",
+    "code_wait",
     "Verified",
     "close",
     "decide",
@@ -182,10 +184,31 @@ class Verified:
     """The session token for the cookie (only its SHA-256 is stored)."""
 
 
-def verify_code(ctx: RequestContext, request_id: str, code: str) -> Verified:
-    """Check a code. Right: the request is verified (if it was not) and a session opens.
-    The attempt is counted and committed whatever the result; then a wrong, expired or dead
-    code raises :class:`CodeRejected` or :class:`CodeLocked`."""
+@dataclass(frozen=True)
+class CodeWait:
+    """What the confirmation page shows: the request (for its number) and the tries left at
+    the code waiting for it (``None``: no code is waiting)."""
+
+    request: Request
+    tries_left: int | None
+
+
+def code_wait(ctx: RequestContext, request_id: str) -> CodeWait:
+    """The request awaiting a code and how many tries its code has left."""
+    with db.read(ctx.engine) as conn:
+        request = store.load(conn, request_id)
+        state = storage.code_state(conn, request_id)
+    left = max(codes.MAX_ATTEMPTS - state.attempts, 0) if state is not None else None
+    return CodeWait(request, left)
+
+
+def verify_code(
+    ctx: RequestContext, request_id: str, code: str, *, base_url: str = ""
+) -> Verified:
+    """Check a code. Right: the request is verified (if it was not; the person then gets the
+    receipt mail, with the request's number and due date) and a session opens. The attempt is
+    counted and committed whatever the result; then a wrong, expired or dead code raises
+    :class:`CodeRejected` or :class:`CodeLocked`."""
     keys = _keys(ctx)
     now = ctx.clock.now()
     token = secrets.token_urlsafe(32)
@@ -198,6 +221,10 @@ def verify_code(ctx: RequestContext, request_id: str, code: str) -> Verified:
                 request = _verify(
                     ctx, conn, request, Verification.email_code, actor="system:center", now=now
                 )
+                sealed = store.load(conn, request_id, keys)
+                email = str(sealed.details.get("email", ""))
+                if email:
+                    notices.received(ctx, conn, request, email, base_url)
             minutes = ctx.settings.center_session_minutes
             storage.update(
                 conn,

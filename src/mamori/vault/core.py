@@ -336,6 +336,23 @@ class Vault:
             raise SubjectNotFound(f"no subject '{subject_id}'")
         return Subject(found.id, found.type, found.status, found.created_at, found.withdrawn_at)
 
+    def contact_address(self, subject_id: str) -> str | None:
+        """The person's e-mail address (their first item of kind ``email``), for the notices
+        mamori sends them itself, such as the confirmation of their withdrawal, which must be
+        read before the withdrawal destroys it; ``None`` when they hold none."""
+        email_items = [i.id for i in self.rules().items.values() if i.kind is ValueKind.email]
+        with db.read(self.engine) as conn:
+            wrapped = storage.wrapped_key(conn, subject_id)
+            held = storage.items_of_people(conn, [subject_id], email_items).get(subject_id)
+        if wrapped is None or not held:
+            return None
+        cipher = self.cipher(subject_id, wrapped)
+        item = held[0]
+        value = orjson.loads(
+            crypto.decrypt(cipher, item.ciphertext, subject_id=subject_id, item_id=item.item_id)
+        )
+        return str(value)
+
     # -- withdrawal --------------------------------------------------------------------------
 
     def withdraw(self, caller: Caller, subject_id: str) -> None:

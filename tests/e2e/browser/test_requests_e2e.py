@@ -8,12 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import Connection
 
@@ -53,6 +56,17 @@ def server(tmp_path: Path, database_url: str, smtp_server: SmtpServer) -> Iterat
             yield served
     finally:
         runtime.close()
+
+
+def _no_violations(page: Page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def _shots() -> Path:
+    folder = Path(os.environ.get("MAMORI_SCREENSHOTS", tempfile.gettempdir()))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _code(runtime: Runtime, smtp: SmtpServer, count: int) -> str:
@@ -174,17 +188,38 @@ def test_a_sixth_wrong_code_is_locked_out(
     context = browser.new_context(locale="ja-JP", java_script_enabled=False)
     page = context.new_page()
     request_id = _file_disclosure(page, server.url)
+    # Before the code, the page says the request is not received yet.
+    assert "まだ受付は完了していません" in page.locator("#not-yet-received").inner_text()
     code = _code(server.runtime, smtp_server, 1)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    for _ in range(5):
-        page.goto(f"{server.url}/center/requests/{request_id}/verify?lang=ja")
+    assert page.locator("#code-tries").inner_text() == "あと 5 回入力できます。"
+    for left in (4, 3, 2, 1):
         page.get_by_label("確認コード").fill(wrong)
         page.get_by_role("button", name="確認する").click()
-        assert page.locator("#problem").get_attribute("data-problem") == "problem_code"
-    page.goto(f"{server.url}/center/requests/{request_id}/verify?lang=ja")
-    page.get_by_label("確認コード").fill(code)  # right, but the sixth attempt
-    page.get_by_role("button", name="確認する").click()
-    assert page.locator("#problem").get_attribute("data-problem") == "problem_locked"
+        # The form stays, the mistake is said next to the field, with the tries left.
+        assert "確認コードが正しくない" in page.locator("#code-error").inner_text()
+        assert page.locator("#code").get_attribute("aria-invalid") == "true"
+        assert page.locator("#code-tries").inner_text() == f"あと {left} 回入力できます。"
+    _no_violations(page)
+    page.screenshot(path=str(_shots() / "center-verify-wrong-code.png"), full_page=True)
+    page.get_by_label("確認コード").fill(wrong)
+    page.get_by_role("button", name="確認する").click()  # the fifth wrong code: no tries left
+    assert page.get_by_role("button", name="確認する").count() == 0
+    assert "使えなくなりました" in page.locator("#code-tries").inner_text()
+    # No session was opened: the request's page is still closed to this browser.
     page.goto(f"{server.url}/center/requests/{request_id}?lang=ja")
     assert page.locator("#problem").get_attribute("data-problem") == "problem_session"
+    # A new code brings the form back with five tries.
+    page.goto(f"{server.url}/center/requests/{request_id}/verify?lang=ja")
+    page.get_by_role("button", name="新しいコードを送る").click()
+    assert page.locator("#code-tries").inner_text() == "あと 5 回入力できます。"
+    page.get_by_label("確認コード").fill(_code(server.runtime, smtp_server, 2))
+    page.get_by_role("button", name="確認する").click()
+    page.wait_for_url(f"**/center/requests/{request_id}?**")
+    assert page.locator("#request-status").inner_text() == "本人確認済み"
+    # The receipt follows the verification, naming the request by its number.
+    server.runtime.mail.deliver_pending()
+    smtp_server.wait_for(3, timeout=10)
+    receipt = smtp_server.messages[2]
+    assert "ご請求を受け付けました" in str(receipt["Subject"])
     context.close()

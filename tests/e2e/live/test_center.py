@@ -27,6 +27,7 @@ from mamori.vault import service_keys
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
 from tests.helpers.clock import ManualClock
+from tests.helpers.requests import mails
 from tests.helpers.runtime import open_test_runtime
 from tests.helpers.server import LiveServer
 
@@ -478,8 +479,13 @@ def test_withdrawal_through_the_page(
     assert done.status_code == 200
     assert "退会の手続きが完了しました" in done.text
     assert 'mamori_center=""' in done.headers["set-cookie"]
-    entry = live_server.runtime.audit.tail(1)[0]
-    assert (entry.actor, entry.action) == (f"subject:{person}", "subject.withdraw")
+    entry = next(e for e in live_server.runtime.audit.tail(5) if e.action == "subject.withdraw")
+    assert entry.actor == f"subject:{person}"
+    # A confirmation goes to the address the person held, once, naming no one in the outbox.
+    [confirmation] = mails(live_server.runtime, "withdrawal_done")
+    assert confirmation.summary.subject_id is None
+    assert "hanako@example.jp" in str(confirmation.to)
+    assert "退会の手続きが完了しました" in (confirmation.subject or "")
     assert host.read(person, purpose="service_operation", items=["email"]).refused == {
         "email": "withdrawn"
     }

@@ -365,3 +365,34 @@ def test_a_fee_is_allowed_for_disclosure_only() -> None:
         load_settings(request_due_days={"disclosure": 30})
     with pytest.raises(ConfigError, match="MAMORI_REQUEST_DEFAULT_DUE_DAYS"):
         load_settings(request_default_due_days=15)
+
+
+def test_a_wrong_code_keeps_the_form_with_the_tries_left(
+    client: TestClient, runtime: Runtime
+) -> None:
+    request_id = _file(client, "disclosure")
+    token = client.cookies[FORM_COOKIE]
+    first = client.get(f"/center/requests/{request_id}/verify?lang=ja&filed=1")
+    assert "まだ受付は完了していません" in first.text and "ご請求を受け付けました" not in first.text
+    assert "あと 5 回入力できます" in first.text
+    assert mails(runtime, "request_received") == []
+    code = last_code(runtime)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    page = client.post(
+        f"/center/requests/{request_id}/verify?lang=ja", data={"csrf_token": token, "code": wrong}
+    )
+    assert page.status_code == 400
+    assert 'id="code-error"' in page.text and 'aria-invalid="true"' in page.text
+    assert "あと 4 回入力できます" in page.text and 'name="code"' in page.text
+    english = client.post(
+        f"/center/requests/{request_id}/verify?lang=en", data={"csrf_token": token, "code": wrong}
+    )
+    assert "3 tries left" in english.text
+    right = client.post(
+        f"/center/requests/{request_id}/verify", data={"csrf_token": token, "code": code}
+    )
+    assert right.status_code == 303
+    # The receipt comes after the verification, once, naming the request by its number.
+    [receipt] = mails(runtime, "request_received")
+    request = service.get(runtime, request_id, actor="test")
+    assert request.reference in (receipt.body or "")

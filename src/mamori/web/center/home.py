@@ -10,11 +10,13 @@ from mamori.center import access
 from mamori.center.access import COOKIE, Session
 from mamori.changes.consents import person_changes
 from mamori.errors import CenterSessionRequired
+from mamori.store import db
 from mamori.vault.access import Caller
 from mamori.vault.restrictions import set_stops, usage_settings
 from mamori.web import deps
 from mamori.web.center import common
 from mamori.web.center.forms import requested_stops, settings_page
+from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
 
 __all__ = ["router"]
@@ -129,6 +131,23 @@ def _withdraw_page(request: Request, session: Session, *, unconfirmed: bool) -> 
     )
 
 
+def _confirm_withdrawal(request: Request, address: str, lang: Lang) -> None:
+    """The mail that confirms a withdrawal (template ``withdrawal_done``), to the address the
+    person held; queued without their id, which names no one any more."""
+    runtime = deps.runtime(request)
+    public = (runtime.settings.public_url or str(request.base_url)).rstrip("/")
+    operator = runtime.published.current().policy.operator.name.get(lang)
+    with db.write(runtime.engine) as conn:
+        runtime.mail.queue(
+            conn,
+            to=address,
+            template="withdrawal_done",
+            language=lang,
+            context={"operator": operator, "policy_url": f"{public}/privacy?lang={lang}"},
+            subject_id=None,
+        )
+
+
 @router.get("/withdraw", response_class=HTMLResponse)
 def withdraw_page(request: Request, session: common.SessionDep) -> HTMLResponse:
     return _withdraw_page(request, session, unconfirmed=False)
@@ -141,8 +160,14 @@ def withdraw(request: Request, session: common.SessionDep, form: common.FormDep)
     session.require("delete")
     if form.get("confirm") != "yes":
         return _withdraw_page(request, session, unconfirmed=True)
+    runtime = deps.runtime(request)
+    lang = request_lang(request)
+    # Read before the withdrawal destroys it: the confirmation goes to the address they held.
+    address = runtime.vault.contact_address(session.subject_id)
     # Deletes every item, event, stop, link and session of the person, and the data key.
-    deps.runtime(request).vault.withdraw(Caller.person(session.subject_id), session.subject_id)
-    response = common.page(request, "center/withdrawn.html", request_lang(request))
+    runtime.vault.withdraw(Caller.person(session.subject_id), session.subject_id)
+    if address:
+        _confirm_withdrawal(request, address, lang)
+    response = common.page(request, "center/withdrawn.html", lang)
     common.clear_cookie(request, response)
     return response

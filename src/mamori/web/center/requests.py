@@ -392,19 +392,38 @@ async def file(request: Request, type: str) -> Response:
 # -- identity by code ------------------------------------------------------------------------
 
 
-@router.get("/{request_id}/verify", response_class=HTMLResponse)
-def verify_page(request: Request, request_id: str, sent: int = 0, filed: int = 0) -> Response:
+def _verify_page(
+    request: Request,
+    request_id: str,
+    *,
+    status_code: int = 200,
+    sent: bool = False,
+    filed: bool = False,
+    problem: str = "",
+) -> Response:
+    """The code form: the request's number, the tries its code has left, and, after a wrong
+    code, what went wrong next to the field (the form stays, with a way to get a new code)."""
     lang = request_lang(request)
+    wait = service.code_wait(deps.runtime(request), request_id)
     response = _page(
         request,
         "center/requests/verify.html",
         lang,
+        status_code=status_code,
         request_id=request_id,
+        r=wait.request,
+        tries_left=wait.tries_left,
         csrf_token=_form_token(request),
-        sent=bool(sent),
-        filed=bool(filed),
+        sent=sent,
+        filed=filed,
+        problem=problem,
     )
     return _keep_form_token(request, response)
+
+
+@router.get("/{request_id}/verify", response_class=HTMLResponse)
+def verify_page(request: Request, request_id: str, sent: int = 0, filed: int = 0) -> Response:
+    return _verify_page(request, request_id, sent=bool(sent), filed=bool(filed))
 
 
 @router.post("/{request_id}/verify")
@@ -413,12 +432,22 @@ async def verify(request: Request, request_id: str) -> Response:
     token = form.get("csrf_token")
     _check_form(request, None, token if isinstance(token, str) else None)
     code = form.get("code")
-    verified = await run_in_threadpool(
-        service.verify_code,
-        deps.runtime(request),
-        request_id,
-        code if isinstance(code, str) else "",
-    )
+    try:
+        verified = await run_in_threadpool(
+            lambda: service.verify_code(
+                deps.runtime(request),
+                request_id,
+                code if isinstance(code, str) else "",
+                base_url=_base_url(request),
+            )
+        )
+    except (CodeRejected, CodeLocked) as exc:
+        problem = "problem_locked" if isinstance(exc, CodeLocked) else "problem_code"
+        return await run_in_threadpool(
+            lambda: _verify_page(
+                request, request_id, status_code=status_for(exc), problem=problem
+            )
+        )
     lang = request_lang(request)
     response = RedirectResponse(f"{PATH}/{request_id}?lang={lang}&verified=1", status_code=303)
     response.set_cookie(

@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CodeWait",
-    "code_wait",
     "Verified",
     "close",
+    "code_wait",
     "decide",
     "file_request",
     "get",
@@ -202,9 +202,7 @@ def code_wait(ctx: RequestContext, request_id: str) -> CodeWait:
     return CodeWait(request, left)
 
 
-def verify_code(
-    ctx: RequestContext, request_id: str, code: str, *, base_url: str = ""
-) -> Verified:
+def verify_code(ctx: RequestContext, request_id: str, code: str, *, base_url: str = "") -> Verified:
     """Check a code. Right: the request is verified (if it was not; the person then gets the
     receipt mail, with the request's number and due date) and a session opens. The attempt is
     counted and committed whatever the result; then a wrong, expired or dead code raises

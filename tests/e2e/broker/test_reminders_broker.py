@@ -74,7 +74,7 @@ def test_a_worker_reminds_the_handlers_of_a_request_falling_due(
                 ]
                 time.sleep(0.2)
             assert reminders, "no reminder arrived:\n" + log.read_text()[-2000:]
-            assert filed.id in reminders[0]
+            assert filed.reference in reminders[0]
             assert "hanako" not in log.read_text()  # the worker logs no address
     finally:
         drop_queue(runtime)

@@ -443,10 +443,9 @@ async def verify(request: Request, request_id: str) -> Response:
         )
     except (CodeRejected, CodeLocked) as exc:
         problem = "problem_locked" if isinstance(exc, CodeLocked) else "problem_code"
+        status = status_for(exc)
         return await run_in_threadpool(
-            lambda: _verify_page(
-                request, request_id, status_code=status_for(exc), problem=problem
-            )
+            lambda: _verify_page(request, request_id, status_code=status, problem=problem)
         )
     lang = request_lang(request)
     response = RedirectResponse(f"{PATH}/{request_id}?lang={lang}&verified=1", status_code=303)

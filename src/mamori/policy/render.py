@@ -77,6 +77,7 @@ from mamori.policy.document import (
 from mamori.policy.document import (
     roman as _roman,
 )
+from mamori.policy.mechanisms import Mechanisms, check_mechanisms, mechanism_link
 from mamori.policy.model import (
     CookieService,
     ExternalService,
@@ -99,23 +100,33 @@ _LANGS: tuple[Lang, ...] = ("ja", "en")
 _FORMATS: tuple[Format, ...] = ("html", "md")
 
 
-def render_policy(policy: Policy, *, lang: Lang, fmt: Format, version: int | None = None) -> str:
+def render_policy(
+    policy: Policy,
+    *,
+    lang: Lang,
+    fmt: Format,
+    version: int | None = None,
+    mechanisms: Mechanisms | None = None,
+) -> str:
     """The policy as an HTML fragment (one ``<article>``) or as Markdown.
 
-    ``version`` is the published version number, shown after the revision history when given.
+    ``version`` is the published version number, shown after the revision history when given;
+    ``mechanisms`` the addresses of the pages the sections link to (:mod:`.mechanisms`).
     """
     _check_args(lang, fmt)
-    doc = _Builder(policy, lang, version).document()
+    doc = _Builder(policy, lang, version, mechanisms).document()
     out = _environment(fmt).get_template(f"article.{fmt}").render(doc=doc)
     if fmt == "md":
         out = re.sub(r"\n{3,}", "\n\n", out).strip("\n") + "\n"
     return out
 
 
-def render_policy_page(policy: Policy, *, lang: Lang, version: int | None = None) -> str:
+def render_policy_page(
+    policy: Policy, *, lang: Lang, version: int | None = None, mechanisms: Mechanisms | None = None
+) -> str:
     """The policy as a standalone HTML document with inline CSS and no external resources."""
     _check_args(lang, "html")
-    doc = _Builder(policy, lang, version).document()
+    doc = _Builder(policy, lang, version, mechanisms).document()
     return _environment("html").get_template("page.html").render(doc=doc)
 
 
@@ -129,10 +140,18 @@ def _check_args(lang: str, fmt: str) -> None:
 class _Builder:
     """Builds the document tree of one policy in one language."""
 
-    def __init__(self, policy: Policy, lang: Lang, version: int | None) -> None:
+    def __init__(
+        self, policy: Policy, lang: Lang, version: int | None, mechanisms: Mechanisms | None
+    ) -> None:
         self.policy = policy
         self.lang: Lang = lang
         self.version = version
+        self.mechanisms: Mechanisms = mechanisms or {}
+        check_mechanisms(self.mechanisms)
+
+    def ways(self, *names: str) -> tuple[_Para, ...]:
+        """The paragraph linking to the mechanisms ``names``, when they were handed in."""
+        return mechanism_link(self.lang, self.mechanisms, *names)
 
     def t(self, text: Text) -> str:
         return text.get(self.lang)
@@ -328,7 +347,8 @@ class _Builder:
 
     def usage_stop(self) -> _Part:
         text = self.t(self.policy.usage_stop)
-        return "usage-stop", t(self.lang, "policy.section_usage_stop"), (_para(text),)
+        blocks = (_para(text), *self.ways("usage_settings"))
+        return "usage-stop", t(self.lang, "policy.section_usage_stop"), blocks
 
     def cookies(self) -> _Part:
         cookies = self.policy.cookies
@@ -341,7 +361,7 @@ class _Builder:
             t(lang, "policy.cookie_opt_out"),
         )
         rows = tuple(self.cookie_row(service) for service in cookies.services)
-        blocks: list[_Block] = [_para(self.t(cookies.intro))]
+        blocks: list[_Block] = [_para(self.t(cookies.intro)), *self.ways("cookie_settings")]
         if rows:
             blocks.append(_Table(head, rows))
         return "cookies", t(lang, "policy.section_cookies"), blocks
@@ -467,15 +487,23 @@ class _Builder:
             if fee.note is not None:
                 text = t(self.lang, "policy.sentences", first=text, second=self.t(fee.note))
             blocks.append(_para(text))
+        blocks.extend(self.ways("disclosure"))
         return "disclosure", t(self.lang, "policy.section_disclosure"), blocks
 
     def correction(self) -> _Part:
         requests = self.policy.requests
-        procedure = (_para(self.t(requests.where)), _para(self.t(requests.identity_verification)))
-        blocks = (
+        procedure = (
+            _para(self.t(requests.where)),
+            *self.ways("requests"),
+            _para(self.t(requests.identity_verification)),
+        )
+        blocks: tuple[_Block, ...] = (
             _para(self.t(requests.correction_and_stop), "(1)"),
+            *self.ways("correction", "usage_stop"),
             _para(self.t(requests.erasure), "(2)"),
+            *self.ways("erasure"),
             _para(self.t(requests.mail_opt_out), "(3)"),
+            *self.ways("mail_opt_out"),
             _Sub(None, t(self.lang, "policy.request_procedure"), procedure),
         )
         return "correction", t(self.lang, "policy.section_correction"), blocks
@@ -505,6 +533,7 @@ class _Builder:
             window = t(lang, "policy.sentences", first=window, second=notice)
         contact_blocks: list[_Block] = [
             _para(window),
+            *self.ways("requests"),
             _para(self.t(contact.name)),
             _Para((_Span(contact.url, contact.url),)),
         ]

@@ -14,6 +14,7 @@ from jinja2 import pass_context
 
 from mamori import clock, i18n
 from mamori.clock import local_text
+from mamori.web import ways_in
 from mamori.web.i18n import Lang, negotiate
 
 __all__ = [
@@ -54,6 +55,7 @@ def local_date(context: Mapping[str, Any], value: dt.datetime | None) -> str:
 
 templates.env.filters["local_time"] = local_time
 templates.env.filters["local_date"] = local_date
+templates.env.globals["ways_in"] = ways_in  # the header and footer links (base.html)
 
 
 def request_lang(request: Request, *, strict: bool = True) -> Lang:

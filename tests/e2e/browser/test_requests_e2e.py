@@ -82,7 +82,7 @@ def _code(runtime: Runtime, smtp: SmtpServer, count: int) -> str:
 
 def _file_disclosure(page: Page, url: str) -> str:
     page.goto(f"{url}/center/requests?lang=ja")
-    page.get_by_role("link", name="開示").first.click()
+    page.get_by_role("link", name="開示", exact=True).first.click()
     page.get_by_role("textbox", name="ご連絡先のメールアドレス").fill(EMAIL)
     page.get_by_role("button", name="請求する").click()
     page.wait_for_url(re.compile(r".*/center/requests/[0-9a-f]{32}/verify.*"))

@@ -16,7 +16,7 @@ from mamori.policy.model import Policy
 from mamori.policy.render import render_policy
 from mamori.publication import records, versions
 from mamori.store import db
-from mamori.web import deps
+from mamori.web import deps, ways_in
 from mamori.web.i18n import Lang
 from mamori.web.rendering import page, request_lang
 
@@ -33,7 +33,9 @@ def _policy(source_yaml: str, name: str) -> Policy:
 @lru_cache(maxsize=64)
 def _article(content_hash: str, source_yaml: str, version: int, lang: Lang) -> str:
     policy = _policy(source_yaml, f"policy version {version}")
-    return render_policy(policy, lang=lang, fmt="html", version=version)
+    return render_policy(
+        policy, lang=lang, fmt="html", version=version, mechanisms=ways_in.mechanisms(lang)
+    )
 
 
 def _history(request: Request) -> dict[str, Any]:

@@ -175,8 +175,11 @@ def test_a_locked_burst_answers_the_right_password_like_the_wrong_ones(
 def test_in_a_burst_the_right_password_gets_a_slot_or_the_lock(staff: StaffDirectory) -> None:
     results = race(N, lambda i: _sign_in(staff, PASSWORD if i == 0 else f"wrong {i}"))
     kinds = _kinds(results)
+    # At most the limit of wrong guesses is ever compared; the right password does not count
+    # as one (its slot is given back), so one more attempt may be checked after it.
+    assert kinds["SignInFailed"] <= LIMITS.login_failures
+    assert kinds["SignedIn"] <= 1
     checked = kinds["SignInFailed"] + kinds["SignedIn"]
-    assert checked <= LIMITS.login_failures
     assert kinds["SignInLocked"] == N - checked
     assert kinds.keys() <= {"SignInFailed", "SignedIn", "SignInLocked"}
 

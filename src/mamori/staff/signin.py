@@ -177,7 +177,8 @@ def _open(
     storage.record_sign_in(conn, staff_id, now, rehashed=rehashed)
     stored = storage.account_by_id(conn, staff_id)
     assert stored is not None  # accounts are never deleted
-    lockout.clear_login(conn, stored.login_hash)
+    # Earlier failures are not forgotten on success: they age out of the window. Clearing them
+    # here would give the guesses of a burst fresh slots each time the member signs in.
     account = directory.account(stored)
     token, session = open_session(conn, account, now=now, max_age=max_age)
     fingerprint = directory.keys.client_fingerprint(client, agent)

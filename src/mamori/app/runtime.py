@@ -80,6 +80,7 @@ class Runtime:
             vault.system_keys,
             self._operator,
             clock=self.clock,
+            vault=vault,
         )
         object.__setattr__(self, "mail", mail)
 

@@ -103,10 +103,11 @@ class Banner:
 
 def _service(policy: Policy, lang: Lang, service_id: str) -> dict[str, Any]:
     service = next(s for s in policy.cookies.services if s.id == service_id)
+    shown = service.display_name or service.label  # as the provider writes it, if declared
     return {
         "id": service.id,
-        "name": service.label.get(lang) if service.label else service.name,
-        "provider": service.provider.name.get(lang),
+        "name": shown.get(lang) if shown else service.name,
+        "provider": (service.provider.display_name or service.provider.name).get(lang),
         "purpose": service.purpose.get(lang),
         "privacy_policy_url": service.privacy_policy_url,
         "opt_out_url": None if service.opt_out == "none" else service.opt_out,

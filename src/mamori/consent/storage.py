@@ -33,7 +33,9 @@ __all__ = [
     "insert_texts",
     "latest",
     "latest_choices",
+    "newest_of_person",
     "page",
+    "people_of",
     "text",
     "texts",
 ]
@@ -156,6 +158,42 @@ def for_subject(conn: Connection, subject_id: str) -> Iterator[ReceiptRow]:
     )
     for row in conn.execute(query):
         yield _row(row)
+
+
+def people_of(conn: Connection, consent_id: str) -> list[str]:
+    """The people (at most two: one is enough to know, two too many) who made choices under
+    ``consent_id``: tied to it by the host (:func:`insert_link`), or signed in to the center."""
+    linked = sa.select(links_t.c.subject_id).where(links_t.c.consent_id == consent_id)
+    signed_in = (
+        sa.select(receipts_t.c.subject_id)
+        .where(receipts_t.c.consent_id == consent_id, receipts_t.c.subject_id.is_not(None))
+        .distinct()
+    )
+    query = sa.union(linked, signed_in).limit(2)
+    return [str(row[0]) for row in conn.execute(query)]
+
+
+def newest_of_person(
+    conn: Connection, subject_id: str, section_hash: str, now: dt.datetime
+) -> ReceiptRow | None:
+    """The newest unexpired receipt of a choice ``subject_id`` made on the cookie section
+    ``section_hash``: signed in to the privacy center, or under a consent ID tied to them."""
+    live = (receipts_t.c.section_hash == section_hash, receipts_t.c.expires_at > now)
+    signed_in = (
+        sa.select(receipts_t)
+        .where(receipts_t.c.subject_id == subject_id, *live)
+        .order_by(receipts_t.c.seq.desc())
+        .limit(1)
+    )
+    linked = (
+        sa.select(receipts_t)
+        .join(links_t, links_t.c.consent_id == receipts_t.c.consent_id)
+        .where(links_t.c.subject_id == subject_id, *live)
+        .order_by(receipts_t.c.seq.desc())
+        .limit(1)
+    )
+    rows = [row for row in (conn.execute(q).first() for q in (signed_in, linked)) if row]
+    return _row(max(rows, key=lambda row: int(row.seq))) if rows else None
 
 
 def insert_link(

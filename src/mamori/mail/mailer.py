@@ -47,7 +47,8 @@ from mamori.store.db import Connection, Engine
 from mamori.vault import crypto
 from mamori.vault.addresses import KEY_NAME as ADDRESS_KEY
 from mamori.vault.addresses import address_hash, normal_address
-from mamori.vault.core import Erasure
+from mamori.vault.core import Erasure, Vault
+from mamori.vault.restrictions import follow_mail_optout
 from mamori.vault.system_keys import SystemKeys
 
 __all__ = ["STATUSES", "Mail", "MailSummary", "Mailer"]
@@ -84,9 +85,13 @@ class Mailer:
         operator: Callable[[str], str],
         *,
         clock: Clock = SYSTEM,
+        vault: Vault | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
+        # With the vault, a known person's opt-out stops their marketing purposes too (and an
+        # opt-in resumes them): one marketing stop (a runtime's mailer always has it).
+        self.vault = vault
         self.engine = engine
         self.audit = audit
         self.system_keys = system_keys
@@ -379,23 +384,33 @@ class Mailer:
         """Opt out the address of ``token`` (no other credential: RFC 8058); False if it was."""
         who = optout.read_token(self.system_keys, token)
         with db.write(self.engine) as conn:
-            return optout.opt_out(
+            done = optout.opt_out(
                 conn, self.audit, who, source=source, actor=_actor(who), now=self.clock.now()
             )
+            self._follow(conn, who, opted_out=True, actor=_actor(who))
+            return done
 
     def resubscribe(self, token: str) -> bool:
         """Undo the opt-out of ``token``'s address; False if there was none."""
         who = optout.read_token(self.system_keys, token)
         with db.write(self.engine) as conn:
-            return optout.opt_in(conn, self.audit, who, actor=_actor(who))
+            done = optout.opt_in(conn, self.audit, who, actor=_actor(who))
+            self._follow(conn, who, opted_out=False, actor=_actor(who))
+            return done
 
     def opt_out_address(self, address: str, *, actor: str, subject_id: str | None = None) -> bool:
         """Opt out ``address`` on the person's word to staff (a call, a letter)."""
         who = optout.Optout(address_hash(self.system_keys, address), subject_id)
         with db.write(self.engine) as conn:
-            return optout.opt_out(
+            done = optout.opt_out(
                 conn, self.audit, who, source="staff", actor=actor, now=self.clock.now()
             )
+            self._follow(conn, who, opted_out=True, actor=actor)
+            return done
+
+    def _follow(self, conn: Connection, who: optout.Optout, *, opted_out: bool, actor: str) -> None:
+        if self.vault is not None and who.subject_id is not None:
+            follow_mail_optout(self.vault, conn, who.subject_id, opted_out=opted_out, actor=actor)
 
     # -- housekeeping ----------------------------------------------------------------------
 

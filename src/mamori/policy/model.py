@@ -104,6 +104,9 @@ class Organisation(_Model):
     """A party named in the policy: its name, address and representative."""
 
     name: Text
+    display_name: Text | None = None
+    """The name as the party writes it today (Google LLC), shown in the cookie banner where
+    the policy's text keeps the name it was written with; ``name`` when absent."""
     address: Text | None = None
     representative: Text | None = None
     country: Country | None = None
@@ -377,6 +380,9 @@ class CookieService(_Model):
     label: Text | None = None
     """The name shown to people when it differs by language (Google 広告, Google Ads); ``name``
     when absent."""
+    display_name: Text | None = None
+    """The name as the provider writes it (YouTube), shown in the cookie banner where the
+    policy's text spells it otherwise; ``label`` (or ``name``) when absent."""
     provider: Organisation
     purpose: Text
     privacy_policy_url: Url

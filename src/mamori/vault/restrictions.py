@@ -14,11 +14,19 @@ from dataclasses import dataclass
 from mamori.errors import NotStoppable, SubjectWithdrawn
 from mamori.policy.model import PurposeGroup, Text
 from mamori.store import db
+from mamori.store.db import Connection
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
 from mamori.vault.storage import subjects as storage
 
-__all__ = ["ItemSetting", "PurposeSetting", "UsageSettings", "set_stops", "usage_settings"]
+__all__ = [
+    "ItemSetting",
+    "PurposeSetting",
+    "UsageSettings",
+    "follow_mail_optout",
+    "set_stops",
+    "usage_settings",
+]
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,13 @@ def set_stops(
         details: dict[str, str | int | bool | None] = {}
         details.update({f"{s}.{t}": "stopped" for s, t in sorted(added)})
         details.update({f"{s}.{t}": "resumed" for s, t in sorted(removed)})
+        # Marketing resumed is marketing mail resumed: a mail opt-out is the marketing stop.
+        declared = rules.purposes
+        marketing = any(
+            s == "purpose" and t in declared and declared[t].marketing for s, t in removed
+        )
+        if marketing and storage.lift_mail_optouts(conn, subject_id):
+            details["mail_optout"] = "lifted"
         vault.audit.append(
             conn,
             actor=caller.actor_id,
@@ -129,3 +144,39 @@ def set_stops(
             details=details,
         )
     return usage_settings(vault, subject_id)
+
+
+def follow_mail_optout(
+    vault: Vault, conn: Connection, subject_id: str, *, opted_out: bool, actor: str
+) -> tuple[str, ...]:
+    """A known person's mail opt-out is their marketing stop: in ``conn``'s transaction, stop
+    (``opted_out``) or resume every stoppable marketing purpose of the policy for them, and
+    audit it (``subject.restrictions``, ``by: mail_optout`` or ``mail_optin``). Returns the
+    purposes changed; nothing for an unknown person or one who withdrew."""
+    rules = vault.rules()
+    marketing = {
+        ("purpose", p.id)
+        for p in rules.purposes.values()
+        if p.marketing and rules.purpose_stoppable(p.id)
+    }
+    record = storage.record(conn, subject_id)
+    if not marketing or record is None or record.status == "withdrawn":
+        return ()
+    items, purposes = storage.stops(conn, subject_id)
+    current = {("item", i) for i in items} | {("purpose", p) for p in purposes}
+    wanted = current | marketing if opted_out else current - marketing
+    added, removed = storage.set_stops(conn, subject_id, wanted, vault.clock.now())
+    changed = sorted(added | removed)
+    if changed:
+        details: dict[str, str | int | bool | None] = {
+            f"{s}.{t}": "stopped" if opted_out else "resumed" for s, t in changed
+        }
+        details["by"] = "mail_optout" if opted_out else "mail_optin"
+        vault.audit.append(
+            conn,
+            actor=actor,
+            action="subject.restrictions",
+            targets=[f"subject:{subject_id}"],
+            details=details,
+        )
+    return tuple(t for _, t in changed)

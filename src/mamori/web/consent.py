@@ -4,6 +4,7 @@ and the privacy center's cookie settings (:mod:`mamori.web.center.cookies`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from mamori.consent.choice import COOKIE, Choice, choice_from_cookie, decode_cookie, encode_cookie
+from mamori.consent.person import PersonChoice, newest_choice, person_of
 from mamori.consent.service import Consent, Current
 from mamori.errors import ConsentChoiceInvalid
 from mamori.i18n import Lang
@@ -22,6 +24,7 @@ __all__ = [
     "consent_of",
     "form_context",
     "gpc",
+    "person_choice",
     "record_form",
     "set_cookie",
 ]
@@ -52,7 +55,7 @@ def gpc(request: Request) -> bool:
 
 def _stored_choice(
     request: Request, current: Current, days: int
-) -> tuple[str | None, Choice | None]:
+) -> tuple[str | None, Choice | None, dt.datetime | None]:
     stored = decode_cookie(
         request.cookies.get(COOKIE),
         section=current.section,
@@ -60,16 +63,42 @@ def _stored_choice(
         now=deps.runtime(request).clock.now(),
     )
     if stored is None:
-        return None, None
-    return stored.consent_id, (
-        choice_from_cookie(current.policy.cookies, stored) if stored.valid else None
+        return None, None, None
+    if not stored.valid:
+        return stored.consent_id, None, None
+    return stored.consent_id, choice_from_cookie(current.policy.cookies, stored), stored.chosen_at
+
+
+def person_choice(
+    request: Request, current: Current, consent_id: str | None, subject_id: str | None = None
+) -> PersonChoice | None:
+    """The newest choice of the person signed in (``subject_id``), or of the one person known
+    to have made choices under ``consent_id`` (:mod:`mamori.consent.person`)."""
+    runtime = deps.runtime(request)
+    if subject_id is None and consent_id is not None:
+        subject_id = person_of(runtime.engine, consent_id)
+    if subject_id is None:
+        return None
+    return newest_choice(
+        runtime.engine,
+        subject_id,
+        current.policy.cookies,
+        current.section,
+        runtime.clock.now(),
     )
 
 
-def form_context(request: Request, consent: Consent, lang: Lang) -> dict[str, Any]:
+def form_context(
+    request: Request, consent: Consent, lang: Lang, *, subject_id: str | None = None
+) -> dict[str, Any]:
+    """What a choice form shows: the banner's words and the choice in force, the newer of this
+    browser's cookie and the person's newest choice made anywhere."""
     current = consent.current()
     banner = consent.banner(current.version, lang, gpc=gpc(request))
-    _, choice = _stored_choice(request, current, consent.days)
+    consent_id, choice, chosen_at = _stored_choice(request, current, consent.days)
+    mine = person_choice(request, current, consent_id, subject_id)
+    if mine is not None and (chosen_at is None or mine.chosen_at > chosen_at):
+        choice = mine.choice
     return {
         "banner": banner.content,
         "text_hash": banner.text_hash,
@@ -105,7 +134,7 @@ def record_form(
     if method == "custom":  # a box not ticked is not sent: every service not named is refused
         for service in current.policy.cookies.services:
             services.setdefault(service.id, False)
-    consent_id, _ = _stored_choice(request, current, consent.days)
+    consent_id, _, _ = _stored_choice(request, current, consent.days)
     receipt, choice = consent.record(
         consent_id=consent_id,
         version=version,

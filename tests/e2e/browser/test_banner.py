@@ -114,10 +114,17 @@ def test_first_visit_shows_the_banner_and_blocks_everything(host: Host, tmp_path
     dialog.wait_for()
     assert dialog.get_by_role("button", name="すべて同意する").is_visible()
     assert dialog.get_by_role("button", name="すべて拒否する").is_visible()
-    # Consent Mode: the default for all seven types comes first, before any tag ran.
-    first = host.data_layer()[0]
+    # Consent Mode: the default for all seven types comes first, before the settings are
+    # fetched (so before anything can fail): all denied. Once the settings came, an update
+    # grants what the required category maps, and nothing else.
+    first, second = host.data_layer()[0:2]
     assert first[0:2] == ["consent", "default"]
-    assert {k: v for k, v in first[2].items() if k != "wait_for_update"} == {
+    assert first[2] == {t: "denied" for t in first[2] if t != "wait_for_update"} | {
+        "wait_for_update": 500
+    }
+    assert len(first[2]) == 8
+    assert second[0:2] == ["consent", "update"]
+    assert second[2] == {
         "ad_storage": "denied",
         "ad_user_data": "denied",
         "ad_personalization": "denied",

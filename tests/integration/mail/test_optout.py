@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from mamori.app import Runtime
 from mamori.store import db
 from mamori.vault.access import Caller
+from mamori.vault.restrictions import set_stops, usage_settings
 from mamori.web.app import create_app
 from tests.helpers.smtp import SmtpServer
 
@@ -214,3 +215,56 @@ def _token_for(runtime: Runtime, address: str, subject_id: str) -> str:
         url = runtime.mail.open(conn, mail_id, masked=False).unsubscribe_url
     assert url is not None
     return url.rsplit("/", 1)[1]
+
+
+def _audit_details(runtime: Runtime, action: str) -> list[str]:
+    with db.read(runtime.engine) as conn:
+        rows = conn.execute(
+            sa.text("SELECT details FROM audit_entries WHERE action = :a ORDER BY seq"),
+            {"a": action},
+        )
+        return list(rows.scalars())
+
+
+def test_a_known_persons_opt_out_is_their_marketing_stop(runtime: Runtime) -> None:
+    """One marketing stop: the opt-out shows (and works) as the stopped marketing purpose in
+    the person's usage settings; resuming marketing there resumes the mail; an opt-in from the
+    mail's page resumes the purpose. Other stops are left as they are."""
+    vault = runtime.vault
+    person = vault.create_subject(HOST, type="customer", items={"email": "d@example.jp"})
+    set_stops(vault, HOST, person, stopped_items=[], stopped_purposes=["statistics"])
+    token = _token_for(runtime, "d@example.jp", person)
+
+    runtime.mail.unsubscribe(token, source="one-click")
+    settings = usage_settings(vault, person)
+    assert settings.stopped_purposes == {"promotion", "statistics"}
+    assert '"by":"mail_optout"' in _audit_details(runtime, "subject.restrictions")[-1]
+    skipped = _queue(runtime, to="d@example.jp")
+    assert _statuses(runtime)[skipped] == "skipped"
+    runtime.mail.unsubscribe(token, source="page")  # again: nothing more to stop
+    assert len(_audit_details(runtime, "subject.restrictions")) == 2
+
+    # Resumed in the privacy center: marketing mail is wanted again.
+    set_stops(vault, HOST, person, stopped_items=[], stopped_purposes=["statistics"])
+    assert '"mail_optout":"lifted"' in _audit_details(runtime, "subject.restrictions")[-1]
+    assert runtime.mail.read_unsubscribe(token)[1] is False
+    sent = _queue(runtime, to="d@example.jp")
+    assert _statuses(runtime)[sent] == "outbox"  # no SMTP host here: kept in the outbox
+
+    # Opted out again, then back in from the mail's own page: the purpose resumes with it.
+    runtime.mail.unsubscribe(token, source="page")
+    assert "promotion" in usage_settings(vault, person).stopped_purposes
+    runtime.mail.resubscribe(token)
+    assert usage_settings(vault, person).stopped_purposes == {"statistics"}
+    assert '"by":"mail_optin"' in _audit_details(runtime, "subject.restrictions")[-1]
+
+
+def test_an_opt_out_naming_no_known_person_stops_no_purpose(runtime: Runtime) -> None:
+    vault = runtime.vault
+    person = vault.create_subject(HOST, type="customer", items={"email": "e@example.jp"})
+    runtime.mail.opt_out_address("e@example.jp", actor="staff:st1")  # staff knew no ID
+    assert usage_settings(vault, person).stopped_purposes == frozenset()
+    vault.withdraw(HOST, person)
+    token = _token_for(runtime, "f@example.jp", person)
+    runtime.mail.unsubscribe(token, source="one-click")  # a withdrawn person: nothing to stop
+    assert _audit_details(runtime, "subject.restrictions") == []

@@ -147,7 +147,9 @@ def test_lockout_after_five_failures(client: TestClient, runtime: Runtime) -> No
         assert _try(client, "boss", "wrong password!").status_code == 401
     locked = _try(client, "boss", PASSWORD)
     assert locked.status_code == 429
-    assert locked.headers["retry-after"] == "900"
+    # Until the oldest failure ages out of the 15-minute window: 900 s from the first wrong
+    # guess, less the seconds the five took (argon2 on a busy machine: a few).
+    assert 870 <= int(locked.headers["retry-after"]) <= 900
     assert "約15分後" in _alert(locked.text)
     entries = runtime.audit.tail(6)
     assert [e.details.get("result") for e in entries] == ["failed"] * 5 + ["locked"]

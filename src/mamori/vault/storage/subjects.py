@@ -38,6 +38,7 @@ __all__ = [
     "insert_subject",
     "items_of",
     "items_of_people",
+    "lift_mail_optouts",
     "mark_withdrawn",
     "opted_out",
     "people_before",
@@ -516,6 +517,12 @@ def set_stops(
             )
         )
     return wanted - current, current - wanted
+
+
+def lift_mail_optouts(conn: Connection, subject_id: str) -> int:
+    """Delete the person's marketing-mail opt-outs (they resumed marketing); how many."""
+    done = conn.execute(optouts_t.delete().where(optouts_t.c.subject_id == subject_id))
+    return int(done.rowcount or 0)
 
 
 # -- usage events --------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def center_cookies(
         action="/center/cookies",
         csrf_token=session.csrf_token,
         saved=saved,
-        **form_context(request, consent, lang),
+        **form_context(request, consent, lang, subject_id=session.subject_id),
     )
     response.headers["Vary"] = "Accept-Language, Sec-GPC, Cookie"
     return response

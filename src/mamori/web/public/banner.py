@@ -2,9 +2,10 @@
 
 - ``GET /consent/banner.js``, ``GET /consent/banner.css``: the script sites include (async) and
   its style; static, cached, no dependencies.
-- ``GET /consent/config?lang=ja``: what the banner shows (built from the published policy's
-  cookie registry), the version and hashes, the Consent Mode mapping, and whether the request
-  carried ``Sec-GPC: 1`` (read here, before anything is shown).
+- ``GET /consent/config?lang=ja[&id=<consent id>]``: what the banner shows (built from the
+  published policy's cookie registry), the version and hashes, the Consent Mode mapping, and
+  whether the request carried ``Sec-GPC: 1`` (read here, before anything is shown); with the
+  site cookie's consent ID, the newest choice of the person known under it (``person``).
 - ``POST /consent/receipts``: one choice, as JSON (sent as ``text/plain`` so that no CORS
   preflight is needed); 201 once the receipt is durable.
 - ``GET``/``POST /consent``: the same banner as a server-rendered form, for browsers without
@@ -36,6 +37,7 @@ from mamori.web.consent import (
     consent_of,
     form_context,
     gpc,
+    person_choice,
     record_form,
     set_cookie,
 )
@@ -147,13 +149,38 @@ def _config(consent: Consent, current: Current, lang: Lang, gpc: bool) -> dict[s
     return config
 
 
+def _person(request: Request, current: Current, consent_id: str | None) -> dict[str, Any] | None:
+    """The newest choice of the person known under the browser's consent ID, for the banner
+    to adopt when it is newer than the site's cookie (:mod:`mamori.consent.person`)."""
+    if consent_id is None:
+        return None
+    mine = person_choice(request, current, consent_id)
+    if mine is None:
+        return None
+    granted, refused = mine.cookie_lists(current.policy.cookies)
+    return {"at": int(mine.chosen_at.timestamp()), "granted": granted, "refused": refused}
+
+
 @router.get("/consent/config")
-def config(request: Request) -> Response:
-    origin = _allowed_origin(request)
+def config(request: Request, id: str | None = None) -> Response:
+    """The banner's settings; with ``id`` (the consent ID of the site's cookie), the newest
+    choice of the person known under it. A site whose origin is not allowed gets a 403 it can
+    read (``setting`` names what to change), so that the script can say so in the console."""
+    try:
+        origin = _allowed_origin(request)
+    except ConsentOriginRefused as refused:
+        body = {"error": str(refused), "status": 403, "setting": "MAMORI_CONSENT_ORIGINS"}
+        response = Response(orjson.dumps(body), status_code=403, media_type="application/json")
+        response.headers["Cache-Control"] = "no-store"
+        return _cors(response, request.headers.get("origin"))
     consent = consent_of(request)
-    body = _config(consent, consent.current(), request_lang(request), gpc(request))
+    current = consent.current()
+    body = _config(consent, current, request_lang(request), gpc(request))
+    person = _person(request, current, id)
+    if person is not None:
+        body["person"] = person
     response = Response(orjson.dumps(body), media_type="application/json")
-    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Cache-Control"] = "no-cache" if id is None else "private, no-store"
     return _cors(response, origin)
 
 

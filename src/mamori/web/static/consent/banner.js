@@ -12,9 +12,12 @@
   var lang = me.getAttribute('data-lang') || (/^en/.test(d.documentElement.lang) ? 'en' : 'ja');
   var TYPES = ['ad_storage', 'ad_user_data', 'ad_personalization', 'analytics_storage',
     'functionality_storage', 'personalization_storage', 'security_storage'];
-  var cfg, text, hash, gpc, state, stored, box, back, held = [];
+  var cfg, text, hash, gpc, state, stored, box, back, held = [], deny = { wait_for_update: 500 };
   w.dataLayer = w.dataLayer || [];
   if (!w.gtag) w.gtag = function () { w.dataLayer.push(arguments); };
+  // Consent Mode's default comes first, before anything can fail: every type denied.
+  TYPES.forEach(function (t) { deny[t] = 'denied'; });
+  w.gtag('consent', 'default', deny);
 
   function el(tag, cls, txt) {
     var e = d.createElement(tag);
@@ -36,8 +39,13 @@
   function read() {
     var m = d.cookie.match(/(?:^|; )mamori_consent=([^;]*)/), p = m ? m[1].split('.') : [];
     if (p.length !== 5) return null;
-    return { id: p[0], valid: p[1] === cfg.section && Date.now() / 1000 - p[2] < cfg.days * 86400,
+    return { id: p[0], at: +p[2], valid: !!cfg && p[1] === cfg.section && Date.now() / 1000 - p[2] < cfg.days * 86400,
       granted: list(p[3]), refused: list(p[4]) };
+  }
+  function keep(id, at, g, r) {
+    d.cookie = 'mamori_consent=' + [id, cfg.section, at, g.join('-'), r.join('-')].join('.') +
+      '; Max-Age=' + cfg.days * 86400 + '; Path=/; SameSite=Lax' + (location.protocol === 'https:' ? '; Secure' : '');
+    stored = read();
   }
   function choose(granted, refused) {
     state = { c: {}, s: {} };
@@ -61,6 +69,7 @@
   }
   function allowed(cat, svc) {
     if (cat === 'consent-mode') return true;
+    if (!text) return false;
     var found = svc && service(svc);
     if (svc) return !!found && state.c[found[0].id] && state.s[svc];
     return !!state.c[cat];
@@ -81,23 +90,27 @@
     });
     each('iframe[data-mamori-src]', function (f) { held.push(f); });
     held = held.filter(function (f) {
-      var svc = f.getAttribute('data-mamori-service'), found = svc && service(svc);
+      var svc = f.getAttribute('data-mamori-service'), found = text && svc && service(svc);
+      if (!text) {  // no settings: the embed stays blocked, and says why
+        if (!f.mamori) hold(f, el('p', 0, lang === 'en' ? 'Not shown: the cookie settings could not be loaded.' :
+          'クッキーの設定を読み込めないため表示できません。'), svc);
+        return true;
+      }
       if (allowed(f.getAttribute('data-mamori-category'), svc)) {
         f.src = f.getAttribute('data-mamori-src');
         f.removeAttribute('data-mamori-src');
         if (f.mamori) f.mamori.parentNode.replaceChild(f, f.mamori);
         return false;
       }
+      if (f.mamori && !f.mamori.ok) {  // drawn before the settings came: draw it again
+        f.mamori.parentNode.replaceChild(f, f.mamori);
+        f.mamori = null;
+      }
       if (!f.mamori) {
-        var p = el('div', 'mamori-embed'), name = found ? found[1].name : f.title,
-          by = found ? found[1].provider : '', b = el('button', 'mamori-btn', text.embed.button);
-        p.style.boxSizing = 'border-box';
-        p.style.display = getComputedStyle(f).display === 'block' ? 'block' : 'inline-block';
-        p.style.width = f.offsetWidth + 'px';
-        p.style.height = f.offsetHeight + 'px';
-        p.setAttribute('role', 'group');
-        p.setAttribute('aria-label', f.title || name);
-        p.appendChild(el('p', 0, text.embed.notice.replace(/\{service\}/g, name).replace(/\{provider\}/g, by)));
+        var name = found ? found[1].name : f.title, by = found ? found[1].provider : '',
+          b = el('button', 'mamori-btn', text.embed.button),
+          p = hold(f, el('p', 0, text.embed.notice.replace(/\{service\}/g, name).replace(/\{provider\}/g, by)), name);
+        p.ok = 1;
         b.type = 'button';
         b.onclick = function () {
           var c = found ? found[0].id : f.getAttribute('data-mamori-category'), g = granted(), r = refused();
@@ -108,11 +121,22 @@
           commit('custom', g, r);
         };
         p.appendChild(b);
-        f.mamori = p;
-        f.parentNode.replaceChild(p, f);
       }
       return true;
     });
+  }
+  function hold(f, words, name) {  // the placeholder, in the embed's place and size
+    var p = el('div', 'mamori-embed');
+    p.style.boxSizing = 'border-box';
+    p.style.display = getComputedStyle(f).display === 'block' ? 'block' : 'inline-block';
+    p.style.width = f.offsetWidth + 'px';
+    p.style.height = f.offsetHeight + 'px';
+    p.setAttribute('role', 'group');
+    p.setAttribute('aria-label', f.title || name);
+    p.appendChild(words);
+    f.mamori = p;
+    f.parentNode.replaceChild(p, f);
+    return p;
   }
   function granted() {
     return text.categories.filter(function (c) { return !c.required && state.c[c.id]; }).map(function (c) { return c.id; });
@@ -127,11 +151,9 @@
 
   // -- recording a choice ----------------------------------------------------------------------
   function commit(method, g, r) {
-    var id = (stored && stored.id) || newId(), sec = location.protocol === 'https:' ? '; Secure' : '';
+    var id = (stored && stored.id) || newId();
     choose(g, r);
-    d.cookie = 'mamori_consent=' + [id, cfg.section, Math.floor(Date.now() / 1000), g.join('-'), r.join('-')].join('.') +
-      '; Max-Age=' + cfg.days * 86400 + '; Path=/; SameSite=Lax' + sec;
-    stored = read();
+    keep(id, Math.floor(Date.now() / 1000), g, r);
     w.gtag('consent', 'update', modes());
     apply();
     close();
@@ -270,7 +292,10 @@
   var ready = new Promise(function (ok) {
     if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', ok); else ok();
   });
-  Promise.all([fetch(base + '/consent/config?lang=' + lang).then(function (r) { return r.json(); }), styled, ready])
+  stored = read();
+  Promise.all([fetch(base + '/consent/config?lang=' + lang + (stored && /^[\w-]{22}$/.test(stored.id) ? '&id=' + stored.id : '')).then(function (r) {
+    return r.json().catch(function () { return {}; }).then(function (b) { if (!r.ok) throw b; return b; });
+  }), styled, ready])
     .then(function (all) {
       cfg = all[0];
       text = cfg.text;
@@ -281,21 +306,26 @@
         hash = cfg.alt.hash;
       }
       stored = read();
-      var valid = stored && stored.valid;
-      choose([], []);
-      var first = modes();
-      if (!valid) first.wait_for_update = 500;
-      w.gtag('consent', 'default', first);
-      if (valid) {
-        choose(stored.granted, stored.refused);
-        w.gtag('consent', 'update', modes());
+      var mine = cfg.person, valid = stored && stored.valid;
+      // The person's newest choice, made elsewhere (the privacy center, another site), wins.
+      if (mine && stored && (!valid || mine.at > stored.at)) {
+        keep(stored.id, mine.at, mine.granted, mine.refused);
+        valid = true;
       }
+      choose(valid ? stored.granted : [], valid ? stored.refused : []);
+      w.gtag('consent', 'update', modes());
       apply();
       if (!valid) open(false);
       d.addEventListener('click', function (e) {
         var o = e.target.closest && e.target.closest('[data-mamori-open]');
         if (o) { e.preventDefault(); open(true); }
       });
+    }, function (e) {
+      // Say what is wrong, where the site's developer looks; nothing that needs consent runs.
+      console.warn('mamori: ' + (e && e.setting ? 'this site (' + location.origin + ') may not use the cookie banner of ' +
+        base + ': add its origin to ' + e.setting + ' on the mamori server.' : 'no answer from ' + base +
+        '/consent/config: is mamori running there? The banner is not shown.') + ' Until then nothing that needs consent runs.');
+      ready.then(apply);
     });
   w.mamori = { open: function () { if (cfg) open(true); } };
 })(window, document);

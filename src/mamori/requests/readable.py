@@ -180,7 +180,8 @@ class Words:
         return purpose.label.get(self.lang) if purpose is not None else _words(purpose_id)
 
     def purposes(self, purpose_ids: Iterable[str]) -> str:
-        return self.msg(N_("package.list_separator")).join(self.purpose(p) for p in purpose_ids)
+        """The purposes' labels, one a line (a label is often a sentence holding commas)."""
+        return "\n".join(self.purpose(p) for p in purpose_ids)
 
     def source(self, code: str | None) -> str:
         return labels.label(labels.SOURCES, code, self.lang)
@@ -289,7 +290,7 @@ class RecipientFacts:
     relationship: str
     country: str
     items: str
-    purposes: str
+    purposes: list[str]
 
 
 @dataclass(frozen=True)
@@ -345,7 +346,7 @@ def policy_facts(words: Words) -> PolicyFacts:
             relationship=words.relationship(r.relationship.value),
             country=words.country(r.country),
             items=words.items(r.items),
-            purposes=words.purposes(r.purposes),
+            purposes=[words.purpose(p) for p in r.purposes],
         )
         for r in policy.recipients
     ]

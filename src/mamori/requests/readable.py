@@ -102,6 +102,21 @@ _RELATIONSHIPS: Final[dict[str, str]] = {
     "successor": N_("recipient.successor"),
 }
 
+_VALUES: Final[dict[str, dict[str, str]]] = {
+    "channel": {"api": N_("package.channel.api"), "center": N_("package.channel.center")},
+    "method": {
+        "accept_all": N_("package.method.accept_all"),
+        "reject_all": N_("package.method.reject_all"),
+        "custom": N_("package.method.custom"),
+    },
+    "source": {  # of a cookie choice (an item's source is in labels.SOURCES)
+        "banner": N_("package.choice_source.banner"),
+        "form": N_("package.choice_source.form"),
+    },
+    "language": {"ja": N_("package.language.ja"), "en": N_("package.language.en")},
+}
+"""Words for the codes some section columns hold, by column."""
+
 DOCUMENT_TYPES: Final[dict[str, str]] = {
     "image/jpeg": "jpeg",
     "image/png": "png",
@@ -194,6 +209,18 @@ class Words:
         found = self._recipients.get(recipient_id)
         return found.name.get(self.lang) if found is not None else _words(recipient_id)
 
+    def cookie_category(self, category_id: str) -> str:
+        for category in self.policy.cookies.categories:
+            if category.id == category_id:
+                return category.label.get(self.lang)
+        return _words(category_id)
+
+    def cookie_service(self, service_id: str) -> str:
+        for service in self.policy.cookies.services:
+            if service.id == service_id:
+                return service.label.get(self.lang) if service.label else service.name
+        return _words(service_id)
+
     def country(self, code: str) -> str:
         name = Locale.parse(self.lang).territories.get(code)
         return name if isinstance(name, str) else code
@@ -268,6 +295,17 @@ class Words:
         if key == "basis" and isinstance(value, str):
             basis = _BASES.get(value)
             return self.msg(basis) if basis is not None else _words(value)
+        known = _VALUES.get(key, {})
+        if isinstance(value, str) and value in known:
+            return self.msg(known[value])
+        if key == "source" and isinstance(value, str):
+            return self.source(value)
+        if key in ("categories", "services") and isinstance(value, Mapping):
+            name = self.cookie_category if key == "categories" else self.cookie_service
+            given = self.msg(N_("package.choice_yes")), self.msg(N_("package.choice_no"))
+            return self.msg(N_("package.list_separator")).join(
+                f"{name(str(k))}: {given[0] if v else given[1]}" for k, v in value.items()
+            )
         if key.endswith("_country") and isinstance(value, str):
             return self.country(value)
         if _TIME_KEY.search(key):

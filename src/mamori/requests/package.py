@@ -98,6 +98,8 @@ def _plain(value: object) -> object:
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, str):
+        return value  # most cells: already the words people read
     if value is None:
         return ""
     plain = _plain(value)

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 from urllib.parse import quote
 
@@ -160,6 +161,18 @@ def _words(code: str) -> str:
     return re.sub(r"[._\-]+", " ", code).strip() or code
 
 
+@lru_cache(maxsize=4096)
+def _utc_minute(minute: str, zone: str) -> str:
+    """``YYYY-MM-DDTHH:MM`` (UTC) to the minute in ``zone``: cached, since the events of a
+    package crowd into the same minutes and formatting a time costs more than the rest of a
+    CSV row."""
+    try:
+        at = dt.datetime.fromisoformat(minute).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return minute
+    return local_text(at, zone)
+
+
 class Words:
     """What the package's CSVs and page show, in ``lang``, times in the zone ``zone``."""
 
@@ -234,6 +247,8 @@ class Words:
         if isinstance(value, str):
             if len(value) <= len("2026-01-05"):
                 return value  # a date (or not a time at all) stays as written
+            if value.endswith("+00:00") and value[10:11] == "T":  # as the vault stores times
+                return _utc_minute(value[:16], self.zone)
             try:
                 value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:

@@ -360,6 +360,8 @@ class ContactFacts:
 class PolicyFacts:
     joint_use: list[JointUseFacts]
     provision_statement: str
+    provision_exceptions: list[str]
+    """The cases the policy declares in which data goes without consent (APPI 27(1), (5))."""
     recipients: list[RecipientFacts]
     event_retention: str | None
     contact: ContactFacts
@@ -412,6 +414,7 @@ def policy_facts(words: Words) -> PolicyFacts:
     return PolicyFacts(
         joint_use=joint,
         provision_statement=policy.third_party_provision.statement.get(lang),
+        provision_exceptions=[e.label.get(lang) for e in policy.third_party_provision.exceptions],
         recipients=recipients,
         event_retention=words.retention(stream_retention) if stream is not None else None,
         contact=ContactFacts(

@@ -11,6 +11,8 @@ import re
 import zipfile
 from urllib.parse import unquote
 
+import pytest
+
 from mamori.app import Runtime
 from mamori.requests import package
 from mamori.vault.events import add_events
@@ -95,6 +97,7 @@ def test_documents_are_files_referenced_from_the_page(runtime: Runtime) -> None:
     ]
     assert any(unquote(h) == "files/コンテンツ_1.pdf" for h in re.findall(r'href="([^"]+)"', html))
     assert "iVBOR" not in html
+    assert "zip を展開してからこのページを開くと" in html  # where the files are, when there are
     data = json.loads(zf.read("package.json"))
     held = {i["id"]: i for i in data["items"]}
     # package.json stays for machines: codes and the value, with the file named beside it
@@ -119,6 +122,7 @@ def test_the_page_tells_joint_use_recipients_retention_and_the_contact_desk(
     assert "共同利用" in html and "当社取引先である販売代理店、及びASP事業者等" in html
     assert "管理について責任を有する者" in html and "株式会社ココチエ" in html
     assert "第三者提供と提供先" in html and "委託先" in html
+    assert '<ul class="exceptions"><li>' in html  # the cases the statement's 但し points to
     assert "利用履歴の保存期間: 取得から730日間" in html
     assert "株式会社ココチエ お問い合わせ窓口" in html
     assert 'href="https://kokochie.co.jp/contact/"' in html
@@ -142,3 +146,20 @@ def test_a_request_in_english_gets_an_english_package(runtime: Runtime) -> None:
     assert '<html lang="en">' in html
     assert "Joint use" in html and "Kokochie Co., Ltd. Contact Desk" in html
     assert "No records." in html and "氏名" not in html
+
+
+def test_events_stream_in_keyset_pages_oldest_first(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(package, "EVENT_BATCH", 3)  # 7 events: pages of 3, 3 and 1
+    subject = person_with_documents(runtime)
+    add_events(
+        runtime.vault,
+        HOST,
+        subject,
+        [{"occurred_at": f"2026-01-0{d}T00:00:00Z", "action": "login"} for d in range(7, 0, -1)],
+    )
+    zf = _build(runtime, subject, "ja")
+    _, events = _csv(zf, "events.csv")
+    assert [e["日時"] for e in events] == [f"2026-01-0{d} 09:00 JST" for d in range(1, 8)]
+    assert {e["操作"] for e in events} == {"ログイン"}

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, cast
+from urllib.parse import quote
 
 import jinja2
 import orjson
@@ -39,7 +40,13 @@ import orjson
 from mamori import i18n
 from mamori.i18n import Lang
 from mamori.requests import labels
-from mamori.requests.readable import Document, Words, is_document, policy_facts
+from mamori.requests.readable import (
+    DOCUMENT_TYPES,
+    Document,
+    Words,
+    is_document,
+    policy_facts,
+)
 from mamori.requests.sections import PROVISIONS, Section, SectionRows, ordered_sections
 from mamori.store import db
 from mamori.vault import crypto
@@ -62,6 +69,8 @@ __all__ = [
 CALLER: Final = "system:disclosure"
 FORMAT: Final = "mamori-disclosure/1"
 EVENT_BATCH: Final = 2000
+IMAGE_TYPES: Final = {ext: ct for ct, ext in DOCUMENT_TYPES.items() if ct.startswith("image/")}
+"""Content type of an image file of the package, by its extension."""
 
 _env = i18n.install(  # {{ _("package.title") }} in the package's language (the context's lang)
     jinja2.Environment(
@@ -362,3 +371,15 @@ def _section_rows(
     for name, fn in registered.items():
         with db.read(ctx.engine) as conn:
             yield name, (cast(dict[str, object], _plain(r)) for r in fn(conn, subject_id))
+
+
+def preview_page(zf: zipfile.ZipFile) -> str:
+    """``index.html`` of a built package as one page (for staff to check in the console): its
+    images, files of the zip beside it, inlined as ``data:`` addresses."""
+    page = zf.read("index.html").decode()
+    for name in zf.namelist():
+        kind = IMAGE_TYPES.get(name.rsplit(".", 1)[-1]) if name.startswith("files/") else None
+        if kind is not None:
+            data = base64.b64encode(zf.read(name)).decode()
+            page = page.replace(f'src="{quote(name)}"', f'src="data:{kind};base64,{data}"')
+    return page

@@ -4,6 +4,7 @@ retention and the contact desk."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -163,3 +164,10 @@ def test_events_stream_in_keyset_pages_oldest_first(
     _, events = _csv(zf, "events.csv")
     assert [e["日時"] for e in events] == [f"2026-01-0{d} 09:00 JST" for d in range(1, 8)]
     assert {e["操作"] for e in events} == {"ログイン"}
+
+
+def test_the_staff_preview_shows_the_images_inline(runtime: Runtime) -> None:
+    zf, _ = _japanese(runtime)
+    page = package.preview_page(zf)
+    assert f'src="data:image/png;base64,{base64.b64encode(png()).decode()}"' in page
+    assert 'src="files/' not in page and "本人確認書類" in page

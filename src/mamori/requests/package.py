@@ -248,12 +248,13 @@ def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str
             for event in _events(ctx, subject_id, wrapped):
                 event_count += 1
                 action = str(event.get("action", ""))
-                key = (action, str(event.get("occurred_at", ""))[:7])
+                when = words.when(event.get("occurred_at"))
+                key = (action, when[:7])  # the month in the operator's zone, as people read it
                 summary[key] = summary.get(key, 0) + 1
                 rest = {k: v for k, v in event.items() if k not in _EVENT_COLUMNS}
                 writer.row(
                     [
-                        words.when(event.get("occurred_at")),
+                        when,
                         words.action(action),
                         *(event.get(f) for f in EVENT_FIELDS),
                         words.value(rest) if rest else None,

@@ -171,3 +171,14 @@ def test_the_staff_preview_shows_the_images_inline(runtime: Runtime) -> None:
     page = package.preview_page(zf)
     assert f'src="data:image/png;base64,{base64.b64encode(png()).decode()}"' in page
     assert 'src="files/' not in page and "本人確認書類" in page
+
+
+def test_the_summary_counts_months_in_the_operators_zone(runtime: Runtime) -> None:
+    subject = person_with_documents(runtime)
+    late = {"occurred_at": "2026-01-31T20:00:00Z", "action": "login"}  # 2026-02-01 05:00 JST
+    add_events(runtime.vault, HOST, subject, [late])
+    zf = _build(runtime, subject, "ja")
+    _, summary = _csv(zf, "events_summary.csv")
+    assert [(s["年月"], s["操作"]) for s in summary] == [("2026-02", "ログイン")]
+    by_month = json.loads(zf.read("package.json"))["usage_events"]["by_month"]
+    assert by_month == [{"action": "login", "month": "2026-02", "count": 1}]

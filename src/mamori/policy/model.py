@@ -204,6 +204,15 @@ class DataItem(_Model):
     essential: bool = False
     """Needed to provide the service: the person can stop it only by withdrawing."""
     retention: Retention = Field(default_factory=lambda: Retention(until_withdrawal=True))
+    actions: dict[NonEmpty, Text] = Field(default_factory=dict)
+    """For an item of kind ``events``: what each action code of its events means, as people
+    read it in their disclosure package (``invitation.create``: 招待状の作成)."""
+
+    @model_validator(mode="after")
+    def _actions_of_events(self) -> DataItem:
+        if self.actions and self.kind is not ValueKind.events:
+            raise ValueError("actions: only an item of kind 'events' names actions")
+        return self
 
 
 class PurposeGroup(StrEnum):

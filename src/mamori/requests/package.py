@@ -19,6 +19,8 @@ section ``third_party_provisions`` always appears (empty until a provision ledge
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -30,16 +32,25 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, cast
+from urllib.parse import quote
 
 import jinja2
 import orjson
 
 from mamori import i18n
-from mamori.clock import local_text
+from mamori.i18n import Lang
 from mamori.requests import labels
+from mamori.requests.readable import (
+    DOCUMENT_TYPES,
+    Document,
+    Words,
+    is_document,
+    policy_facts,
+)
 from mamori.requests.sections import PROVISIONS, Section, SectionRows, ordered_sections
 from mamori.store import db
 from mamori.vault import crypto
+from mamori.vault.events import EVENT_FIELDS
 from mamori.vault.restrictions import usage_settings
 from mamori.vault.storage import subjects
 
@@ -58,6 +69,8 @@ __all__ = [
 CALLER: Final = "system:disclosure"
 FORMAT: Final = "mamori-disclosure/1"
 EVENT_BATCH: Final = 2000
+IMAGE_TYPES: Final = {ext: ct for ct, ext in DOCUMENT_TYPES.items() if ct.startswith("image/")}
+"""Content type of an image file of the package, by its extension."""
 
 _env = i18n.install(  # {{ _("package.title") }} in the package's language (the context's lang)
     jinja2.Environment(
@@ -94,6 +107,8 @@ def _plain(value: object) -> object:
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, str):
+        return value  # most cells: already the words people read
     if value is None:
         return ""
     plain = _plain(value)
@@ -188,13 +203,34 @@ def _events(
         after = (last_occurred_at, last_id)
 
 
-_EVENT_FIELDS = ("occurred_at", "action", "device_model", "os_version", "ip_address")
+_EVENT_COLUMNS = ("occurred_at", "action", *EVENT_FIELDS)
+
+
+def _write_documents(
+    zf: zipfile.ZipFile, items: list[dict[str, Any]], words: Words
+) -> dict[str, Document]:
+    """Each stored document as a real file of the zip (``files/<label>_<n>.<ext>``); item id ->
+    its file. ``package.json`` keeps the value and names the file beside it."""
+    found: dict[str, Document] = {}
+    for item in items:
+        value = item["value"]
+        if not is_document(value):
+            continue
+        document = words.document(item["id"], value["content_type"])
+        zf.writestr(document.path, base64.b64decode(value["data"]))
+        item["file"] = document.path
+        found[item["id"]] = document
+    return found
 
 
 def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str = "ja") -> Built:
-    """Write the package of ``subject_id`` as a zip into ``out``; audited."""
+    """Write the package of ``subject_id`` as a zip into ``out``, for a person reading
+    ``language`` (Japanese unless ``en``); audited."""
+    lang: Lang = "en" if language == "en" else "ja"
     rules = ctx.vault.rules()
     policy = ctx.published.current().policy
+    words = Words(rules, policy, lang, ctx.settings.time_zone)
+    col = words.column
     subject, items = _read_items(ctx, subject_id)
     settings = usage_settings(ctx.vault, subject_id) if subject["status"] != "unknown" else None
     with db.read(ctx.engine) as conn:
@@ -208,53 +244,61 @@ def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str
     ):
         # -- every usage event, streamed, counted per action and month on the way -----------
         with zf.open("events.csv", "w", force_zip64=True) as raw:
-            writer = _CsvOut(raw, [*_EVENT_FIELDS, "other"])
+            writer = _CsvOut(raw, [*(col(c) for c in _EVENT_COLUMNS), col("other")])
             for event in _events(ctx, subject_id, wrapped):
                 event_count += 1
-                key = (str(event.get("action", "")), str(event.get("occurred_at", ""))[:7])
+                action = str(event.get("action", ""))
+                when = words.when(event.get("occurred_at"))
+                key = (action, when[:7])  # the month in the operator's zone, as people read it
                 summary[key] = summary.get(key, 0) + 1
-                rest = {k: v for k, v in event.items() if k not in _EVENT_FIELDS}
-                writer.row([*(event.get(f) for f in _EVENT_FIELDS), rest or None])
+                rest = {k: v for k, v in event.items() if k not in _EVENT_COLUMNS}
+                writer.row(
+                    [
+                        when,
+                        words.action(action),
+                        *(event.get(f) for f in EVENT_FIELDS),
+                        words.value(rest) if rest else None,
+                    ]
+                )
             writer.close()
-        # -- the sections other parts register ------------------------------------------------
+        # -- the sections other parts register (a section without rows has no CSV) ----------
         registered = ordered_sections(ctx.sections)
         section_json.write(b"{")
         for n, (name, fn) in enumerate(registered.items()):
             section_json.write((b"," if n else b"") + orjson.dumps(name) + b":[")
             count = 0
-            with db.read(ctx.engine) as conn, zf.open(f"sections/{name}.csv", "w") as raw:
+            with db.read(ctx.engine) as conn, contextlib.ExitStack() as opened:
                 rows_out: _CsvOut | None = None
                 header: list[str] = []
                 for row in fn(conn, subject_id):
                     plain = cast(dict[str, object], _plain(row))
                     if rows_out is None:
                         header = list(plain)
-                        rows_out = _CsvOut(raw, header)
-                    rows_out.row(plain.get(h) for h in header)
+                        raw = opened.enter_context(zf.open(f"sections/{name}.csv", "w"))
+                        rows_out = _CsvOut(raw, [col(h) for h in header])
+                        opened.callback(rows_out.close)
+                    rows_out.row(words.cell(h, plain.get(h)) for h in header)
                     section_json.write((b"," if count else b"") + orjson.dumps(plain))
                     count += 1
-                if rows_out is None:
-                    rows_out = _CsvOut(raw, ["none"])
-                rows_out.close()
             section_json.write(b"]")
             section_counts[name] = count
         section_json.write(b"}")
-        # -- items, summary, the JSON and the readable page ----------------------------------
+        # -- documents as files, items, summary, the JSON and the readable page --------------
+        documents = _write_documents(zf, items, words)
         with zf.open("items.csv", "w") as raw:
-            writer = _CsvOut(
-                raw, ["item", "label", "value", "source", "collected_at", "updated_at", "purposes"]
-            )
+            header = ["item", "value", "source", "collected_at", "updated_at", "purposes"]
+            writer = _CsvOut(raw, [col(h) for h in [*header, "retention"]])
             for item in items:
-                label = item["label"][language] if item["label"] else item["id"]
+                document = documents.get(item["id"])
                 writer.row(
                     [
-                        item["id"],
-                        label,
-                        item["value"],
-                        item["source"],
-                        item["collected_at"],
-                        item["updated_at"],
-                        " ".join(item["purposes"]),
+                        words.item(item["id"]),
+                        document.path if document else words.value(item["value"]),
+                        words.source(item["source"]),
+                        words.when(item["collected_at"]),
+                        words.when(item["updated_at"]),
+                        words.purposes(item["purposes"]),
+                        words.item_retention(item["id"]),
                     ]
                 )
             writer.close()
@@ -263,9 +307,9 @@ def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str
             for (action, month), count in sorted(summary.items(), key=lambda kv: kv[0][::-1])
         ]
         with zf.open("events_summary.csv", "w") as raw:
-            writer = _CsvOut(raw, ["month", "action", "count"])
+            writer = _CsvOut(raw, [col("month"), col("action"), col("count")])
             for entry in by_month:
-                writer.row([entry["month"], entry["action"], entry["count"]])
+                writer.row([entry["month"], words.action(str(entry["action"])), entry["count"]])
             writer.close()
         stops = {
             "items": sorted(settings.stopped_items) if settings else [],
@@ -273,8 +317,9 @@ def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str
         }
         head = {
             "format": FORMAT,
+            "language": lang,
             "generated_at": ctx.clock.now(),
-            "operator": policy.operator.name.get(language),
+            "operator": policy.operator.name.get(lang),
             "subject": subject,
             "items": items,
             "purposes": {
@@ -294,19 +339,15 @@ def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str
             raw.write(b"\n}\n")
         built = Built(len(items), event_count, section_counts)
         page = _env.get_template("package.html").generate(
-            lang=language,
+            lang=lang,
             head=head,
             built=built,
             stops=stops,
-            purpose_labels=head["purposes"],
-            labels=labels,
+            documents=documents,
+            words=words,
+            facts=policy_facts(words),
+            titles={name: labels.label(labels.SECTIONS, name, lang) for name in registered},
             sections=_section_rows(ctx, registered, subject_id),
-            display=_display,
-            when=lambda value: _when(value, ctx.settings.time_zone),
-            item_label=lambda i: rules.items[i].label.get(language) if i in rules.items else i,
-            purpose_label=lambda p: (
-                rules.purposes[p].label.get(language) if p in rules.purposes else p
-            ),
         )
         with zf.open("index.html", "w") as raw:
             for chunk in page:
@@ -333,17 +374,13 @@ def _section_rows(
             yield name, (cast(dict[str, object], _plain(r)) for r in fn(conn, subject_id))
 
 
-def _when(value: object, zone: str) -> str:
-    """A time as the readable page shows it: to the minute, in the operator's time zone."""
-    if isinstance(value, dt.datetime):
-        return local_text(value, zone)
-    return _cell(value)
-
-
-def _display(value: object) -> str:
-    """A value as the readable page shows it (documents by size, not content)."""
-    if isinstance(value, Mapping) and "data" in value and "content_type" in value:
-        return f"[{value['content_type']}, {len(str(value['data'])) * 3 // 4} bytes]"
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    return _cell(value)
+def preview_page(zf: zipfile.ZipFile) -> str:
+    """``index.html`` of a built package as one page (for staff to check in the console): its
+    images, files of the zip beside it, inlined as ``data:`` addresses."""
+    page = zf.read("index.html").decode()
+    for name in zf.namelist():
+        kind = IMAGE_TYPES.get(name.rsplit(".", 1)[-1]) if name.startswith("files/") else None
+        if kind is not None:
+            data = base64.b64encode(zf.read(name)).decode()
+            page = page.replace(f'src="{quote(name)}"', f'src="data:{kind};base64,{data}"')
+    return page

@@ -465,7 +465,7 @@ def package_preview(ctx: RequestContext, request_id: str, *, actor: str) -> str:
         package.build(ctx, request.subject_id, handle, language=request.language)
         handle.seek(0)
         with zipfile.ZipFile(handle) as zf:
-            page = zf.read("index.html").decode()
+            page = package.preview_page(zf)
     with db.write(ctx.engine) as conn:
         store.audit(ctx.audit, conn, request, "package_preview", actor=actor)
     return page

@@ -75,13 +75,13 @@ def test_the_package_holds_everything(provisioned: Runtime) -> None:
     assert {"action": "login", "month": "2026-01", "count": 2} in data["usage_events"]["by_month"]
     assert data["sections"]["third_party_provisions"][0]["recipient"] == "株式会社テスト"
     rows = list(csv.DictReader(io.StringIO(zf.read("items.csv").decode("utf-8-sig"))))
-    assert {r["item"] for r in rows} == set(items)
-    email_row = next(r for r in rows if r["item"] == "email")
-    # a date in a CSV cell is plain ISO 8601, not a quoted JSON string
-    assert email_row["collected_at"] == items["email"]["collected_at"]
-    assert not email_row["collected_at"].startswith('"')
+    assert {r["項目"] for r in rows} == {"氏名", "メールアドレス", "電話番号"}
+    email_row = next(r for r in rows if r["項目"] == "メールアドレス")
+    # a time in a CSV cell is the operator's local time to the minute, not a JSON string
+    assert email_row["取得日時"].endswith(" JST") and not email_row["取得日時"].startswith('"')
     events = list(csv.DictReader(io.StringIO(zf.read("events.csv").decode("utf-8-sig"))))
-    assert events[0]["ip_address"] == "192.0.2.1"
+    assert events[0]["IPアドレス"] == "192.0.2.1"
+    assert events[0]["日時"] == "2026-01-05 19:00 JST"
     html = zf.read("index.html").decode()
     assert "山田 花子" in html and "株式会社テスト" in html and "第三者提供の記録" in html
     assert "保有していません" not in html

@@ -58,6 +58,13 @@ CASES = {
         "data item 'fax' is not allowed for any purpose",
         "- id: fax",
     ),
+    "actions on an item that is not events": Case(
+        "    kind: email\n",
+        "    kind: email\n    actions: {login: {ja: ログイン, en: Signing in}}\n",
+        "items[0]",
+        "actions: only an item of kind 'events' names actions",
+        "  - id: email\n",
+    ),
     "cookie without a category": Case(
         "      category: analytics\n",
         "",

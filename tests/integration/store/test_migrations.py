@@ -69,7 +69,7 @@ TABLES = {
 }
 
 
-LATEST = "0018_anomalies"
+LATEST = "0019_webhooks"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(

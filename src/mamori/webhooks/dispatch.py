@@ -26,6 +26,7 @@ import orjson
 
 from mamori.audit import queries as audit_queries
 from mamori.audit.entry import decode_fields, parse_ts
+from mamori.consent import storage as consent_storage
 from mamori.errors import RequestNotFound
 from mamori.requests import store as request_store
 from mamori.store import db
@@ -107,7 +108,10 @@ def _deliveries(
     now = ctx.clock.now()
     rows: list[storage.DeliveryRow] = []
     for seq, ts, action, targets, details in batch:
-        for event in events_of(action, targets, details):
+        found = events_of(action, targets, details)
+        if action == "consent.record":
+            found = _receipt_events(conn, targets)
+        for event in found:
             wanted = [e for e in live if event.type in e.events and e.created_at <= ts]
             if not wanted:
                 continue
@@ -143,6 +147,31 @@ def _deliveries(
                     )
                 )
     return rows
+
+
+def _receipt_events(conn: Connection, targets: tuple[str, ...]) -> list[Event]:
+    """A cookie choice recorded by a person mamori knows (signed in, or linked): one
+    ``consent.changed`` each. The audit entry names the receipts ``consent-receipts:A-B``."""
+    span = next((t.removeprefix("consent-receipts:") for t in targets if "receipts:" in t), "")
+    first, _, last = span.partition("-")
+    if not (first.isdigit() and last.isdigit()):
+        return []
+    return [
+        Event(
+            "consent.changed",
+            {
+                "subject_id": subject,
+                "kind": "cookie",
+                "state": "recorded",
+                "receipt": seq,
+                "categories": orjson.loads(categories),
+            },
+            subject,
+        )
+        for seq, subject, categories in consent_storage.people_of_receipts(
+            conn, int(first), int(last)
+        )
+    ]
 
 
 def _request_facts(

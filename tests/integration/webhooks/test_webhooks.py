@@ -345,3 +345,38 @@ def test_removed_endpoints_get_nothing_more(runtime: Runtime, rec: Receiver) -> 
     assert (row.status, row.last_error) == ("failed", "endpoint_removed")
     assert not rec.events
     assert endpoints.listing(runtime) == []
+
+
+def test_cookie_choices_of_a_known_person_become_consent_changes(
+    runtime: Runtime, rec: Receiver
+) -> None:
+    from mamori.consent import links
+    from mamori.consent.service import Consent
+
+    _register(runtime, rec, "consent.changed")
+    consent = Consent(runtime.engine, runtime.audit, runtime.published, days=180)
+    current = consent.current()
+    banner = consent.banner(current.version, "ja", gpc=False)
+
+    def choose(consent_id: str | None, method: str) -> str:
+        receipt, _ = consent.record(
+            consent_id=consent_id,
+            version=current.version,
+            lang="ja",
+            text_hash=banner.text_hash,
+            gpc=False,
+            method=method,
+            source="banner",
+        )
+        return receipt.consent_id
+
+    anonymous = choose(None, "accept_all")  # nobody mamori knows: no event
+    subject = person(runtime)
+    links.link(runtime.vault, HOST, subject, anonymous)
+    choose(anonymous, "reject_all")  # the linked person changes their mind
+    run(runtime)
+    kinds = sorted((e["data"]["kind"], e["data"]["state"]) for e in rec.events.values())
+    assert kinds == [("cookie", "linked"), ("cookie", "recorded")]
+    [recorded] = [e for e in rec.events.values() if e["data"]["state"] == "recorded"]
+    assert recorded["data"]["subject_id"] == subject
+    assert recorded["data"]["categories"]["advertising"] is False

@@ -69,7 +69,7 @@ def deliver_due(ctx: WebhookContext, *, client: httpx.Client | None = None) -> A
     )
     try:
         while True:
-            claimed = [c for c in _claim(ctx) if c[0] not in seen]
+            claimed = _claim(ctx, seen)
             if not claimed:
                 return Attempted(sent, failed)
             for delivery_id, attempts in claimed:
@@ -89,11 +89,13 @@ def run(ctx: WebhookContext) -> Attempted:
     return deliver_due(ctx)
 
 
-def _claim(ctx: WebhookContext) -> list[tuple[str, int]]:
+def _claim(ctx: WebhookContext, seen: set[str]) -> list[tuple[str, int]]:
+    """Claim due deliveries not attempted in this run yet (one due again at once, after a
+    wait of 0, waits for the next run rather than being tried in a loop)."""
     now = ctx.clock.now()
     lease = now + dt.timedelta(seconds=ctx.settings.webhook_timeout_seconds * 3 + 30)
     with db.read(ctx.engine) as conn:
-        due = storage.due(conn, now, BATCH)
+        due = [d for d in storage.due(conn, now, BATCH + len(seen)) if d[0] not in seen]
     if not due:
         return []
     claimed: list[tuple[str, int]] = []

@@ -11,6 +11,7 @@ Every change is audited (``webhook.*``, IDs and codes only).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import ipaddress
 import secrets
 from collections.abc import Iterable
@@ -51,7 +52,7 @@ class Endpoint:
     url: str
     events: tuple[str, ...]
     enabled: bool
-    created_at: object
+    created_at: dt.datetime
     removed: bool
 
 

@@ -380,3 +380,31 @@ def test_cookie_choices_of_a_known_person_become_consent_changes(
     [recorded] = [e for e in rec.events.values() if e["data"]["state"] == "recorded"]
     assert recorded["data"]["subject_id"] == subject
     assert recorded["data"]["categories"]["advertising"] is False
+
+
+def test_a_retry_due_at_once_waits_for_the_next_run(
+    tmp_path: Path, database_url: str, clock: ManualClock
+) -> None:
+    settings = {**SETTINGS, "webhook_retry_schedule": [0, 0]}
+    runtime = open_test_runtime(tmp_path, database_url, clock=clock, **settings)  # type: ignore[arg-type]
+    try:
+        service_keys.create(
+            runtime.engine,
+            runtime.audit,
+            name="shop",
+            purposes=["service_operation"],
+            operations=["read"],
+            actor="test",
+        )
+        with receiver(fail_first=5) as rec:
+            _register(runtime, rec, "subject.withdrawn")
+            runtime.vault.withdraw(HOST, person(runtime))
+            run(runtime)
+            [row] = _rows(runtime)
+            assert (row.status, row.attempts) == ("pending", 1)  # one attempt per run
+            run(runtime)
+            run(runtime)
+            [row] = _rows(runtime)
+            assert (row.status, row.attempts, rec.requests) == ("failed", 3, 3)
+    finally:
+        runtime.close()

@@ -242,7 +242,9 @@ def finish(
     last_error: str | None,
     delivered_at: dt.datetime | None,
 ) -> bool:
-    """Record the outcome of attempt ``attempts`` (only if the row is still this claim's)."""
+    """Record the outcome of attempt ``attempts`` (only if the row is still this claim's).
+    Once delivered, a correction's sealed values are dropped: nothing can send them again."""
+    values: dict[str, object] = {"values_sealed": None} if status == "delivered" else {}
     done = conn.execute(
         deliveries_t.update()
         .where(
@@ -257,6 +259,7 @@ def finish(
             last_status=last_status,
             last_error=last_error,
             delivered_at=delivered_at,
+            **values,
         )
     )
     return done.rowcount == 1

@@ -319,6 +319,8 @@ def test_no_personal_value_or_secret_in_plain_text_in_the_tables(
     deliver_due(runtime)
     [decided] = rec.of_type("request.decided")
     assert decided["data"]["values"] == {"name": "秘密之助 新姓"}
+    [row] = [r for r in _rows(runtime) if r.event_type == "request.decided"]
+    assert row.status == "delivered" and row.values_sealed is None  # dropped once sent
 
 
 def test_a_withdrawal_before_delivery_shreds_the_sealed_values(
@@ -408,3 +410,30 @@ def test_a_retry_due_at_once_waits_for_the_next_run(
             assert (row.status, row.attempts, rec.requests) == ("failed", 3, 3)
     finally:
         runtime.close()
+
+
+def test_a_policy_change_needing_consent_and_a_persons_consent_to_it(
+    runtime: Runtime, rec: Receiver, tmp_path: Path
+) -> None:
+    from mamori.changes import consents as change_consents
+    from tests.helpers import edits
+
+    _register(runtime, rec, "policy.consent_required", "consent.changed")
+    subject = person(runtime)
+    path = edits.write_edited(tmp_path / "policy.yaml", edits.unrelated_purpose, edits.revision)
+    version = runtime.publish_file(path, actor="test").version
+    change_consents.consent(
+        runtime.vault, Caller.person(subject), subject, version, channel="center"
+    )
+    run(runtime)
+    [published] = rec.of_type("policy.consent_required")
+    assert published["data"]["policy_version"] == version
+    assert published["data"]["consent_uses"] == 2
+    [given] = rec.of_type("consent.changed")
+    assert given["data"] == {
+        "subject_id": subject,
+        "kind": "policy_change",
+        "state": "given",
+        "policy_version": version,
+        "channel": "center",
+    }

@@ -433,6 +433,34 @@ class Settings(BaseSettings):
         "by one actor in a window beyond which an alert is raised.",
     )
 
+    # -- webhooks to the host service (mamori.webhooks) --
+    webhook_deliver_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=3600,
+        description="How often the job webhooks.deliver turns new audit entries into events "
+        "and sends what is due (0: off).",
+    )
+    webhook_retry_schedule: list[int] = Field(
+        default=[5, 300, 1800, 7200, 18000, 36000, 36000],
+        min_length=0,
+        max_length=20,
+        description="Seconds to wait before each retry of a failed webhook delivery (JSON list; "
+        "the Standard Webhooks schedule by default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). "
+        "After the last, the delivery is failed; staff may replay it.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Seconds a webhook receiver has to answer one delivery.",
+    )
+    webhook_allow_http_loopback: bool = Field(
+        default=False,
+        description="Allow http:// webhook URLs to a loopback address (127.0.0.1, ::1, "
+        "localhost), for a receiver on the same machine or in tests; otherwise https only.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -479,6 +507,13 @@ class Settings(BaseSettings):
             if not 1 <= days <= 14:
                 # APPI 法39: two weeks after a request arrives, the person may go to court.
                 raise ValueError(f"{name}: give 1 to 14 days (APPI 法39: two weeks at most)")
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _check_schedule(cls, value: list[int]) -> list[int]:
+        if any(not 0 <= n <= 86400 for n in value):
+            raise ValueError("each wait is 0 to 86400 seconds")
         return value
 
     @field_validator("consent_origins")

@@ -443,3 +443,15 @@ class IncidentNotClosable(Conflict):
 class ReportUnavailable(MamoriError):
     """The PDF of the report draft cannot be made on this server: WeasyPrint cannot load its
     system libraries (pango). The HTML draft prints the same document."""
+
+
+# -- webhooks (mamori.webhooks) -----------------------------------------------------------------
+
+
+class WebhookEndpointInvalid(UserInputError):
+    """The webhook endpoint is not valid: give an https:// URL without credentials and at least
+    one known event type."""
+
+
+class WebhookNotFound(NotFound):
+    """No such webhook endpoint or delivery."""

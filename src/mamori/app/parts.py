@@ -36,6 +36,7 @@ from mamori.requests.reminders import remind
 from mamori.requests.sections import Section
 from mamori.vault.core import Entrustment, Erasure
 from mamori.vault.events import purge_expired
+from mamori.webhooks import delivery as webhooks
 
 __all__ = ["BUILT_IN", "Job", "JobContext", "Parts"]
 
@@ -134,6 +135,13 @@ BUILT_IN = Parts(
             anomalies.NAME,
             lambda settings: settings.anomaly_evaluate_minutes * 60,
             lambda runtime: anomalies.evaluate(runtime.engine, runtime.settings, runtime.clock),
+        ),
+        # Turns new audit entries into webhook deliveries and sends what is due (retries too);
+        # a short period, each run a single read when there is nothing to do.
+        Job(
+            webhooks.NAME,
+            lambda settings: settings.webhook_deliver_seconds,
+            webhooks.run,
         ),
         Job(
             "vault.retention_purge",

@@ -105,6 +105,12 @@ ACTIONS: Final[dict[str, str]] = {
     "subject.restrictions": N_("audit.action.subject.restrictions"),
     "subject.withdraw": N_("audit.action.subject.withdraw"),
     "subject.write": N_("audit.action.subject.write"),
+    "webhook.create": N_("audit.action.webhook.create"),
+    "webhook.read": N_("audit.action.webhook.read"),
+    "webhook.remove": N_("audit.action.webhook.remove"),
+    "webhook.replay": N_("audit.action.webhook.replay"),
+    "webhook.rotate": N_("audit.action.webhook.rotate"),
+    "webhook.update": N_("audit.action.webhook.update"),
 }
 """action -> message key of its label."""
 

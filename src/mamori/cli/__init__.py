@@ -23,6 +23,7 @@ for _module in (
     "staff",
     "consent",
     "provisions",
+    "webhooks",
 ):
     importlib.import_module(f"mamori.cli.{_module}")
 

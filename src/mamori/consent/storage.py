@@ -36,6 +36,7 @@ __all__ = [
     "newest_of_person",
     "page",
     "people_of",
+    "people_of_receipts",
     "text",
     "texts",
 ]
@@ -194,6 +195,35 @@ def newest_of_person(
     )
     rows = [row for row in (conn.execute(q).first() for q in (signed_in, linked)) if row]
     return _row(max(rows, key=lambda row: int(row.seq))) if rows else None
+
+
+def people_of_receipts(conn: Connection, first: int, last: int) -> list[tuple[int, str, str]]:
+    """(receipt seq, subject id, categories as canonical JSON) of the receipts ``first`` to
+    ``last`` that a known person made: signed in to the privacy center, or under a consent ID
+    linked to them before the choice (one per person linked)."""
+    rows = conn.execute(
+        sa.select(
+            receipts_t.c.seq,
+            receipts_t.c.subject_id,
+            links_t.c.subject_id,
+            receipts_t.c.categories,
+        )
+        .outerjoin(
+            links_t,
+            sa.and_(
+                links_t.c.consent_id == receipts_t.c.consent_id,
+                links_t.c.linked_at <= receipts_t.c.created_at,
+            ),
+        )
+        .where(receipts_t.c.seq >= first, receipts_t.c.seq <= last)
+        .order_by(receipts_t.c.seq)
+    )
+    found: dict[tuple[int, str], str] = {}
+    for seq, signed_in, linked, categories in rows:
+        for subject in (signed_in, linked):
+            if subject:
+                found[(int(seq), str(subject))] = str(categories)
+    return [(seq, subject, categories) for (seq, subject), categories in found.items()]
 
 
 def insert_link(

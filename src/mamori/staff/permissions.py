@@ -57,6 +57,8 @@ class Permission(StrEnum):
     """Record and work incidents (漏えい等), their reports and notices; dismiss alerts."""
     training_manage = "training.manage"
     """Record courses and who completed them."""
+    webhooks_manage = "webhooks.manage"
+    """Register, rotate and remove the host service's webhook endpoints; replay a delivery."""
     staff_view = "staff.view"
     """See the staff accounts and their roles."""
     staff_manage = "staff.manage"

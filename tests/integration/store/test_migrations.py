@@ -66,10 +66,14 @@ TABLES = {
     "training_completions",
     "training_courses",
     "usage_events",
+    "webhook_attempts",
+    "webhook_cursor",
+    "webhook_deliveries",
+    "webhook_endpoints",
 }
 
 
-LATEST = "0018_anomalies"
+LATEST = "0019_webhooks"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -112,6 +116,10 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "anomaly_people",
                 "training_completions",
                 "training_courses",
+                "webhook_attempts",
+                "webhook_cursor",
+                "webhook_deliveries",
+                "webhook_endpoints",
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
@@ -187,6 +195,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0016_incidents.py",
         "0017_totp.py",
         "0018_anomalies.py",
+        "0019_webhooks.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)
 

@@ -20,6 +20,11 @@ def test_only_the_manager_manages_staff() -> None:
     assert [r for r in Role if allowed(r, P.staff_manage)] == [Role.manager]
 
 
+def test_only_the_manager_manages_webhooks_and_readers_of_registers_see_their_log() -> None:
+    assert [r for r in Role if allowed(r, P.webhooks_manage)] == [Role.manager]
+    assert {r for r in Role if allowed(r, P.registers_view)} >= {Role.lead, Role.auditor}
+
+
 def test_the_lead_decides_and_the_handler_works() -> None:
     assert allowed("lead", P.requests_decide) and allowed("lead", P.incidents_manage)
     assert allowed("handler", P.requests_work) and not allowed("handler", P.requests_decide)
@@ -35,6 +40,7 @@ def test_the_auditor_reads_the_log_and_registers_and_changes_nothing() -> None:
         P.contractors_manage,
         P.incidents_manage,
         P.training_manage,
+        P.webhooks_manage,
         P.staff_manage,
     }
     assert not held & changing

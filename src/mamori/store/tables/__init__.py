@@ -69,6 +69,12 @@ from mamori.store.tables.staff_factors import (
     staff_totp,
 )
 from mamori.store.tables.training import training_completions, training_courses
+from mamori.store.tables.webhooks import (
+    webhook_attempts,
+    webhook_cursor,
+    webhook_deliveries,
+    webhook_endpoints,
+)
 
 __all__ = [
     "NAMING",
@@ -123,4 +129,8 @@ __all__ = [
     "training_completions",
     "training_courses",
     "usage_events",
+    "webhook_attempts",
+    "webhook_cursor",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ]

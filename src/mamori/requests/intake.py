@@ -63,12 +63,13 @@ class Intake:
 
 
 def correctable(rules: Rules, subject_type: str | None = None) -> list[str]:
-    """Items a person may propose new values for (short values, not documents or streams)."""
+    """Items a person may propose new values for (short values of one kind, not documents,
+    streams or items of several kinds such as ``content``)."""
     held = rules.subject_types.get(subject_type) if subject_type else None
     return [
         i.id
         for i in rules.items.values()
-        if i.kind in _CORRECTABLE and (held is None or i.id in held)
+        if i.kind in _CORRECTABLE and not i.several_kinds and (held is None or i.id in held)
     ]
 
 

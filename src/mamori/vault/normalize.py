@@ -80,6 +80,8 @@ DOCUMENT_TYPES: Final = {
 }
 """Allowed content types of documents, each with the bytes its data must start with."""
 
+_NOT_IN_URLS: Final = frozenset('<>"`{}|\\')
+"""Characters RFC 3986 leaves out of URLs (browsers percent-encode them)."""
 MAX_TEXT_CHARS: Final = 20_000
 MAX_URL_CHARS: Final = 2048
 _MAX_EMAIL: Final = 254
@@ -211,6 +213,8 @@ def _url(c: _Check, value: object) -> str:
         raise c.fail(f"the URL is longer than {MAX_URL_CHARS} characters")
     if any(ch.isspace() for ch in text):
         raise c.fail("a URL cannot contain spaces")
+    if any(ch in _NOT_IN_URLS for ch in text):
+        raise c.fail('a URL cannot contain <, >, ", `, {, }, | or \\ (percent-encode them)')
     try:
         parts = urllib.parse.urlsplit(text)
         port = parts.port  # a port out of range raises

@@ -234,3 +234,39 @@ def test_the_openapi_document_shows_the_kinds_of_content(client: TestClient) -> 
         "purpose": True,
         "items": False,
     }
+
+
+def test_my_data_shows_each_value_as_the_person_may_read_it(
+    client: TestClient, runtime: Runtime
+) -> None:
+    from mamori.center import access
+    from mamori.vault.access import Caller
+
+    headers = _headers(runtime)
+    subject = _person(
+        client,
+        headers,
+        email="hanako@example.jp",
+        address={"postal_code": "150-0001", "prefecture": "東京都", "city": "渋谷区"},
+        content={"kind": "document", "value": {"content_type": "image/png", "data": PNG}},
+    )
+    link = access.issue_link(runtime.vault, Caller("service:test"), subject, minutes=10)
+    client.headers["Accept"] = "text/html"
+    assert (
+        client.get(f"/center/enter?token={link.token}", follow_redirects=False).status_code == 303
+    )
+    page = client.get("/center/data?lang=ja").text
+    assert '<td class="held-value">書類（PNG、1 KB）</td>' in page  # never the data itself
+    assert PNG not in page
+    assert "150-0001 東京都 渋谷区" in page
+    client.patch(
+        f"/api/v1/subjects/{subject}/items",
+        json={"content": {"kind": "url", "value": "https://youtu.be/x?a=1&b='2'"}},
+        headers=headers,
+    )
+    page = client.get("/center/data?lang=en").text
+    # A link, escaped: the value cannot become markup.
+    assert (
+        '<a href="https://youtu.be/x?a=1&amp;b=&#39;2&#39;" rel="noopener noreferrer nofollow">'
+        in page
+    )

@@ -47,6 +47,8 @@ def test_url_accepted(given_: str, stored: str) -> None:
         ("https://example.jp:99999/", "not a valid URL"),
         ("https://" + "a" * MAX_URL_CHARS + ".jp", f"longer than {MAX_URL_CHARS}"),
         ("https://example.jp/\x00", "control characters"),
+        ('https://example.jp/"><script>', "cannot contain <"),
+        ("https://example.jp/a\\b", "cannot contain <"),
         ("", "is empty"),
         (42, "must be a string"),
     ],

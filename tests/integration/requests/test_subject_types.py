@@ -105,3 +105,32 @@ def test_a_signed_in_customer_sees_only_customer_items_and_no_choice(
         assert _offered(html) and not _offered(html) & set(CONTACT_ONLY), type
         assert 'id="form-who"' not in html
     assert set(CUSTOMER_ONLY) <= _offered(client.get("/center/requests/new/erasure").text)
+
+
+def test_the_api_refuses_a_request_about_another_kind_of_persons_items(
+    client: TestClient, runtime: Runtime
+) -> None:
+    from mamori.vault import service_keys
+
+    _, token = service_keys.create(
+        runtime.engine,
+        runtime.audit,
+        name="host",
+        purposes=["service_operation"],
+        operations=["read", "write"],
+        actor="test",
+    )
+    body = {
+        "subject_id": person(runtime),
+        "type": "usage_stop",
+        "email": "hanako@example.jp",
+        "items": ["contact_email"],
+        "ground": "no_longer_needed",
+    }
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    refused = client.post("/api/v1/requests", json=body, headers=headers)
+    assert refused.status_code == 400
+    assert "not held for people of type 'customer'" in refused.json()["error"]
+    assert _requests(runtime) == 0
+    filed = client.post("/api/v1/requests", json={**body, "items": ["address"]}, headers=headers)
+    assert filed.status_code == 201, filed.text

@@ -121,12 +121,15 @@ class Client:
         """Set items; a None value deletes the item (needs the delete operation)."""
         self._call("PATCH", f"/subjects/{subject_id}/items", json=dict(items))
 
-    def read(self, subject_id: str, *, purpose: str, items: Sequence[str]) -> ReadResult:
-        body = self._call(
-            "GET",
-            f"/subjects/{subject_id}/items",
-            params={"purpose": purpose, "items": ",".join(items)},
-        )
+    def read(
+        self, subject_id: str, *, purpose: str, items: Sequence[str] | None = None
+    ) -> ReadResult:
+        """Read ``items`` of the person for ``purpose``; without ``items``, every item the
+        purpose allows for the person's type. ``.kinds`` gives each released value's kind."""
+        params = {"purpose": purpose}
+        if items is not None:
+            params["items"] = ",".join(items)
+        body = self._call("GET", f"/subjects/{subject_id}/items", params=params)
         return ReadOut.model_validate(body)
 
     def read_by(

@@ -74,6 +74,7 @@ __all__ = [
     "UnknownPurpose",
     "UnknownSubjectType",
     "UnsubscribeLinkInvalid",
+    "UnsupportedLanguage",
     "UnsupportedMediaType",
     "UserInputError",
     "ValueTooLarge",
@@ -152,6 +153,10 @@ class ValueTooLarge(UserInputError):
 
 class UnsupportedMediaType(UserInputError):
     """The body is not of a type this endpoint reads."""
+
+
+class UnsupportedLanguage(UserInputError):
+    """unsupported language in ?lang=: use ja or en"""
 
 
 class NotStoppable(UserInputError):

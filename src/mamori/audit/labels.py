@@ -103,6 +103,7 @@ ACTIONS: Final[dict[str, str]] = {
     "subject.lookup": N_("audit.action.subject.lookup"),
     "subject.read": N_("audit.action.subject.read"),
     "subject.restrictions": N_("audit.action.subject.restrictions"),
+    "subject.view": N_("audit.action.subject.view"),
     "subject.withdraw": N_("audit.action.subject.withdraw"),
     "subject.write": N_("audit.action.subject.write"),
     "webhook.create": N_("audit.action.webhook.create"),

@@ -17,6 +17,8 @@ import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from mamori.policy.model import SINGLE_KINDS, ValueKind
+
 __all__ = ["check"]
 
 PathKey = tuple[str | int, ...]
@@ -132,6 +134,7 @@ def _items_and_purposes(data: Any) -> Iterator[Found]:
                 ),
             )
         yield from _references((*path, "subjects"), item.get("subjects"), subjects, "data subject")
+        yield from _kinds(path, item)
         if item.get("source") == "linked_service" and item.get("essential") is True:
             yield (
                 (*path, "essential"),
@@ -147,6 +150,46 @@ def _items_and_purposes(data: Any) -> Iterator[Found]:
         yield from _references((*path, "items"), joint.get("items"), items, "data item")
     for path, contractor in _entries(data, ("contractors",)):
         yield from _references((*path, "items"), contractor.get("items"), items, "data item")
+
+
+def _kinds(path: PathKey, item: Mapping[str, Any]) -> Iterator[Found]:
+    """An item's ``kind`` or ``kinds``: known kinds, not both keys, combinable ones only."""
+    known = [k.value for k in ValueKind]
+    kind = item.get("kind")
+    if isinstance(kind, str) and kind not in known:
+        yield (*path, "kind"), _unknown_kind(kind, known)
+    kinds = item.get("kinds")
+    if kinds is None:
+        return
+    where = (*path, "kinds")
+    if "kind" in item:
+        yield where, "give either kind (one kind) or kinds (several), not both"
+        return
+    if not isinstance(kinds, list):
+        return  # the model reports the shape
+    if not kinds:
+        yield where, "list at least one kind (for example kinds: [text, url, document])"
+        return
+    seen: set[str] = set()
+    for index, entry in enumerate(kinds):
+        if not isinstance(entry, str):
+            continue
+        if entry not in known:
+            yield (*where, index), _unknown_kind(entry, known)
+        elif entry in seen:
+            yield (*where, index), f"kind '{entry}' is listed twice"
+        elif len(kinds) > 1 and ValueKind(entry) in SINGLE_KINDS:
+            combinable = ", ".join(k.value for k in ValueKind if k not in SINGLE_KINDS)
+            yield (
+                (*where, index),
+                f"kind '{entry}' cannot be combined with other kinds: give it alone as kind:"
+                f" {entry} (kinds that combine: {combinable})",
+            )
+        seen.add(entry)
+
+
+def _unknown_kind(kind: str, known: Sequence[str]) -> str:
+    return f"unknown value kind '{kind}'{_suggest(kind, known)}; kinds: {', '.join(known)}"
 
 
 _JOINT_USE_FIELDS = {

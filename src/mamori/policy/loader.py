@@ -389,6 +389,9 @@ def canonical_json(policy: Policy) -> str:
     data = policy.model_dump(mode="json", by_alias=True)
     if not data["recipients"]:  # as before recipients were declared: the same hash
         del data["recipients"]
+    for item in data["items"]:  # as before items could hold several kinds: the same hash
+        if not item["kinds"]:
+            del item["kinds"]
     return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 

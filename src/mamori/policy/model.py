@@ -25,6 +25,7 @@ from pydantic import (
 
 __all__ = [
     "SCHEMA",
+    "SINGLE_KINDS",
     "BusinessLine",
     "ConsentCategory",
     "Contact",
@@ -164,6 +165,7 @@ class ValueKind(StrEnum):
     """How the vault stores and normalises values of an item."""
 
     text = "text"
+    url = "url"
     name = "name"
     email = "email"
     phone = "phone"
@@ -186,12 +188,23 @@ class Retention(_Model):
     note: Text | None = None
 
 
+SINGLE_KINDS: frozenset[ValueKind] = frozenset(
+    {ValueKind.email, ValueKind.phone, ValueKind.external_id, ValueKind.events}
+)
+"""Kinds an item cannot combine with others: e-mail and phone items are indexed and are the
+person's contacts, external IDs link services, events are not stored values."""
+
+
 class DataItem(_Model):
     id: Id
     label: Text
     description: Text | None = None
     category: Id
     kind: ValueKind = ValueKind.text
+    """The kind of the item's values; with ``kinds``, the first of them."""
+    kinds: tuple[ValueKind, ...] = ()
+    """The kinds an item holding values of several kinds allows (``content``: text, url,
+    document); each value is then stored with its kind (see :mod:`mamori.vault.normalize`)."""
     source: ItemSource
     subjects: list[Id] = Field(min_length=1)
     linked_scopes: list[NonEmpty] = Field(default_factory=list)
@@ -213,6 +226,27 @@ class DataItem(_Model):
         if self.actions and self.kind is not ValueKind.events:
             raise ValueError("actions: only an item of kind 'events' names actions")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_kind(cls, data: Any) -> Any:
+        """``kinds: [text, url]`` makes ``kind`` the first of them (checks.py reports an item
+        giving both, or an empty list)."""
+        if isinstance(data, dict) and "kinds" in data and "kind" not in data:
+            kinds = data["kinds"]
+            if isinstance(kinds, list) and kinds:
+                data = {**data, "kind": kinds[0]}
+        return data
+
+    @property
+    def value_kinds(self) -> tuple[ValueKind, ...]:
+        """Every kind the item's values may have, in the declared order."""
+        return self.kinds or (self.kind,)
+
+    @property
+    def several_kinds(self) -> bool:
+        """Whether each value is stored with its kind (``{"kind": ..., "value": ...}``)."""
+        return len(self.value_kinds) > 1
 
 
 class PurposeGroup(StrEnum):

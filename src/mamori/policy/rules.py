@@ -277,7 +277,10 @@ class Rules:
         self.purpose(purpose_id)
         wanted = list(dict.fromkeys(item_ids))
         if not wanted:
-            raise UserInputError("name at least one item to read")
+            raise UserInputError(
+                "name at least one item to read, or leave out items= to read every item the"
+                " purpose allows"
+            )
         for item_id in wanted:
             self.item(item_id)
         return wanted

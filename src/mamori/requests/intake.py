@@ -63,12 +63,13 @@ class Intake:
 
 
 def correctable(rules: Rules, subject_type: str | None = None) -> list[str]:
-    """Items a person may propose new values for (short values, not documents or streams)."""
+    """Items a person may propose new values for (short values of one kind, not documents,
+    streams or items of several kinds such as ``content``)."""
     held = rules.subject_types.get(subject_type) if subject_type else None
     return [
         i.id
         for i in rules.items.values()
-        if i.kind in _CORRECTABLE and (held is None or i.id in held)
+        if i.kind in _CORRECTABLE and not i.several_kinds and (held is None or i.id in held)
     ]
 
 
@@ -100,8 +101,12 @@ def check_intake(
     proof: bytes | None = None,
     proof_type: str | None = None,
     max_proof_bytes: int = 5 * 1024 * 1024,
+    subject_type: str | None = None,
 ) -> Intake:
-    """Check a request as filed; raise a :class:`UserInputError` naming the first bad field."""
+    """Check a request as filed; raise a :class:`UserInputError` naming the first bad field.
+
+    ``subject_type``: the kind of person filing (from their session, or as they said on the
+    form): the items named must be held for such people."""
     try:
         kind = RequestType(type)
     except ValueError:
@@ -115,9 +120,14 @@ def check_intake(
     except InvalidValue:
         raise UserInputError("email: not a valid e-mail address") from None
     wanted = tuple(dict.fromkeys(items))
+    held = rules.subject_type(subject_type) if subject_type else None
     for item_id in wanted:
         if item_id not in rules.items:
             raise UserInputError(f"items: unknown data item '{item_id}'")
+        if held is not None and item_id not in held:
+            raise UserInputError(
+                f"items: item '{item_id}' is not held for people of type '{subject_type}'"
+            )
     chosen_ground: Ground | None = None
     if kind in GROUNDS_OF:
         if not ground:
@@ -143,7 +153,7 @@ def check_intake(
         raise UserInputError("postal_address: give the address to post the disclosure to")
     checked_corrections: dict[str, Any] = {}
     if kind is RequestType.correction:
-        allowed = set(correctable(rules))
+        allowed = set(correctable(rules, subject_type))
         for item_id, value in (corrections or {}).items():
             if item_id not in allowed:
                 raise UserInputError(f"corrections: item '{item_id}' cannot be corrected here")

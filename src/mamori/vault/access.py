@@ -71,8 +71,10 @@ class Caller:
 
 @dataclass(frozen=True)
 class ReadResult:
-    """Released values, refused items with their reason, and items allowed but not held."""
+    """Released values, refused items with their reason, items allowed but not held, and the
+    kind of each released value."""
 
     items: Mapping[str, Any]
     refused: Mapping[str, Refusal]
     missing: tuple[str, ...] = field(default=())
+    kinds: Mapping[str, str] = field(default_factory=dict)

@@ -31,7 +31,7 @@ from mamori.vault import crypto, reads
 from mamori.vault.access import Caller, ReadResult
 from mamori.vault.blind_index import blind_index, index_bits
 from mamori.vault.limits import Limits
-from mamori.vault.normalize import index_form, normalise
+from mamori.vault.normalize import index_form, normalise_item
 from mamori.vault.storage import subjects as storage
 from mamori.vault.storage.subjects import SubjectState
 from mamori.vault.system_keys import SystemKeys
@@ -159,12 +159,15 @@ class Vault:
             raise UserInputError(
                 f"item '{item_id}' holds usage events: send them to the events endpoint"
             )
-        normal = normalise(
-            item.kind, value, item_id=item_id, max_document_bytes=self.limits.max_document_bytes
+        normal = normalise_item(
+            item.value_kinds,
+            value,
+            item_id=item_id,
+            max_document_bytes=self.limits.max_document_bytes,
         )
         encoded = orjson.dumps(normal)
         limit = self.limits.max_value_bytes
-        if item.kind is ValueKind.document:
+        if ValueKind.document in item.value_kinds:
             limit = self.limits.max_document_bytes * 4 // 3 + 1024
         if len(encoded) > limit:
             raise ValueTooLarge(
@@ -294,9 +297,10 @@ class Vault:
     # -- reads (mamori.vault.reads) ----------------------------------------------------------
 
     def read(
-        self, caller: Caller, subject_id: str, purpose: str, item_ids: Sequence[str]
+        self, caller: Caller, subject_id: str, purpose: str, item_ids: Sequence[str] | None = None
     ) -> ReadResult:
-        """Release each item the policy allows for ``purpose`` and the person has not stopped."""
+        """Release each item the policy allows for ``purpose`` and the person has not stopped
+        (without ``item_ids``: every item the purpose allows for the person's type)."""
         return reads.read(self, caller, subject_id, purpose, item_ids)
 
     def read_by(

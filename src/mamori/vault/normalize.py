@@ -15,7 +15,9 @@ never the value.
 |---|---|---|---|
 | email | ``local@domain`` after NFKC | as given, NFKC, trimmed | lower-cased |
 | phone | national or +international, full-width digits | E.164 (``+819012345678``) | E.164 |
-| text, name | a string | as given, trimmed | NFKC, case-folded, spaces collapsed |
+| text | a string, at most 20,000 characters | NFC, trimmed, LF line ends | NFKC, folded |
+| name | a string | as given, trimmed | NFKC, case-folded, spaces collapsed |
+| url | ``http(s)://host...``, 2,048 characters, no user:password@ | scheme, host lower-cased | |
 | address | a string, or postal_code/prefecture/city/line1/line2 | trimmed parts | as text |
 | postal_code | ``NNN-NNNN``, ``〒``, full-width | ``NNN-NNNN`` | the same |
 | date | ``YYYY-MM-DD`` | ISO date | the same |
@@ -25,6 +27,11 @@ never the value.
 | ip_address | IPv4 or IPv6 | compressed form | the same |
 | json | any JSON value | the same | none |
 | events | never a stored value | | |
+
+An item that allows several kinds (``kinds: [text, url, document]``) stores each value with its
+kind: it is written and read as ``{"kind": "url", "value": "https://..."}``, the value checked as
+that kind (:func:`normalise_item`); :func:`kind_of` tells the kind of a stored value and gives
+it as it is read back.
 
 E-mail addresses: the local part is ASCII (RFC 5322 atext and dots; no quoted local parts), and
 consecutive dots or a dot before ``@`` are accepted because Japanese mobile carriers issued such
@@ -42,8 +49,9 @@ import ipaddress
 import math
 import re
 import unicodedata
+import urllib.parse
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 import phonenumbers
@@ -55,8 +63,12 @@ __all__ = [
     "ADDRESS_FIELDS",
     "DEFAULT_MAX_DOCUMENT_BYTES",
     "DOCUMENT_TYPES",
+    "MAX_TEXT_CHARS",
+    "MAX_URL_CHARS",
     "index_form",
+    "kind_of",
     "normalise",
+    "normalise_item",
 ]
 
 DEFAULT_MAX_DOCUMENT_BYTES: Final = 5 * 1024 * 1024
@@ -68,6 +80,10 @@ DOCUMENT_TYPES: Final = {
 }
 """Allowed content types of documents, each with the bytes its data must start with."""
 
+_NOT_IN_URLS: Final = frozenset('<>"`{}|\\')
+"""Characters RFC 3986 leaves out of URLs (browsers percent-encode them)."""
+MAX_TEXT_CHARS: Final = 20_000
+MAX_URL_CHARS: Final = 2048
 _MAX_EMAIL: Final = 254
 _MAX_LOCAL: Final = 64
 _MAX_ID: Final = 256
@@ -185,7 +201,45 @@ def _phone(c: _Check, value: object, region: str) -> str:
 
 
 def _text(c: _Check, value: object) -> str:
-    return c.string(value, "the value", multiline=True)
+    text = unicodedata.normalize("NFC", c.string(value, "the text", multiline=True))
+    if len(text) > MAX_TEXT_CHARS:
+        raise c.fail(f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+    return text
+
+
+def _url(c: _Check, value: object) -> str:
+    text = unicodedata.normalize("NFC", c.string(value, "a URL"))
+    if len(text) > MAX_URL_CHARS:
+        raise c.fail(f"the URL is longer than {MAX_URL_CHARS} characters")
+    if any(ch.isspace() for ch in text):
+        raise c.fail("a URL cannot contain spaces")
+    if any(ch in _NOT_IN_URLS for ch in text):
+        raise c.fail('a URL cannot contain <, >, ", `, {, }, | or \\ (percent-encode them)')
+    try:
+        parts = urllib.parse.urlsplit(text)
+        port = parts.port  # a port out of range raises
+    except ValueError:
+        raise c.fail("not a valid URL") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise c.fail("a URL must start with http:// or https://")
+    if "@" in parts.netloc:
+        raise c.fail("a URL cannot hold a user name or password")
+    host = (parts.hostname or "").lower()
+    if not host or not (_domain_ok(host.rstrip(".")) or host in ("localhost",) or _ip_host(host)):
+        raise c.fail("a URL needs a host name (such as www.youtube.com)")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    return urllib.parse.urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _ip_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _name(c: _Check, value: object) -> str:
@@ -336,6 +390,7 @@ def _events(c: _Check, value: object) -> object:
 _SIMPLE: Final[dict[ValueKind, Callable[[_Check, object], object]]] = {
     ValueKind.email: _email,
     ValueKind.text: _text,
+    ValueKind.url: _url,
     ValueKind.name: _name,
     ValueKind.address: _address,
     ValueKind.postal_code: _postal,
@@ -366,6 +421,58 @@ def normalise(
     if kind is ValueKind.document:
         return _document(c, value, max_document_bytes)
     return _SIMPLE[kind](c, value)
+
+
+def normalise_item(
+    kinds: Sequence[ValueKind],
+    value: object,
+    *,
+    item_id: str = "value",
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    region: str = "JP",
+) -> object:
+    """``value`` checked against an item's kinds and in its stored form: as :func:`normalise`
+    for an item of one kind; ``{"kind": ..., "value": ...}`` for an item of several."""
+    if len(kinds) == 1:
+        return normalise(
+            kinds[0], value, item_id=item_id, max_document_bytes=max_document_bytes, region=region
+        )
+    c = _Check(item_id)
+    allowed = ", ".join(k.value for k in kinds)
+    if not isinstance(value, Mapping) or set(value) != {"kind", "value"}:
+        raise c.fail(
+            f'holds values of several kinds ({allowed}): send {{"kind": ..., "value": ...}}'
+        )
+    kind = value["kind"]
+    if not isinstance(kind, str) or kind not in {k.value for k in kinds}:
+        shown = f"'{kind}' " if isinstance(kind, str) and _FIELD.fullmatch(kind) else ""
+        raise c.fail(f"kind {shown}is not allowed: the kinds allowed are {allowed}")
+    found = ValueKind(kind)
+    stored = normalise(
+        found, value["value"], item_id=item_id, max_document_bytes=max_document_bytes, region=region
+    )
+    return {"kind": found.value, "value": stored}
+
+
+def kind_of(kinds: Sequence[ValueKind], stored: object) -> tuple[ValueKind, object]:
+    """The kind of a stored value of an item allowing ``kinds``, and the value as it is read
+    back (with its kind, for an item of several). A value stored before the item allowed
+    several kinds has no kind with it: it is taken as the first kind it is valid as."""
+    if len(kinds) == 1:
+        return kinds[0], stored
+    if isinstance(stored, Mapping) and set(stored) == {"kind", "value"}:
+        kind = stored["kind"]
+        if isinstance(kind, str) and kind in {k.value for k in kinds}:
+            return ValueKind(kind), stored
+    found = kinds[0]
+    for kind in kinds:
+        try:
+            normalise(kind, stored, max_document_bytes=2**62)
+        except InvalidValue:
+            continue
+        found = kind
+        break
+    return found, {"kind": found.value, "value": stored}
 
 
 def index_form(kind: ValueKind, normalised: object) -> str | None:

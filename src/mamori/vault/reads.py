@@ -34,7 +34,7 @@ from mamori.vault.access import Caller, ReadResult
 from mamori.vault.addresses import address_hash
 from mamori.vault.blind_index import blind_index
 from mamori.vault.limits import Limits
-from mamori.vault.normalize import index_form, normalise
+from mamori.vault.normalize import index_form, kind_of, normalise
 from mamori.vault.storage import subjects as storage
 
 if TYPE_CHECKING:
@@ -107,12 +107,27 @@ def _contractor_search(vault: Vault, caller: Caller, rules: Rules, item_id: str)
 
 
 def read(
-    vault: Vault, caller: Caller, subject_id: str, purpose: str, item_ids: Sequence[str]
+    vault: Vault,
+    caller: Caller,
+    subject_id: str,
+    purpose: str,
+    item_ids: Sequence[str] | None = None,
 ) -> ReadResult:
-    """Release each item the policy allows for ``purpose`` and the person has not stopped."""
+    """Release each item the policy allows for ``purpose`` and the person has not stopped.
+
+    Without ``item_ids``: every item the policy allows for the purpose and holds for the
+    person's type (in the purpose's order; usage events are read as events), each decided
+    and audited as if it had been named.
+    """
     caller.require("read")
     rules = vault.rules()
-    wanted = rules.wanted(purpose, item_ids)
+    every = item_ids is None
+    if item_ids is None:
+        wanted = [
+            i for i in rules.purpose(purpose).items if rules.item(i).kind is not ValueKind.events
+        ]
+    else:
+        wanted = rules.wanted(purpose, item_ids)
     entrusted, suspended = _entrustment(vault, caller, rules, purpose)
     # Only items the policy and the key allow for the purpose are fetched: a refused
     # document is never read from the database at all.
@@ -126,6 +141,9 @@ def read(
     if not rows or rows[0].k != 0:
         raise SubjectNotFound(f"no subject '{subject_id}'")
     loaded = storage.SubjectState(rows[0].a, rows[0].b, rows[0].c)
+    if every:
+        held_for_type = rules.subject_type(loaded.type)
+        wanted = [i for i in wanted if i in held_for_type]
     awaiting: frozenset[str] = frozenset()
     if rules.consent_gates(purpose):
         with db.read(vault.engine) as conn:
@@ -170,8 +188,18 @@ def read(
         targets=[f"subject:{subject_id}"],
         details=details,
     )
-    ordered = {i: values[i] for i in wanted if i in values}
-    return ReadResult(items=ordered, refused=refused, missing=missing)
+    ordered, kinds = _with_kinds(rules, {i: values[i] for i in wanted if i in values})
+    return ReadResult(items=ordered, refused=refused, missing=missing, kinds=kinds)
+
+
+def _with_kinds(rules: Rules, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Released values as read back (with its kind, for an item of several) and their kinds."""
+    out: dict[str, Any] = {}
+    kinds: dict[str, str] = {}
+    for item_id, value in values.items():
+        kind, out[item_id] = kind_of(rules.item(item_id).value_kinds, value)
+        kinds[item_id] = kind.value
+    return out, kinds
 
 
 def read_by(
@@ -273,7 +301,8 @@ def read_by(
         )
         released = {i: plain[i] for i in wanted if i not in refused and i in plain}
         missing = tuple(i for i in wanted if i not in refused and i not in released)
-        results[subject_id] = ReadResult(released, refused, missing)
+        values, kinds = _with_kinds(rules, released)
+        results[subject_id] = ReadResult(values, refused, missing, kinds)
     for n, (_subject, result) in enumerate(sorted(results.items())):
         for wanted_id in wanted:
             code = (
@@ -451,6 +480,8 @@ def bulk_read(
             f" entrust it to contractor '{caller.contractor}' (not_entrusted)"
         )
     types = [t for t, held in rules.subject_types.items() if item_id in held]
+    kinds = rules.item(item_id).value_kinds
+    several = len(kinds) > 1
     gates = _consent_gates(rules, purpose, item_id)
     # Marketing: people who opted out of marketing mail are left out (seed §10(3)).
     marketing = rules.purposes[purpose].marketing
@@ -492,6 +523,8 @@ def bulk_read(
             )
             for subject_id, (wrapped, ciphertext) in rows
         ]
+        if several:  # each value with its kind, also one stored before the item had several
+            values = [(s, kind_of(kinds, v)[1]) for s, v in values]
         return _without_opted_out(vault, rules, purpose, item_id, values, conn)
 
     try:

@@ -119,7 +119,12 @@ def log_server_error(request: Request, exc: BaseException) -> None:
 
 
 def error_response(
-    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+    request: Request,
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    error: MamoriError | None = None,
 ) -> Response:
     """The error as the client wants it: the site's error page, or the API's JSON.
 
@@ -129,7 +134,7 @@ def error_response(
     headers = dict(headers) if headers else None
     message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     if wants_html(request):
-        return error_page(request, status, message, headers=headers)
+        return error_page(request, status, message, headers=headers, error=error)
     return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
 
 
@@ -138,7 +143,7 @@ def for_error(request: Request, exc: MamoriError) -> Response:
     status = status_for(exc)
     if status >= 500:
         log_server_error(request, exc)
-    return error_response(request, status, exc.message, headers=headers_for(exc))
+    return error_response(request, status, exc.message, headers=headers_for(exc), error=exc)
 
 
 def install(app: FastAPI) -> None:

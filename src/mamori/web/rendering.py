@@ -14,6 +14,7 @@ from jinja2 import pass_context
 
 from mamori import clock, i18n
 from mamori.clock import local_text
+from mamori.errors import MamoriError, UnsupportedLanguage
 from mamori.web import ways_in
 from mamori.web.i18n import Lang, negotiate
 
@@ -68,9 +69,7 @@ def request_lang(request: Request, *, strict: bool = True) -> Lang:
     except ValueError:
         if not strict:
             return default
-        from mamori.errors import UserInputError
-
-        raise UserInputError("unsupported language in ?lang=: use ja or en") from None
+        raise UnsupportedLanguage() from None
 
 
 def wants_html(request: Request) -> bool:
@@ -99,10 +98,43 @@ def page(
     return response
 
 
+_STATUS_WORDS: dict[int, str] = {
+    400: i18n.N_("error.status_400"),
+    401: i18n.N_("error.status_401"),
+    403: i18n.N_("error.status_403"),
+    404: i18n.N_("error.status_404"),
+    405: i18n.N_("error.status_405"),
+    409: i18n.N_("error.status_409"),
+    410: i18n.N_("error.status_410"),
+    413: i18n.N_("error.status_413"),
+    415: i18n.N_("error.status_415"),
+    422: i18n.N_("error.status_422"),
+    429: i18n.N_("error.status_429"),
+    500: i18n.N_("error.status_500"),
+    503: i18n.N_("error.status_503"),
+}
+"""What the error page says for each status, in the page's language."""
+_OTHER = i18n.N_("error.status_other")
+_ERROR_WORDS: tuple[tuple[type[MamoriError], str], ...] = (
+    (UnsupportedLanguage, i18n.N_("error.unsupported_language")),
+)
+"""Errors whose words say more than their status's."""
+
+
 def error_page(
-    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    error: MamoriError | None = None,
 ) -> HTMLResponse:
+    """The site's error page: what happened and what to do, in the page's language. The
+    error's own message (English, as the API answers it) is shown on English pages only; a
+    Japanese page says it in Japanese, by the error's kind or its status."""
     lang = request_lang(request, strict=False)
+    key = next((k for kind, k in _ERROR_WORDS if isinstance(error, kind)), None)
+    words = i18n.t(lang, key or _STATUS_WORDS.get(status, _OTHER))
     return page(
         request,
         "error.html",
@@ -110,5 +142,6 @@ def error_page(
         status_code=status,
         headers=headers,
         status=status,
-        message=message,
+        message=words,
+        detail=message if lang == "en" else "",
     )

@@ -20,7 +20,7 @@ COOKIES: Final = "/consent"  # the public cookie settings (the center's own: /ce
 REQUESTS: Final = "/center/requests"
 
 PATHS: Final[dict[str, str]] = {
-    "usage_settings": f"{CENTER}#by-purpose",
+    "usage_settings": f"{CENTER}/settings",
     "cookie_settings": COOKIES,
     "disclosure": f"{REQUESTS}/new/disclosure",
     "correction": f"{REQUESTS}/new/correction",

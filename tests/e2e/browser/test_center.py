@@ -76,6 +76,12 @@ def test_stop_a_purpose_with_the_keyboard_and_no_javascript(
     assert page.url == f"{live_server.url}/center", "the token leaves the address bar"
     assert page.locator("html").get_attribute("lang") == "ja"
     assert page.locator("h1").inner_text() == "プライバシーセンター"
+    assert page.locator("form[action^='/center/settings']").count() == 0  # its own page
+    page.get_by_role("link", name="利用の設定", exact=True).focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{live_server.url}/center/settings?lang=ja"
+    assert page.locator("h1").inner_text() == "利用の設定"
     promotion = page.get_by_role("group", name="サービスの販売・利用促進に利用するため")
     assert promotion.get_by_role("radio", name="利用する").is_checked()
     email = page.locator(".setting-fixed").filter(has_text="メールアドレス").first
@@ -114,6 +120,8 @@ def test_center_pages_are_accessible(
     _no_violations(page)
 
     page.goto(host.center_link(subject))
+    _no_violations(page)  # the home: tiles
+    page.get_by_role("link", name="利用の設定", exact=True).click()
     page.get_by_role("group", name="サービスの販売・利用促進に利用するため").get_by_text(
         "停止する"
     ).click()
@@ -124,6 +132,10 @@ def test_center_pages_are_accessible(
     _no_violations(page)
 
     page.get_by_role("link", name="English").click()
+    page.wait_for_url("**/center/settings?lang=en")
+    assert page.locator("h1").inner_text() == "Usage settings"
+    _no_violations(page)
+    page.get_by_role("link", name="Back to the privacy center", exact=True).click()
     page.wait_for_url("**/center?lang=en")
     assert page.locator("h1").inner_text() == "Privacy center"
     page.screenshot(path=str(_screenshots(tmp_path) / "center-en.png"), full_page=True)
@@ -139,4 +151,54 @@ def test_center_pages_are_accessible(
     assert page.locator("h1").inner_text() == "Your withdrawal is complete"
     _no_violations(page)
     assert host.restrictions(subject).withdrawn
+    context.close()
+
+
+VIDEO = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+
+
+def test_my_data_and_the_way_in_without_a_session(
+    browser: Browser, live_server: LiveServer, host: Client, tmp_path: Path
+) -> None:
+    subject = host.create_subject(
+        "customer",
+        items={
+            "name": "山田 花子",
+            "email": "hanako@example.jp",
+            "content": {"kind": "url", "value": VIDEO},
+        },
+    )
+    context = browser.new_context(locale="ja-JP")  # JavaScript on: axe is a script
+    page = context.new_page()
+    answer = page.goto(f"{live_server.url}/center")
+    assert answer is not None and answer.status == 401
+    assert page.locator("h1").inner_text() == "プライバシーセンターに入るには"
+    ask = page.get_by_role("link", name="開示等のご請求のページへ", exact=True)
+    assert ask.get_attribute("href") == "/center/requests?lang=ja"
+    _no_violations(page)
+
+    page.goto(host.center_link(subject))
+    page.get_by_role("link", name="わたしのデータ", exact=True).click()
+    page.wait_for_url("**/center/data?lang=ja")
+    assert page.locator("h1").inner_text() == "わたしのデータ"
+    rows = page.locator("#my-data tbody tr")
+    assert rows.locator("th").all_inner_texts() == ["氏名", "メールアドレス", "コンテンツ"]
+    assert page.locator("#held-name td").first.inner_text() == "山田 花子"
+    link = page.locator("#held-content a")
+    assert link.get_attribute("href") == VIDEO
+    assert "nofollow" in (link.get_attribute("rel") or "")
+    page.screenshot(path=str(_screenshots(tmp_path) / "center-data-ja.png"), full_page=True)
+    _no_violations(page)
+
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**/center/data?lang=en")
+    assert page.locator("h1").inner_text() == "My data"
+    assert page.locator("#held-content th").inner_text() == "Content"
+    _no_violations(page)
+    shown = [e for e in live_server.runtime.audit.tail(10) if e.action == "subject.view"]
+    assert shown and shown[-1].details == {
+        "item.name": "shown",
+        "item.email": "shown",
+        "item.content": "shown",
+    }
     context.close()

@@ -356,7 +356,10 @@ def test_logout(host: Client, person: str, web: httpx.Client, live_server: LiveS
 
 def test_the_settings_page(host: Client, person: str, web: httpx.Client) -> None:
     _sign_in(web, host, person)
-    response = web.get("/center")
+    home = web.get("/center").text
+    assert "利用の停止を求めることができ" in home  # usage_stop, on the home
+    assert 'href="/center/settings?lang=ja"' in home and 'name="purpose.promotion"' not in home
+    response = web.get("/center/settings")
     html = response.text
     assert response.headers["content-language"] == "ja"
     assert response.headers["cache-control"] == "no-store"
@@ -365,7 +368,6 @@ def test_the_settings_page(host: Client, person: str, web: httpx.Client) -> None
     assert (
         "利用者情報の項目ごとに、利用の停止を設定できます" in html
     )  # requests.usage_stop_settings
-    assert "利用の停止を求めることができ" in html  # usage_stop
     assert 'href="/privacy?lang=ja"' in html
     # stoppable purposes and items have a use/stop pair; essential ones have none
     for field in ("purpose.promotion", "purpose.advertising", "item.address", "item.phone"):
@@ -376,8 +378,8 @@ def test_the_settings_page(host: Client, person: str, web: httpx.Client) -> None
     assert html.count(ESSENTIAL_ITEM_JA) == 6  # name, email, content, device_model, os, ip
     assert 'href="/center/withdraw?lang=ja"' in html
     assert "business_communication" not in html  # not a purpose for customers
-    english = web.get("/center?lang=en").text
-    assert ESSENTIAL_ITEM_EN in english and "Privacy center" in english
+    english = web.get("/center/settings?lang=en").text
+    assert ESSENTIAL_ITEM_EN in english and "Usage settings" in english
 
 
 def test_stopping_a_purpose_takes_effect_on_the_very_next_read(
@@ -440,7 +442,7 @@ def test_a_form_without_a_session_is_a_401(host: Client, person: str, web: httpx
         ("purpose.service_operation", "stop", "退会によってのみ停止できます"),
         ("item.contact_email", "stop", "お客さまの設定にない項目"),
         ("item.emial", "use", "お客さまの設定にない項目"),
-        ("purpose.promotion", "maybe", "purpose.promotion: choose"),
+        ("purpose.promotion", "maybe", "入力内容をお確かめのうえ"),  # the detail: English pages
     ],
 )
 def test_a_forged_form_is_a_clear_400_and_changes_nothing(
@@ -455,9 +457,18 @@ def test_a_forged_form_is_a_clear_400_and_changes_nothing(
     assert settings.stopped_items == set() and settings.stopped_purposes == set()
 
 
-def test_settings_get_goes_home(web: httpx.Client) -> None:
-    response = web.get("/center/settings?lang=en")
-    assert response.status_code == 303 and response.headers["location"] == "/center?lang=en"
+def test_the_settings_and_data_pages_need_a_session(
+    host: Client, person: str, web: httpx.Client
+) -> None:
+    for path in ("/center/settings?lang=en", "/center/data?lang=en"):
+        response = web.get(path)
+        assert response.status_code == 401
+        assert "How to open the privacy center" in response.text
+        assert 'href="/center/requests?lang=en"' in response.text  # where to ask without one
+    _sign_in(web, host, person)
+    assert "<h1>Usage settings</h1>" in web.get("/center/settings?lang=en").text
+    data = web.get("/center/data?lang=en").text
+    assert "<h1>My data</h1>" in data and 'id="held-email"' in data
 
 
 # -- withdrawal ----------------------------------------------------------------------------

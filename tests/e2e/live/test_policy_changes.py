@@ -100,6 +100,7 @@ def test_the_host_records_a_consent_through_the_api(
         "items": {"email": "hanako@example.jp"},
         "refused": {},
         "missing": [],
+        "kinds": {"email": "email"},
     }
     changes = httpx.get(f"{live_server.url}/api/v1/policy/changes").json()
     assert [(c["version"], c["level"]) for c in changes] == [(version, "consent_required")]
@@ -134,8 +135,9 @@ def test_the_person_consents_in_the_privacy_center(
     with _browser(live_server, api, subject, "ja") as web:
         home = web.get("/center").text
         assert "プライバシーポリシーが変更されました" in home
-        # The new purpose is shown as awaiting consent, not as in use.
-        assert "同意待ち" in home and "あなたが同意されるまで" in home
+        # The new purpose is shown as awaiting consent, not as in use (利用の設定).
+        settings = web.get("/center/settings").text
+        assert "同意待ち" in settings and "あなたが同意されるまで" in settings
         page = web.get("/center/policy-changes")
         assert page.status_code == 200
         assert "同意をお願いしている変更" in page.text
@@ -151,7 +153,8 @@ def test_the_person_consents_in_the_privacy_center(
         assert "第2版の変更に" in done.text and "プライバシーセンター" in done.text
         assert _read(api, subject)["refused"] == {}
         after = web.get("/center").text
-        assert "プライバシーポリシーが変更されました" not in after and "同意待ち" not in after
+        assert "プライバシーポリシーが変更されました" not in after
+        assert "同意待ち" not in web.get("/center/settings").text
         history = web.get("/center/policy-history").text
         assert '<a href="/privacy/versions/1?lang=ja">' in history
         assert "同意が必要" in history

@@ -54,7 +54,7 @@ def test_privacy_in_english_by_query_and_by_accept_language(client: TestClient) 
 def test_unsupported_language_is_a_clear_400(client: TestClient) -> None:
     response = client.get("/privacy?lang=fr", headers={"Accept": "text/html"})
     assert response.status_code == 400
-    assert "use ja or en" in response.text
+    assert "ja(日本語)または en(英語)を指定してください" in response.text  # the page's language
     api = client.get("/privacy?lang=fr")
     assert api.status_code == 400
     assert api.json() == {"error": "unsupported language in ?lang=: use ja or en", "status": 400}

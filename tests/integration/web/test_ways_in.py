@@ -86,7 +86,8 @@ def _resolves(client: TestClient, href: str) -> None:
     if not path:
         return  # a place on the same page
     response = client.get(path, follow_redirects=False)
-    if path.partition("?")[0].rstrip("/") == "/center" and response.status_code == 401:
+    center = ("/center", "/center/settings", "/center/data")
+    if path.partition("?")[0].rstrip("/") in center and response.status_code == 401:
         # The center has no password: its sign-in page says how to enter from the service.
         assert "プライバシーセンターに入るには" in response.text or "How to open" in response.text
         return
@@ -162,16 +163,19 @@ def test_every_link_on_the_center_home_resolves(client: TestClient, runtime: Run
             f"/center/cookies?lang={lang}",
             f"/center/requests?lang={lang}",
             f"/center/policy-history?lang={lang}",
-            "#by-purpose",
-            "#by-item",
+            f"/center/settings?lang={lang}",
+            f"/center/data?lang={lang}",
         ):
             assert f'href="{href}"' in tiles, href
         assert re.search(r'href="(/center/withdraw\?lang=\w\w|#account)"', tiles)
         for _where, href, _text in links:
             if not href.startswith(("http://", "https://", "mailto:")):
                 _resolves(client, href)
-        for anchor in ("by-purpose", "by-item", "account"):
-            assert f'id="{anchor}"' in home.text
+        assert 'id="account"' in home.text
+        assert '<form method="post" action="/center/settings' not in home.text  # own page
+        settings = client.get(f"/center/settings?lang={lang}")
+        for anchor in ("by-purpose", "by-item"):
+            assert f'id="{anchor}"' in settings.text
 
 
 _SECTION_LINKS = {
@@ -197,7 +201,7 @@ def test_the_policy_links_its_promises_to_their_mechanisms(client: TestClient, l
         section = _section(page, key)
         for name in names:
             assert f'href="{expected[name]}"' in section, (lang, key, name)
-    assert expected["usage_settings"] == f"/center?lang={lang}#by-purpose"
+    assert expected["usage_settings"] == f"/center/settings?lang={lang}"
     assert expected["cookie_settings"] == f"/consent?lang={lang}"
     assert expected["disclosure"] == f"/center/requests/new/disclosure?lang={lang}"
     words = {"ja": "開示のご請求フォーム", "en": "Disclosure request form"}[lang]

@@ -151,6 +151,48 @@ CASES = {
         "input should be 'provided', 'linked_service' or 'collected' (got 'provded')",
         "source: provded",
     ),
+    "unknown value kind": Case(
+        "    kind: email\n    source: provided",
+        "    kind: emial\n    source: provided",
+        "items[0].kind",
+        "unknown value kind 'emial' (did you mean 'email'?); kinds: text, url, name, email",
+        "kind: emial",
+    ),
+    "unknown kind among several": Case(
+        "    kind: email\n    source: provided",
+        "    kinds: [text, urll, document]\n    source: provided",
+        "items[0].kinds[1]",
+        "unknown value kind 'urll' (did you mean 'url'?)",
+        "kinds: [text, urll",
+    ),
+    "kind and kinds both": Case(
+        "    kind: email\n    source: provided",
+        "    kind: email\n    kinds: [text, url]\n    source: provided",
+        "items[0].kinds",
+        "give either kind (one kind) or kinds (several), not both",
+        "kinds: [text, url]",
+    ),
+    "no kinds": Case(
+        "    kind: email\n    source: provided",
+        "    kinds: []\n    source: provided",
+        "items[0].kinds",
+        "list at least one kind",
+        "kinds: []",
+    ),
+    "kind listed twice": Case(
+        "    kind: email\n    source: provided",
+        "    kinds: [text, url, text]\n    source: provided",
+        "items[0].kinds[2]",
+        "kind 'text' is listed twice",
+        "kinds: [text, url, text]",
+    ),
+    "kind that cannot be combined": Case(
+        "    kind: email\n    source: provided",
+        "    kinds: [email, text]\n    source: provided",
+        "items[0].kinds[0]",
+        "kind 'email' cannot be combined with other kinds: give it alone as kind: email",
+        "kinds: [email, text]",
+    ),
     "invalid id": Case(
         "id: minimal\n",
         "id: Minimal-Policy\n",
@@ -199,6 +241,17 @@ def test_each_mistake_is_located_and_explained(case: Case) -> None:
     assert problem.file == "policy.yaml"
     assert problem.line == _line_of(text, case.anchor)
     assert str(problem).startswith(f"policy.yaml:{problem.line}: {case.path}: ")
+
+
+def test_an_item_may_allow_several_kinds() -> None:
+    text = MINIMAL.replace(
+        "    kind: email\n    source: provided", "    kinds: [text, url]\n    source: provided"
+    )
+    item = parse_policy(text, "policy.yaml").item("email")
+    assert item.kind.value == "text"
+    assert [k.value for k in item.value_kinds] == ["text", "url"]
+    assert item.several_kinds
+    assert not parse_policy(MINIMAL, "policy.yaml").item("email").several_kinds
 
 
 def test_yaml_syntax_error_names_the_line() -> None:

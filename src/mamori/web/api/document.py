@@ -24,9 +24,9 @@ from typing import Any, Final, Literal
 from fastapi import FastAPI
 
 from mamori.errors import PolicyNotPublished
-from mamori.policy.model import ValueKind
+from mamori.policy.model import DataItem, ValueKind
 from mamori.policy.rules import Rules
-from mamori.vault.normalize import ADDRESS_FIELDS, DOCUMENT_TYPES
+from mamori.vault.normalize import ADDRESS_FIELDS, DOCUMENT_TYPES, MAX_TEXT_CHARS, MAX_URL_CHARS
 from mamori.web.api.schemas import ErrorOut
 
 __all__ = ["MEANINGS", "PolicyIds", "errors", "install", "policy_ids"]
@@ -133,9 +133,41 @@ def _value_schema(kind: ValueKind, description: str) -> dict[str, Any]:
             }
         case ValueKind.json:
             schema = {}
-        case _:  # text, name
+        case ValueKind.url:
+            schema = {
+                **string,
+                "format": "uri",
+                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
+                "maxLength": MAX_URL_CHARS,
+            }
+        case ValueKind.text:
+            schema = {**string, "maxLength": MAX_TEXT_CHARS}
+        case _:  # name
             schema = dict(string)
     return {**schema, "description": description}
+
+
+def _item_schema(item: DataItem) -> dict[str, Any]:
+    """A value of the item: of its kind, or, for an item of several, ``{kind, value}``."""
+    label = f"{item.label.en} ({item.label.ja})"
+    if not item.several_kinds:
+        return _value_schema(item.kind, f"{label}; kind {item.kind.value}")
+    kinds = ", ".join(k.value for k in item.value_kinds)
+    return {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["kind", "value"],
+                "properties": {
+                    "kind": {"const": k.value},
+                    "value": _value_schema(k, f"a value of kind {k.value}"),
+                },
+                "additionalProperties": False,
+            }
+            for k in item.value_kinds
+        ],
+        "description": f"{label}; one of the kinds {kinds}, sent as {{kind, value}}",
+    }
 
 
 def _csv_pattern(ids: list[str]) -> str:
@@ -146,10 +178,7 @@ def _csv_pattern(ids: list[str]) -> str:
 def _filled(rules: Rules) -> dict[str, dict[str, Any]]:
     stored = [i for i in rules.items.values() if i.kind is not ValueKind.events]
     item_ids = [i.id for i in stored]
-    values = {
-        i.id: _value_schema(i.kind, f"{i.label.en} ({i.label.ja}); kind {i.kind.value}")
-        for i in stored
-    }
+    values = {i.id: _item_schema(i) for i in stored}
     return {
         "purposes": {"enum": list(rules.purposes)},
         "items": {"enum": item_ids},

@@ -52,10 +52,11 @@ def _status(found: DataRequest) -> RequestOut:
 
 
 def _file(runtime: Runtime, body: RequestIn, account: ServiceAccount, base: str) -> DataRequest:
-    runtime.vault.get_subject(body.subject_id)  # 404 for an unknown person
+    subject = runtime.vault.get_subject(body.subject_id)  # 404 for an unknown person
     intake = check_intake(
         runtime.vault.rules(),
         type=body.type,
+        subject_type=subject.type,  # only items held for people like them
         language=body.language,
         email=body.email,
         items=body.items,

@@ -135,6 +135,11 @@ class ReadOut(BaseModel):
     items: dict[str, Any] = Field(description="Released values by item id.")
     refused: dict[str, str] = Field(description="Refused items and why (a reason code).")
     missing: list[str] = Field(description="Items allowed but not held for this person.")
+    kinds: dict[str, str] = Field(
+        default_factory=dict,
+        description="The kind of each released value (`text`, `url`, `document`, ...). A value"
+        " of an item that allows several kinds is `{kind, value}`.",
+    )
 
 
 class MatchesOut(BaseModel):

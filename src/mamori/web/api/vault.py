@@ -71,6 +71,7 @@ def _read_json(result: ReadResult) -> dict[str, Any]:
         "items": result.items,
         "refused": {k: v.value for k, v in result.refused.items()},
         "missing": list(result.missing),
+        "kinds": dict(result.kinds),
     }
 
 
@@ -111,6 +112,15 @@ ItemsParam = Annotated[
     str,
     Query(
         description="Comma-separated item ids.",
+        max_length=4096,
+        json_schema_extra=policy_ids("item-list"),
+    ),
+]
+OptionalItemsParam = Annotated[
+    str | None,
+    Query(
+        description="Comma-separated item ids; without it, every item the purpose allows for"
+        " the person's type.",
         max_length=4096,
         json_schema_extra=policy_ids("item-list"),
     ),
@@ -256,9 +266,9 @@ def read_items(
     caller: ReaderDep,
     vault: VaultDep,
     purpose: PurposeParam,
-    items: ItemsParam,
+    items: OptionalItemsParam = None,
 ) -> Response:
-    wanted = [i.strip() for i in items.split(",") if i.strip()]
+    wanted = None if items is None else [i.strip() for i in items.split(",") if i.strip()]
     return _json(_read_json(vault.read(caller, subject_id, purpose, wanted)))
 
 

@@ -1,5 +1,6 @@
-"""The privacy center's own pages: entering and leaving, usage-stop settings (seed §5),
-withdrawal. What they share is in :mod:`mamori.web.center.common`."""
+"""The privacy center's own pages: entering and leaving, the home's tiles, the usage-stop
+settings (seed §5), the person's data (わたしのデータ), withdrawal. What they share is in
+:mod:`mamori.web.center.common`."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from mamori.changes.consents import person_changes
 from mamori.errors import CenterSessionRequired
 from mamori.store import db
 from mamori.vault.access import Caller
+from mamori.vault.own import held_items
 from mamori.vault.restrictions import set_stops, usage_settings
 from mamori.web import deps
 from mamori.web.center import common
+from mamori.web.center.data import data_rows
 from mamori.web.center.forms import requested_stops, settings_page
 from mamori.web.i18n import Lang
 from mamori.web.rendering import request_lang
@@ -60,10 +63,27 @@ def signed_out(request: Request) -> HTMLResponse:
     return common.page(request, "center/signed_out.html", request_lang(request))
 
 
-# -- usage-stop settings -------------------------------------------------------------------
+# -- the home (tiles) and the usage-stop settings ------------------------------------------
 
 
-def _home(request: Request, session: Session, *, saved: bool) -> HTMLResponse:
+@router.get("", response_class=HTMLResponse)
+def home(request: Request, session: common.SessionDep) -> HTMLResponse:
+    lang = request_lang(request)
+    runtime = deps.runtime(request)
+    policy = runtime.published.current().policy
+    return common.page(
+        request,
+        "center/home.html",
+        lang,
+        csrf_token=session.csrf_token,
+        usage_stop=policy.usage_stop.get(lang),
+        policy_changes=person_changes(runtime.vault, session.subject_id),
+        # Withdrawal is offered only in a session from a key that may delete (issue 10).
+        may_withdraw=session.allows("delete"),
+    )
+
+
+def _settings(request: Request, session: Session, *, saved: bool) -> HTMLResponse:
     lang = request_lang(request)
     runtime = deps.runtime(request)
     view = usage_settings(runtime.vault, session.subject_id)
@@ -71,30 +91,21 @@ def _home(request: Request, session: Session, *, saved: bool) -> HTMLResponse:
     changes = person_changes(runtime.vault, session.subject_id)
     return common.page(
         request,
-        "center/home.html",
+        "center/settings.html",
         lang,
         csrf_token=session.csrf_token,
         settings=settings_page(view, lang),
         saved=saved,
-        usage_stop=policy.usage_stop.get(lang),
         usage_stop_settings=policy.requests.usage_stop_settings.get(lang),
-        policy_changes=changes,
         # Purposes a pending change would add uses to: not used until the person consents.
         awaiting_purposes={purpose for c in changes.pending for _item, purpose in c.consent_uses},
-        # Withdrawal is offered only in a session from a key that may delete (issue 10).
-        may_withdraw=session.allows("delete"),
     )
 
 
-@router.get("", response_class=HTMLResponse)
-def home(request: Request, session: common.SessionDep) -> HTMLResponse:
-    return _home(request, session, saved=False)
-
-
-@router.get("/settings")
-def settings_get(request: Request) -> Response:
-    """The address the settings form answers at; a GET (a language switch) goes home."""
-    return RedirectResponse(common.url(request, "/center"), status_code=303)
+@router.get("/settings", response_class=HTMLResponse)
+def settings_get(request: Request, session: common.SessionDep) -> HTMLResponse:
+    """利用の設定: the usage-stop settings of the person's items and purposes (seed §5)."""
+    return _settings(request, session, saved=False)
 
 
 @router.post("/settings", response_class=HTMLResponse)
@@ -113,7 +124,15 @@ def settings_post(
         stopped_items=stopped_items,
         stopped_purposes=stopped_purposes,
     )
-    return _home(request, session, saved=True)
+    return _settings(request, session, saved=True)
+
+
+@router.get("/data", response_class=HTMLResponse)
+def my_data(request: Request, session: common.SessionDep) -> HTMLResponse:
+    """わたしのデータ: every item held of the person, as they may see it."""
+    lang = request_lang(request)
+    held = held_items(deps.runtime(request).vault, session.subject_id)
+    return common.page(request, "center/data.html", lang, rows=data_rows(held, lang))
 
 
 # -- withdrawal ----------------------------------------------------------------------------

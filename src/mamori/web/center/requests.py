@@ -201,6 +201,17 @@ def index(request: Request, center: CenterDep) -> HTMLResponse:
     )
 
 
+def _subject_type(request: Request, center: Session | None) -> str:
+    """Whose items the form offers: the signed-in person's type; otherwise the type the person
+    chose (``?who=``), or the policy's first (its customers)."""
+    runtime = deps.runtime(request)
+    if center is not None:
+        return runtime.vault.get_subject(center.subject_id).type
+    chosen = request.query_params.get("who")
+    types = [s.id for s in runtime.published.current().policy.subjects]
+    return chosen if chosen in types else types[0]
+
+
 def _kind(type: str) -> RequestType:
     try:
         return RequestType(type)
@@ -222,12 +233,17 @@ def _form_page(
     runtime = deps.runtime(request)
     policy = runtime.published.current().policy
     rules = runtime.vault.rules()
-    subject_type = runtime.vault.get_subject(center.subject_id).type if center else None
-    held = rules.subject_types.get(subject_type) if subject_type else None
-    items = [
-        (i.id, i.label.get(lang)) for i in rules.items.values() if held is None or i.id in held
-    ]
+    subject_type = _subject_type(request, center)
+    held = rules.subject_types.get(subject_type, frozenset())
+    items = [(i.id, i.label.get(lang)) for i in rules.items.values() if i.id in held]
     fixable = set(correctable(rules, subject_type))
+    # Someone not signed in says who they are (customer by default): the form then offers the
+    # items held for people like them, never a business contact's items to a customer.
+    who = (
+        [(s.id, s.label.get(lang)) for s in policy.subjects]
+        if center is None and len(policy.subjects) > 1
+        else []
+    )
     response = _page(
         request,
         "center/requests/new.html",
@@ -244,6 +260,8 @@ def _form_page(
         contact=policy.contact,
         policy_text=_policy_text(policy, kind, lang),
         signed_in=center is not None,
+        subject_type=subject_type,
+        subject_types=who,
         csrf_token=center.csrf_token if center else _form_token(request),
         error=error,
         error_field=_error_field(error),
@@ -340,9 +358,11 @@ async def file(request: Request, type: str) -> Response:
         if name.startswith("correction.") and value.strip()
     }
     try:
+        subject_type = await run_in_threadpool(_subject_type, request, center)
         intake = check_intake(
             runtime.vault.rules(),
             type=kind.value,
+            subject_type=subject_type,
             language=lang,
             email=fields.get("email", ""),
             items=items,

@@ -45,5 +45,8 @@ def person_with_documents(runtime: Runtime) -> str:
     return person(
         runtime,
         identity_document={"content_type": "image/png", "data": base64.b64encode(png()).decode()},
-        content={"content_type": "application/pdf", "data": base64.b64encode(PDF).decode()},
+        content={
+            "kind": "document",  # content holds text, a link or a document
+            "value": {"content_type": "application/pdf", "data": base64.b64encode(PDF).decode()},
+        },
     )

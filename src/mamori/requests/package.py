@@ -44,6 +44,7 @@ from mamori.requests.readable import (
     DOCUMENT_TYPES,
     Document,
     Words,
+    held,
     is_document,
     policy_facts,
 )
@@ -213,7 +214,7 @@ def _write_documents(
     its file. ``package.json`` keeps the value and names the file beside it."""
     found: dict[str, Document] = {}
     for item in items:
-        value = item["value"]
+        value = held(item["value"])
         if not is_document(value):
             continue
         document = words.document(item["id"], value["content_type"])

@@ -27,7 +27,7 @@ from mamori.policy.rules import Rules
 from mamori.requests import labels
 from mamori.vault.events import DEFAULT_EVENT_DAYS
 
-__all__ = ["COLUMNS", "DOCUMENT_TYPES", "Document", "Words", "policy_facts"]
+__all__ = ["COLUMNS", "DOCUMENT_TYPES", "Document", "Words", "held", "is_document", "policy_facts"]
 
 COLUMNS: Final[dict[str, str]] = {
     # items.csv, events.csv, events_summary.csv
@@ -147,7 +147,16 @@ class Document:
         return self.content_type.startswith("image/")
 
 
+def held(value: object) -> object:
+    """The value itself: an item of several kinds (text, url, document) keeps its values as
+    ``{"kind": ..., "value": ...}``; a person reads the value."""
+    if isinstance(value, Mapping) and set(value) == {"kind", "value"}:
+        return value["value"]
+    return value
+
+
 def is_document(value: object) -> bool:
+    value = held(value)
     return (
         isinstance(value, Mapping)
         and value.get("content_type") in DOCUMENT_TYPES
@@ -284,6 +293,7 @@ class Words:
 
     def value(self, value: object) -> str:
         """A stored value as text (a mapping as ``key: value`` pairs, lists joined)."""
+        value = held(value)
         if value is None:
             return ""
         if isinstance(value, bool):

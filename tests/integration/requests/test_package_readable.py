@@ -182,3 +182,22 @@ def test_the_summary_counts_months_in_the_operators_zone(runtime: Runtime) -> No
     assert [(s["年月"], s["操作"]) for s in summary] == [("2026-02", "ログイン")]
     by_month = json.loads(zf.read("package.json"))["usage_events"]["by_month"]
     assert by_month == [{"action": "login", "month": "2026-02", "count": 1}]
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("url", "https://www.youtube.com/watch?v=mamori"), ("text", "ふたりの思い出の写真集")],
+)
+def test_content_of_another_kind_reads_as_its_value(
+    runtime: Runtime, kind: str, value: str
+) -> None:
+    """``content`` holds text, a link or a document: a person reads the value, not its kind."""
+    from tests.helpers.requests import person
+
+    subject = person(runtime, content={"kind": kind, "value": value})
+    zf = _build(runtime, subject, "ja")
+    _, items = _csv(zf, "items.csv")
+    row = next(r for r in items if r["項目"] == "コンテンツ")
+    assert row["内容"] == value
+    assert value in zf.read("index.html").decode()
+    assert not any(name.startswith("files/") for name in zf.namelist())

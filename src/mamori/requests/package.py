@@ -217,6 +217,7 @@ def _write_documents(
         value = held(item["value"])
         if not is_document(value):
             continue
+        assert isinstance(value, Mapping)  # is_document says so
         document = words.document(item["id"], value["content_type"])
         zf.writestr(document.path, base64.b64decode(value["data"]))
         item["file"] = document.path

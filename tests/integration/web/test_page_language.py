@@ -38,6 +38,8 @@ PUBLIC = [
     "/no-such-page",
     "/center/requests/new/nonsense",
     "/privacy/versions/99",
+    "/consent",
+    "/consent/demo",
 ]
 CENTER = [
     "/center",
@@ -48,6 +50,7 @@ CENTER = [
     "/center/policy-history",
     "/center/recipients",
     "/center/withdraw",
+    "/center/cookies",
 ]
 # An ASCII run of three words or more: an English phrase.
 _ENGLISH = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ \t,.:;()/&-]+[A-Za-z][A-Za-z'’]*){2,}")

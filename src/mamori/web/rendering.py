@@ -130,9 +130,11 @@ def error_page(
     error: MamoriError | None = None,
 ) -> HTMLResponse:
     """The site's error page: what happened and what to do, in the page's language. The
-    error's own message (English, as the API answers it) is shown on English pages only; a
-    Japanese page says it in Japanese, by the error's kind or its status."""
+    error's own message (English, as the API answers it) is shown on English pages; a
+    Japanese page says it in Japanese, by the error's kind or its status. Staff in the admin
+    console also get the precise reason (which field, what to give), marked as English."""
     lang = request_lang(request, strict=False)
+    staff = request.url.path.startswith("/admin")
     key = next((k for kind, k in _ERROR_WORDS if isinstance(error, kind)), None)
     words = i18n.t(lang, key or _STATUS_WORDS.get(status, _OTHER))
     return page(
@@ -143,5 +145,6 @@ def error_page(
         headers=headers,
         status=status,
         message=words,
-        detail=message if lang == "en" else "",
+        detail=message if lang == "en" or staff else "",
+        detail_lang="en" if lang != "en" else None,
     )

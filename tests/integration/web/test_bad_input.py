@@ -63,9 +63,11 @@ BOOKKEEPING = frozenset(
         "staff_sign_in_failures",
         "staff_sessions",
         "center_sessions",
+        "webhook_cursor",
     }
 )
-"""Tables a refused request may change: the audit log, attempt counters, sessions."""
+"""Tables a refused request may change: the audit log (and the webhooks' position in it, which
+the background job moves as the log grows), attempt counters, sessions."""
 
 LAST = ("logout", "withdraw", "disable", "decide", "close")
 """Forms that end what the others need (a session, an account, an open request): sent last."""

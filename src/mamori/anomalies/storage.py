@@ -18,7 +18,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from mamori.store import db, tables
+from mamori.audit import cursors
+from mamori.store import tables
 
 __all__ = [
     "AlertRow",
@@ -47,7 +48,6 @@ counts_t = tables.anomaly_counts
 clients_t = tables.anomaly_clients
 people_t = tables.anomaly_people
 cursor_t = tables.anomaly_cursor
-_CURSOR = "audit"
 
 
 @dataclass(frozen=True)
@@ -93,28 +93,17 @@ def _alert(row: sa.Row[tuple[object, ...]]) -> AlertRow:
 
 
 def lock_cursor(conn: Connection) -> int:
-    """Serialise evaluations until the transaction ends; the last evaluated entry number.
-
-    PostgreSQL: an advisory lock, then the cursor row read afresh (READ COMMITTED sees every
-    earlier holder's commit). SQLite: ``BEGIN IMMEDIATE`` already holds the write lock.
-    """
-    db.lock_keys(conn, "anomalies", [b"cursor"])
-    return cursor(conn)
+    """Serialise the anomalies job's runs until the transaction ends; its position in the audit
+    log (:func:`mamori.audit.cursors.lock`)."""
+    return cursors.lock(conn, cursor_t, "anomalies")
 
 
 def cursor(conn: Connection) -> int:
-    found = conn.execute(
-        sa.select(cursor_t.c.last_seq).where(cursor_t.c.name == _CURSOR)
-    ).scalar_one_or_none()
-    return int(found) if found is not None else 0
+    return cursors.position(conn, cursor_t)
 
 
 def set_cursor(conn: Connection, last_seq: int) -> None:
-    done = conn.execute(
-        cursor_t.update().where(cursor_t.c.name == _CURSOR).values(last_seq=last_seq)
-    )
-    if done.rowcount == 0:
-        conn.execute(cursor_t.insert().values(name=_CURSOR, last_seq=last_seq))
+    cursors.set_position(conn, cursor_t, last_seq)
 
 
 def counts(

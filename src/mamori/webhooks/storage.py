@@ -19,7 +19,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from mamori.store import db, tables
+from mamori.audit import cursors
+from mamori.store import tables
 
 __all__ = [
     "AttemptRow",
@@ -47,7 +48,6 @@ endpoints_t = tables.webhook_endpoints
 deliveries_t = tables.webhook_deliveries
 attempts_t = tables.webhook_attempts
 cursor_t = tables.webhook_cursor
-_CURSOR = "audit"
 
 
 @dataclass(frozen=True)
@@ -144,28 +144,17 @@ def endpoints(conn: Connection, *, live_only: bool = True) -> list[EndpointRow]:
 
 
 def lock_cursor(conn: Connection) -> int:
-    """Serialise dispatchers until the transaction ends; the last entry dispatched.
-
-    PostgreSQL: an advisory lock, then the cursor row read afresh (READ COMMITTED sees every
-    earlier holder's commit). SQLite: ``BEGIN IMMEDIATE`` already holds the write lock.
-    """
-    db.lock_keys(conn, "webhooks", [b"cursor"])
-    return cursor(conn)
+    """Serialise the webhooks job's runs until the transaction ends; its position in the audit
+    log (:func:`mamori.audit.cursors.lock`)."""
+    return cursors.lock(conn, cursor_t, "webhooks")
 
 
 def cursor(conn: Connection) -> int:
-    found = conn.execute(
-        sa.select(cursor_t.c.last_seq).where(cursor_t.c.name == _CURSOR)
-    ).scalar_one_or_none()
-    return int(found) if found is not None else 0
+    return cursors.position(conn, cursor_t)
 
 
 def set_cursor(conn: Connection, last_seq: int) -> None:
-    done = conn.execute(
-        cursor_t.update().where(cursor_t.c.name == _CURSOR).values(last_seq=last_seq)
-    )
-    if done.rowcount == 0:
-        conn.execute(cursor_t.insert().values(name=_CURSOR, last_seq=last_seq))
+    cursors.set_position(conn, cursor_t, last_seq)
 
 
 # -- deliveries ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ __all__ = [
     "StoredChoice",
     "accept_all",
     "choice_from_cookie",
+    "cookie_lists",
     "decode_cookie",
     "encode_cookie",
     "new_consent_id",
@@ -117,17 +118,26 @@ class StoredChoice:
     valid: bool
 
 
-def encode_cookie(
-    cookies: Cookies, consent_id: str, section: str, at: dt.datetime, choice: Choice
-) -> str:
+def cookie_lists(cookies: Cookies, choice: Choice) -> tuple[list[str], list[str]]:
+    """What the cookie (and the banner's script) keep of a choice: the optional categories
+    granted, and the services refused inside them."""
     required = {c.id for c in cookies.categories if c.required}
-    granted = "-".join(c for c, on in choice.categories.items() if on and c not in required)
-    refused = "-".join(
+    granted = [c for c, on in choice.categories.items() if on and c not in required]
+    refused = [
         s.id
         for s in cookies.services
         if choice.categories.get(s.category) and not choice.services.get(s.id)
+    ]
+    return granted, refused
+
+
+def encode_cookie(
+    cookies: Cookies, consent_id: str, section: str, at: dt.datetime, choice: Choice
+) -> str:
+    granted, refused = cookie_lists(cookies, choice)
+    return (
+        f"{consent_id}.{section[:16]}.{int(at.timestamp())}.{'-'.join(granted)}.{'-'.join(refused)}"
     )
-    return f"{consent_id}.{section[:16]}.{int(at.timestamp())}.{granted}.{refused}"
 
 
 def decode_cookie(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import orjson
 
 from mamori.consent import storage
-from mamori.consent.choice import CONSENT_ID, Choice, normalise
+from mamori.consent.choice import CONSENT_ID, Choice, cookie_lists, normalise
 from mamori.errors import ConsentChoiceInvalid
 from mamori.policy.model import Cookies
 from mamori.store import db
@@ -38,14 +38,7 @@ class PersonChoice:
 
     def cookie_lists(self, cookies: Cookies) -> tuple[list[str], list[str]]:
         """(granted optional categories, services refused inside them): the cookie's lists."""
-        required = {c.id for c in cookies.categories if c.required}
-        granted = [c for c, on in self.choice.categories.items() if on and c not in required]
-        refused = [
-            s.id
-            for s in cookies.services
-            if self.choice.categories.get(s.category) and not self.choice.services.get(s.id)
-        ]
-        return granted, refused
+        return cookie_lists(cookies, self.choice)
 
 
 def person_of(engine: Engine, consent_id: str) -> str | None:

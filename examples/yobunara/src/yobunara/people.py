@@ -140,10 +140,11 @@ class People:
 
     def dietary_version(self) -> int | None:
         """The published version that added the dietary item (its consent is what the guest
-        gives), or None while the policy does not declare it; asked at most every 5 s."""
+        gives), or None while the policy does not declare it. Once found, it is remembered for
+        a minute; until then every page asks (the list of changes is small and public)."""
         with self._lock:
             checked, version = self._dietary
-            if time.monotonic() - checked < 5:
+            if version is not None and time.monotonic() - checked < 60:
                 return version
         found = None
         for change in self.client.policy_changes():

@@ -8,6 +8,7 @@ the use of their address is shown as stopped, never dropped from the list.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -162,10 +163,8 @@ class People:
     def link_browser(self, subject_id: str, consent_id: str) -> None:
         """Tie the browser's cookie choice (``mamori_consent``) to the guest: one set of
         preferences wherever they meet the banner. A choice not recorded yet is skipped."""
-        try:
+        with contextlib.suppress(ApiError):
             self.client.link_cookie_consent(subject_id, consent_id)
-        except ApiError:
-            pass
 
     def record_view(self, subject_id: str, device: Device, *, action: str) -> None:
         """A usage event of the person in mamori's event store (kept as the policy says)."""
@@ -181,7 +180,9 @@ class People:
 
     # -- the couple's lists ------------------------------------------------------------------
 
-    def _rows(self, answers: Sequence[tuple[str, bool]], purpose: str, items: list[str]) -> list[Row]:
+    def _rows(
+        self, answers: Sequence[tuple[str, bool]], purpose: str, items: list[str]
+    ) -> list[Row]:
         rows = []
         for subject_id, attending in answers:
             try:

@@ -26,7 +26,7 @@ class Settings:
     mamori_public_url: str = ""
     """mamori's URL as browsers reach it (the banner, the policy); default ``mamori_url``."""
     dietary_item: str = "dietary"
-    """The policy item of the guests' dietary requirements (examples/yobunara/policy-dietary.yaml)."""
+    """The policy item of the guests' dietary requirements (policy-dietary.yaml)."""
 
     @property
     def browser_mamori_url(self) -> str:

@@ -89,6 +89,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "status": ("状態", "Status"),
     "no_answers": ("まだ回答はありません。", "No answers yet."),
     "count_attending": ("出席 {n} 名", "{n} attending"),
+    "answers": ("回答", "Answers"),
+    "count_answers": ("{n} 件", "{n}"),
     "stopped_row": ("ご本人が利用を停止しています", "The guest has stopped this use"),
     "withdrawn_row": ("ご本人が退会しました", "The guest has withdrawn"),
     "account": ("アカウント設定", "Account settings"),

@@ -78,9 +78,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 def sign_in(response: RedirectResponse, request: Request, account_id: str) -> RedirectResponse:
     token = service(request).signer.dumps(account_id)
-    response.set_cookie(
-        SESSION, token, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax"
-    )
+    response.set_cookie(SESSION, token, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax")
     return response
 
 

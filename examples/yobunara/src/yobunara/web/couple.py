@@ -224,7 +224,8 @@ def guests(request: Request) -> Response:
     people = service(request).people
     rows = people.guest_list(_answers(request, who[0]))
     dietary = people.dietary_version() is not None
-    return render(request, "guests.html", rows=rows, dietary=dietary, dietary_item=people.dietary_item
+    return render(
+        request, "guests.html", rows=rows, dietary=dietary, dietary_item=people.dietary_item
     )
 
 

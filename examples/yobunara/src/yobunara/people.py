@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import ipaddress
 import threading
 import time
 from collections.abc import Sequence
@@ -75,7 +76,11 @@ class Device:
             model, os_name = "PC", "Linux"
         else:
             model, os_name = "unknown", "unknown"
-        return cls(model, os_name, ip_address)
+        try:
+            ip = str(ipaddress.ip_address(ip_address)) if ip_address else None
+        except ValueError:  # a proxy's or a test client's name, not an address
+            ip = None
+        return cls(model, os_name, ip)
 
 
 def _plain(value: Any) -> str:

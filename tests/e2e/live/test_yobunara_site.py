@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from standardwebhooks import Webhook
@@ -48,7 +49,7 @@ def site(live_server: LiveServer, tmp_path: Path) -> Iterator[tuple[TestClient, 
         yield client, app.state.yobunara.store
 
 
-def _sign_up(client: TestClient, lang: str = "ja", **fields: str) -> object:
+def _sign_up(client: TestClient, lang: str = "ja", **fields: str) -> httpx.Response:
     form = {
         "name": "Hanako Yamada",
         "email": "hanako@example.jp",
@@ -66,16 +67,16 @@ def test_english_pages_and_bad_input(site: tuple[TestClient, Store]) -> None:
     assert '<html lang="en">' in home.text and "Sign up" in home.text
 
     short = _sign_up(client, "en", password="short")
-    assert short.status_code == 400  # type: ignore[attr-defined]
-    assert "Use a password of 10 characters or more." in short.text  # type: ignore[attr-defined]
+    assert short.status_code == 400
+    assert "Use a password of 10 characters or more." in short.text
     bad_mail = _sign_up(client, "en", email="not-an-address")
-    assert bad_mail.status_code == 400  # type: ignore[attr-defined]
-    assert "Please check what you entered: E-mail address" in bad_mail.text  # type: ignore[attr-defined]
+    assert bad_mail.status_code == 400
+    assert "Please check what you entered: E-mail address" in bad_mail.text
     assert store.counts()["accounts"] == 0
 
     done = _sign_up(client, "en")
-    assert done.headers["location"] == "/dashboard?lang=en"  # type: ignore[attr-defined]
-    assert _sign_up(client, "en").status_code == 400  # type: ignore[attr-defined]
+    assert done.headers["location"] == "/dashboard?lang=en"
+    assert _sign_up(client, "en").status_code == 400
     assert "Hello, Hanako Yamada" in client.get("/dashboard?lang=en").text
 
     form = {
@@ -118,8 +119,8 @@ def _delivery(event: dict[str, object], msg_id: str) -> tuple[bytes, dict[str, s
 def test_the_webhook_is_verified_and_processed_once(site: tuple[TestClient, Store]) -> None:
     client, store = site
     _sign_up(client)
-    [account] = store.accounts_of([s for s in _subjects(store)])
-    event = {
+    [account] = store.accounts_of(_subjects(store))
+    event: dict[str, object] = {
         "type": "subject.withdrawn",
         "timestamp": dt.datetime.now(dt.UTC).isoformat(),
         "data": {"subject_id": account.subject_id},

@@ -10,8 +10,8 @@ import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from standardwebhooks import Webhook
@@ -49,7 +49,7 @@ def site(live_server: LiveServer, tmp_path: Path) -> Iterator[tuple[TestClient, 
         yield client, app.state.yobunara.store
 
 
-def _sign_up(client: TestClient, lang: str = "ja", **fields: str) -> httpx.Response:
+def _sign_up(client: TestClient, lang: str = "ja", **fields: str) -> Any:
     form = {
         "name": "Hanako Yamada",
         "email": "hanako@example.jp",

@@ -124,6 +124,7 @@ def run(*, mamori_port: int = 8000, port: int = 8001) -> None:
         "MAMORI_CONSENT_ORIGINS": json.dumps([site_url, f"http://localhost:{port}"]),
         "MAMORI_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true",
         "MAMORI_WEBHOOK_DELIVER_SECONDS": "2",
+        "MAMORI_LOG_LEVEL": "warning",
     }
     print("mamori: creating the database, the service key and the webhook endpoint ...")
     _mamori(env, "init")

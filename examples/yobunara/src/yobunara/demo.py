@@ -154,9 +154,11 @@ def run(*, mamori_port: int = 8000, port: int = 8001) -> None:
         )
         seed(settings, before_change=True)
         print("\nThe policy change that adds the guests' dietary requirements:")
-        print(f"$ mamori policy diff {SEED} {VARIANT}")
-        print(_mamori(env, "policy", "diff", str(SEED), str(VARIANT)))
-        print(_mamori(env, "policy", "publish", str(VARIANT)).splitlines()[0])
+        seed_file, variant_file = (os.path.relpath(p) for p in (SEED, VARIANT))
+        print(f"$ mamori policy diff {seed_file} {variant_file}")
+        print(_mamori(env, "policy", "diff", seed_file, variant_file))
+        print(f"$ mamori policy publish {variant_file}")
+        print(_mamori(env, "policy", "publish", variant_file).splitlines()[0])
         seed(settings, before_change=False)
         print(
             f"""

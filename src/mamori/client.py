@@ -26,8 +26,11 @@ import orjson
 from mamori.errors import ApiError
 from mamori.web.api.schemas import (
     AcquisitionOut,
+    ConsentOut,
     CookieConsentLinkOut,
     EventsOut,
+    PersonConsentsOut,
+    PolicyChangeOut,
     ProvisionConsentOut,
     ProvisionOut,
     ReadByOut,
@@ -40,6 +43,9 @@ __all__ = [
     "Acquisition",
     "Client",
     "EventsResult",
+    "PolicyChange",
+    "PolicyConsent",
+    "PolicyConsents",
     "Provision",
     "ProvisionConsent",
     "ReadResult",
@@ -62,6 +68,12 @@ ProvisionConsent = ProvisionConsentOut
 """A person's consent to a recipient for a purpose."""
 Acquisition = AcquisitionOut
 """The record of data about a person received from another business (APPI 30)."""
+PolicyChange = PolicyChangeOut
+"""What a published version changed: its level and the (item, purpose) uses needing consent."""
+PolicyConsent = ConsentOut
+"""A person's consent to the change of a policy version."""
+PolicyConsents = PersonConsentsOut
+"""A person's pending and given consents to policy changes."""
 
 
 class Client:
@@ -195,6 +207,25 @@ class Client:
                 if line:
                     row = orjson.loads(line)
                     yield row["subject"], row["value"]
+
+    # -- policy changes ----------------------------------------------------------------------
+
+    def policy_changes(self) -> list[PolicyChange]:
+        """What each published version changed, oldest first (public: no key needed)."""
+        return [PolicyChangeOut.model_validate(c) for c in self._call("GET", "/policy/changes")]
+
+    def policy_consents(self, subject_id: str) -> PolicyConsents:
+        """The person's pending and given consents to policy changes (needs ``read``)."""
+        answer = self._call("GET", f"/subjects/{subject_id}/policy-consents")
+        return PersonConsentsOut.model_validate(answer)
+
+    def give_policy_consent(self, subject_id: str, version: int) -> PolicyConsent:
+        """Record the person's consent (obtained by the host) to the change of ``version``;
+        idempotent (needs ``write``)."""
+        answer = self._call(
+            "POST", f"/subjects/{subject_id}/policy-consents", json={"version": version}
+        )
+        return ConsentOut.model_validate(answer)
 
     # -- people's requests -----------------------------------------------------------------
 

@@ -201,3 +201,27 @@ def test_the_policy_page_lists_its_history_and_serves_every_version(
         assert "Partner wedding venues" in old.text  # the history on every version's page
         assert "consent required" in web.get("/privacy/versions?lang=en").text
         assert web.get("/privacy/versions/3").status_code == 404
+
+
+def test_the_python_client_reads_changes_and_records_a_consent(
+    changed: tuple[httpx.Client, str, int], live_server: LiveServer
+) -> None:
+    from mamori.client import Client
+    from mamori.errors import ApiError
+
+    api, subject, version = changed
+    token = api.headers["Authorization"].removeprefix("Bearer ")
+    with Client(live_server.url, token) as client:
+        change = client.policy_changes()[-1]
+        assert change.version == version and change.level == "consent_required"
+        assert ("email", "partner_offers") in change.consent_uses
+        assert [c.version for c in client.policy_consents(subject).pending] == [version]
+        given = client.give_policy_consent(subject, version)
+        assert (given.version, given.channel) == (version, "api")
+        assert client.give_policy_consent(subject, version).consented_at == given.consented_at
+        consents = client.policy_consents(subject)
+        assert consents.pending == [] and [g.version for g in consents.given] == [version]
+        assert client.read(subject, purpose="partner_offers", items=["email"]).refused == {}
+        with pytest.raises(ApiError) as refused:
+            client.give_policy_consent(subject, 1)
+        assert refused.value.status == 404

@@ -175,6 +175,10 @@ class HttpBenchResult:
     startup_seconds: float
     busy_before: float
     """Cores already in use on the machine just before the run (other processes)."""
+    baseline_bare: Load | None = None
+    """The raw ASGI ``/healthz`` of :mod:`benchmarks.baseline_app` on the same uvicorn."""
+    baseline_read: Load | None = None
+    """The plain FastAPI + SQLAlchemy app reading the same three fields in clear."""
 
     @property
     def errors(self) -> int:
@@ -233,14 +237,21 @@ class _Server:
     """``mamori serve`` as a child process, in its own process group."""
 
     def __init__(
-        self, env: dict[str, str], port: int, workers: int, log: Path, python: str
+        self,
+        env: dict[str, str],
+        port: int,
+        workers: int,
+        log: Path,
+        python: str,
+        command: Sequence[str] | None = None,
     ) -> None:
         self.port = port
         self.workers_wanted = workers
         self.log = log
         self.base = f"http://127.0.0.1:{port}"
-        command = [python, "-m", "mamori.cli", "serve", "--host", "127.0.0.1"]
-        command += ["--port", str(port), "--workers", str(workers)]
+        if command is None:
+            command = [python, "-m", "mamori.cli", "serve", "--host", "127.0.0.1"]
+            command += ["--port", str(port), "--workers", str(workers)]
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 command,
@@ -795,6 +806,84 @@ def _pick_generator(choice: Generator, base: str, token: str, folder: Path) -> _
     return _PythonLoad(base, token)
 
 
+def _phase(
+    server: _Server,
+    load: _Wrk | _PythonLoad,
+    label: str,
+    paths: Sequence[str],
+    reads: int,
+    connections: int,
+    database_cpu: Callable[[], float],
+    worker_connections: Callable[[str], tuple[int, ...]] | None = None,
+) -> Load:
+    """One phase of ``reads`` requests over ``paths``, with where the CPU went."""
+    cpu_before, gen_before = server.cpu_seconds(), _children_cpu()
+    machine_before, database_before = _machine_cpu(), database_cpu()
+    forks_before = _processes_started()
+    raw = load.run(paths, reads, connections)
+    cpu_after, gen_after = server.cpu_seconds(), _children_cpu()
+    machine_after, database_after = _machine_cpu(), database_cpu()
+    forks = _processes_started() - forks_before
+    server.check_workers()
+    phase = label.split(":")[0]
+    return Load(
+        label=label,
+        requests=raw.requests,
+        seconds=raw.seconds,
+        p50_ms=raw.p50_ms,
+        p99_ms=raw.p99_ms,
+        errors=raw.errors,
+        worker_cpu_seconds=tuple(a - b for a, b in zip(cpu_after, cpu_before, strict=True)),
+        worker_connections=worker_connections(phase) if worker_connections else (),
+        generator_cpu_seconds=gen_after - gen_before,
+        database_cpu_seconds=database_after - database_before,
+        machine_cpu_seconds=machine_after - machine_before,
+        processes_started=forks,
+        error_sample=raw.error_sample,
+    )
+
+
+def _baseline(
+    scratch: str,
+    folder: Path,
+    ids: Sequence[str],
+    reads: int,
+    connections: int,
+    workers: int,
+    generator: Generator,
+    database_cpu: Callable[[], float],
+    say: Callable[[str], None],
+) -> tuple[Load, Load]:
+    """The same requests against :mod:`benchmarks.baseline_app` (bare, then the plain read)."""
+    from benchmarks import baseline_app
+
+    url = f"sqlite:///{folder / 'plain.db'}" if scratch.startswith("sqlite") else scratch
+    say("storing the same people in clear for the plain app")
+    baseline_app.seed(url, [(subject, person(n)) for n, subject in enumerate(ids)])
+    token = secrets.token_urlsafe(32)
+    port = _free_port()
+    env = {**os.environ, baseline_app.TOKEN_VARIABLE: token, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "benchmarks.baseline_app", url, str(port), str(workers)]
+    server = _Server(env, port, workers, folder / "baseline.log", sys.executable, command)
+    try:
+        server.wait_ready()
+        load = _pick_generator(generator, server.base, token, folder)
+        reading = tuple(f"/people/{subject}?fields={','.join(ITEMS)}" for subject in ids)
+        phases = [("bare: raw ASGI /healthz", ("/healthz",)), ("plain read", reading)]
+        warm = min(max(reads // 10, 100), 5000)
+        for label, paths in phases:
+            raw = load.run(paths, warm, connections)
+            if raw.errors:
+                raise MamoriError(f"warm-up of {label}: {raw.errors} errors ({raw.error_sample})")
+        found = []
+        for label, paths in phases:
+            say(f"measuring the baseline's {label}: {reads:,} requests")
+            found.append(_phase(server, load, label, paths, reads, connections, database_cpu))
+    finally:
+        server.stop()
+    return found[0], found[1]
+
+
 def run(
     url: str | None,
     *,
@@ -871,31 +960,16 @@ def run(
                 if phase == "authorised":
                     sampler.mark("before authorised reads")
                 say(f"measuring {label}: {reads:,} requests, {connections} connections")
-                cpu_before, gen_before = server.cpu_seconds(), _children_cpu()
-                machine_before, database_before = _machine_cpu(), database_cpu()
-                forks_before = _processes_started()
-                raw = load.run(paths, reads, connections)
-                cpu_after, gen_after = server.cpu_seconds(), _children_cpu()
-                machine_after, database_after = _machine_cpu(), database_cpu()
-                forks = _processes_started() - forks_before
-                server.check_workers()
                 figures.append(
-                    Load(
-                        label=label,
-                        requests=raw.requests,
-                        seconds=raw.seconds,
-                        p50_ms=raw.p50_ms,
-                        p99_ms=raw.p99_ms,
-                        errors=raw.errors,
-                        worker_cpu_seconds=tuple(
-                            a - b for a, b in zip(cpu_after, cpu_before, strict=True)
-                        ),
-                        worker_connections=sampler.connections_of(phase),
-                        generator_cpu_seconds=gen_after - gen_before,
-                        database_cpu_seconds=database_after - database_before,
-                        machine_cpu_seconds=machine_after - machine_before,
-                        processes_started=forks,
-                        error_sample=raw.error_sample,
+                    _phase(
+                        server,
+                        load,
+                        label,
+                        paths,
+                        reads,
+                        connections,
+                        database_cpu,
+                        sampler.connections_of,
                     )
                 )
                 if label.startswith("authorised"):
@@ -905,6 +979,9 @@ def run(
             if sampler is not None:
                 sampler.close()
             server.stop()
+        baseline_bare, baseline_read = _baseline(
+            scratch, folder, ids, reads, connections, workers, generator, database_cpu, say
+        )
         say("counting and verifying the audit entries")
         audit_reads, audit_verified = _audit_check(scratch)
         return HttpBenchResult(
@@ -922,6 +999,8 @@ def run(
             audit_verified=audit_verified,
             startup_seconds=startup,
             busy_before=busy_before,
+            baseline_bare=baseline_bare,
+            baseline_read=baseline_read,
         )
 
 
@@ -991,6 +1070,9 @@ def render(result: HttpBenchResult) -> list[Table]:
             f"{load.rest_cores:.2f}",
             f"{load.processes_started:,}",
         )
+    tables = [table, cpu]
+    if result.baseline_bare is not None and result.baseline_read is not None:
+        tables.append(_side_by_side(result, result.baseline_bare, result.baseline_read))
     memory = Table(title="resident memory of the server workers (MiB)")
     memory.add_column("when")
     memory.add_column("seconds", justify="right")
@@ -1004,7 +1086,37 @@ def render(result: HttpBenchResult) -> list[Table]:
             *(f"{kib / 1024:.1f}" for kib in sample.rss_kib),
             f"{sample.total_mib:.1f}",
         )
-    return [table, cpu, memory]
+    return [*tables, memory]
+
+
+def _side_by_side(result: HttpBenchResult, bare: Load, plain: Load) -> Table:
+    """mamori beside the baseline app of the same run (issue 17's goals)."""
+    side = Table(
+        title="side by side, same run: mamori and a service without it (benchmarks/baseline_app)",
+        caption=(
+            "goals (issue 17): the authorised read at least 1.0x the plain FastAPI + SQLAlchemy"
+            " read; mamori's /healthz at most 0.5 ms of server CPU"
+        ),
+    )
+    side.add_column("request")
+    side.add_column("mamori req/s", justify="right")
+    side.add_column("baseline req/s", justify="right")
+    side.add_column("mamori / baseline", justify="right")
+    side.add_column("mamori CPU ms/req", justify="right")
+    side.add_column("baseline CPU ms/req", justify="right")
+    for mine, theirs, label in (
+        (result.bare, bare, "bare (/healthz; baseline: raw ASGI)"),
+        (result.authorised, plain, "read 3 items (baseline: plain table)"),
+    ):
+        side.add_row(
+            label,
+            f"{mine.rate:,.0f}",
+            f"{theirs.rate:,.0f}",
+            f"{mine.rate / theirs.rate:.2f}x" if theirs.rate else "-",
+            f"{mine.cpu_ms_per_request:.2f}",
+            f"{theirs.cpu_ms_per_request:.2f}",
+        )
+    return side
 
 
 def summary(result: HttpBenchResult) -> list[str]:
@@ -1020,6 +1132,16 @@ def summary(result: HttpBenchResult) -> list[str]:
         f"audit: {result.audit_reads:,} read entries, the chain of {result.audit_verified:,} "
         "entries verified",
     ]
+    if result.baseline_read is not None and result.baseline_read.rate:
+        ratio = result.authorised.rate / result.baseline_read.rate
+        lines.append(
+            f"authorised read / plain app: {ratio:.2f}x, goal 1.0x: "
+            + ("[green]met[/green]" if ratio >= 1.0 else "[red]NOT met[/red]")
+        )
+    lines.append(
+        f"/healthz: {result.bare.cpu_ms_per_request:.2f} ms of server CPU, goal 0.5 ms: "
+        + ("[green]met[/green]" if result.bare.cpu_ms_per_request <= 0.5 else "[red]NOT met[/red]")
+    )
     busiest = max(load.rest_cores for load in result.loads)
     if result.busy_before > 0.25 or busiest > 0.5:
         lines.append(

@@ -10,7 +10,6 @@ from pathlib import Path
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mamori import __version__
@@ -65,6 +64,14 @@ trusts from the addresses in ``FORWARDED_ALLOW_IPS``). Never over plain http, wh
 nothing and would be spoofable."""
 
 
+def _raw(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
+
+
+_RAW_HEADERS = _raw(_SECURITY_HEADERS)
+_RAW_HEADERS_HTTPS = _raw({**_SECURITY_HEADERS, _HSTS[0]: _HSTS[1]})
+
+
 class SecurityHeaders:
     """Adds :data:`_SECURITY_HEADERS` to every HTTP response that does not set them itself,
     and :data:`_HSTS` to every response over https.
@@ -81,16 +88,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        https = scope.get("scheme") == "https"
+        wanted = _RAW_HEADERS_HTTPS if scope.get("scheme") == "https" else _RAW_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in _SECURITY_HEADERS.items():
-                    if name not in headers:
-                        headers.append(name, value)
-                if https and _HSTS[0] not in headers:
-                    headers.append(*_HSTS)
+                # Raw (name, value) pairs, encoded once: a MutableHeaders and a scan of the list
+                # per header cost more than the rest of a bare request's middleware.
+                raw = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in raw}
+                raw.extend(pair for pair in wanted if pair[0] not in present)
+                message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -140,14 +147,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         StaticFiles(directory=Path(__file__).parent / "static"),
         name="static",
     )
-    # Each surface's routers: the public pages, the REST API, the privacy center, the console.
+    # Each surface's routers: the REST API, the public pages, the privacy center, the console.
+    # A request is matched against the routes in this order, one by one (about 0.1 ms to pass
+    # every page route on the way to the vault's, on this machine's 2 cores): the routes the
+    # host service calls most come first. No two routers share a path, so the order changes
+    # nothing else.
     for router in (
+        api_vault.router,
+        api_consent.router,
         pages.router,
         banner.router,
         mail_pages.router,
         api_policy.router,
-        api_vault.router,
-        api_consent.router,
         api_changes.router,
         api_requests.router,
         api_provisions.router,

@@ -21,6 +21,11 @@ def api_body_limit(max_document_bytes: int) -> int:
     return max_document_bytes * 4 // 3 + 1024 * 1024
 
 
+def _has_body(scope: Scope) -> bool:
+    """Whether the request says it carries a body (a length, or chunks)."""
+    return any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])
+
+
 class BodyLimit:
     """Refuses request bodies under ``prefix`` larger than ``limit`` bytes with a 413."""
 
@@ -33,7 +38,11 @@ class BodyLimit:
         return f"the body is larger than {self.limit:,} bytes, the limit of this API"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith(self.prefix)
+            or (scope["method"] in ("GET", "HEAD") and not _has_body(scope))
+        ):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:

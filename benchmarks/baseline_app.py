@@ -1,0 +1,143 @@
+"""The baseline of ``./dev bench vault-http`` (issue 17): what a service would run without mamori.
+
+Two apps on one uvicorn, served the way ``mamori serve`` serves (worker processes started by
+multiprocessing's spawn, each with its own ``SO_REUSEPORT`` socket, uvicorn's defaults):
+
+* ``GET /healthz``: a raw ASGI answer, no framework at all: the floor of what a request costs
+  on this uvicorn;
+* ``GET /people/{id}?fields=email,name,phone``: a plain FastAPI + SQLAlchemy 2 app reading the
+  same three fields of the same people from an unencrypted table (``plain_people``), with a
+  bearer token compared like an API key would be, a pooled connection per request, a Pydantic
+  response model; no encryption, no purpose check, no audit entry.
+
+``python -m benchmarks.baseline_app URL PORT WORKERS`` serves it; :func:`seed` fills the table.
+"""
+
+from __future__ import annotations
+
+import hmac
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+__all__ = ["TOKEN_VARIABLE", "create", "seed", "serve"]
+
+TOKEN_VARIABLE = "BASELINE_TOKEN"
+
+_metadata = sa.MetaData()
+plain_people = sa.Table(
+    "plain_people",
+    _metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("email", sa.String(320)),
+    sa.Column("name", sa.String(200)),
+    sa.Column("phone", sa.String(40)),
+)
+
+_FIELDS = ("email", "name", "phone")
+_bearer = HTTPBearer()
+
+
+class Person(BaseModel):
+    id: str
+    items: dict[str, str | None]
+
+
+def seed(url: str, people: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """``plain_people`` with (id, items) of each person, in clear."""
+    engine = sa.create_engine(url)
+    try:
+        _metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                plain_people.insert(),
+                [{"id": i, **{f: items.get(f) for f in _FIELDS}} for i, items in people],
+            )
+    finally:
+        engine.dispose()
+
+
+def create(url: str, token: str) -> Any:
+    """The baseline's ASGI app: raw ``/healthz``, the rest FastAPI."""
+    engine = sa.create_engine(url, pool_size=10)
+    api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    def caller(credentials: Annotated[HTTPAuthorizationCredentials, Depends(_bearer)]) -> None:
+        if not hmac.compare_digest(credentials.credentials, token):
+            raise HTTPException(401, "unknown token")
+
+    # Local names cannot appear in the annotations (they are strings, resolved in the module).
+    @api.get("/people/{person_id}", response_model=Person, dependencies=[Depends(caller)])
+    def read_person(person_id: str, fields: Annotated[str, Query()] = ",".join(_FIELDS)) -> Person:
+        wanted = [f for f in fields.split(",") if f in _FIELDS]
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.select(*(plain_people.c[f] for f in wanted)).where(
+                    plain_people.c.id == person_id
+                )
+            ).first()
+        if row is None:
+            raise HTTPException(404, "no such person")
+        return Person(id=person_id, items=dict(zip(wanted, row, strict=True)))
+
+    body = b'{"status":"ok"}'
+    start = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"15")],
+    }
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/healthz":
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
+        await api(scope, receive, send)
+
+    return app
+
+
+def _worker(url: str, port: int, token: str) -> None:
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    config = uvicorn.Config(create(url, token), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve(url: str, port: int, workers: int) -> None:
+    """Serve the baseline on 127.0.0.1:``port`` with ``workers`` processes until SIGTERM."""
+    token = os.environ[TOKEN_VARIABLE]
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker, args=(url, port, token), name="baseline-worker")
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(_signal: int, _frame: object) -> None:
+        for process in processes:
+            process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

@@ -14,13 +14,17 @@ by ``MAMORI_MASTER_KEY`` (never written to disk), and drives it from a load gene
 
 It measures, one after the other, with the same connections:
 
-* bare: ``GET /healthz``, which checks the database connection and reads the current policy
-  version (two small queries), the same server, middleware and connection handling;
+* bare: ``GET /healthz``, liveness on the event loop without the database: what the server,
+  its middleware and connection handling cost a request;
 * authorised: ``GET /api/v1/subjects/{id}/items?purpose=service_operation&items=email,name,phone``
   (key check, policy and usage-stop check, data-key unwrap, three decryptions, and the audit
   entry durable before the response);
 * lookup (optional): ``GET /api/v1/subjects/items?item=email&value=...`` with the same purpose
   and items (blind-index lookup, then the same read).
+
+Then the same requests against :mod:`benchmarks.baseline_app` on the same uvicorn, served the
+same way: a raw ASGI ``/healthz`` and a plain FastAPI + SQLAlchemy read of the same three
+fields from an unencrypted table, printed side by side with mamori's (issue 17's goals).
 
 For each it prints requests per second, p50 and p99 latency and errors (any status but 200 is
 an error, and fails the run); then where the CPU went: the server's CPU time per request, the

@@ -55,8 +55,10 @@ class Job:
     """A periodic job: ``run(runtime)`` every ``every_seconds`` (an int, or a function of the
     settings for a job whose period is a setting; a period of 0 switches the job off).
 
-    Jobs must be idempotent and safe to run in several processes at once: every server process
-    runs them on the embedded default, and beat may fire a job again before the last run ended.
+    Jobs must be idempotent and safe to run in several processes at once. Every server process
+    schedules them on the embedded default and each scheduled run first claims its period
+    (:mod:`mamori.tasks.storage`), so a job runs once per period across the processes; but a
+    run can outlast its period, and a claim that cannot reach the database runs anyway.
     """
 
     name: str

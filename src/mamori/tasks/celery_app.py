@@ -13,6 +13,9 @@ broker configured the app is eager (a task runs in the caller), which the tests 
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -21,6 +24,7 @@ from celery import Celery
 
 from mamori.app.parts import BUILT_IN, Parts
 from mamori.config import Settings
+from mamori.tasks import storage
 
 if TYPE_CHECKING:
     from mamori.app import Runtime
@@ -97,9 +101,15 @@ def create_celery(
 
     @app.task(name=PERIODIC)
     def periodic(name: str) -> None:
-        job = holder.get().parts.job(name)
-        if job is not None:  # a job removed since beat scheduled it: nothing to do
-            job.run(holder.get())
+        runtime = holder.get()
+        job = runtime.parts.job(name)
+        if job is None:  # a job removed since beat scheduled it: nothing to do
+            return
+        # Once per period even when two beats fire it (one beat is the rule; see the runbook).
+        period = job.period(runtime.settings)
+        beat = f"{socket.gethostname()}:{os.getpid()}:celery"
+        if storage.claim(runtime.engine, name, beat, dt.datetime.now(dt.UTC), period):
+            job.run(runtime)
 
     return app
 

@@ -39,6 +39,7 @@ TABLES = {
     "incident_people",
     "incident_reports",
     "incidents",
+    "job_runs",
     "mail_optouts",
     "mail_outbox",
     "data_requests",
@@ -73,7 +74,7 @@ TABLES = {
 }
 
 
-LATEST = "0019_webhooks"
+LATEST = "0023_job_runs"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -120,6 +121,7 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "webhook_cursor",
                 "webhook_deliveries",
                 "webhook_endpoints",
+                "job_runs",
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
@@ -196,6 +198,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0017_totp.py",
         "0018_anomalies.py",
         "0019_webhooks.py",
+        "0023_job_runs.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)
 

@@ -64,6 +64,7 @@ BOOKKEEPING = frozenset(
         "staff_sessions",
         "center_sessions",
         "webhook_cursor",
+        "job_runs",  # the periodic jobs' leases, taken by the server's scheduler
     }
 )
 """Tables a refused request may change: the audit log (and the webhooks' position in it, which

@@ -45,6 +45,7 @@ from mamori.store.tables.incidents import (
     incident_reports,
     incidents,
 )
+from mamori.store.tables.jobs import job_runs
 from mamori.store.tables.people import (
     change_notice_reads,
     consent_links,
@@ -102,6 +103,7 @@ __all__ = [
     "incident_people",
     "incident_reports",
     "incidents",
+    "job_runs",
     "mail_optouts",
     "mail_outbox",
     "metadata",

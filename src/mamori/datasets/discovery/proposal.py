@@ -51,7 +51,8 @@ class Proposal:
 
 
 def _words(*names: str) -> set[str]:
-    return {w for name in names for w in re.split(r"[^0-9a-z]+", name.lower()) if w}
+    words = (w for name in names for w in re.split(r"[^0-9a-z]+", name.lower()) if w)
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
 
 
 def _candidates(policy: Policy, kind: Kind) -> list[DataItem]:

@@ -68,7 +68,11 @@ def open_database(url: str) -> Engine:
         ) from None
     try:
         with engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
+            # SQLite reads a file's header only when a query needs it: ask for its tables.
+            sqlite = parsed.get_backend_name() == "sqlite"
+            connection.execute(
+                sa.text("SELECT count(*) FROM sqlite_master" if sqlite else "SELECT 1")
+            )
     except sa_exc.DBAPIError as exc:
         engine.dispose()
         raise DatabaseUnavailable(f"{shown} cannot be reached: {_reason(exc, parsed)}") from None
@@ -84,7 +88,7 @@ def _sqlite(parsed: URL) -> Engine:
         raise UserInputError(f"URL: no SQLite file at {path}")
     uri = f"{path.resolve().as_uri()}?mode=ro"
     return sa.create_engine(
-        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=sa.pool.NullPool
+        parsed, creator=lambda: sqlite3.connect(uri, uri=True), poolclass=sa.pool.NullPool
     )
 
 

@@ -123,7 +123,7 @@ def render_yaml(
     personal data, as comments to act on. Contains no sampled value."""
     lines = [
         "# Draft proposed by `mamori datasets scan`: review every column before use.",
-        f"# Up to {rows} rows sampled per table; confidence = share of sampled values"
+        f"# Up to {rows} non-null values sampled per column; confidence = share of them"
         " recognised x their mean score.",
         "# Person names: "
         + (

@@ -24,7 +24,10 @@ def datasets_scan(
         ),
     ],
     rows: Annotated[
-        int, typer.Option(min=1, max=100_000, help="Non-null values sampled per column.")
+        int,
+        typer.Option(
+            min=1, max=100_000, help="Rows sampled per table (the first N the database returns)."
+        ),
     ] = 200,
     schema: Annotated[
         str | None, typer.Option(help="Schema to scan (PostgreSQL); the default one if unset.")

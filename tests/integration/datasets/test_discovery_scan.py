@@ -97,3 +97,25 @@ def test_without_nlp_names_come_from_column_names(service_url: str) -> None:
     kinds = {(f.table, f.column): f.kind for f in result.findings}
     assert kinds["accounts", "name"] == kinds["rsvps", "guest_name"] == "person_name"
     assert "NLP off" in result.draft
+
+
+def test_a_postgresql_schema_other_than_the_default(scratch_url: str) -> None:
+    if not scratch_url.startswith("postgresql"):
+        pytest.skip("schemas are PostgreSQL's")
+    engine = sa.create_engine(scratch_url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE SCHEMA crm")
+            conn.exec_driver_sql("CREATE TABLE crm.leads (id int PRIMARY KEY, mail text)")
+            conn.exec_driver_sql(
+                "INSERT INTO crm.leads SELECT i, 'lead' || i || '@example.co.jp'"
+                " FROM generate_series(1, 20) AS i"
+            )
+    finally:
+        engine.dispose()
+    policy = read_policy(example_policy_path()).policy
+    result = scan(scratch_url, policy, today=TODAY, schema="crm")
+    assert [(f.table, f.column, f.kind) for f in result.findings if f.kind] == [
+        ("leads", "mail", "email")
+    ]
+    assert scan(scratch_url, policy, today=TODAY).findings == []  # public is empty

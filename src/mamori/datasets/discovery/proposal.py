@@ -123,8 +123,8 @@ def render_yaml(
     personal data, as comments to act on. Contains no sampled value."""
     lines = [
         "# Draft proposed by `mamori datasets scan`: review every column before use.",
-        f"# Up to {rows} non-null values sampled per column; confidence = share of them"
-        " recognised x their mean score.",
+        f"# The first {rows} rows of each table sampled; confidence = share of a column's"
+        " values recognised x their mean score.",
         "# Person names: "
         + (
             f"{names} (名詞,固有名詞,人名)"

@@ -31,3 +31,13 @@ def test_any_text_is_judged_without_failing(text: str) -> None:
 @given(_JAPANESE_DIGITS)
 def test_full_width_is_judged_as_its_nfkc_form(text: str) -> None:
     assert detect(text, today=TODAY) == detect(unicodedata.normalize("NFKC", text), today=TODAY)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=11, max_size=11))
+def test_the_my_number_check_digit_is_python_stdnums(first_eleven: str) -> None:
+    from stdnum.jp import in_
+
+    from mamori.datasets.discovery.numbers import my_number_check_digit
+
+    assert my_number_check_digit(first_eleven) == in_.calc_check_digit(first_eleven)

@@ -11,12 +11,30 @@ from __future__ import annotations
 import re
 
 from stdnum import luhn
-from stdnum.jp import cn, in_
+from stdnum.jp import cn
 
 from mamori.datasets.discovery.kinds import Detection, Kind
 from mamori.datasets.discovery.text import digits_only
 
-__all__ = ["card_number", "corporate_number", "my_number"]
+__all__ = ["card_number", "corporate_number", "my_number", "my_number_check_digit"]
+
+
+def my_number_check_digit(first_eleven: str) -> str:
+    """The check digit of a My Number (行政手続における特定の個人を識別するための番号の利用等に
+    関する法律施行令 第8条): with P(n) the n-th digit from the right of the first eleven and
+    Q(n) = n + 1 for n up to 6, n - 5 above, it is 11 - (sum of P(n) x Q(n)) mod 11, or 0
+    when that remainder is 0 or 1. python-stdnum's ``stdnum.jp.in_`` computes the same."""
+    total = sum(
+        int(digit) * (n + 1 if n <= 6 else n - 5)
+        for n, digit in enumerate(reversed(first_eleven), start=1)
+    )
+    remainder = total % 11
+    return "0" if remainder <= 1 else str(11 - remainder)
+
+
+def _my_number_valid(digits: str) -> bool:
+    return len(digits) == 12 and my_number_check_digit(digits[:11]) == digits[11]
+
 
 # Digits in groups separated by single spaces or hyphens, with no digit either side.
 _BEFORE = r"(?<![\d-])(?<!\d )"
@@ -38,11 +56,11 @@ _EPOCH_MILLIS = (1_300_000_000_000, 2_100_000_000_000)
 
 def my_number(text: str) -> Detection | None:
     """Twelve digits (``1234 5678 9012`` or with hyphens); ``check_digit`` says whether the
-    last digit is the one the law's formula gives (python-stdnum ``stdnum.jp.in_``)."""
+    last digit is the one the law's formula gives (:func:`my_number_check_digit`)."""
     found = _MY_NUMBER.search(text)
     if found is None:
         return None
-    valid = in_.is_valid(digits_only(found.group()))
+    valid = _my_number_valid(digits_only(found.group()))
     whole = found.group() == text
     score = (0.9 if whole else 0.7) if valid else 0.2
     return Detection(Kind.my_number, score, whole=whole, check_digit=valid)

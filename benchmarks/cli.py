@@ -37,6 +37,21 @@ def bench_audit(
     bench.main(database_url, count, batch)
 
 
+@app.command("discovery")
+def bench_discovery(
+    seed: Annotated[int, typer.Option(help="Seed of the labelled corpus.")] = 20261201,
+    per_kind: Annotated[int, typer.Option(min=10, help="Positive values per kind.")] = 400,
+    nlp: Annotated[
+        bool, typer.Option(help="Recognise names with SudachiPy when installed.")
+    ] = True,
+) -> None:
+    """Discovery's precision and recall per kind on a labelled corpus, beside a naive
+    baseline (regular expressions with word boundaries, no check digit, no NFKC)."""
+    from benchmarks import discovery as bench
+
+    bench.main(seed, per_kind, nlp)
+
+
 @app.command("vault")
 def bench_vault(
     database_url: Annotated[

@@ -24,6 +24,8 @@ for _module in (
     "consent",
     "provisions",
     "webhooks",
+    "datasets",
+    "datasets_scan",
 ):
     importlib.import_module(f"mamori.cli.{_module}")
 

@@ -1,0 +1,173 @@
+"""The queries of statistics: the query log (``statistics_queries``), the keys of pseudonyms
+(``pseudonym_keys``) and the records of pseudonymised exports (``pseudonymised_exports``).
+
+Every function runs on the caller's connection, inside its transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from mamori.store import tables
+
+__all__ = [
+    "ExportRow",
+    "KeyRow",
+    "LoggedQuery",
+    "current_key",
+    "destroy_keys",
+    "export_rows",
+    "insert_export",
+    "insert_key",
+    "insert_query",
+    "last_generation",
+    "logged",
+    "logged_queries",
+    "logged_query",
+]
+
+queries_t = tables.statistics_queries
+keys_t = tables.pseudonym_keys
+exports_t = tables.pseudonymised_exports
+
+
+@dataclass(frozen=True)
+class LoggedQuery:
+    id: str
+    purpose_id: str
+    actor: str
+    shape: str
+    population_key: str
+    population: int
+    signature: bytes
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    purpose_id: str
+    generation: int
+    wrapped_key: bytes | None
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    id: str
+    purpose_id: str
+    actor: str
+    format: str
+    rows: int
+    key_generation: int
+    columns: str
+    sha256: str
+    created_at: dt.datetime
+
+
+def _query(row: sa.Row[tuple[object, ...]]) -> LoggedQuery:
+    return LoggedQuery(**row._asdict())
+
+
+def insert_query(conn: Connection, query: LoggedQuery) -> None:
+    conn.execute(queries_t.insert().values(**query.__dict__))
+
+
+def logged(conn: Connection, purpose_id: str, *, limit: int = 100) -> list[LoggedQuery]:
+    """The newest query of each population key of ``purpose_id`` (up to ``limit`` keys)."""
+    newest = (
+        sa.select(queries_t.c.population_key, sa.func.max(queries_t.c.created_at).label("at"))
+        .where(queries_t.c.purpose_id == purpose_id)
+        .group_by(queries_t.c.population_key)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(queries_t)
+        .join(
+            newest,
+            sa.and_(
+                newest.c.population_key == queries_t.c.population_key,
+                newest.c.at == queries_t.c.created_at,
+            ),
+        )
+        .where(queries_t.c.purpose_id == purpose_id)
+        .order_by(queries_t.c.created_at.desc(), queries_t.c.id)
+        .limit(limit)
+    ).all()
+    return [_query(row) for row in rows]
+
+
+def logged_queries(
+    conn: Connection, purpose_id: str | None = None, *, limit: int = 200
+) -> list[LoggedQuery]:
+    """The query log, newest first (of one purpose, or of all)."""
+    query = sa.select(queries_t).order_by(queries_t.c.created_at.desc(), queries_t.c.id)
+    if purpose_id is not None:
+        query = query.where(queries_t.c.purpose_id == purpose_id)
+    return [_query(row) for row in conn.execute(query.limit(limit)).all()]
+
+
+def logged_query(conn: Connection, query_id: str) -> LoggedQuery | None:
+    row = conn.execute(sa.select(queries_t).where(queries_t.c.id == query_id)).first()
+    return _query(row) if row is not None else None
+
+
+# -- keys of pseudonyms ---------------------------------------------------------------------------
+
+
+def current_key(conn: Connection, purpose_id: str) -> KeyRow | None:
+    """The newest generation of the purpose's key that is not destroyed."""
+    row = conn.execute(
+        sa.select(keys_t.c.purpose_id, keys_t.c.generation, keys_t.c.wrapped_key)
+        .where(keys_t.c.purpose_id == purpose_id, keys_t.c.wrapped_key.is_not(None))
+        .order_by(keys_t.c.generation.desc())
+        .limit(1)
+    ).first()
+    return KeyRow(row.purpose_id, row.generation, row.wrapped_key) if row is not None else None
+
+
+def last_generation(conn: Connection, purpose_id: str) -> int:
+    found = conn.execute(
+        sa.select(sa.func.max(keys_t.c.generation)).where(keys_t.c.purpose_id == purpose_id)
+    ).scalar()
+    return int(found or 0)
+
+
+def insert_key(
+    conn: Connection, purpose_id: str, generation: int, wrapped: bytes, actor: str, now: dt.datetime
+) -> None:
+    conn.execute(
+        keys_t.insert().values(
+            purpose_id=purpose_id,
+            generation=generation,
+            wrapped_key=wrapped,
+            created_by=actor,
+            created_at=now,
+        )
+    )
+
+
+def destroy_keys(conn: Connection, purpose_id: str, actor: str, now: dt.datetime) -> int:
+    """Destroy every live generation of the purpose's key; how many."""
+    done = conn.execute(
+        keys_t.update()
+        .where(keys_t.c.purpose_id == purpose_id, keys_t.c.wrapped_key.is_not(None))
+        .values(wrapped_key=None, destroyed_by=actor, destroyed_at=now)
+    )
+    return int(done.rowcount or 0)
+
+
+# -- records of exports ---------------------------------------------------------------------------
+
+
+def insert_export(conn: Connection, row: ExportRow) -> None:
+    conn.execute(exports_t.insert().values(**row.__dict__))
+
+
+def export_rows(conn: Connection, *, limit: int = 200) -> list[ExportRow]:
+    rows = conn.execute(
+        sa.select(exports_t).order_by(exports_t.c.created_at.desc(), exports_t.c.id).limit(limit)
+    ).all()
+    return [ExportRow(**row._asdict()) for row in rows]

@@ -23,6 +23,7 @@ for _module in (
     "staff",
     "consent",
     "provisions",
+    "statistics",
     "webhooks",
 ):
     importlib.import_module(f"mamori.cli.{_module}")

@@ -65,7 +65,11 @@ def problems(
             if item_id not in allowed:
                 yield (*where, "item"), f"item '{item_id}' is not among the purpose's items"
                 continue
-            kinds = _KINDS_OF.get(Derive(derive)) if derive in Derive.__members__ else None
+            kinds = (
+                _KINDS_OF.get(Derive(derive))
+                if isinstance(derive, str) and derive in Derive.__members__
+                else None
+            )
             if kinds and item_id in items and items[item_id].kind not in kinds:
                 wanted = ", ".join(sorted(k.value for k in kinds))
                 yield (

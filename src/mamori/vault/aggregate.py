@@ -138,21 +138,21 @@ def people(
         page: list[Person] = []
         current: Person | None = None
         cipher: Any = None
-        for subject_id, wrapped, arrived, item_id, ciphertext in rows:
+        for subject_id, wrapped, arrived, held_item, ciphertext in rows:
             if current is None or current.id != subject_id:
                 current = Person(subject_id, arrived, {})
                 page.append(current)
                 cipher = None
-            if item_id is None or ciphertext is None or wrapped is None:
+            if held_item is None or ciphertext is None or wrapped is None:
                 continue
             if cipher is None:
                 cipher = vault.cipher(subject_id, wrapped)
             value = orjson.loads(
-                crypto.decrypt(cipher, ciphertext, subject_id=subject_id, item_id=item_id)
+                crypto.decrypt(cipher, ciphertext, subject_id=subject_id, item_id=held_item)
             )
-            if len(kinds[item_id]) > 1:
-                value = kind_of(kinds[item_id], value)[1]
-            current.values[item_id] = value
+            if len(kinds[held_item]) > 1:
+                value = kind_of(kinds[held_item], value)[1]
+            current.values[held_item] = value
         after = page[-1].id
         yield page
 

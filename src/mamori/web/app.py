@@ -35,6 +35,7 @@ from mamori.web.api import document as api_document
 from mamori.web.api import policy as api_policy
 from mamori.web.api import provisions as api_provisions
 from mamori.web.api import requests as api_requests
+from mamori.web.api import statistics as api_statistics
 from mamori.web.api import vault as api_vault
 from mamori.web.body_limit import BodyLimit, api_body_limit
 from mamori.web.center import changes as center_changes
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         api_changes.router,
         api_requests.router,
         api_provisions.router,
+        api_statistics.router,
         center_home.router,
         center_cookies.router,
         center_changes.router,

@@ -156,7 +156,7 @@ def people_page(
         .select_from(joined)
         .order_by(page.c.id)
     ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 def event_page(
@@ -186,4 +186,4 @@ def event_page(
         .order_by(events_t.c.id)
         .limit(limit)
     ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]

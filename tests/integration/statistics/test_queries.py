@@ -5,7 +5,6 @@ Through the library, the API, the client and the CLI. On SQLite and PostgreSQL."
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -191,7 +190,7 @@ def test_every_query_is_audited_with_its_shape_only(runtime: Runtime) -> None:
 
 def test_bad_queries_are_refused_with_what_is_wrong(runtime: Runtime) -> None:
     rules = runtime.vault.rules()
-    with pytest.raises(UserInputError, match="declares no dimension 'prefectur'.*'prefecture'"):
+    with pytest.raises(UserInputError, match=r"declares no dimension 'prefectur'.*'prefecture'"):
         queries.parse(rules, "statistics", by=["prefectur"])
     with pytest.raises(UserInputError, match="not statistics_only"):
         queries.parse(rules, "service_operation")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mamori.policy.model import DataItem, ValueKind
+from mamori.i18n import t
+from mamori.policy.model import DataItem, Purpose, ValueKind
 from mamori.policy.statistics import Derive
 
-__all__ = ["DIRECT_KINDS", "must_drop", "problems"]
+__all__ = ["DIRECT_KINDS", "must_drop", "problems", "published_note"]
 
 DIRECT_KINDS = frozenset({ValueKind.name, ValueKind.email, ValueKind.phone, ValueKind.address})
 """Kinds whose values describe who a person is (規則31(1)): never kept in a pseudonymised export
@@ -99,3 +100,11 @@ def problems(
         both = set(pseudo.get("keep") or ()) & set(pseudo.get("pseudonymise") or ())
         for item_id in sorted(str(i) for i in both):
             yield ("pseudonymised",), f"item '{item_id}' is both kept and pseudonymised"
+
+
+def published_note(lang: str, purpose: Purpose) -> str:
+    """What the published policy adds to a purpose's words: that it uses the data as
+    pseudonymised information (APPI 41(4) asks its purpose published), or nothing."""
+    if purpose.pseudonymised is None:
+        return ""
+    return t("en" if lang == "en" else "ja", "policy.purpose_pseudonymised")

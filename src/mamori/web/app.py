@@ -27,6 +27,7 @@ from mamori.web.admin import incidents as admin_incidents
 from mamori.web.admin import outbox as admin_outbox
 from mamori.web.admin import provisions as admin_provisions
 from mamori.web.admin import requests as admin_requests
+from mamori.web.admin import statistics as admin_statistics
 from mamori.web.admin import training as admin_training
 from mamori.web.admin import webhooks as admin_webhooks
 from mamori.web.api import changes as api_changes
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_incidents.router,
         admin_alerts.router,
         admin_training.router,
+        admin_statistics.router,
         admin_webhooks.router,
         admin_outbox.router,
         admin_provisions.router,

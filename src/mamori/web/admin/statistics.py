@@ -150,8 +150,9 @@ async def run(request: Request, user: RunDep) -> Response:
     except UserInputError as exc:
         if isinstance(exc, NotFound):
             raise
+        status, message = status_for(exc), exc.message
         return await run_in_threadpool(
-            lambda: _page(request, user, status_code=status_for(exc), error=exc.message)
+            lambda: _page(request, user, status_code=status, error=message)
         )
     if fields.get("format") == "csv":
         return _csv(found)

@@ -70,6 +70,9 @@ TABLES = {
     "webhook_cursor",
     "webhook_deliveries",
     "webhook_endpoints",
+    "pseudonym_keys",
+    "pseudonymised_exports",
+    "statistics_queries",
 }
 
 
@@ -120,6 +123,9 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "webhook_cursor",
                 "webhook_deliveries",
                 "webhook_endpoints",
+                "pseudonym_keys",
+                "pseudonymised_exports",
+                "statistics_queries",
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
@@ -196,6 +202,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0017_totp.py",
         "0018_anomalies.py",
         "0019_webhooks.py",
+        "0020_statistics.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)
 

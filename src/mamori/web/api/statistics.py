@@ -55,7 +55,7 @@ def answer_out(answer: queries.Answer) -> StatisticsOut:
     "/statistics",
     response_model=StatisticsOut,
     summary="Count people or events of a statistics-only purpose, small cells suppressed",
-    responses=errors(400, 409),
+    responses=errors(400, 409, 413),
 )
 async def statistics(body: StatisticsIn, account: ReadKey, request: Request) -> StatisticsOut:
     vault = deps.runtime(request).vault

@@ -192,6 +192,7 @@ def run(url: str | None, *, people: int = 100_000) -> StatisticsBenchResult:
         raise ValueError("people must be at least 100")
     with _runtime(url) as (runtime, where):
         _seed(runtime, people)
+        runtime.vault.rules()  # the published policy, loaded once per process
         _plain_count(runtime)  # warm both
         plain_seconds, plain = _timed(lambda: _plain_count(runtime))
         filtered_seconds, _ = _timed(lambda: _filtered_count(runtime))

@@ -32,7 +32,7 @@ import orjson
 
 from mamori.errors import DifferencingRefused, UserInputError
 from mamori.policy.rules import Rules, nearest
-from mamori.policy.statistics import DEFAULT_MIN_CELL, Dimension
+from mamori.policy.statistics import DEFAULT_MIN_CELL, Derive, Dimension
 from mamori.statistics import storage
 from mamori.statistics.dimensions import group_of
 from mamori.statistics.disclosure import Protected, difference, protect
@@ -257,19 +257,22 @@ Key = tuple[str | None, ...]
 
 
 class _Counts:
-    """Values and distinct people per cell and per total."""
+    """Values and distinct people per cell and per total. Counting people, each is added once
+    and the value is the number of people; counting events, the people are kept as a set."""
 
-    def __init__(self, dims: int) -> None:
+    def __init__(self, dims: int, *, distinct: bool) -> None:
         self.dims = dims
+        self.distinct = distinct
         self.cells: dict[Key, list[Any]] = {}
         self.totals: dict[Key, list[Any]] = {}
 
     def _add(self, table: dict[Key, list[Any]], key: Key, subject: str) -> None:
         entry = table.get(key)
         if entry is None:
-            entry = table[key] = [0, set()]
+            entry = table[key] = [0, set() if self.distinct else None]
         entry[0] += 1
-        entry[1].add(subject)
+        if self.distinct:
+            entry[1].add(subject)
 
     def add(self, key: Key, subject: str) -> None:
         if self.dims:
@@ -281,7 +284,10 @@ class _Counts:
 
     def protected(self, by: Sequence[str], k: int) -> Protected:
         def done(table: dict[Key, list[Any]]) -> dict[Key, tuple[int, int]]:
-            return {key: (value, len(people)) for key, (value, people) in table.items()}
+            return {
+                key: (value, value if people is None else len(people))
+                for key, (value, people) in table.items()
+            }
 
         return protect(by, done(self.cells), done(self.totals), k)
 
@@ -293,10 +299,14 @@ def _compute(vault: Vault, caller: Caller, query: Query, k: int) -> Protected:
     zone = vault.time_zone
     today = vault.today()
     since, until = _window(query, zone)
-    counts = _Counts(len(dims))
+    counts = _Counts(len(dims), distinct=query.measure == "events")
     if query.measure == "people":
         items = sorted({d.item for d in dims if d.item is not None})
-        for page in aggregate.people(vault, caller, query.purpose, items, since=since, until=until):
+        arrived = any(d.derive is Derive.month for d in dims)
+        pages = aggregate.people(
+            vault, caller, query.purpose, items, since=since, until=until, arrived=arrived
+        )
+        for page in pages:
             for person in page:
                 key = tuple(
                     group_of(

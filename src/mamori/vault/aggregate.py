@@ -35,7 +35,8 @@ __all__ = ["Person", "check", "events", "people", "population"]
 @dataclass(frozen=True)
 class Person:
     id: str
-    arrived_at: dt.datetime
+    arrived_at: dt.datetime | None
+    """When the person arrived (None unless asked for)."""
     values: dict[str, Any]
     """item id -> value, for the items asked that the person holds and has not stopped."""
 
@@ -108,9 +109,11 @@ def people(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     batch: int = 5000,
+    arrived: bool = False,
 ) -> Generator[list[Person], None, None]:
     """Pages of the people ``purpose`` may use who arrived in [since, until), each with the
-    values of ``item_ids`` (items of the purpose) they hold and have not stopped."""
+    values of ``item_ids`` (items of the purpose) they hold and have not stopped (and, with
+    ``arrived``, when they arrived)."""
     rules = vault.rules()
     check(rules, caller, purpose)
     for item_id in item_ids:
@@ -132,15 +135,16 @@ def people(
                 since=since,
                 until=until,
                 consent_gates=gates,
+                arrived=arrived,
             )
         if not rows:
             return
         page: list[Person] = []
         current: Person | None = None
         cipher: Any = None
-        for subject_id, wrapped, arrived, held_item, ciphertext in rows:
+        for subject_id, wrapped, arrived_at, held_item, ciphertext in rows:
             if current is None or current.id != subject_id:
-                current = Person(subject_id, arrived, {})
+                current = Person(subject_id, arrived_at, {})
                 page.append(current)
                 cipher = None
             if held_item is None or ciphertext is None or wrapped is None:

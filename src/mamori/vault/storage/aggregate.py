@@ -51,14 +51,6 @@ def _people(
     return where
 
 
-def _item_stopped(item_column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
-        stops_t.c.subject_id == items_t.c.subject_id,
-        stops_t.c.scope == "item",
-        stops_t.c.target == item_column,
-    )
-
-
 def _events_where(
     purpose: str,
     types: Sequence[str],
@@ -126,23 +118,35 @@ def people_page(
     since: dt.datetime | None,
     until: dt.datetime | None,
     consent_gates: Iterable[tuple[int, dt.datetime]] = (),
-) -> list[tuple[str, bytes | None, dt.datetime, str | None, bytes | None]]:
+    arrived: bool = True,
+) -> list[tuple[str, bytes | None, dt.datetime | None, str | None, bytes | None]]:
     """(subject id, wrapped key, arrived at, item id, ciphertext) of the next ``limit`` people
     after ``after``: a row per item of ``item_ids`` held and not stopped, one with no item
-    for a person who holds none, in subject order."""
+    for a person who holds none, in subject order. Without ``arrived`` the time is None (its
+    conversion costs as much as the rest of the row)."""
+    when = subjects.c.created_at if arrived else sa.null().label("created_at")
     page = (
-        sa.select(subjects.c.id, subjects.c.wrapped_key, subjects.c.created_at)
+        sa.select(subjects.c.id, subjects.c.wrapped_key, when)
         .where(subjects.c.id > after, *_people(purpose, types, since, until, consent_gates))
         .order_by(subjects.c.id)
         .limit(limit)
         .subquery("page")
     )
+    # Joins, not a correlated EXISTS per row: an item the person stopped comes back with its
+    # stop, and is dropped here.
+    item_stop = stops_t.alias("item_stop")
     joined = page.outerjoin(
         items_t,
         sa.and_(
             items_t.c.subject_id == page.c.id,
             items_t.c.item_id.in_(list(item_ids) or [""]),
-            ~_item_stopped(items_t.c.item_id),
+        ),
+    ).outerjoin(
+        item_stop,
+        sa.and_(
+            item_stop.c.subject_id == page.c.id,
+            item_stop.c.scope == "item",
+            item_stop.c.target == items_t.c.item_id,
         ),
     )
     rows = conn.execute(
@@ -152,11 +156,14 @@ def people_page(
             page.c.created_at,
             items_t.c.item_id,
             items_t.c.ciphertext,
+            item_stop.c.target,
         )
         .select_from(joined)
         .order_by(page.c.id)
     ).all()
-    return [tuple(row) for row in rows]
+    return [
+        (row[0], row[1], row[2], None, None) if row[5] is not None else (*row[:5],) for row in rows
+    ]
 
 
 def event_page(

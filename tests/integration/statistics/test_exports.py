@@ -19,6 +19,7 @@ from mamori.app import Runtime
 from mamori.errors import PermissionDenied, UserInputError
 from mamori.policy.rules import Refusal
 from mamori.provisions import gate
+from mamori.provisions.stream import provide_everyone
 from mamori.statistics import exports, pseudonyms, storage
 from mamori.store import db
 from mamori.vault import restrictions
@@ -153,6 +154,14 @@ def test_the_purpose_is_refused_to_reads_to_third_parties_and_to_other_keys(
     )
     assert provided.people[0].refused == {"device_model": "pseudonymised"}
     assert provided.people[0].items == {}
+    with pytest.raises(PermissionDenied, match=r"never provided to a third party \(APPI 41"):
+        provide_everyone(
+            runtime.vault,
+            Caller("key:p", frozenset({"research"}), frozenset({"provide", "read"})),
+            recipient="a8net",
+            item="device_model",
+            purpose="research",
+        )
     with pytest.raises(PermissionDenied, match="not granted purpose 'research'"):
         _export(runtime, Caller("key:x", frozenset({"statistics"}), frozenset({"read"})))
     with pytest.raises(UserInputError, match="declares no pseudonymised export"):

@@ -82,15 +82,23 @@ class Answer:
     table: Protected
 
 
+FIRST_DAY: Final = dt.date(1970, 1, 1)
+LAST_DAY: Final = dt.date(9999, 12, 30)
+
+
 def _day(value: str | dt.date | None, what: str) -> dt.date | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserInputError(f"{what}: not a day (YYYY-MM-DD)") from None
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise UserInputError(f"{what}: not a day (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UserInputError(f"{what}: give a day from 1970-01-01 to 9999-12-30")
+    return day
 
 
 def dimensions(rules: Rules, purpose: str) -> dict[str, Dimension]:

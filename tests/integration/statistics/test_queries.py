@@ -198,6 +198,8 @@ def test_bad_queries_are_refused_with_what_is_wrong(runtime: Runtime) -> None:
         queries.parse(rules, "statistics", by=["prefecture", "age_band", "month"])
     with pytest.raises(UserInputError, match="since: not a day"):
         queries.parse(rules, "statistics", since="yesterday")
+    with pytest.raises(UserInputError, match="until: give a day from 1970-01-01"):
+        queries.parse(rules, "statistics", until="9999-12-31")
     with pytest.raises(PermissionDenied, match="not granted purpose 'statistics'"):
         queries.run(
             runtime.vault,

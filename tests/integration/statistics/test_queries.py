@@ -45,7 +45,7 @@ def runtime(tmp_path: Path, database_url: str, policy: Path) -> Iterator[Runtime
 
 
 def _people(runtime: Runtime, where: dict[str, int], born: str = "1990-05-01") -> list[str]:
-    made = []
+    made: list[str] = []
     for prefecture, n in where.items():
         for i in range(n):
             made.append(
@@ -73,7 +73,7 @@ def _run(runtime: Runtime, *by: str, caller: Caller = STATS, **kw: object) -> qu
     return queries.run(runtime.vault, caller, query)
 
 
-def _cell(entries_: list[Entry], **groups: str) -> Entry:
+def _cell(entries_: list[Entry], **groups: str | None) -> Entry:
     return next(e for e in entries_ if e.groups == groups)
 
 

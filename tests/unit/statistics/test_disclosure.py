@@ -16,13 +16,13 @@ K = 10
 
 
 def _table_1d(counts: dict[str, int]) -> Protected:
-    cells = {(g,): (n, n) for g, n in counts.items()}
+    cells: dict[tuple[str | None, ...], tuple[int, int]] = {(g,): (n, n) for g, n in counts.items()}
     total = sum(counts.values())
     return protect(["d"], cells, {(): (total, total)}, K)
 
 
 def _table_2d(counts: dict[tuple[str, str], int]) -> Protected:
-    cells = {k: (n, n) for k, n in counts.items()}
+    cells: dict[tuple[str | None, ...], tuple[int, int]] = {k: (n, n) for k, n in counts.items()}
     totals: dict[tuple[str | None, ...], tuple[int, int]] = {}
     for (r, c), n in counts.items():
         for key in (("r", r), ("c", c), ()):

@@ -87,8 +87,7 @@ def export(
     rules = vault.rules()
     aggregate.check(rules, caller, purpose)
     the_plan = plan(rules, purpose)
-    with db.write(vault.engine) as conn:
-        generation, key = pseudonyms.current(vault, conn, purpose, caller.actor_id)
+    generation, key = pseudonyms.current(vault, purpose, caller.actor_id)
     digest = hashlib.sha256()
     rows = 0
 

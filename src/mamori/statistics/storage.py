@@ -16,18 +16,18 @@ from mamori.store import tables
 
 __all__ = [
     "ExportRow",
-    "KeyRow",
     "LoggedQuery",
-    "current_key",
-    "destroy_keys",
+    "current_generation",
     "export_rows",
     "insert_export",
     "insert_key",
     "insert_query",
     "last_generation",
+    "live_generations",
     "logged",
     "logged_queries",
     "logged_query",
+    "mark_destroyed",
 ]
 
 queries_t = tables.statistics_queries
@@ -45,13 +45,6 @@ class LoggedQuery:
     population: int
     signature: bytes
     created_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class KeyRow:
-    purpose_id: str
-    generation: int
-    wrapped_key: bytes | None
 
 
 @dataclass(frozen=True)
@@ -117,15 +110,24 @@ def logged_query(conn: Connection, query_id: str) -> LoggedQuery | None:
 # -- keys of pseudonyms ---------------------------------------------------------------------------
 
 
-def current_key(conn: Connection, purpose_id: str) -> KeyRow | None:
-    """The newest generation of the purpose's key that is not destroyed."""
-    row = conn.execute(
-        sa.select(keys_t.c.purpose_id, keys_t.c.generation, keys_t.c.wrapped_key)
-        .where(keys_t.c.purpose_id == purpose_id, keys_t.c.wrapped_key.is_not(None))
-        .order_by(keys_t.c.generation.desc())
-        .limit(1)
-    ).first()
-    return KeyRow(row.purpose_id, row.generation, row.wrapped_key) if row is not None else None
+def current_generation(conn: Connection, purpose_id: str) -> int | None:
+    """The purpose's live generation (the newest not destroyed), if any."""
+    found = conn.execute(
+        sa.select(sa.func.max(keys_t.c.generation)).where(
+            keys_t.c.purpose_id == purpose_id, keys_t.c.destroyed_at.is_(None)
+        )
+    ).scalar()
+    return int(found) if found is not None else None
+
+
+def live_generations(conn: Connection, purpose_id: str) -> list[int]:
+    return list(
+        conn.execute(
+            sa.select(keys_t.c.generation).where(
+                keys_t.c.purpose_id == purpose_id, keys_t.c.destroyed_at.is_(None)
+            )
+        ).scalars()
+    )
 
 
 def last_generation(conn: Connection, purpose_id: str) -> int:
@@ -136,25 +138,21 @@ def last_generation(conn: Connection, purpose_id: str) -> int:
 
 
 def insert_key(
-    conn: Connection, purpose_id: str, generation: int, wrapped: bytes, actor: str, now: dt.datetime
+    conn: Connection, purpose_id: str, generation: int, actor: str, now: dt.datetime
 ) -> None:
     conn.execute(
         keys_t.insert().values(
-            purpose_id=purpose_id,
-            generation=generation,
-            wrapped_key=wrapped,
-            created_by=actor,
-            created_at=now,
+            purpose_id=purpose_id, generation=generation, created_by=actor, created_at=now
         )
     )
 
 
-def destroy_keys(conn: Connection, purpose_id: str, actor: str, now: dt.datetime) -> int:
-    """Destroy every live generation of the purpose's key; how many."""
+def mark_destroyed(conn: Connection, purpose_id: str, actor: str, now: dt.datetime) -> int:
+    """Mark every live generation of the purpose's key destroyed; how many."""
     done = conn.execute(
         keys_t.update()
-        .where(keys_t.c.purpose_id == purpose_id, keys_t.c.wrapped_key.is_not(None))
-        .values(wrapped_key=None, destroyed_by=actor, destroyed_at=now)
+        .where(keys_t.c.purpose_id == purpose_id, keys_t.c.destroyed_at.is_(None))
+        .values(destroyed_by=actor, destroyed_at=now)
     )
     return int(done.rowcount or 0)
 

@@ -24,6 +24,7 @@ from mamori.statistics import exports, pseudonyms, storage
 from mamori.store import db
 from mamori.vault import restrictions
 from mamori.vault.access import Caller
+from mamori.vault.storage import keys
 from tests.helpers.cli import mamori
 from tests.helpers.runtime import open_test_runtime
 from tests.helpers.statistics import statistics_policy_file
@@ -103,6 +104,8 @@ def test_the_export_holds_no_direct_identifier_or_identifier_code(runtime: Runti
 def test_pseudonyms_change_when_the_key_is_replaced(runtime: Runtime) -> None:
     _people(runtime, 3)
     first, one = _export(runtime)
+    with db.read(runtime.engine) as conn:  # a system key: master-key rotation rewraps it
+        assert keys.system_key(conn, pseudonyms.key_name("research", 1)) is not None
     again, _ = _export(runtime)
     assert first == again  # one key: the same pseudonyms
     generation = pseudonyms.replace(runtime.vault, "research", "staff:1")
@@ -116,7 +119,9 @@ def test_pseudonyms_change_when_the_key_is_replaced(runtime: Runtime) -> None:
     # Destroyed: the old generations hold no key any more.
     pseudonyms.destroy(runtime.vault, "research", "staff:1")
     with db.read(runtime.engine) as conn:
-        assert storage.current_key(conn, "research") is None
+        assert storage.current_generation(conn, "research") is None
+        for generation in (1, 2):
+            assert keys.system_key(conn, pseudonyms.key_name("research", generation)) is None
     actions = [e.action for e in runtime.audit.tail(50)]
     assert actions.count("statistics.export") == 3
     assert "statistics.pseudonym_key_replace" in actions

@@ -44,15 +44,14 @@ pseudonym_keys = Table(
     metadata,
     Column("purpose_id", String(64), nullable=False),
     Column("generation", Integer, nullable=False),
-    # Wrapped by the master key (context pseudonym:<purpose>:<generation>); NULL once destroyed.
-    Column("wrapped_key", LargeBinary, nullable=True),
+    # The key itself is the vault's system key pseudonym-<hash of the purpose>-<generation>.
     Column("created_by", String(128), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("destroyed_by", String(128), nullable=True),
     Column("destroyed_at", UTCDateTime, nullable=True),
     PrimaryKeyConstraint("purpose_id", "generation"),
 )
-"""The keys of a pseudonymised purpose's pseudonyms, one generation at a time."""
+"""The generations of a pseudonymised purpose's key: live until ``destroyed_at``."""
 
 pseudonymised_exports = Table(
     "pseudonymised_exports",

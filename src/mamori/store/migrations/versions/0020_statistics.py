@@ -39,7 +39,6 @@ def upgrade() -> None:
         "pseudonym_keys",
         sa.Column("purpose_id", sa.String(length=64), nullable=False),
         sa.Column("generation", sa.Integer(), nullable=False),
-        sa.Column("wrapped_key", sa.LargeBinary(), nullable=True),
         sa.Column("created_by", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("destroyed_by", sa.String(length=128), nullable=True),

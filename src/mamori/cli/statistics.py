@@ -29,7 +29,11 @@ def statistics_query(
         typer.Option("--by", help="A declared dimension to group by (at most twice)."),
     ] = None,
     measure: Annotated[
-        str, typer.Option(help="people (who arrived in the period) or events (usage events).")
+        str,
+        typer.Option(
+            help="people (who arrived in the period), events (usage events) or age (people"
+            " holding a date of birth, with the mean of their ages)."
+        ),
     ] = "people",
     since: Annotated[
         str | None, typer.Option(help="First day counted (YYYY-MM-DD, MAMORI_TIME_ZONE).")
@@ -63,6 +67,8 @@ def statistics_query(
     for entry in [*shown.cells, *shown.totals]:
         groups = ", ".join(f"{k}={v if v is not None else '?'}" for k, v in entry.groups.items())
         value = f"[{entry.suppressed}]" if entry.suppressed else str(entry.value)
+        if entry.mean is not None:
+            value += f" (mean {entry.mean})"
         out.print(f"{groups or 'total'}: {value}", markup=False)
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from mamori.policy.statistics import Derive
 
-__all__ = ["PREFECTURES", "age_band", "group_of", "month", "prefecture"]
+__all__ = ["PREFECTURES", "age_band", "age_of", "group_of", "month", "prefecture"]
 
 PREFECTURES: Final = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
@@ -45,14 +45,20 @@ def prefecture(value: Any) -> str | None:
     return found
 
 
-def age_band(value: Any, today: dt.date) -> str | None:
-    """The ten-year age band of a date of birth (YYYY-MM-DD) on ``today``."""
+def age_of(value: Any, today: dt.date) -> int | None:
+    """The age on ``today`` of a date of birth (YYYY-MM-DD), or None for a value that is not
+    one."""
     try:
         born = dt.date.fromisoformat(str(value))
     except ValueError:
         return None
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    if age < 0:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def age_band(value: Any, today: dt.date) -> str | None:
+    """The ten-year age band of a date of birth (YYYY-MM-DD) on ``today``."""
+    age = age_of(value, today)
+    if age is None or age < 0:
         return None
     if age >= 90:
         return "90+"

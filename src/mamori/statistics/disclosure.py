@@ -38,6 +38,15 @@ class Entry:
     people: int
     total: bool = False
     suppressed: Literal["primary", "secondary"] | None = None
+    sum: int | None = None
+    """For a measure with a quantity (ages): its sum over the entry's people. Suppressed with
+    the entry: the lines are additive in sums as in counts."""
+
+    @property
+    def mean(self) -> float | None:
+        if self.sum is None or not self.value:
+            return None
+        return round(self.sum / self.value, 1)
 
 
 @dataclass
@@ -67,6 +76,7 @@ def protect(
     cells: Mapping[Key, tuple[int, int]],
     totals: Mapping[Key, tuple[int, int]],
     k: int,
+    sums: Mapping[Key, int] | None = None,
 ) -> Protected:
     """The table of ``cells`` (groups -> (value, people)) with its totals, protected for
     threshold ``k``.
@@ -74,7 +84,8 @@ def protect(
     ``totals`` maps margin keys to (value, people): for one dimension ``()`` is the grand
     total; for two, ``("r", row_group)`` the total of a row, ``("c", column_group)`` of a
     column, and ``()`` the grand total. The people of a total are counted distinct by the
-    caller (one person's events may fall in several cells).
+    caller (one person's events may fall in several cells). ``sums`` (cells' and totals' keys
+    alike) gives each entry its sum of a quantity.
     """
     if len(dims) > 2:
         raise ValueError("at most two dimensions")
@@ -106,6 +117,8 @@ def protect(
         table.cells = list(grid.values())
         table.totals = [*row_totals.values(), *col_totals.values(), grand]
     everything = [*table.cells, *table.totals]
+    if sums is not None:
+        _sums(dims, table, sums)
     if 0 < grand.people < k:
         for entry in everything:
             entry.suppressed = "primary"
@@ -120,6 +133,21 @@ def protect(
         for line in lines:
             changed |= _line_fix(line)
     return table
+
+
+def _sums(dims: Sequence[str], table: Protected, sums: Mapping[Key, int]) -> None:
+    for entry in table.cells:
+        entry.sum = sums.get(tuple(entry.groups[d] for d in dims), 0)
+    for entry in table.totals:
+        if not entry.groups:
+            key: Key = ()
+        elif len(dims) == 1:
+            key = ()
+        elif dims[0] in entry.groups:
+            key = ("r", entry.groups[dims[0]])
+        else:
+            key = ("c", entry.groups[dims[1]])
+        entry.sum = sums.get(key, 0)
 
 
 def _lines(dims: Sequence[str], table: Protected) -> Iterable[list[Entry]]:

@@ -34,7 +34,7 @@ from mamori.errors import DifferencingRefused, UserInputError
 from mamori.policy.rules import Rules, nearest
 from mamori.policy.statistics import DEFAULT_MIN_CELL, Derive, Dimension
 from mamori.statistics import storage
-from mamori.statistics.dimensions import group_of
+from mamori.statistics.dimensions import age_of, group_of
 from mamori.statistics.disclosure import Protected, difference, protect
 from mamori.store import db
 from mamori.store.db import Connection
@@ -45,7 +45,9 @@ from mamori.vault.events import EVENT_FIELDS
 
 __all__ = ["MEASURES", "Answer", "Query", "parse", "run"]
 
-MEASURES: Final = ("people", "events")
+MEASURES: Final = ("people", "events", "age")
+"""people: who arrived in the period; events: usage events in the period (and the people behind
+each cell); age: the people holding a date of birth, with the sum and mean of their ages."""
 MAX_DIMENSIONS: Final = 2
 
 
@@ -106,6 +108,14 @@ def dimensions(rules: Rules, purpose: str) -> dict[str, Dimension]:
     return {d.id: d for d in spec.dimensions} if spec is not None else {}
 
 
+def age_item(rules: Rules, purpose: str) -> str | None:
+    """The date of birth of the purpose's age_band dimension, if it declares one."""
+    for dim in dimensions(rules, purpose).values():
+        if dim.derive is Derive.age_band:
+            return dim.item
+    return None
+
+
 def min_cell(rules: Rules, purpose: str) -> int:
     spec = rules.purpose(purpose).statistics
     return spec.min_cell if spec is not None else DEFAULT_MIN_CELL
@@ -142,6 +152,11 @@ def parse(
                 f"by: purpose '{purpose}' declares no dimension '{name}'"
                 f"{nearest(name, declared)} (declared: {known})"
             )
+    if measure == "age" and age_item(rules, purpose) is None:
+        raise UserInputError(
+            f"measure: purpose '{purpose}' declares no age_band dimension, whose date of birth"
+            " gives the ages"
+        )
     if measure == "events":
         stream = rules.event_item()
         if stream is None or stream.id not in rules.allowed[purpose]:
@@ -176,6 +191,7 @@ def _population(vault: Vault, caller: Caller, conn: Connection, query: Query) ->
         since=since,
         until=until,
         events=query.measure == "events",
+        holding=age_item(vault.rules(), query.purpose) if query.measure == "age" else None,
         conn=conn,
     )
 
@@ -273,6 +289,7 @@ class _Counts:
         self.distinct = distinct
         self.cells: dict[Key, list[Any]] = {}
         self.totals: dict[Key, list[Any]] = {}
+        self.sums: dict[Key, int] | None = None
 
     def _add(self, table: dict[Key, list[Any]], key: Key, subject: str) -> None:
         entry = table.get(key)
@@ -282,13 +299,18 @@ class _Counts:
         if self.distinct:
             entry[1].add(subject)
 
-    def add(self, key: Key, subject: str) -> None:
+    def add(self, key: Key, subject: str, quantity: int | None = None) -> None:
+        keys: list[tuple[dict[Key, list[Any]], Key]] = [(self.totals, ())]
         if self.dims:
-            self._add(self.cells, key, subject)
-        self._add(self.totals, (), subject)
+            keys.append((self.cells, key))
         if self.dims == 2:
-            self._add(self.totals, ("r", key[0]), subject)
-            self._add(self.totals, ("c", key[1]), subject)
+            keys += [(self.totals, ("r", key[0])), (self.totals, ("c", key[1]))]
+        for table, at in keys:
+            self._add(table, at, subject)
+            if quantity is not None:
+                if self.sums is None:
+                    self.sums = {}
+                self.sums[at] = self.sums.get(at, 0) + quantity
 
     def protected(self, by: Sequence[str], k: int) -> Protected:
         def done(table: dict[Key, list[Any]]) -> dict[Key, tuple[int, int]]:
@@ -297,7 +319,7 @@ class _Counts:
                 for key, (value, people) in table.items()
             }
 
-        return protect(by, done(self.cells), done(self.totals), k)
+        return protect(by, done(self.cells), done(self.totals), k, self.sums)
 
 
 def _compute(vault: Vault, caller: Caller, query: Query, k: int) -> Protected:
@@ -308,14 +330,20 @@ def _compute(vault: Vault, caller: Caller, query: Query, k: int) -> Protected:
     today = vault.today()
     since, until = _window(query, zone)
     counts = _Counts(len(dims), distinct=query.measure == "events")
-    if query.measure == "people":
-        items = sorted({d.item for d in dims if d.item is not None})
+    if query.measure in ("people", "age"):
+        dob = age_item(rules, query.purpose) if query.measure == "age" else None
+        items = sorted({d.item for d in dims if d.item is not None} | ({dob} if dob else set()))
         arrived = any(d.derive is Derive.month for d in dims)
         pages = aggregate.people(
             vault, caller, query.purpose, items, since=since, until=until, arrived=arrived
         )
         for page in pages:
             for person in page:
+                age: int | None = None
+                if dob is not None:
+                    if dob not in person.values:
+                        continue  # counted are the people holding a date of birth
+                    age = max(0, age_of(person.values[dob], today) or 0)
                 key = tuple(
                     group_of(
                         d.derive,
@@ -326,7 +354,7 @@ def _compute(vault: Vault, caller: Caller, query: Query, k: int) -> Protected:
                     )
                     for d in dims
                 )
-                counts.add(key, person.id)
+                counts.add(key, person.id, age)
         return counts.protected(query.by, k)
     # Events: a dimension of an event's own field reads the event; any other, the person.
     of_person = sorted({d.item for d in dims if d.item is not None and d.item not in EVENT_FIELDS})

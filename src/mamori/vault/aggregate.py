@@ -74,11 +74,12 @@ def population(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     events: bool = False,
+    holding: str | None = None,
     conn: Connection | None = None,
 ) -> list[str]:
     """The sorted ids of everyone a query for ``purpose`` counts (nothing decrypted): people
-    who arrived in [since, until), or, with ``events``, people with a usage event then. On
-    ``conn``'s transaction when given."""
+    who arrived in [since, until) (with ``holding``: who hold that item, not stopped), or,
+    with ``events``, people with a usage event then. On ``conn``'s transaction when given."""
     rules = vault.rules()
     check(rules, caller, purpose)
     stream = rules.event_item()
@@ -87,7 +88,14 @@ def population(
     if conn is None:
         with db.read(vault.engine) as own:
             return population(
-                vault, caller, purpose, since=since, until=until, events=events, conn=own
+                vault,
+                caller,
+                purpose,
+                since=since,
+                until=until,
+                events=events,
+                holding=holding,
+                conn=own,
             )
     return storage.population(
         conn,
@@ -97,6 +105,7 @@ def population(
         until=until,
         event_item=stream.id if events and stream is not None else None,
         consent_gates=_gates(rules, purpose),
+        holding=holding,
     )
 
 

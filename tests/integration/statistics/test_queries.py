@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -17,6 +18,7 @@ from mamori.app import Runtime
 from mamori.audit.entry import AuditEntry
 from mamori.client import Client
 from mamori.errors import ApiError, DifferencingRefused, PermissionDenied, UserInputError
+from mamori.policy.rules import compile_rules
 from mamori.statistics import queries
 from mamori.statistics.disclosure import Entry
 from mamori.vault import events as vault_events
@@ -24,9 +26,10 @@ from mamori.vault import restrictions
 from mamori.vault.access import Caller
 from mamori.web.app import create_app
 from tests.helpers.cli import mamori
+from tests.helpers.edits import edited, purpose
 from tests.helpers.keys import service_key
 from tests.helpers.runtime import open_test_runtime
-from tests.helpers.statistics import statistics_policy_file
+from tests.helpers.statistics import statistics_policy, statistics_policy_file
 
 HOST = Caller("key:host")
 STATS = Caller("key:stats", frozenset({"statistics"}), frozenset({"read"}))
@@ -170,6 +173,32 @@ def test_events_by_device_model_and_month(runtime: Runtime) -> None:
     table = _run(runtime, "device_model", "month", measure="events").table
     cell = _cell(table.cells, device_model="Pixel 9", month="2026-05")
     assert (cell.value, cell.people, cell.suppressed) == (24, 12, None)
+
+
+def test_ages_are_summed_and_averaged_per_cell_and_suppressed_with_it(runtime: Runtime) -> None:
+    _people(runtime, {"東京都": 12}, born="1990-05-01")
+    _people(runtime, {"東京都": 10}, born="1970-05-01")
+    _people(runtime, {"大阪府": 3}, born="1980-05-01")
+    runtime.vault.create_subject(  # no date of birth: not counted by age
+        HOST, type="customer", items={"name": "山田", "email": "x@example.jp"}
+    )
+    today = runtime.vault.today()
+    table = _run(runtime, "prefecture", measure="age").table
+    tokyo = _cell(table.cells, prefecture="東京都")
+    assert tokyo.value == 22 and tokyo.suppressed == "secondary"  # beside Osaka's three
+    [total] = table.totals
+    assert total.value == 25 and not total.suppressed
+    ages = [today.year - y - ((today.month, today.day) < (5, 1)) for y in (1990, 1970, 1980)]
+    assert total.sum == ages[0] * 12 + ages[1] * 10 + ages[2] * 3
+    assert total.mean == round(total.sum / 25, 1)
+
+    def no_age_band(data: dict[str, Any]) -> None:
+        statistics_policy(data)
+        dims = purpose(data, "statistics")["statistics"]["dimensions"]
+        dims[:] = [d for d in dims if d["id"] != "age_band"]
+
+    with pytest.raises(UserInputError, match="declares no age_band dimension"):
+        queries.parse(compile_rules(edited(no_age_band)), "statistics", measure="age")
 
 
 def test_every_query_is_audited_with_its_shape_only(runtime: Runtime) -> None:

@@ -82,13 +82,27 @@ def population(
     until: dt.datetime | None,
     event_item: str | None = None,
     consent_gates: Iterable[tuple[int, dt.datetime]] = (),
+    holding: str | None = None,
 ) -> list[str]:
-    """The ids of everyone a query counts, sorted: people arrived in [since, until), or, with
-    ``event_item``, people with a usage event in that window."""
+    """The ids of everyone a query counts, sorted: people arrived in [since, until) (with
+    ``holding``: who hold that item and have not stopped it), or, with ``event_item``, people
+    with a usage event in that window."""
     if event_item is None:
-        query = sa.select(subjects.c.id).where(
-            *_people(purpose, types, since, until, consent_gates)
-        )
+        where = _people(purpose, types, since, until, consent_gates)
+        if holding is not None:
+            where.append(
+                sa.exists().where(
+                    items_t.c.subject_id == subjects.c.id, items_t.c.item_id == holding
+                )
+            )
+            where.append(
+                ~sa.exists().where(
+                    stops_t.c.subject_id == subjects.c.id,
+                    stops_t.c.scope == "item",
+                    stops_t.c.target == holding,
+                )
+            )
+        query = sa.select(subjects.c.id).where(*where)
     else:
         query = sa.select(subjects.c.id).where(
             sa.exists().where(

@@ -51,6 +51,7 @@ _WORDS = (
     N_("statistics.done_destroyed"),
     N_("statistics.measure_people"),
     N_("statistics.measure_events"),
+    N_("statistics.measure_age"),
 )
 
 nav.add(
@@ -101,7 +102,8 @@ def _csv(answer: queries.Answer) -> Response:
     buffer = io.StringIO()
     out = csv.writer(buffer, lineterminator="\r\n")
     by = list(answer.query.by)
-    out.writerow([*by, "value", "suppressed"])
+    age = answer.query.measure == "age"
+    out.writerow([*by, "value", *(["mean"] if age else []), "suppressed"])
     rows: list[Entry] = [*answer.table.cells, *answer.table.totals]
     for entry in rows:
         groups = [
@@ -109,7 +111,8 @@ def _csv(answer: queries.Answer) -> Response:
             for d in by
         ]
         value = "" if entry.suppressed else str(entry.value)
-        out.writerow([*groups, value, entry.suppressed or ""])
+        mean = "" if entry.suppressed or entry.mean is None else str(entry.mean)
+        out.writerow([*groups, value, *([mean] if age else []), entry.suppressed or ""])
     return Response(
         ("\ufeff" + buffer.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",

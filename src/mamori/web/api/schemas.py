@@ -544,9 +544,10 @@ class AcquisitionOut(BaseModel):
 
 class StatisticsIn(_In):
     purpose: PurposeId = Field(description="A statistics_only purpose the key is granted.")
-    measure: Literal["people", "events"] = Field(
+    measure: Literal["people", "events", "age"] = Field(
         default="people",
-        description="people (who arrived in the period) or events (usage events in the period).",
+        description="people (who arrived in the period), events (usage events in the period) or"
+        " age (people holding a date of birth, with the sum and mean of their ages).",
     )
     by: list[Annotated[str, Field(max_length=64)]] = Field(
         default_factory=list,
@@ -562,6 +563,8 @@ class StatisticsEntryOut(BaseModel):
         description="dimension -> group (null: unknown); a total leaves out the dimensions it sums."
     )
     value: int | None = Field(description="The count; null when suppressed.")
+    sum: int | None = Field(default=None, description="measure age: the sum of the ages.")
+    mean: float | None = Field(default=None, description="measure age: the mean age.")
     suppressed: Literal["primary", "secondary"] | None = Field(
         description="primary: fewer than k people; secondary: would give a suppressed one back."
     )

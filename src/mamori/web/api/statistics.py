@@ -27,9 +27,12 @@ ReadKey = Annotated[ServiceAccount, Depends(require_operation("read"))]
 
 
 def _entry(entry: Entry) -> StatisticsEntryOut:
+    hidden = entry.suppressed is not None
     return StatisticsEntryOut(
         groups=entry.groups,
-        value=None if entry.suppressed else entry.value,
+        value=None if hidden else entry.value,
+        sum=None if hidden else entry.sum,
+        mean=None if hidden else entry.mean,
         suppressed=entry.suppressed,
     )
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 __all__ = ["Entry", "Protected", "difference", "protect"]
 
 Key = tuple[str | None, ...]
+Token = TypeVar("Token", str, bytes)
 
 
 @dataclass
@@ -174,8 +175,9 @@ def _order(item: tuple[Key, tuple[int, int]]) -> tuple[tuple[bool, str], ...]:
     return tuple(_none_last(g) for g in item[0])
 
 
-def difference(a: Sequence[str], b: Sequence[str]) -> int:
-    """|A △ B| of two sorted sequences of distinct ids (a merge: linear time)."""
+def difference(a: Sequence[Token], b: Sequence[Token]) -> int:
+    """|A △ B| of two sorted sequences of distinct ids or tokens, of one type (a merge: linear
+    time)."""
     i = j = both = 0
     while i < len(a) and j < len(b):
         if a[i] == b[j]:

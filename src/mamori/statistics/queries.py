@@ -3,11 +3,13 @@
 :func:`parse` checks a query's shape against the policy (the purpose is ``statistics_only``,
 each ``by`` is one of its declared dimensions, at most two, the period's days are real) with a
 message naming what is wrong. :func:`run` then, in one write transaction under the purpose's
-lock, finds the people the query counts (ids only, nothing decrypted), compares them with the
-newest earlier query of each other population of the purpose's log and refuses
-(:class:`~mamori.errors.DifferencingRefused`) when they differ by 1 to k-1 people, or, for the
-same population asked again, when it moved by fewer than k people since; otherwise it logs the
-query (its shape and a SHA-256 signature of the sorted ids) and audits it
+lock, finds the people the query counts (ids only, nothing decrypted) and compares them with
+the people each of the purpose's newest :data:`COMPARED` queries counted when it was answered
+(kept as sorted 8-byte tokens of their ids): when they differ by 1 to k-1 people, the two
+answers subtracted would describe those few, and the query is refused
+(:class:`~mamori.errors.DifferencingRefused`; ``moved`` for the same question asked after its
+people changed, ``differs`` for another). Otherwise it logs the query (its shape, its people and
+their SHA-256) and audits it
 (``statistics.query``: purpose, shape and query id only). Only then are the grouped values read
 from the vault (:mod:`mamori.vault.aggregate`), counted and protected
 (:func:`mamori.statistics.disclosure.protect`). A refusal is audited too
@@ -45,6 +47,12 @@ from mamori.vault.events import EVENT_FIELDS
 
 __all__ = ["MEASURES", "Answer", "Query", "parse", "run"]
 
+COMPARED: Final = 50
+"""A query is compared with the newest this many queries of its purpose (older ones keep their
+shape and counts, not their people)."""
+MAX_COMPARED_PEOPLE: Final = 1_000_000
+"""A query counting more people keeps no list of them (8 bytes each): it is not compared with
+later ones."""
 MEASURES: Final = ("people", "events", "age")
 """people: who arrived in the period; events: usage events in the period (and the people behind
 each cell); age: the people holding a date of birth, with the sum and mean of their ages."""
@@ -178,8 +186,17 @@ def _window(query: Query, zone: str) -> tuple[dt.datetime | None, dt.datetime | 
     return start, end
 
 
-def _signature(ids: Sequence[str]) -> bytes:
-    return hashlib.sha256("\n".join(ids).encode()).digest()
+def _tokens(ids: Sequence[str]) -> list[bytes]:
+    """The sorted 8-byte tokens of subject ids: their first 16 hex digits (an id is 32 random
+    hex digits; another form is hashed). Two people share one with odds of about n²/2^65."""
+    tokens = []
+    for subject_id in ids:
+        try:
+            tokens.append(bytes.fromhex(subject_id[:16]))
+        except ValueError:
+            tokens.append(hashlib.sha256(subject_id.encode()).digest()[:8])
+    tokens.sort()
+    return tokens
 
 
 def _population(vault: Vault, caller: Caller, conn: Connection, query: Query) -> list[str]:
@@ -193,13 +210,6 @@ def _population(vault: Vault, caller: Caller, conn: Connection, query: Query) ->
         events=query.measure == "events",
         holding=age_item(vault.rules(), query.purpose) if query.measure == "age" else None,
         conn=conn,
-    )
-
-
-def _earlier(population_key: str, purpose: str) -> Query:
-    shape = orjson.loads(population_key)
-    return Query(
-        purpose, shape["measure"], (), _day(shape["since"], "since"), _day(shape["until"], "until")
     )
 
 
@@ -229,21 +239,18 @@ def run(vault: Vault, caller: Caller, query: Query) -> Answer:
     query_id = "sq_" + secrets.token_hex(12)
     with db.write(vault.engine) as conn:
         db.lock_keys(conn, "statistics", [query.purpose.encode()])
-        people = _population(vault, caller, conn, query)
-        signature = _signature(people)
-        for earlier in storage.logged(conn, query.purpose):
-            if earlier.population_key == key:
-                if earlier.signature != signature and abs(len(people) - earlier.population) < k:
-                    refusal = (earlier.id, "moved")
-                    break
-                continue
-            before = _population(
-                vault, caller, conn, _earlier(earlier.population_key, query.purpose)
-            )
+        ids = _population(vault, caller, conn, query)
+        people = _tokens(ids)
+        logged = storage.compared(conn, query.purpose)
+        for earlier in logged:
+            assert earlier.people is not None
+            before = [earlier.people[i : i + 8] for i in range(0, len(earlier.people), 8)]
             if 0 < difference(people, before) < k:
-                refusal = (earlier.id, "differs")
+                moved = earlier.population_key == key
+                refusal = (earlier.id, "moved" if moved else "differs")
                 break
         if refusal is None:
+            storage.forget_people(conn, [q.id for q in logged[COMPARED - 1 :]])
             storage.insert_query(
                 conn,
                 storage.LoggedQuery(
@@ -253,8 +260,9 @@ def run(vault: Vault, caller: Caller, query: Query) -> Answer:
                     shape=orjson.dumps(query.shape()).decode(),
                     population_key=key,
                     population=len(people),
-                    signature=signature,
+                    signature=hashlib.sha256(b"".join(people)).digest(),
                     created_at=vault.clock.now(),
+                    people=b"".join(people) if len(people) <= MAX_COMPARED_PEOPLE else None,
                 ),
             )
             vault.audit.append(

@@ -7,6 +7,7 @@ Every function runs on the caller's connection, inside its transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,14 +18,15 @@ from mamori.store import tables
 __all__ = [
     "ExportRow",
     "LoggedQuery",
+    "compared",
     "current_generation",
     "export_rows",
+    "forget_people",
     "insert_export",
     "insert_key",
     "insert_query",
     "last_generation",
     "live_generations",
-    "logged",
     "logged_queries",
     "logged_query",
     "mark_destroyed",
@@ -45,6 +47,7 @@ class LoggedQuery:
     population: int
     signature: bytes
     created_at: dt.datetime
+    people: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class ExportRow:
     created_at: dt.datetime
 
 
+_WITHOUT_PEOPLE = [c for c in queries_t.c if c.name != "people"]
+
+
 def _query(row: sa.Row[tuple[object, ...]]) -> LoggedQuery:
     return LoggedQuery(**row._asdict())
 
@@ -68,42 +74,36 @@ def insert_query(conn: Connection, query: LoggedQuery) -> None:
     conn.execute(queries_t.insert().values(**query.__dict__))
 
 
-def logged(conn: Connection, purpose_id: str, *, limit: int = 100) -> list[LoggedQuery]:
-    """The newest query of each population key of ``purpose_id`` (up to ``limit`` keys)."""
-    newest = (
-        sa.select(queries_t.c.population_key, sa.func.max(queries_t.c.created_at).label("at"))
-        .where(queries_t.c.purpose_id == purpose_id)
-        .group_by(queries_t.c.population_key)
-        .subquery()
-    )
+def compared(conn: Connection, purpose_id: str) -> list[LoggedQuery]:
+    """The purpose's queries that still hold their people, newest first."""
     rows = conn.execute(
         sa.select(queries_t)
-        .join(
-            newest,
-            sa.and_(
-                newest.c.population_key == queries_t.c.population_key,
-                newest.c.at == queries_t.c.created_at,
-            ),
-        )
-        .where(queries_t.c.purpose_id == purpose_id)
+        .where(queries_t.c.purpose_id == purpose_id, queries_t.c.people.is_not(None))
         .order_by(queries_t.c.created_at.desc(), queries_t.c.id)
-        .limit(limit)
     ).all()
     return [_query(row) for row in rows]
+
+
+def forget_people(conn: Connection, query_ids: Sequence[str]) -> None:
+    """Drop the people of these queries (no longer compared): the shape and counts stay."""
+    if query_ids:
+        conn.execute(
+            queries_t.update().where(queries_t.c.id.in_(list(query_ids))).values(people=None)
+        )
 
 
 def logged_queries(
     conn: Connection, purpose_id: str | None = None, *, limit: int = 200
 ) -> list[LoggedQuery]:
-    """The query log, newest first (of one purpose, or of all)."""
-    query = sa.select(queries_t).order_by(queries_t.c.created_at.desc(), queries_t.c.id)
+    """The query log, newest first (of one purpose, or of all), without the people."""
+    query = sa.select(*_WITHOUT_PEOPLE).order_by(queries_t.c.created_at.desc(), queries_t.c.id)
     if purpose_id is not None:
         query = query.where(queries_t.c.purpose_id == purpose_id)
     return [_query(row) for row in conn.execute(query.limit(limit)).all()]
 
 
 def logged_query(conn: Connection, query_id: str) -> LoggedQuery | None:
-    row = conn.execute(sa.select(queries_t).where(queries_t.c.id == query_id)).first()
+    row = conn.execute(sa.select(*_WITHOUT_PEOPLE).where(queries_t.c.id == query_id)).first()
     return _query(row) if row is not None else None
 
 

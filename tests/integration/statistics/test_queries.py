@@ -120,16 +120,20 @@ def test_a_differencing_pair_of_queries_is_refused(runtime: Runtime) -> None:
     late = _people(runtime, {"大阪府": 2})
     with pytest.raises(DifferencingRefused, match="fewer than 10"):
         _run(runtime, "prefecture", until=today)
+    # Another wording of the same question is compared with what the first one counted then.
+    with pytest.raises(DifferencingRefused, match="fewer than 10"):
+        _run(runtime, since="1970-01-01")
     # Two windows of usage events that differ by two people's events.
     for subject in made:
         _event(runtime, subject, "2026-05-10T10:00:00+09:00")
     for subject in late:
         _event(runtime, subject, "2026-05-01T10:00:00+09:00")
-    _run(runtime, measure="events", since="2026-05-01")
+    # The same thirty people as the first query: nobody is singled out.
+    _run(runtime, measure="events", since="2026-05-05")
     with pytest.raises(DifferencingRefused, match="fewer than 10"):
-        _run(runtime, "month", measure="events", since="2026-05-05")
+        _run(runtime, "month", measure="events", since="2026-05-01")
     refused = entries(runtime, "statistics.refused")
-    assert len(refused) == 2 and refused[0].targets[0] == "purpose:statistics"
+    assert len(refused) == 3 and refused[0].targets[0] == "purpose:statistics"
     assert {e.details["reason"] for e in refused} == {"moved", "differs"}
     # Enough new people and the same question may be asked again.
     _people(runtime, {"京都府": 12})

@@ -34,10 +34,14 @@ statistics_queries = Table(
     Column("population", Integer, nullable=False),
     # SHA-256 of the sorted ids of the people counted.
     Column("signature", LargeBinary, nullable=False),
+    # The people counted, as sorted 8-byte tokens of their ids (the first 16 hex digits), for
+    # the exact difference with a later query; NULL once the query is no longer compared.
+    Column("people", LargeBinary, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_statistics_queries_purpose", "purpose_id", "created_at"),
 )
-"""Each query answered, per purpose: a later one whose people differ by 1 to k-1 is refused."""
+"""Each query answered, per purpose: a later one whose people differ by 1 to k-1 from those of
+one of the newest compared is refused."""
 
 pseudonym_keys = Table(
     "pseudonym_keys",

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("population_key", sa.Text(), nullable=False),
         sa.Column("population", sa.Integer(), nullable=False),
         sa.Column("signature", sa.LargeBinary(), nullable=False),
+        sa.Column("people", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_statistics_queries")),
     )

@@ -175,3 +175,17 @@ def bench_provisions(
     from benchmarks import provisions as bench
 
     bench.main(database_url, people)
+
+
+@app.command("statistics")
+def bench_statistics(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    people: Annotated[int, typer.Option(min=100, help="People counted.")] = 100_000,
+) -> None:
+    """A count grouped by prefecture, decrypting every address, beside a plain GROUP BY."""
+    from benchmarks import statistics as bench
+
+    bench.main(database_url, people)

@@ -36,6 +36,7 @@ from mamori.web.api.schemas import (
     ReadByOut,
     ReadOut,
     RequestOut,
+    StatisticsOut,
     UsageSettingsOut,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "ProvisionConsent",
     "ReadResult",
     "RequestStatus",
+    "Statistics",
     "UsageSettings",
 ]
 
@@ -66,6 +68,8 @@ Provision = ProvisionOut
 """A provision: per person the values provided, the items refused (with why) and the record."""
 ProvisionConsent = ProvisionConsentOut
 """A person's consent to a recipient for a purpose."""
+Statistics = StatisticsOut
+"""A grouped count: its cells and totals, each with its value or ``suppressed``."""
 Acquisition = AcquisitionOut
 """The record of data about a person received from another business (APPI 30)."""
 PolicyChange = PolicyChangeOut
@@ -228,6 +232,26 @@ class Client:
         return ConsentOut.model_validate(answer)
 
     # -- people's requests -----------------------------------------------------------------
+
+    def statistics(
+        self,
+        purpose: str,
+        *,
+        measure: str = "people",
+        by: Sequence[str] = (),
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> Statistics:
+        """Count people (or ``measure="events"``) of a statistics-only purpose, grouped ``by``
+        up to two declared dimensions; a cell of fewer than k people comes back suppressed."""
+        body = {
+            "purpose": purpose,
+            "measure": measure,
+            "by": list(by),
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        }
+        return StatisticsOut.model_validate(self._call("POST", "/statistics", json=body))
 
     def file_request(
         self,

@@ -34,6 +34,7 @@ __all__ = [
     "CsrfRejected",
     "DatabaseUnavailable",
     "DecryptionFailed",
+    "DifferencingRefused",
     "DownloadUnavailable",
     "EntrustmentSuspended",
     "IncidentEntryInvalid",
@@ -460,3 +461,12 @@ class WebhookEndpointInvalid(UserInputError):
 
 class WebhookNotFound(NotFound):
     """No such webhook endpoint or delivery."""
+
+
+# -- statistics (mamori.statistics) -------------------------------------------------------------
+
+
+class DifferencingRefused(Conflict):
+    """The query is refused: the people it counts differ from those of an earlier query of the
+    same purpose by fewer than k, so the two answers subtracted would describe those few. Widen
+    the period, or ask the same query as before."""

@@ -23,6 +23,7 @@ for _module in (
     "staff",
     "consent",
     "provisions",
+    "statistics",
     "webhooks",
     "datasets",
     "datasets_scan",

@@ -17,7 +17,10 @@ import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from mamori.policy.model import SINGLE_KINDS, ValueKind
+from pydantic import ValidationError
+
+from mamori.policy import processing
+from mamori.policy.model import SINGLE_KINDS, DataItem, ValueKind
 
 __all__ = ["check"]
 
@@ -414,6 +417,20 @@ def _purpose_headings(data: Any) -> Iterator[Found]:
             )
 
 
+def _statistics(data: Any) -> Iterator[Found]:
+    """A purpose's statistics and pseudonymised declarations (:mod:`mamori.policy.processing`)."""
+    items: dict[str, DataItem] = {}
+    for _path, raw in _entries(data, ("items",)):
+        try:
+            item = DataItem.model_validate(raw)
+        except ValidationError:
+            continue  # the model reports it
+        items[item.id] = item
+    for path, purpose in _entries(data, ("purposes",)):
+        for where, message in processing.problems(purpose, items):
+            yield (*path, *where), message
+
+
 def check(data: Any) -> list[Found]:
     """Every cross-reference problem in the raw policy data, in document order."""
     if not isinstance(data, Mapping):
@@ -428,6 +445,7 @@ def check(data: Any) -> list[Found]:
         _countries,
         _dates,
         _purpose_headings,
+        _statistics,
     ):
         found.extend(rule(data))
     return found

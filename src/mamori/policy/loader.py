@@ -392,6 +392,10 @@ def canonical_json(policy: Policy) -> str:
     for item in data["items"]:  # as before items could hold several kinds: the same hash
         if not item["kinds"]:
             del item["kinds"]
+    for purpose in data["purposes"]:  # as before purposes declared statistics and exports
+        for key in ("statistics", "pseudonymised"):
+            if purpose[key] is None:
+                del purpose[key]
     return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 

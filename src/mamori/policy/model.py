@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from mamori.policy.statistics import Pseudonymisation, StatisticsSpec
+
 __all__ = [
     "SCHEMA",
     "SINGLE_KINDS",
@@ -262,6 +264,10 @@ class Purpose(_Model):
     group: PurposeGroup
     statistics_only: bool = False
     """Items are used only in a form that identifies nobody (statistics)."""
+    statistics: StatisticsSpec | None = None
+    """For a statistics-only purpose: k and the dimensions (:mod:`mamori.policy.statistics`)."""
+    pseudonymised: Pseudonymisation | None = None
+    """The items are used only as pseudonymised information (仮名加工情報, APPI 41)."""
     marketing: bool = False
     """Marketing (promotion by mail or post): people who opted out of marketing mail (seed
     §10(3)) are left out of the vault's bulk reads for this purpose."""

@@ -90,6 +90,7 @@ from mamori.policy.model import (
     SecurityGroup,
     Text,
 )
+from mamori.policy.processing import published_note
 
 __all__ = ["Format", "Lang", "render_policy", "render_policy_page"]
 
@@ -252,7 +253,8 @@ class _Builder:
             return purpose.group
 
         for group in order:
-            labels = [self.t(p.label) for p in listed if heading_of(p) == group]
+            said = {p.id: f"{self.t(p.label)}{published_note(self.lang, p)}" for p in listed}
+            labels = [said[p.id] for p in listed if heading_of(p) == group]
             if labels:
                 declared = section.group_headings.get(group)
                 heading = (
@@ -569,7 +571,6 @@ class _Builder:
 
 _MEASURE_KINDS = frozenset({"organisational", "human", "physical", "technical"})
 """Security groups named "X的安全管理措置"; the others are phrases of their own."""
-
 
 _GROUP_WORDS = (  # the headings and words of groups, looked up by the group's value
     N_("policy.purpose_group_business_line"),

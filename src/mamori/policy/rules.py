@@ -48,6 +48,9 @@ class Refusal(StrEnum):
     """The caller's key is not granted this purpose."""
     statistics_only = "statistics_only"
     """The purpose uses data only in a form that identifies nobody."""
+    pseudonymised_only = "pseudonymised_only"
+    """The purpose uses data only as pseudonymised information (仮名加工情報, APPI 41), made by
+    mamori's export; values are not released one by one."""
     stopped_by_person = "stopped_by_person"
     """The person stopped this item or this purpose in their usage-stop settings."""
     consent_required = "consent_required"
@@ -233,6 +236,8 @@ class Rules:
             return Refusal.key_not_granted
         if self.purposes[purpose_id].statistics_only:
             return Refusal.statistics_only
+        if self.purposes[purpose_id].pseudonymised is not None:
+            return Refusal.pseudonymised_only
         if item_id in stopped_items or purpose_id in stopped_purposes:
             return Refusal.stopped_by_person
         if item_id in awaiting_consent:

@@ -113,6 +113,10 @@ class ProvisionRefusal(StrEnum):
     """The recipient links person-related information to people (APPI 31) and the person's
     newest cookie choice does not allow every cookie service it collects through (or the
     person made none that mamori can tie to them)."""
+    pseudonymised = "pseudonymised"
+    """The purpose uses the data only as pseudonymised information (仮名加工情報): it is never
+    provided to a third party, whatever the consent or the exception claimed, save under laws
+    and regulations (APPI 41(6)); a contractor, successor or joint user is no third party."""
     entrustment_suspended = "entrustment_suspended"
     """An entrustment to a contractor whose contract in the register is not in force (ended,
     ended early, not yet begun) or whose last supervision check failed (APPI 25): nothing goes
@@ -200,7 +204,12 @@ def plan(
         raise UserInputError(f"the reason is longer than {MAX_REASON} characters")
     everyone: ProvisionRefusal | None = None
     abroad = recipient.country != rules.home_country
-    if claimed in EXCEPTIONS:
+    if rules.purposes[purpose].pseudonymised is not None and claimed not in (
+        *_OWN_BASIS.values(),
+        Basis.laws_and_regulations,
+    ):
+        everyone = ProvisionRefusal.pseudonymised
+    elif claimed in EXCEPTIONS:
         if claimed.value not in rules.exceptions and (
             ProvisionExceptionKind.other_legal not in rules.exceptions
         ):

@@ -94,6 +94,11 @@ def provide_everyone(
             f"recipient '{recipient}' is abroad and the policy does not give its APPI 28"
             f" information: nothing can be provided ({refused.value})"
         )
+    if refused is ProvisionRefusal.pseudonymised:
+        raise PermissionDenied(
+            f"purpose '{purpose}' uses data only as pseudonymised information (仮名加工情報):"
+            f" it is never provided to a third party (APPI 41(6)) ({refused.value})"
+        )
     if refused is not None:
         raise UserInputError(
             f"recipient '{recipient}' may not receive '{item}' for '{purpose}' on basis"

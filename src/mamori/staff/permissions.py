@@ -57,6 +57,10 @@ class Permission(StrEnum):
     """Record and work incidents (漏えい等), their reports and notices; dismiss alerts."""
     training_manage = "training.manage"
     """Record courses and who completed them."""
+    statistics_run = "statistics.run"
+    """Run statistics queries (small cells suppressed, every query logged) and download them."""
+    statistics_export = "statistics.export"
+    """Make pseudonymised exports (仮名加工情報) and replace or destroy their keys."""
     webhooks_manage = "webhooks.manage"
     """Register, rotate and remove the host service's webhook endpoints; replay a delivery."""
     staff_view = "staff.view"
@@ -73,6 +77,7 @@ _LEAD: Final = (
     _AUDITOR
     | _HANDLER
     | {_P.requests_decide, _P.contractors_manage, _P.incidents_manage, _P.training_manage}
+    | {_P.statistics_run, _P.statistics_export}
 )
 
 PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {

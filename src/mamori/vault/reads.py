@@ -471,6 +471,11 @@ def bulk_read(
         raise UserInputError(
             f"purpose '{purpose}' uses data only as statistics; values are not released"
         )
+    if rules.purposes[purpose].pseudonymised is not None:
+        raise UserInputError(
+            f"purpose '{purpose}' uses data only as pseudonymised information (APPI 41); values"
+            " are not released: export it with `mamori statistics export`"
+        )
     entrusted, suspended = _entrustment(vault, caller, rules, purpose)
     if suspended:
         _refuse_suspended(caller)

@@ -102,6 +102,14 @@ class SystemKeys:
         mac.update(len(kind).to_bytes(2, "big") + kind + text.encode())
         return mac.digest()
 
+    def destroy(self, conn: Connection, name: str) -> bool:
+        """Delete the key ``name`` inside ``conn``'s transaction and forget it here: nothing can
+        unwrap it again (a keyed pseudonym's key, destroyed). Whether it existed."""
+        with self._lock:
+            self._cache.pop(name, None)
+            self._macs.pop(name, None)
+        return storage.delete_system_key(conn, name)
+
     def rewrap_all(self, conn: Connection) -> list[str]:
         """Rewrap, inside ``conn``'s transaction, every system key not under the current master
         version; returns their names. A key changed by someone else meanwhile is left alone."""

@@ -26,6 +26,7 @@ from mamori.web.admin import incidents as admin_incidents
 from mamori.web.admin import outbox as admin_outbox
 from mamori.web.admin import provisions as admin_provisions
 from mamori.web.admin import requests as admin_requests
+from mamori.web.admin import statistics as admin_statistics
 from mamori.web.admin import training as admin_training
 from mamori.web.admin import webhooks as admin_webhooks
 from mamori.web.api import changes as api_changes
@@ -34,6 +35,7 @@ from mamori.web.api import document as api_document
 from mamori.web.api import policy as api_policy
 from mamori.web.api import provisions as api_provisions
 from mamori.web.api import requests as api_requests
+from mamori.web.api import statistics as api_statistics
 from mamori.web.api import vault as api_vault
 from mamori.web.body_limit import BodyLimit, api_body_limit
 from mamori.web.center import changes as center_changes
@@ -162,6 +164,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         api_changes.router,
         api_requests.router,
         api_provisions.router,
+        api_statistics.router,
         center_home.router,
         center_cookies.router,
         center_changes.router,
@@ -173,6 +176,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_incidents.router,
         admin_alerts.router,
         admin_training.router,
+        admin_statistics.router,
         admin_webhooks.router,
         admin_outbox.router,
         admin_provisions.router,

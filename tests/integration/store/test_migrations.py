@@ -71,6 +71,9 @@ TABLES = {
     "webhook_cursor",
     "webhook_deliveries",
     "webhook_endpoints",
+    "pseudonym_keys",
+    "pseudonymised_exports",
+    "statistics_queries",
 }
 
 
@@ -122,6 +125,9 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "webhook_deliveries",
                 "webhook_endpoints",
                 "job_runs",
+                "pseudonym_keys",
+                "pseudonymised_exports",
+                "statistics_queries",
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
@@ -198,6 +204,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0017_totp.py",
         "0018_anomalies.py",
         "0019_webhooks.py",
+        "0020_statistics.py",
         "0023_job_runs.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

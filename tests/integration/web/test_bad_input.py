@@ -498,6 +498,11 @@ def _api_bodies(subject_id: str) -> dict[tuple[str, str], Any]:
             "items": ["name", "email"],
             "received_at": "2026-11-30T10:00:00+09:00",
         },
+        ("POST", "/api/v1/statistics"): {
+            "purpose": "statistics",
+            "measure": "people",
+            "since": "2026-01-01",
+        },
     }
 
 

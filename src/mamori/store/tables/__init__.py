@@ -69,6 +69,11 @@ from mamori.store.tables.staff_factors import (
     staff_recovery_codes,
     staff_totp,
 )
+from mamori.store.tables.statistics import (
+    pseudonym_keys,
+    pseudonymised_exports,
+    statistics_queries,
+)
 from mamori.store.tables.training import training_completions, training_courses
 from mamori.store.tables.webhooks import (
     webhook_attempts,
@@ -114,6 +119,8 @@ __all__ = [
     "provision_consents",
     "provision_record_people",
     "provision_records",
+    "pseudonym_keys",
+    "pseudonymised_exports",
     "request_codes",
     "request_notes",
     "request_throttle",
@@ -125,6 +132,7 @@ __all__ = [
     "staff_sessions",
     "staff_sign_in_failures",
     "staff_totp",
+    "statistics_queries",
     "subject_items",
     "subjects",
     "system_keys",

@@ -16,6 +16,7 @@ __all__ = [
     "ServiceKeyRow",
     "all_service_keys",
     "count_wrapped",
+    "delete_system_key",
     "insert_service_key",
     "insert_system_key",
     "revoke_service_key",
@@ -72,6 +73,11 @@ def system_keys_to_rewrap(conn: Connection, current: int) -> list[tuple[str, byt
         .order_by(_system.c.name)
     ).all()
     return [(row.name, row.wrapped) for row in rows]
+
+
+def delete_system_key(conn: Connection, name: str) -> bool:
+    """Delete the system key ``name`` (its wrapped copy: the key is gone); whether it was there."""
+    return bool(conn.execute(sa.delete(_system).where(_system.c.name == name)).rowcount)
 
 
 def rewrap_system_key(

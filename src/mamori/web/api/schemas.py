@@ -49,6 +49,9 @@ __all__ = [
     "RequestIn",
     "RequestOut",
     "RequestTypeName",
+    "StatisticsEntryOut",
+    "StatisticsIn",
+    "StatisticsOut",
     "StopsIn",
     "SubjectIn",
     "UsageSettingsOut",
@@ -537,3 +540,44 @@ class AcquisitionOut(BaseModel):
     policy_version: int
     recorded_at: dt.datetime
     retain_until: dt.datetime = Field(description="The record is deleted after this time.")
+
+
+class StatisticsIn(_In):
+    purpose: PurposeId = Field(description="A statistics_only purpose the key is granted.")
+    measure: Literal["people", "events", "age"] = Field(
+        default="people",
+        description="people (who arrived in the period), events (usage events in the period) or"
+        " age (people holding a date of birth, with the sum and mean of their ages).",
+    )
+    by: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Up to two of the purpose's declared dimensions.",
+    )
+    since: dt.date | None = Field(default=None, description="First day counted (included).")
+    until: dt.date | None = Field(default=None, description="Last day counted (included).")
+
+
+class StatisticsEntryOut(BaseModel):
+    groups: dict[str, str | None] = Field(
+        description="dimension -> group (null: unknown); a total leaves out the dimensions it sums."
+    )
+    value: int | None = Field(description="The count; null when suppressed.")
+    sum: int | None = Field(default=None, description="measure age: the sum of the ages.")
+    mean: float | None = Field(default=None, description="measure age: the mean age.")
+    suppressed: Literal["primary", "secondary"] | None = Field(
+        description="primary: fewer than k people; secondary: would give a suppressed one back."
+    )
+
+
+class StatisticsOut(BaseModel):
+    query: str = Field(description="The id of the query in the purpose's log.")
+    purpose: str
+    measure: str
+    by: list[str]
+    since: dt.date | None
+    until: dt.date | None
+    min_cell: int = Field(description="k: cells of fewer people are suppressed.")
+    cells: list[StatisticsEntryOut]
+    totals: list[StatisticsEntryOut]
+    suppressed: int = Field(description="How many cells and totals are suppressed.")

@@ -189,3 +189,31 @@ def bench_statistics(
     from benchmarks import statistics as bench
 
     bench.main(database_url, people)
+
+
+@app.command("soak")
+def bench_soak(
+    database_url: Annotated[
+        str,
+        typer.Option(help="Server or file to run on (a temporary database is used)."),
+    ] = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    minutes: Annotated[float, typer.Option(min=0.1, max=120, help="How long to run.")] = 10.0,
+    servers: Annotated[int, typer.Option(min=1, max=8, help="`mamori serve` processes.")] = 2,
+    clients: Annotated[int, typer.Option(min=1, max=64, help="Client threads.")] = 8,
+    people: Annotated[int, typer.Option(min=10, help="People stored before the run.")] = 500,
+    broker: Annotated[
+        str,
+        typer.Option(help="Celery broker for the worker; 'none' runs the jobs in the servers."),
+    ] = "redis://127.0.0.1:6379/0",
+) -> None:
+    """Mixed traffic over several servers and a worker: rates, errors, memory, audit verified."""
+    from benchmarks import soak as bench
+
+    bench.main(
+        database_url,
+        minutes,
+        servers,
+        clients,
+        people,
+        None if broker == "none" else broker,
+    )

@@ -77,15 +77,29 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Master keys as 'VERSION:BASE64KEY' pairs separated by commas (32-byte keys). "
-            "Overrides MASTER_KEY_FILE. Never stored in the database."
+            "Overrides MASTER_KEY_COMMAND and MASTER_KEY_FILE. Never stored in the database."
         ),
         repr=False,
+    )
+    master_key_command: str | None = Field(
+        default=None,
+        description=(
+            "Command that prints the master keys (one 'VERSION:BASE64KEY' a line), for a "
+            "secret manager's client; split like a shell line but run without a shell, once at "
+            "start. Overrides MASTER_KEY_FILE."
+        ),
+    )
+    master_key_command_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds MASTER_KEY_COMMAND may take before mamori gives up starting.",
     )
     master_key_file: Path | None = Field(
         default=None,
         description=(
-            "File holding the master keys, created on first start with owner-only permissions. "
-            "Unset: DATA_DIR/master.key."
+            "File holding the master keys, created on first start with owner-only permissions "
+            "and refused when group or others may read it. Unset: DATA_DIR/master.key."
         ),
     )
     public_url: str | None = Field(
@@ -540,6 +554,16 @@ class Settings(BaseSettings):
     @property
     def effective_policy_path(self) -> Path:
         return self.policy if self.policy is not None else example_policy_path()
+
+    @property
+    def fixed_master_keys(self) -> str | None:
+        """The setting that fixes the master keys outside mamori (MAMORI_MASTER_KEY or
+        MAMORI_MASTER_KEY_COMMAND), which mamori therefore cannot change; None: the key file."""
+        if self.master_key:
+            return "MAMORI_MASTER_KEY"
+        if self.master_key_command:
+            return "MAMORI_MASTER_KEY_COMMAND"
+        return None
 
     @property
     def effective_master_key_file(self) -> Path:

@@ -164,6 +164,12 @@ def keys_rotate(
             f"`,{following}:BASE64` (32 random bytes, e.g. `openssl rand -base64 32`) to it, "
             "restart mamori, then run `mamori keys rotate --rewrap-only`"
         )
+    if settings.master_key_command and not rewrap_only:
+        raise ConfigError(
+            "MAMORI_MASTER_KEY_COMMAND prints the master keys, so mamori cannot add one: add "
+            "the next version in the secret manager (32 random bytes, e.g. `openssl rand "
+            "-base64 32`), restart mamori, then run `mamori keys rotate --rewrap-only`"
+        )
     runtime = _runtime()
     try:
         keys = runtime.keys
@@ -215,12 +221,14 @@ def keys_retire(
 
     runtime = _runtime()
     try:
-        if runtime.settings.master_key:  # keys from the environment: check, and say what to do
-            from mamori.keyring import parse_keys
+        source = runtime.settings.fixed_master_keys
+        if source is not None:  # keys from the environment or a command: check, say what to do
+            from mamori.app import fixed_master_keys
 
-            keys = parse_keys(runtime.settings.master_key, "MAMORI_MASTER_KEY")
+            keys = fixed_master_keys(runtime.settings)
+            assert keys is not None
             if version not in keys.keys:
-                raise NotFound(f"MAMORI_MASTER_KEY: master key version {version} is not in it")
+                raise NotFound(f"{source}: master key version {version} is not in it")
             if version == keys.current_version:
                 raise MasterKeyInUse(
                     f"master key version {version} is the current one; "
@@ -231,7 +239,8 @@ def keys_retire(
                 raise rotation.in_use_error(version, count)
             out.print(
                 f"nothing is wrapped by master key version {version}: remove it from "
-                "MAMORI_MASTER_KEY and restart mamori",
+                f"{'the secret manager' if source.endswith('COMMAND') else source} "
+                "and restart mamori",
                 markup=False,
             )
             return

@@ -236,6 +236,20 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "Format of the server's log: 'text' (uvicorn's lines) or 'json' (one JSON object a "
+            "line; one line per request with route template, status, duration and request id)."
+        ),
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token Prometheus sends to scrape /metrics (at least 16 characters). Unset: "
+            "/metrics answers 404."
+        ),
+    )
     # -- staff accounts and the admin console (mamori.staff) --
     admin_session_idle_minutes: int = Field(
         default=30,
@@ -487,6 +501,15 @@ class Settings(BaseSettings):
             )
         if value.startswith("postgresql:"):
             value = "postgresql+psycopg:" + value.removeprefix("postgresql:")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("give at least 16 characters (e.g. `openssl rand -hex 32`)")
         return value
 
     @field_validator("time_zone")

@@ -17,6 +17,7 @@ them all (prometheus-client's multiprocess mode): every scrape then sums the wor
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -165,11 +166,13 @@ class RequestObserver:
                     template,
                     status,
                     extra={
-                        "route": template,
-                        "method": method,
-                        "status": status,
-                        "duration_ms": round(took * 1000, 3),
-                        "request_id": request_id,
+                        "fields": {
+                            "route": template,
+                            "method": method,
+                            "status": status,
+                            "duration_ms": round(took * 1000, 3),
+                            "request_id": request_id,
+                        }
                     },
                 )
 
@@ -249,27 +252,31 @@ def registry(runtime: Runtime) -> CollectorRegistry:
     return found
 
 
-_RESERVED: Final = frozenset(vars(logging.makeLogRecord({})))
-
-
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time (UTC), level, logger, message, and the record's extra
-    fields (``route``, ``status``, ``duration_ms``, ``request_id`` for the access line)."""
+    """One JSON object a line: time (UTC), level, logger, message, and the record's ``fields``
+    (a dict given as ``extra={"fields": {...}}``: ``route``, ``method``, ``status``,
+    ``duration_ms``, ``request_id`` for the access line). Of an exception only its type is
+    written: its text may quote what a client sent."""
 
     def format(self, record: logging.LogRecord) -> str:
+        seconds = int(record.created)
         line: dict[str, object] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": f"{_utc_second(seconds)}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for name, value in vars(record).items():
-            if name not in _RESERVED and name not in line and name != "color_message":
-                line[name] = value
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update(fields)
         if record.exc_info and record.exc_info[0] is not None:
-            line["error"] = record.exc_info[0].__name__  # the type only: texts may hold data
+            line["error"] = record.exc_info[0].__name__
         return orjson.dumps(line, default=str).decode("utf-8")
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def log_config(log_format: str, level: str) -> dict[str, Any] | None:

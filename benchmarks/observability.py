@@ -67,6 +67,10 @@ def _cpu_us(app: ASGIApp, path: str, n: int) -> float:
     return (time.process_time() - started) / n * 1e6
 
 
+def _measure(app: ASGIApp, path: str) -> Callable[[int], float]:
+    return lambda n: _cpu_us(app, path, n)
+
+
 def _rounds(variants: dict[str, Callable[[int], float]], n: int, rounds: int) -> dict[str, float]:
     best: dict[str, float] = {}
     for _ in range(rounds):
@@ -114,7 +118,7 @@ def main(n: int, rounds: int) -> None:
             for app in apps.values():
                 app.state.runtime = runtime
             healthz = _rounds(
-                {name: (lambda k, a=app: _cpu_us(a, "/healthz", k)) for name, app in apps.items()},
+                {name: _measure(app, "/healthz") for name, app in apps.items()},
                 n // 4,
                 rounds,
             )

@@ -102,6 +102,14 @@ class Settings(BaseSettings):
             "and refused when group or others may read it. Unset: DATA_DIR/master.key."
         ),
     )
+    shred_log: Path | None = Field(
+        default=None,
+        description=(
+            "Append-only file outside the database where every withdrawal is also written "
+            "(subject IDs and times, sealed by an HMAC chain); `mamori restore` replays it so "
+            "that a restored backup revives nobody. Unset: DATA_DIR/shred.log."
+        ),
+    )
     public_url: str | None = Field(
         default=None,
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
@@ -587,6 +595,10 @@ class Settings(BaseSettings):
         if self.master_key_command:
             return "MAMORI_MASTER_KEY_COMMAND"
         return None
+
+    @property
+    def effective_shred_log(self) -> Path:
+        return self.shred_log if self.shred_log is not None else self.data_dir / "shred.log"
 
     @property
     def effective_master_key_file(self) -> Path:

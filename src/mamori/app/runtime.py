@@ -27,6 +27,7 @@ from mamori.store.db import Engine
 from mamori.vault.core import Limits, Vault
 from mamori.vault.crypto import MasterKeySource
 from mamori.vault.key_file import ReloadingKeys
+from mamori.vault.shred_log import ShredLog
 
 if TYPE_CHECKING:
     from mamori.requests.sections import Section
@@ -71,6 +72,7 @@ class Runtime:
             erasures=self.parts.erasures,
             entrustment=self.parts.entrustment,
             time_zone=self.settings.time_zone,
+            shred_log=ShredLog(self.settings.effective_shred_log, self.keys),
         )
         object.__setattr__(self, "vault", vault)
         mail = Mailer(

@@ -217,10 +217,15 @@ def keys_retire(
     with the key file: that is the point, once their retention has passed.
     """
     from mamori.errors import MasterKeyInUse, NotFound
-    from mamori.vault import rotation
+    from mamori.vault import rotation, shred_log
 
     runtime = _runtime()
     try:
+        # The shred log's lines sealed by the old version are sealed again under the current one
+        # first, so that `mamori restore` can still verify them without the old version.
+        resealed = shred_log.reseal(runtime.settings.effective_shred_log, runtime.keys)
+        if resealed:
+            err.print(f"shred log: {resealed} lines sealed under the current version", markup=False)
         source = runtime.settings.fixed_master_keys
         if source is not None:  # keys from the environment or a command: check, say what to do
             from mamori.app import fixed_master_keys

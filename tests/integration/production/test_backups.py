@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from mamori.app import open_runtime
 from mamori.config import Settings
 from mamori.errors import SubjectWithdrawn
+from mamori.keyring import parse_keys
 from mamori.policy.rules import Refusal
 from mamori.store import db
 from mamori.vault.access import Caller
@@ -134,14 +136,10 @@ def test_a_withdrawal_fails_when_the_shred_log_cannot_be_written(
 
 
 def test_reseal_moves_the_chain_to_the_current_key(tmp_path: Path) -> None:
-    from mamori.keyring import parse_keys
-
     old = parse_keys("1:" + "A" * 43 + "=", "test")
     both = parse_keys("1:" + "A" * 43 + "=,2:" + "B" * 43 + "=", "test")
     new_only = parse_keys("2:" + "B" * 43 + "=", "test")
     path = tmp_path / "shred.log"
-    import datetime as dt
-
     at = dt.datetime(2026, 12, 4, 1, 2, 3, tzinfo=dt.UTC)
     ShredLog(path, old).append("sub_1", at)
     ShredLog(path, both).append("sub_2", at)
@@ -150,3 +148,23 @@ def test_reseal_moves_the_chain_to_the_current_key(tmp_path: Path) -> None:
     assert reseal(path, both) == 2
     assert [e.subject_id for e in read(path, new_only)] == ["sub_1", "sub_2"]
     assert read(path, new_only)[0].at == at
+
+
+def test_retiring_a_master_key_reseals_the_shred_log(
+    tmp_path: Path, database_url: str, env: dict[str, str]
+) -> None:
+    from mamori.vault.key_file import ReloadingKeys
+
+    runtime = open_test_runtime(tmp_path, database_url)
+    try:
+        person = runtime.vault.create_subject(HOST, type="customer", external_id="r", items={})
+        runtime.vault.withdraw(HOST, person)
+    finally:
+        runtime.close()
+    mamori("keys", "rotate", env=env)
+    ran = mamori("keys", "retire", "1", env=env)
+    assert "1 lines sealed under the current version" in ran.stderr
+    data = Path(env["MAMORI_DATA_DIR"])
+    keys = ReloadingKeys(data / "master.key")
+    assert sorted(parse_keys((data / "master.key").read_text(), "f").keys) == [2]
+    assert [e.subject_id for e in read(data / "shred.log", keys)] == [person]

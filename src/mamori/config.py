@@ -83,11 +83,8 @@ class Settings(BaseSettings):
     )
     master_key_command: str | None = Field(
         default=None,
-        description=(
-            "Command that prints the master keys (one 'VERSION:BASE64KEY' a line), for a "
-            "secret manager's client; split like a shell line but run without a shell, once at "
-            "start. Overrides MASTER_KEY_FILE."
-        ),
+        description="Command that prints the master keys (one 'VERSION:BASE64KEY' a line), for "
+        "a secret manager; run without a shell, once at start. Overrides MASTER_KEY_FILE.",
     )
     master_key_command_timeout_seconds: float = Field(
         default=10.0,
@@ -104,11 +101,8 @@ class Settings(BaseSettings):
     )
     shred_log: Path | None = Field(
         default=None,
-        description=(
-            "Append-only file outside the database where every withdrawal is also written "
-            "(subject IDs and times, sealed by an HMAC chain); `mamori restore` replays it so "
-            "that a restored backup revives nobody. Unset: DATA_DIR/shred.log."
-        ),
+        description="File outside the database where every withdrawal is also written (IDs and "
+        "times, an HMAC chain), replayed by `mamori restore`. Unset: DATA_DIR/shred.log.",
     )
     public_url: str | None = Field(
         default=None,
@@ -246,17 +240,11 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field(
         default="text",
-        description=(
-            "Format of the server's log: 'text' (uvicorn's lines) or 'json' (one JSON object a "
-            "line; one line per request with route template, status, duration and request id)."
-        ),
+        description="'text' (uvicorn's lines) or 'json' (a JSON object a line, one per request).",
     )
     metrics_token: SecretStr | None = Field(
         default=None,
-        description=(
-            "Bearer token Prometheus sends to scrape /metrics (at least 16 characters). Unset: "
-            "/metrics answers 404."
-        ),
+        description="Bearer token to scrape /metrics (16+ characters). Unset: /metrics is 404.",
     )
     # -- staff accounts and the admin console (mamori.staff) --
     admin_session_idle_minutes: int = Field(
@@ -585,16 +573,6 @@ class Settings(BaseSettings):
     @property
     def effective_policy_path(self) -> Path:
         return self.policy if self.policy is not None else example_policy_path()
-
-    @property
-    def fixed_master_keys(self) -> str | None:
-        """The setting that fixes the master keys outside mamori (MAMORI_MASTER_KEY or
-        MAMORI_MASTER_KEY_COMMAND), which mamori therefore cannot change; None: the key file."""
-        if self.master_key:
-            return "MAMORI_MASTER_KEY"
-        if self.master_key_command:
-            return "MAMORI_MASTER_KEY_COMMAND"
-        return None
 
     @property
     def effective_shred_log(self) -> Path:

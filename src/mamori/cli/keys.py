@@ -226,7 +226,13 @@ def keys_retire(
         resealed = shred_log.reseal(runtime.settings.effective_shred_log, runtime.keys)
         if resealed:
             err.print(f"shred log: {resealed} lines sealed under the current version", markup=False)
-        source = runtime.settings.fixed_master_keys
+        source = (
+            "MAMORI_MASTER_KEY"
+            if runtime.settings.master_key
+            else "MAMORI_MASTER_KEY_COMMAND"
+            if runtime.settings.master_key_command
+            else None
+        )
         if source is not None:  # keys from the environment or a command: check, say what to do
             from mamori.app import fixed_master_keys
 

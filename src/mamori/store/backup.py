@@ -18,16 +18,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from mamori.errors import ConfigError, DatabaseUnavailable
+from mamori.errors import BackupError, DatabaseUnavailable
 
 __all__ = ["BackupError", "backup", "restore"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _PG_MAGIC = b"PGDMP"
-
-
-class BackupError(ConfigError):
-    """The backup or the restore could not be made; the database is unchanged."""
 
 
 def _sqlite_path(url: URL) -> Path:

@@ -35,7 +35,7 @@ from typing import Final
 
 import orjson
 
-from mamori.errors import ConfigError
+from mamori.errors import ConfigError, ShredLogError
 from mamori.vault.crypto import MasterKeySource
 
 __all__ = ["ShredEntry", "ShredLog", "ShredLogError", "read", "reseal"]
@@ -43,10 +43,6 @@ __all__ = ["ShredEntry", "ShredLog", "ShredLogError", "read", "reseal"]
 _LABEL: Final = b"mamori:shred-log\x00"
 _START: Final = bytes(32)
 _TAIL_BYTES: Final = 4096
-
-
-class ShredLogError(ConfigError):
-    """The shred log cannot be written or does not verify; nothing was changed."""
 
 
 @dataclass(frozen=True)

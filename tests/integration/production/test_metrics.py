@@ -148,16 +148,26 @@ def test_readiness(client: TestClient, runtime: Runtime) -> None:
     assert client.get("/healthz").status_code == 200  # alive all the same
 
 
-def test_one_json_line_per_request(
-    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_one_json_line_per_request(tmp_path: Path, database_url: str) -> None:
     runtime = open_test_runtime(tmp_path, database_url, log_format="json")
+    access = logging.getLogger("mamori.access")
+    handler = _Lines()
+    access.addHandler(handler)
+    level, access.level = access.level, logging.INFO
+    disabled, access.disabled = access.disabled, False  # import-linter's run disables loggers
     try:
         key = service_key(runtime, "read", purposes=["service_operation"])
-        with (
-            TestClient(create_app(runtime=runtime)) as client,
-            caplog.at_level(logging.INFO, logger="mamori.access"),
-        ):
+        with TestClient(create_app(runtime=runtime)) as client:
             answer = client.get(
                 "/api/v1/subjects",
                 params={"item": "email", "value": EMAIL},
@@ -168,8 +178,11 @@ def test_one_json_line_per_request(
             assert len(made_up.headers["X-Request-ID"]) == 16
             assert client.get("/metrics").status_code == 404  # logs on, metrics off
     finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+        access.disabled = disabled
         runtime.close()
-    lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "mamori.access"]
+    lines = handler.lines
     assert len(lines) == 3
     first = json.loads(lines[0])
     assert first["route"] == "/api/v1/subjects"

@@ -168,3 +168,17 @@ def test_retiring_a_master_key_reseals_the_shred_log(
     keys = ReloadingKeys(data / "master.key")
     assert sorted(parse_keys((data / "master.key").read_text(), "f").keys) == [2]
     assert [e.subject_id for e in read(data / "shred.log", keys)] == [person]
+
+
+def test_bad_backup_paths_are_one_clear_line(tmp_path: Path, env: dict[str, str]) -> None:
+    mamori("init", env=env)
+    taken = tmp_path / "taken.backup"
+    taken.write_bytes(b"something else")
+    ran = mamori("backup", str(taken), env=env, check=None)
+    assert ran.returncode != 0 and "exists already" in ran.stderr
+    ran = mamori("backup", str(tmp_path / "no-such-folder" / "x.backup"), env=env, check=None)
+    assert ran.returncode != 0 and "no such folder" in ran.stderr
+    ran = mamori("restore", str(taken), "--yes", env=env, check=None)
+    assert ran.returncode != 0 and "is not a" in ran.stderr and "backup" in ran.stderr
+    ran = mamori("restore", str(tmp_path / "missing.backup"), "--yes", env=env, check=None)
+    assert ran.returncode != 0 and "no such backup file" in ran.stderr

@@ -217,3 +217,14 @@ def bench_soak(
         people,
         None if broker == "none" else broker,
     )
+
+
+@app.command("observability")
+def bench_observability(
+    count: Annotated[int, typer.Option("-n", "--count", min=100, help="Requests a round.")] = 20000,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds; the best of each is shown.")] = 5,
+) -> None:
+    """CPU per request of /metrics counting and the JSON access line, beside the app without."""
+    from benchmarks import observability as bench
+
+    bench.main(count, rounds)

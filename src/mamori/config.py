@@ -77,16 +77,32 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Master keys as 'VERSION:BASE64KEY' pairs separated by commas (32-byte keys). "
-            "Overrides MASTER_KEY_FILE. Never stored in the database."
+            "Overrides MASTER_KEY_COMMAND and MASTER_KEY_FILE. Never stored in the database."
         ),
         repr=False,
+    )
+    master_key_command: str | None = Field(
+        default=None,
+        description="Command that prints the master keys (one 'VERSION:BASE64KEY' a line), for "
+        "a secret manager; run without a shell, once at start. Overrides MASTER_KEY_FILE.",
+    )
+    master_key_command_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds MASTER_KEY_COMMAND may take before mamori gives up starting.",
     )
     master_key_file: Path | None = Field(
         default=None,
         description=(
-            "File holding the master keys, created on first start with owner-only permissions. "
-            "Unset: DATA_DIR/master.key."
+            "File holding the master keys, created on first start with owner-only permissions "
+            "and refused when group or others may read it. Unset: DATA_DIR/master.key."
         ),
+    )
+    shred_log: Path | None = Field(
+        default=None,
+        description="File outside the database where every withdrawal is also written (IDs and "
+        "times, an HMAC chain), replayed by `mamori restore`. Unset: DATA_DIR/shred.log.",
     )
     public_url: str | None = Field(
         default=None,
@@ -221,6 +237,14 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="'text' (uvicorn's lines) or 'json' (a JSON object a line, one per request).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token to scrape /metrics (16+ characters). Unset: /metrics is 404.",
     )
     # -- staff accounts and the admin console (mamori.staff) --
     admin_session_idle_minutes: int = Field(
@@ -475,6 +499,15 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg:" + value.removeprefix("postgresql:")
         return value
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("give at least 16 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
     @field_validator("time_zone")
     @classmethod
     def _check_zone(cls, value: str) -> str:
@@ -540,6 +573,10 @@ class Settings(BaseSettings):
     @property
     def effective_policy_path(self) -> Path:
         return self.policy if self.policy is not None else example_policy_path()
+
+    @property
+    def effective_shred_log(self) -> Path:
+        return self.shred_log if self.shred_log is not None else self.data_dir / "shred.log"
 
     @property
     def effective_master_key_file(self) -> Path:

@@ -17,6 +17,7 @@ __all__ = [
     "AuditEntryError",
     "AuditError",
     "AuthenticationFailed",
+    "BackupError",
     "CenterActionNotAllowed",
     "CenterLinkExpired",
     "CenterLinkInvalid",
@@ -63,6 +64,7 @@ __all__ = [
     "RequestSessionRequired",
     "SecondFactorRejected",
     "SecondFactorRequired",
+    "ShredLogError",
     "SignInFailed",
     "SignInLocked",
     "StaffConflict",
@@ -112,6 +114,14 @@ class ConfigError(UserInputError):
 
 class KeyFileError(ConfigError):
     """The master-key file cannot be read or has unsafe permissions."""
+
+
+class ShredLogError(ConfigError):
+    """The shred log cannot be written or does not verify; nothing was changed."""
+
+
+class BackupError(ConfigError):
+    """The backup or the restore could not be made; the database is unchanged."""
 
 
 class DatabaseUnavailable(MamoriError):

@@ -1,7 +1,8 @@
-"""Versioned master keys, read from the environment or a key file, never from the database.
+"""Versioned master keys, read from the environment, a key file or the output of a command (a
+secret manager's client), never from the database.
 
-Format, in ``MAMORI_MASTER_KEY`` (comma-separated) or in the key file (one per line, ``#``
-comments allowed)::
+Format, in ``MAMORI_MASTER_KEY`` (comma-separated), in the key file or in what
+``MAMORI_MASTER_KEY_COMMAND`` prints (one per line, ``#`` comments allowed)::
 
     1:3q2+7wQ5...base64 of 32 random bytes...=
 
@@ -16,13 +17,22 @@ import base64
 import binascii
 import os
 import secrets
+import shlex
 import stat
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mamori.errors import KeyFileError
 
-__all__ = ["KEY_BYTES", "MasterKeys", "create_key_file", "parse_keys", "read_key_file"]
+__all__ = [
+    "KEY_BYTES",
+    "MasterKeys",
+    "create_key_file",
+    "parse_keys",
+    "read_key_file",
+    "run_key_command",
+]
 
 KEY_BYTES = 32
 
@@ -94,6 +104,53 @@ def read_key_file(path: Path) -> MasterKeys:
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyFileError(f"{path}: cannot read the master-key file ({exc})") from None
     return parse_keys(text, str(path))
+
+
+def run_key_command(command: str, *, timeout: float) -> MasterKeys:
+    """The master keys a command prints on standard output (``MAMORI_MASTER_KEY_COMMAND``).
+
+    The command line is split like a shell would (:func:`shlex.split`) but run without one, so
+    nothing in it is expanded or interpreted. Its standard output is never shown: a failure is
+    one line naming the command's program, its exit status and the last line it wrote on
+    standard error.
+    """
+    origin = "MAMORI_MASTER_KEY_COMMAND"
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise KeyFileError(f"{origin}: cannot split the command line ({exc})") from None
+    if not argv:
+        raise KeyFileError(f"{origin}: the command is empty")
+    program = argv[0]
+    try:
+        done = subprocess.run(
+            argv,
+            shell=False,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise KeyFileError(f"{origin}: program not found: {program}") from None
+    except PermissionError:
+        raise KeyFileError(f"{origin}: program is not executable: {program}") from None
+    except subprocess.TimeoutExpired:
+        raise KeyFileError(
+            f"{origin}: {program} did not finish within {timeout:g} seconds "
+            "(MAMORI_MASTER_KEY_COMMAND_TIMEOUT_SECONDS)"
+        ) from None
+    except OSError as exc:
+        raise KeyFileError(f"{origin}: cannot run {program} ({exc.strerror or exc})") from None
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        said = f": {lines[-1].strip()[:200]}" if lines else ""
+        raise KeyFileError(f"{origin}: {program} exited with status {done.returncode}{said}")
+    try:
+        text = done.stdout.decode("ascii")
+    except UnicodeDecodeError:
+        raise KeyFileError(f"{origin}: {program} printed something that is not ASCII") from None
+    return parse_keys(text, origin)
 
 
 def create_key_file(path: Path) -> MasterKeys:

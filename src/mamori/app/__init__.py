@@ -5,6 +5,14 @@ hand it to the domain functions, which see it only through the protocols they de
 """
 
 from mamori.app.parts import BUILT_IN, Job, Parts
-from mamori.app.runtime import Runtime, load_master_keys, open_runtime
+from mamori.app.runtime import Runtime, fixed_master_keys, load_master_keys, open_runtime
 
-__all__ = ["BUILT_IN", "Job", "Parts", "Runtime", "load_master_keys", "open_runtime"]
+__all__ = [
+    "BUILT_IN",
+    "Job",
+    "Parts",
+    "Runtime",
+    "fixed_master_keys",
+    "load_master_keys",
+    "open_runtime",
+]

@@ -16,7 +16,7 @@ from mamori.audit.log import AuditLog
 from mamori.clock import SYSTEM, Clock
 from mamori.config import Settings
 from mamori.errors import KeyFileError, PolicyNotPublished
-from mamori.keyring import create_key_file, parse_keys
+from mamori.keyring import MasterKeys, create_key_file, parse_keys, run_key_command
 from mamori.mail.mailer import Mailer
 from mamori.policy.loader import LoadedPolicy, read_policy
 from mamori.publication import versions
@@ -27,11 +27,12 @@ from mamori.store.db import Engine
 from mamori.vault.core import Limits, Vault
 from mamori.vault.crypto import MasterKeySource
 from mamori.vault.key_file import ReloadingKeys
+from mamori.vault.shred_log import ShredLog
 
 if TYPE_CHECKING:
     from mamori.requests.sections import Section
 
-__all__ = ["Runtime", "load_master_keys", "open_runtime"]
+__all__ = ["Runtime", "fixed_master_keys", "load_master_keys", "open_runtime"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Runtime:
             erasures=self.parts.erasures,
             entrustment=self.parts.entrustment,
             time_zone=self.settings.time_zone,
+            shred_log=ShredLog(self.settings.effective_shred_log, self.keys),
         )
         object.__setattr__(self, "vault", vault)
         mail = Mailer(
@@ -121,14 +123,16 @@ class Runtime:
 
 
 def load_master_keys(settings: Settings, *, create: bool) -> tuple[MasterKeySource, bool]:
-    """The master keys from MAMORI_MASTER_KEY or the key file; (keys, created now).
+    """The master keys from MAMORI_MASTER_KEY, MAMORI_MASTER_KEY_COMMAND or the key file, in
+    that order; (keys, created now).
 
     Keys from a file are re-read when it changes, so that a server keeps decrypting after
     `mamori keys rotate` (in another process) added a version and rewrapped data keys with it.
-    Keys from MAMORI_MASTER_KEY are fixed: restart after adding a version to the variable.
+    Keys from MAMORI_MASTER_KEY or the command are fixed: restart after adding a version.
     """
-    if settings.master_key:
-        return parse_keys(settings.master_key, "MAMORI_MASTER_KEY"), False
+    fixed = fixed_master_keys(settings)
+    if fixed is not None:
+        return fixed, False
     path = settings.effective_master_key_file
     if path.exists():
         return ReloadingKeys(path), False
@@ -138,6 +142,18 @@ def load_master_keys(settings: Settings, *, create: bool) -> tuple[MasterKeySour
         )
     create_key_file(path)
     return ReloadingKeys(path), True
+
+
+def fixed_master_keys(settings: Settings) -> MasterKeys | None:
+    """The keys MAMORI_MASTER_KEY gives or MAMORI_MASTER_KEY_COMMAND prints; None: neither
+    is set (the key file holds them)."""
+    if settings.master_key:
+        return parse_keys(settings.master_key, "MAMORI_MASTER_KEY")
+    if settings.master_key_command:
+        return run_key_command(
+            settings.master_key_command, timeout=settings.master_key_command_timeout_seconds
+        )
+    return None
 
 
 def open_runtime(

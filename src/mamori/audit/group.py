@@ -27,7 +27,7 @@ class GroupCommitter:
     def __init__(self, audit: AuditLog) -> None:
         self.audit = audit
         self._group: GroupCommit[Prepared, AuditEntry] = GroupCommit(
-            self._commit, max_batch=MAX_BATCH
+            self._commit, max_batch=MAX_BATCH, name="audit"
         )
 
     def append(

@@ -164,6 +164,12 @@ def keys_rotate(
             f"`,{following}:BASE64` (32 random bytes, e.g. `openssl rand -base64 32`) to it, "
             "restart mamori, then run `mamori keys rotate --rewrap-only`"
         )
+    if settings.master_key_command and not rewrap_only:
+        raise ConfigError(
+            "MAMORI_MASTER_KEY_COMMAND prints the master keys, so mamori cannot add one: add "
+            "the next version in the secret manager (32 random bytes, e.g. `openssl rand "
+            "-base64 32`), restart mamori, then run `mamori keys rotate --rewrap-only`"
+        )
     runtime = _runtime()
     try:
         keys = runtime.keys
@@ -211,16 +217,29 @@ def keys_retire(
     with the key file: that is the point, once their retention has passed.
     """
     from mamori.errors import MasterKeyInUse, NotFound
-    from mamori.vault import rotation
+    from mamori.vault import rotation, shred_log
 
     runtime = _runtime()
     try:
-        if runtime.settings.master_key:  # keys from the environment: check, and say what to do
-            from mamori.keyring import parse_keys
+        # The shred log's lines sealed by the old version are sealed again under the current one
+        # first, so that `mamori restore` can still verify them without the old version.
+        resealed = shred_log.reseal(runtime.settings.effective_shred_log, runtime.keys)
+        if resealed:
+            err.print(f"shred log: {resealed} lines sealed under the current version", markup=False)
+        source = (
+            "MAMORI_MASTER_KEY"
+            if runtime.settings.master_key
+            else "MAMORI_MASTER_KEY_COMMAND"
+            if runtime.settings.master_key_command
+            else None
+        )
+        if source is not None:  # keys from the environment or a command: check, say what to do
+            from mamori.app import fixed_master_keys
 
-            keys = parse_keys(runtime.settings.master_key, "MAMORI_MASTER_KEY")
+            keys = fixed_master_keys(runtime.settings)
+            assert keys is not None
             if version not in keys.keys:
-                raise NotFound(f"MAMORI_MASTER_KEY: master key version {version} is not in it")
+                raise NotFound(f"{source}: master key version {version} is not in it")
             if version == keys.current_version:
                 raise MasterKeyInUse(
                     f"master key version {version} is the current one; "
@@ -231,7 +250,8 @@ def keys_retire(
                 raise rotation.in_use_error(version, count)
             out.print(
                 f"nothing is wrapped by master key version {version}: remove it from "
-                "MAMORI_MASTER_KEY and restart mamori",
+                f"{'the secret manager' if source.endswith('COMMAND') else source} "
+                "and restart mamori",
                 markup=False,
             )
             return

@@ -32,7 +32,8 @@ def init() -> None:
     from mamori.keyring import create_key_file
 
     settings = load_settings()
-    if not settings.master_key and not settings.effective_master_key_file.exists():
+    keys_elsewhere = settings.master_key or settings.master_key_command
+    if not keys_elsewhere and not settings.effective_master_key_file.exists():
         create_key_file(settings.effective_master_key_file)
         out.print(f"created master-key file {settings.effective_master_key_file} (mode 600)")
     runtime = open_runtime(settings, initialise=True, actor=CLI_ACTOR)

@@ -149,7 +149,7 @@ class ReceiptLog:
         self.audit = audit
         self.days = days
         self._group: GroupCommit[tuple[NewReceipt, Banner], Receipt] = GroupCommit(
-            self._commit, max_batch=MAX_BATCH
+            self._commit, max_batch=MAX_BATCH, name="consent_receipts"
         )
         self._texts: set[str] = set()
 

@@ -19,6 +19,7 @@ which left a server process idle for whole sleeps while the other held the lock.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -35,6 +36,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,6 +56,7 @@ __all__ = [
     "current_revision",
     "describe",
     "driver_write",
+    "head_revision",
     "lock",
     "lock_keys",
     "lock_sql",
@@ -541,6 +544,14 @@ def migrate(engine: Engine) -> None:
         lock(conn, "migrate")
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest Alembic revision this mamori ships (what :func:`migrate` brings a database to)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -12,11 +12,12 @@ Used by the audit log's read entries and by the consent receipts.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-__all__ = ["GroupCommit"]
+__all__ = ["GroupCommit", "Observer", "observe"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -30,10 +31,29 @@ class _Waiter(Generic[T, R]):
     error: BaseException | None = field(default=None)
 
 
-class GroupCommit(Generic[T, R]):
-    """Runs ``commit(batch)`` for batches of submitted items; one result per item, in order."""
+Observer = Callable[[str, int, float], None]
+"""Told of every committed batch: ``(name, items, seconds the commit took)``."""
 
-    def __init__(self, commit: Callable[[list[T]], list[R]], *, max_batch: int = 1000) -> None:
+_observers: list[Observer] = []
+
+
+def observe(observer: Observer) -> None:
+    """Tell ``observer`` of every batch any group commit of this process commits (the metrics
+    at ``/metrics``); once per batch, never per item, so it costs nothing a caller would see."""
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+class GroupCommit(Generic[T, R]):
+    """Runs ``commit(batch)`` for batches of submitted items; one result per item, in order.
+
+    ``name`` names the batches for the observers (:func:`observe`).
+    """
+
+    def __init__(
+        self, commit: Callable[[list[T]], list[R]], *, max_batch: int = 1000, name: str = "group"
+    ) -> None:
+        self.name = name
         self._commit = commit
         self._max_batch = max_batch
         self._cond = threading.Condition()
@@ -60,6 +80,7 @@ class GroupCommit(Generic[T, R]):
             self._run(batch)
 
     def _run(self, batch: list[_Waiter[T, R]]) -> None:
+        started = time.perf_counter()
         try:
             results = self._commit([w.item for w in batch])
             for member, result in zip(batch, results, strict=True):
@@ -73,3 +94,7 @@ class GroupCommit(Generic[T, R]):
                     member.done = True
                 self._committing = False
                 self._cond.notify_all()
+            if _observers:
+                took = time.perf_counter() - started
+                for observer in _observers:
+                    observer(self.name, len(batch), took)

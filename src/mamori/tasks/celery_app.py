@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 
@@ -29,7 +29,14 @@ from mamori.tasks import storage
 if TYPE_CHECKING:
     from mamori.app import Runtime
 
-__all__ = ["DELIVER", "PERIODIC", "attach_dispatcher", "create_celery", "worker_argv"]
+__all__ = [
+    "DELIVER",
+    "PERIODIC",
+    "attach_dispatcher",
+    "create_celery",
+    "queue_depth",
+    "worker_argv",
+]
 
 DELIVER = "mamori.mail.deliver"
 PERIODIC = "mamori.periodic"
@@ -139,3 +146,20 @@ def worker_argv(settings: Settings, *, beat: bool, concurrency: int, loglevel: s
     if beat:
         argv.append("--beat")
     return argv
+
+
+def queue_depth(settings: Settings, *, timeout: int = 2) -> int | None:
+    """Tasks waiting in the broker's queue (MAMORI_TASK_QUEUE); None without a broker or when
+    the broker does not answer within ``timeout`` seconds (a scrape must not hang on it)."""
+    if not settings.task_broker_url:
+        return None
+    from kombu import Connection
+
+    try:
+        with Connection(settings.task_broker_url, connect_timeout=timeout) as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+            channel: Any = conn.default_channel  # kombu types it without queue_declare
+            declared = channel.queue_declare(settings.task_queue, passive=True)
+            return int(declared.message_count)
+    except Exception:  # any failure of the broker: the gauge is left out, the scrape goes on
+        return None

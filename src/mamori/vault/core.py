@@ -32,6 +32,7 @@ from mamori.vault.access import Caller, ReadResult
 from mamori.vault.blind_index import blind_index, index_bits
 from mamori.vault.limits import Limits
 from mamori.vault.normalize import index_form, normalise_item
+from mamori.vault.shred_log import ShredLog
 from mamori.vault.storage import subjects as storage
 from mamori.vault.storage.subjects import SubjectState
 from mamori.vault.system_keys import SystemKeys
@@ -84,8 +85,11 @@ class Vault:
         erasures: Sequence[Erasure] = (),
         entrustment: Entrustment | None = None,
         time_zone: str = "Asia/Tokyo",
+        shred_log: ShredLog | None = None,
     ) -> None:
         self.engine = engine
+        self.shred_log = shred_log
+        """Where each withdrawal is also written, outside the database (:mod:`.shred_log`)."""
         self.clock = clock
         self.entrustment = entrustment
         self.time_zone = time_zone
@@ -384,3 +388,29 @@ class Vault:
                 targets=[f"subject:{subject_id}"],
                 details={f"deleted.{k}": v for k, v in counts.items()},
             )
+            if self.shred_log is not None:  # last before the commit: a failure undoes it all
+                self.shred_log.append(subject_id, now)
+
+    def replay_withdrawal(self, subject_id: str, at: dt.datetime, *, actor: str) -> bool:
+        """Withdraw again a person the shred log says withdrew at ``at`` (after a restore from a
+        backup older than the withdrawal); False when they are already withdrawn or unknown.
+
+        The same steps as :meth:`withdraw` (other domains' erasures too), audited as
+        ``subject.withdraw.replay``; the shred log already holds the line.
+        """
+        with db.write(self.engine) as conn:
+            loaded = storage.state(conn, subject_id)
+            if loaded is None or loaded.status == "withdrawn":
+                return False
+            counts = storage.delete_subject_data(conn, subject_id)
+            for erasure in self.erasures:
+                counts[erasure.name] = erasure.erase(conn, subject_id)
+            storage.mark_withdrawn(conn, subject_id, at)
+            self.audit.append(
+                conn,
+                actor=actor,
+                action="subject.withdraw.replay",
+                targets=[f"subject:{subject_id}"],
+                details={f"deleted.{k}": v for k, v in counts.items()},
+            )
+        return True

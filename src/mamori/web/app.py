@@ -16,7 +16,7 @@ from mamori import __version__
 from mamori.app import Runtime, open_runtime
 from mamori.config import Settings, load_settings
 from mamori.tasks.background import start_background
-from mamori.web import access_log, errors
+from mamori.web import access_log, errors, metrics
 from mamori.web.admin import alerts as admin_alerts
 from mamori.web.admin import audit as admin_audit
 from mamori.web.admin import console as admin_console
@@ -43,7 +43,7 @@ from mamori.web.center import cookies as center_cookies
 from mamori.web.center import home as center_home
 from mamori.web.center import provisions as center_provisions
 from mamori.web.center import requests as center_requests
-from mamori.web.public import banner, pages
+from mamori.web.public import banner, pages, probes
 from mamori.web.public import mail as mail_pages
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         api_vault.router,
         api_consent.router,
         pages.router,
+        probes.router,
         banner.router,
         mail_pages.router,
         api_policy.router,
@@ -187,6 +188,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.add_middleware(BodyLimit, limit=api_body_limit(settings.max_document_bytes))
     app.add_middleware(SecurityHeaders)
+    observe = settings.metrics_token is not None
+    log_json = settings.log_format == "json"
+    if observe or log_json:  # outermost: times everything; absent, it costs nothing
+        app.add_middleware(metrics.RequestObserver, metrics=observe, log=log_json)
     errors.install(app)
     api_document.install(app)
 

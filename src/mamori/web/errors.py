@@ -143,6 +143,10 @@ def for_error(request: Request, exc: MamoriError) -> Response:
     status = status_for(exc)
     if status >= 500:
         log_server_error(request, exc)
+    elif status == 403:  # a whole call refused: counted by the error's type, never its text
+        from mamori.web.metrics import count_refusals
+
+        count_refusals("call", [type(exc).__name__])
     return error_response(request, status, exc.message, headers=headers_for(exc), error=exc)
 
 

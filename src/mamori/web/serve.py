@@ -20,6 +20,7 @@ import sys
 import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any
 
 from mamori.config import Settings
 from mamori.errors import ConfigError
@@ -48,6 +49,7 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
             port=port,
             log_level=settings.log_level,
             proxy_headers=True,
+            **_logging(settings),
         )
         return
     if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - not Linux or BSD
@@ -59,10 +61,20 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
             workers=workers,
             log_level=settings.log_level,
             proxy_headers=True,
+            **_logging(settings),
         )
         return
     _check_free(host, port)
     _Supervisor(host, port, workers, settings.log_level).run()
+
+
+def _logging(settings: Settings) -> dict[str, Any]:
+    """uvicorn's logging options: its defaults for text, JSON lines (:mod:`mamori.web.metrics`)
+    with its own access log off for MAMORI_LOG_FORMAT=json."""
+    from mamori.web.metrics import log_config
+
+    config = log_config(settings.log_format, settings.log_level)
+    return {} if config is None else {"log_config": config, "access_log": False}
 
 
 def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[object, ...]]:
@@ -108,8 +120,13 @@ def _worker(host: str, port: int, log_level: str) -> None:
     from mamori.web.app import create_app
 
     sock = _listening_socket(host, port)
+    settings = load_settings()
     config = uvicorn.Config(
-        create_app(load_settings()), log_level=log_level, proxy_headers=True, timeout_notify=30
+        create_app(settings),
+        log_level=log_level,
+        proxy_headers=True,
+        timeout_notify=30,
+        **_logging(settings),
     )
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -29,6 +29,7 @@ __all__ = [
     "add_attempt",
     "attempts_of",
     "claim",
+    "count_pending",
     "cursor",
     "deliveries",
     "delivery",
@@ -186,6 +187,12 @@ def deliveries(
     if endpoint_id is not None:
         query = query.where(deliveries_t.c.endpoint_id == endpoint_id)
     return [_delivery(r) for r in conn.execute(query.limit(limit))]
+
+
+def count_pending(conn: Connection) -> int:
+    """Deliveries not finished yet (pending, or being delivered)."""
+    query = sa.select(sa.func.count()).where(deliveries_t.c.status.in_(("pending", "delivering")))
+    return int(conn.execute(query).scalar_one())
 
 
 def due(conn: Connection, now: dt.datetime, limit: int) -> list[tuple[str, dt.datetime, int]]:

@@ -41,6 +41,7 @@ from mamori.web.api.schemas import (
     ProvisionOut,
     ProvisionStreamIn,
 )
+from mamori.web.metrics import count_refusals
 
 __all__ = ["router"]
 
@@ -87,6 +88,9 @@ async def provide(body: ProvisionIn, account: ProvideKey, request: Request) -> P
             contract=body.contract,
         )
     )
+    for person in result.people:
+        if person.refused:
+            count_refusals("provision", person.refused.values())
     return ProvisionOut(
         id=result.id,
         recipient=result.recipient_id,

@@ -37,6 +37,7 @@ from mamori.web.api.schemas import (
     WithdrawnOut,
     valid_unicode,
 )
+from mamori.web.metrics import count_refusals
 
 __all__ = ["router"]
 
@@ -67,6 +68,8 @@ def _json(content: Any, status_code: int = 200) -> Response:
 
 
 def _read_json(result: ReadResult) -> dict[str, Any]:
+    if result.refused:
+        count_refusals("vault_read", result.refused.values())
     return {
         "items": result.items,
         "refused": {k: v.value for k, v in result.refused.items()},

@@ -65,6 +65,12 @@ BOOKKEEPING = frozenset(
         "center_sessions",
         "webhook_cursor",
         "job_runs",  # the periodic jobs' leases, taken by the server's scheduler
+        # The alerts job follows the audit log (refusals are audited, and may raise an alert).
+        "anomaly_cursor",
+        "anomaly_clients",
+        "anomaly_counts",
+        "anomaly_alerts",
+        "anomaly_people",
     }
 )
 """Tables a refused request may change: the audit log (and the webhooks' position in it, which

@@ -23,6 +23,7 @@ from mamori.changes.notices import JOB as NOTICES_JOB
 from mamori.changes.notices import send_notices
 from mamori.config import Settings
 from mamori.consent import disclosure as consent_disclosure
+from mamori.datasets import disclosure as dataset_disclosure
 from mamori.contractors import register as contractor_register
 from mamori.incidents import reminders as incident_reminders
 from mamori.mail import mailer
@@ -33,7 +34,7 @@ from mamori.requests.context import RequestContext
 from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
 from mamori.requests.reminders import NAME as REMINDER_JOB
 from mamori.requests.reminders import remind
-from mamori.requests.sections import Section
+from mamori.requests.sections import Section, no_rows
 from mamori.vault.core import Entrustment, Erasure
 from mamori.vault.events import purge_expired
 from mamori.webhooks import delivery as webhooks
@@ -155,6 +156,7 @@ BUILT_IN = Parts(
         Section(provision_disclosure.RECORDS, provision_disclosure.record_rows),
         Section(provision_disclosure.CONSENTS, provision_disclosure.consent_rows),
         Section(provision_disclosure.ACQUISITIONS, provision_disclosure.acquisition_rows),
+        Section(dataset_disclosure.SECTION, no_rows, bind=dataset_disclosure.rows_of),
     ),
     erasures=(*center_access.ERASURES, *request_store.ERASURES, *mailer.ERASURES),
     entrustment=contractor_register.suspended,

@@ -24,6 +24,7 @@ for _module in (
     "consent",
     "provisions",
     "webhooks",
+    "datasets",
 ):
     importlib.import_module(f"mamori.cli.{_module}")
 

@@ -73,7 +73,7 @@ TABLES = {
 }
 
 
-LATEST = "0019_webhooks"
+LATEST = "0021_datasets"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(

@@ -21,6 +21,7 @@ from mamori.store.tables.anomalies import (
 )
 from mamori.store.tables.base import NAMING, Seq, UTCDateTime, metadata
 from mamori.store.tables.contractors import contractor_checks, contractor_contracts
+from mamori.store.tables.datasets import dataset_erasure_steps, dataset_erasures
 from mamori.store.tables.core import (
     audit_checkpoints,
     audit_entries,
@@ -98,6 +99,8 @@ __all__ = [
     "contractor_checks",
     "contractor_contracts",
     "data_requests",
+    "dataset_erasure_steps",
+    "dataset_erasures",
     "incident_actions",
     "incident_people",
     "incident_reports",

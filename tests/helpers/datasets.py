@@ -207,42 +207,57 @@ def seed(url: str, people: int = 3, *, extra: int = 0) -> None:
     in every table, to make the tables bigger."""
     engine = sa.create_engine(url, poolclass=NullPool)
     metadata.create_all(engine)
-    acc, inv, rsv, ords, mails, access = [], [], [], [], [], []
+    acc: list[dict[str, object]] = []
+    inv: list[dict[str, object]] = []
+    rsv: list[dict[str, object]] = []
+    ords: list[dict[str, object]] = []
+    mails: list[dict[str, object]] = []
+    access: list[dict[str, object]] = []
     for n in range(1, people + 1):
+        email = f"p{n}@example.jp"
         acc.append(
-            {
-                "id": n,
-                "email": f"p{n}@example.jp",
-                "phone": f"090-1234-567{n}",
-                "name": f"利用者 {n}",
-                "created_at": NOW,
-            }
+            dict(id=n, email=email, phone=f"090-1234-567{n}", name=f"利用者 {n}", created_at=NOW)
         )
-        inv.append({"id": n, "host_account_id": n, "title": f"会 {n}", "starts_at": NOW})
+        inv.append(dict(id=n, host_account_id=n, title=f"会 {n}", starts_at=NOW))
         for k in range(2):
-            ords.append(
-                {"id": n * 10 + k, "account_id": n, "total": 1000 * (k + 1), "shipping_address": f"東京都 {n}-{k}"}
-            )
+            i = n * 10 + k
+            address = f"東京都 {n}-{k}"
+            ords.append(dict(id=i, account_id=n, total=1000 * (k + 1), shipping_address=address))
+            owner = n if k == 0 else None  # a mail log without the account: found by address
             mails.append(
-                {"id": n * 10 + k, "account_id": n if k == 0 else None, "to_address": f"p{n}@example.jp", "template": "notice", "sent_at": NOW}
+                dict(id=i, account_id=owner, to_address=email, template="notice", sent_at=NOW)
             )
         for k in range(3):
-            access.append({"id": n * 10 + k, "account_id": n, "ip_address": f"192.0.2.{n}", "path": "/", "at": NOW})
-    for n in range(1, people + 1):
-        target = n % people + 1
+            access.append(
+                dict(id=n * 10 + k, account_id=n, ip_address=f"192.0.2.{n}", path="/", at=NOW)
+            )
         rsv.append(
-            {"id": n, "invitation_id": target, "account_id": n, "guest_email": f"p{n}@example.jp", "guest_name": f"利用者 {n}", "answer": "yes"}
+            dict(
+                id=n,
+                invitation_id=n % people + 1,
+                account_id=n,
+                guest_email=email,
+                guest_name=f"利用者 {n}",
+                answer="yes",
+            )
         )
     rsv.append(
-        {"id": 1000, "invitation_id": 1, "account_id": None, "guest_email": "guest@example.jp", "guest_name": "ゲスト", "answer": "no"}
+        dict(
+            id=1000,
+            invitation_id=1,
+            account_id=None,
+            guest_email="guest@example.jp",
+            guest_name="ゲスト",
+            answer="no",
+        )
     )
-    base = 100_000
     for k in range(extra):
-        i = base + k
-        acc.append({"id": i, "email": f"x{i}@example.jp", "phone": None, "name": "他", "created_at": NOW})
-        ords.append({"id": i, "account_id": i, "total": 1, "shipping_address": "x"})
-        mails.append({"id": i, "account_id": i, "to_address": f"x{i}@example.jp", "template": "t", "sent_at": NOW})
-        access.append({"id": i, "account_id": i, "ip_address": "198.51.100.1", "path": "/", "at": NOW})
+        i = 100_000 + k
+        other = f"x{i}@example.jp"
+        acc.append(dict(id=i, email=other, phone=None, name="他", created_at=NOW))
+        ords.append(dict(id=i, account_id=i, total=1, shipping_address="x"))
+        mails.append(dict(id=i, account_id=i, to_address=other, template="t", sent_at=NOW))
+        access.append(dict(id=i, account_id=i, ip_address="198.51.100.1", path="/", at=NOW))
     with engine.begin() as conn:
         for table, rows in (
             (accounts, acc),
@@ -263,15 +278,31 @@ def counts(url: str, email: str, account_id: int) -> dict[str, int]:
     try:
         with engine.connect() as conn:
 
-            def n(query: sa.Select[tuple[int]]) -> int:
+            def n(query: sa.Select[int]) -> int:
                 return int(conn.execute(query).scalar_one())
 
             c = sa.func.count()
+            mine = f"%{account_id}-%"
             return {
-                "accounts": n(sa.select(c).where(sa.or_(accounts.c.email == email, accounts.c.id == account_id))),
+                "accounts": n(
+                    sa.select(c).where(
+                        sa.or_(accounts.c.email == email, accounts.c.id == account_id)
+                    )
+                ),
                 "invitations": n(sa.select(c).where(invitations.c.host_account_id == account_id)),
-                "rsvps": n(sa.select(c).where(sa.or_(rsvps.c.guest_email == email, rsvps.c.account_id == account_id))),
-                "orders": n(sa.select(c).where(sa.or_(orders.c.account_id == account_id, orders.c.shipping_address.like(f"%{account_id}-%")))),
+                "rsvps": n(
+                    sa.select(c).where(
+                        sa.or_(rsvps.c.guest_email == email, rsvps.c.account_id == account_id)
+                    )
+                ),
+                "orders": n(
+                    sa.select(c).where(
+                        sa.or_(
+                            orders.c.account_id == account_id,
+                            orders.c.shipping_address.like(mine),
+                        )
+                    )
+                ),
                 "mail_logs": n(sa.select(c).where(mail_logs.c.to_address == email)),
                 "access_logs": n(sa.select(c).where(access_logs.c.account_id == account_id)),
             }

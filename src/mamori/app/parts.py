@@ -23,8 +23,8 @@ from mamori.changes.notices import JOB as NOTICES_JOB
 from mamori.changes.notices import send_notices
 from mamori.config import Settings
 from mamori.consent import disclosure as consent_disclosure
-from mamori.datasets import disclosure as dataset_disclosure
 from mamori.contractors import register as contractor_register
+from mamori.datasets import disclosure as dataset_disclosure
 from mamori.incidents import reminders as incident_reminders
 from mamori.mail import mailer
 from mamori.provisions import disclosure as provision_disclosure

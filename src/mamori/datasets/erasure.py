@@ -211,7 +211,8 @@ def _reason(step: StepRecord, exc: BaseException) -> str:
         orig.args[0] if orig is not None and orig.args and isinstance(orig.args[0], int) else None
     )
     what = type(orig or exc).__name__ + (f" {code}" if code else "")
-    return f"step {step.seq} ({step.dataset}.{step.table}, {step.action}): the database refused it ({what})"
+    where = f"step {step.seq} ({step.dataset}.{step.table}, {step.action})"
+    return f"{where}: the database refused it ({what})"
 
 
 def _apply(connected: sources.Connected, step: StepRecord, digest: Callable[[str], str]) -> int:

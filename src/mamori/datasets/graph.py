@@ -144,7 +144,6 @@ def problems(graph: Graph) -> Iterator[tuple[str, str]]:
     """(path in the declaration, message) of what would fail: tables or columns the database
     lacks, tables no identity reaches, tables without a key, and erasures that would break a
     constraint."""
-    tables = graph.dataset.tables
     for name in graph.missing:
         yield f"tables.{name}", f"the database has no table '{name}'"
     reachable = graph.reachable()
@@ -181,9 +180,7 @@ def problems(graph: Graph) -> Iterator[tuple[str, str]]:
             if column not in node.table.columns:
                 yield (
                     f"{at}.identities.{column}",
-                    (
-                        f"identity column '{column}' is not under columns: declare its item and erasure"
-                    ),
+                    (f"identity column '{column}' is not under columns: declare its item, erasure"),
                 )
         yield from _erasure_problems(graph, node)
 
@@ -202,7 +199,7 @@ def _erasure_problems(graph: Graph, node: Node) -> Iterator[tuple[str, str]]:
         elif erase is Erase.set_null and not shape.nullable:
             yield (
                 where,
-                f"'{column}' is NOT NULL in the database: set_null would fail (use rewrite or delete)",
+                f"'{column}' is NOT NULL in the database: set_null would fail (rewrite, delete)",
             )
         elif erase in (Erase.rewrite, Erase.hash) and column in fk_columns:
             yield (
@@ -225,10 +222,13 @@ def _erasure_problems(graph: Graph, node: Node) -> Iterator[tuple[str, str]]:
             continue
         if not edge.follow:
             cols = ", ".join(edge.child_columns)
-            yield f"tables.{edge.child}.not_through", (
-                f"deleting the person's rows of '{node.name}' would break the reference "
-                f"{edge.child}({cols}), whose rows are not erased with them (not_through): "
-                "the database must cascade it (ON DELETE CASCADE or SET NULL)"
+            yield (
+                f"tables.{edge.child}.not_through",
+                (
+                    f"deleting the person's rows of '{node.name}' would break the reference "
+                    f"{edge.child}({cols}), whose rows are not erased with them (not_through): "
+                    "the database must cascade it (ON DELETE CASCADE or SET NULL)"
+                ),
             )
             continue
         if child.deletes:

@@ -90,7 +90,10 @@ def _checks(data: dict[str, Any], items: Collection[str] | None) -> Iterator[tup
                 yield (*at, "item"), f"unknown data item '{item}'{_near(item, items)}"
         for n, other in enumerate(table.get("not_through") or []):
             if isinstance(other, str) and other not in tables:
-                yield (*where, "not_through", n), f"unknown table '{other}'{_near(other, list(tables))}"
+                yield (
+                    (*where, "not_through", n),
+                    f"unknown table '{other}'{_near(other, list(tables))}",
+                )
         for n, ref in enumerate(table.get("references") or []):
             if not isinstance(ref, dict):
                 continue

@@ -216,7 +216,7 @@ def count_by_keys(
     table = _table(namespace, name, [*pk, *columns])
     query = sa.select(sa.func.count()).select_from(table).where(_in(table, pk, keys))
     if still:
-        held = []
+        held: list[sa.ColumnElement[bool]] = []
         for column, (action, value) in still.items():
             col = table.c[column]
             if action == "set_null":

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final
 
 from mamori.store.db import Connection
-
-if TYPE_CHECKING:
-    from mamori.requests.context import RequestContext
 
 __all__ = ["PROVISIONS", "Section", "SectionRows", "no_rows", "ordered_sections"]
 
@@ -27,11 +24,12 @@ class Section:
 
     name: str
     rows: SectionRows
-    bind: Callable[[RequestContext], SectionRows] | None = None
+    bind: Callable[[Any], SectionRows] | None = None
     """For a section that needs the running application (the vault, the settings): its rows
-    for a context, in place of ``rows``."""
+    for a :class:`~mamori.requests.context.RequestContext` (not named here: the context names
+    this module), in place of ``rows``."""
 
-    def bound(self, ctx: RequestContext) -> Section:
+    def bound(self, ctx: object) -> Section:
         """This section with its rows for ``ctx``."""
         return self if self.bind is None else replace(self, rows=self.bind(ctx), bind=None)
 

@@ -127,7 +127,7 @@ def test_disclosure_finds_the_persons_rows_through_the_graph(runtime: Runtime) -
     values = {(r["table"], r["item"]): r["value"] for r in rows}
     assert values[("accounts", "phone")] == "090-1234-5671"  # found from the vault's E.164
     assert values[("orders", "address")] in {"東京都 1-0", "東京都 1-1"}
-    assert not any("guest@example.jp" == r["value"] for r in rows)
+    assert not any(r["value"] == "guest@example.jp" for r in rows)
 
 
 def test_erasure_plan_runs_in_constraint_order_and_leaves_nothing(
@@ -164,8 +164,14 @@ def test_erasure_plan_runs_in_constraint_order_and_leaves_nothing(
     assert ds.counts(operator_db, "p2@example.jp", 2)["accounts"] == 1
     engine = sa.create_engine(operator_db, poolclass=NullPool)
     with engine.connect() as conn:
-        kept = conn.execute(sa.select(ds.orders.c.total, ds.orders.c.shipping_address, ds.orders.c.account_id).where(ds.orders.c.id.in_([10, 11]))).all()
-        hashed = conn.execute(sa.select(ds.mail_logs.c.to_address).where(ds.mail_logs.c.id == 10)).scalar_one()
+        kept = conn.execute(
+            sa.select(
+                ds.orders.c.total, ds.orders.c.shipping_address, ds.orders.c.account_id
+            ).where(ds.orders.c.id.in_([10, 11]))
+        ).all()
+        hashed = conn.execute(
+            sa.select(ds.mail_logs.c.to_address).where(ds.mail_logs.c.id == 10)
+        ).scalar_one()
     engine.dispose()
     assert sorted(kept) == [(1000, "(erased)", None), (2000, "(erased)", None)]
     assert hashed.startswith("h1:") and len(hashed) == 43
@@ -198,7 +204,9 @@ def test_a_crash_mid_erasure_resumes_without_redoing_or_skipping(
     before = {s.seq: (s.done_at, s.affected) for s in steps if s.done_at}
 
     resumed: list[int] = []
-    done = erasure.run(runtime, request, actor="staff:st_1", after_step=lambda s: resumed.append(s.seq))
+    done = erasure.run(
+        runtime, request, actor="staff:st_1", after_step=lambda s: resumed.append(s.seq)
+    )
     assert done.state == "verified"
     assert resumed[0] == 3  # the step in flight again (it changes nothing twice), none before
     assert sorted(set(ran[:2]) | set(resumed)) == list(range(1, done.steps + 1))
@@ -217,7 +225,9 @@ def test_a_refused_step_stops_in_a_visible_state_and_resumes(
     # the service adds a row that refers to the person's account after the plan was made
     engine = sa.create_engine(operator_db, poolclass=NullPool)
     with engine.begin() as conn:
-        conn.execute(ds.invitations.insert().values(id=500, host_account_id=1, title="新", starts_at=ds.NOW))
+        conn.execute(
+            ds.invitations.insert().values(id=500, host_account_id=1, title="新", starts_at=ds.NOW)
+        )
     with pytest.raises(DatasetStepFailed) as caught:
         erasure.run(runtime, request, actor="staff:st_1")
     assert "accounts, delete" in str(caught.value)
@@ -239,7 +249,10 @@ def test_check_reports_what_would_break(
     text = text.replace(
         "    references:\n      - {columns: [account_id], table: accounts, to: [id]}\n", ""
     )
-    text = text.replace("      name: {item: name, erase: delete}", "      name: {item: name, erase: delete}\n      nickname: {item: name}")
+    text = text.replace(
+        "      name: {item: name, erase: delete}",
+        "      name: {item: name, erase: delete}\n      nickname: {item: name}",
+    )
     text += "  coupons:\n    columns:\n      code: {item: content}\n"
     rt = _runtime(tmp_path, database_url, {"service": text})
     try:

@@ -42,6 +42,8 @@ TABLES = {
     "mail_optouts",
     "mail_outbox",
     "data_requests",
+    "dataset_erasure_steps",
+    "dataset_erasures",
     "policy_changes",
     "policy_consents",
     "policy_versions",
@@ -120,6 +122,8 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "webhook_cursor",
                 "webhook_deliveries",
                 "webhook_endpoints",
+                "dataset_erasure_steps",
+                "dataset_erasures",
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
@@ -196,6 +200,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0017_totp.py",
         "0018_anomalies.py",
         "0019_webhooks.py",
+        "0021_datasets.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)
 

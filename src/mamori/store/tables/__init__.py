@@ -21,7 +21,6 @@ from mamori.store.tables.anomalies import (
 )
 from mamori.store.tables.base import NAMING, Seq, UTCDateTime, metadata
 from mamori.store.tables.contractors import contractor_checks, contractor_contracts
-from mamori.store.tables.datasets import dataset_erasure_steps, dataset_erasures
 from mamori.store.tables.core import (
     audit_checkpoints,
     audit_entries,
@@ -40,6 +39,7 @@ from mamori.store.tables.core import (
     system_keys,
     usage_events,
 )
+from mamori.store.tables.datasets import dataset_erasure_steps, dataset_erasures
 from mamori.store.tables.incidents import (
     incident_actions,
     incident_people,

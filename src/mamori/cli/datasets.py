@@ -3,12 +3,21 @@ run a request's erasure there."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mamori.cli.common import CLI_ACTOR, _runtime, app, err, out
+from mamori.cli.common import CLI_ACTOR, _runtime, app, err
+
+
+def _lines(lines: Iterable[str]) -> None:
+    """Tab-separated lines on standard output, as written (no console layout)."""
+    sys.stdout.write("".join(f"{line}\n" for line in lines))
+    sys.stdout.flush()
+
 
 datasets_app = typer.Typer(
     help="Connected databases (datasets/*.yaml beside the policy): check, erase-plan, erase.",
@@ -34,8 +43,7 @@ def datasets_check(
         problems = check(runtime, folder)
     finally:
         runtime.close()
-    for problem in problems:
-        out.print(str(problem), markup=False)
+    _lines(str(p) for p in problems)
     if problems:
         err.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", markup=False)
         raise typer.Exit(1)
@@ -62,17 +70,17 @@ def datasets_erase_plan(
             erasure.record(runtime, plan, actor=CLI_ACTOR)
     finally:
         runtime.close()
-    out.print("step\tdataset\ttable\taction\tcolumns\trows", markup=False)
+    _lines(["step\tdataset\ttable\taction\tcolumns\trows"])
     for step in plan.steps:
         columns = ",".join(f"{c}={v['erase']}" for c, v in step.columns.items()) or "-"
-        out.print(
-            f"{step.seq}\t{step.dataset}\t{step.table}\t{step.action}\t{columns}\t{step.row_count}",
-            markup=False,
+        _lines(
+            [
+                f"{step.seq}\t{step.dataset}\t{step.table}\t{step.action}\t{columns}\t{step.row_count}"
+            ]
         )
     for kept in plan.kept:
-        out.print(
-            f"-\t{kept.dataset}\t{kept.table}\tkeep\t{kept.column}\t{kept.rows}\t{kept.reason}",
-            markup=False,
+        _lines(
+            [f"-\t{kept.dataset}\t{kept.table}\tkeep\t{kept.column}\t{kept.rows}\t{kept.reason}"]
         )
     done = "recorded" if save else "dry run, nothing changed"
     err.print(f"{len(plan.steps)} steps, {plan.rows} rows ({done})", markup=False)
@@ -95,7 +103,7 @@ def datasets_erase(
         done = erasure.run(runtime, request, actor=CLI_ACTOR)
     finally:
         runtime.close()
-    out.print(f"{done.state}\t{done.steps} steps\t{done.row_count} rows\t0 left", markup=False)
+    _lines([f"{done.state}\t{done.steps} steps\t{done.row_count} rows\t0 left"])
 
 
 @datasets_app.command("status")
@@ -114,12 +122,11 @@ def datasets_status(
     if found is None:
         err.print(f"no erasure recorded for request {request}", markup=False)
         raise typer.Exit(1)
-    out.print(f"{found.state}\t{found.steps} steps\t{found.row_count} rows", markup=False)
+    _lines([f"{found.state}\t{found.steps} steps\t{found.row_count} rows"])
     if found.reason:
-        out.print(f"reason\t{found.reason}", markup=False)
+        _lines([f"reason\t{found.reason}"])
     for step in steps:
         done = step.done_at.isoformat() if step.done_at else "pending"
-        out.print(
-            f"{step.seq}\t{step.dataset}\t{step.table}\t{step.action}\t{step.row_count}\t{done}",
-            markup=False,
+        _lines(
+            [f"{step.seq}\t{step.dataset}\t{step.table}\t{step.action}\t{step.row_count}\t{done}"]
         )

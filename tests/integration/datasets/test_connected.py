@@ -304,3 +304,50 @@ def test_disclosure_reads_both_databases(
             "mail_logs",
             "access_logs",
         }
+
+
+def test_the_commands_as_staff_type_them(
+    env: dict[str, str], tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers.cli import mamori
+
+    with ds.scratch_database("postgresql") as url:
+        ds.seed(url)
+        monkeypatch.setenv("MAMORI_TEST_SERVICE_URL", url)
+        rt = _runtime(
+            tmp_path,
+            database_url,
+            {"service": ds.dataset_yaml("service", "MAMORI_TEST_SERVICE_URL")},
+        )
+        try:
+            request = _request(rt, _person(rt, 1), "erasure")
+        finally:
+            rt.close()
+        env = {
+            **env,
+            "MAMORI_POLICY": str(tmp_path / "policy" / "policy.yaml"),
+            "MAMORI_TEST_SERVICE_URL": url,
+        }
+        assert "no problems" in mamori("datasets", "check", env=env).stderr
+        plan = mamori("datasets", "erase-plan", request, env=env)
+        lines = plan.stdout.splitlines()
+        assert lines[0] == "step\tdataset\ttable\taction\tcolumns\trows"
+        assert any("\taccounts\tdelete\t" in line for line in lines)
+        assert any("\tkeep\ttotal\t" in line for line in lines)
+        assert "dry run, nothing changed" in plan.stderr
+        assert ds.counts(url, "p1@example.jp", 1)["accounts"] == 1
+        status = mamori("datasets", "status", request, env=env, check=1)
+        assert status.stderr.count("\n") == 1
+        done = mamori("datasets", "erase", request, env=env).stdout
+        assert done.startswith("verified\t")
+        assert mamori("datasets", "status", request, env=env).stdout.startswith("verified\t")
+        assert sum(ds.counts(url, "p1@example.jp", 1).values()) == 0
+        # a mistake in a file: every problem on its own line, file:line: path: message
+        bad = tmp_path / "policy" / "datasets" / "service.yaml"
+        bad.write_text(bad.read_text().replace("item: email, erase: delete}", "item: emial}", 1))
+        ran = mamori("datasets", "check", env=env, check=1)
+        assert "service.yaml:" in ran.stdout
+        assert "tables.accounts.columns.email.item: unknown data item 'emial'" in ran.stdout
+        assert "(did you mean 'email'?)" in ran.stdout
+        refused = mamori("datasets", "erase-plan", "rq_none", env=env, check=None)
+        assert refused.returncode != 0 and refused.stderr.count("\n") == 1

@@ -24,6 +24,7 @@ from mamori.changes.notices import send_notices
 from mamori.config import Settings
 from mamori.consent import disclosure as consent_disclosure
 from mamori.contractors import register as contractor_register
+from mamori.datasets import corrections as dataset_corrections
 from mamori.datasets import disclosure as dataset_disclosure
 from mamori.incidents import reminders as incident_reminders
 from mamori.mail import mailer
@@ -31,6 +32,7 @@ from mamori.provisions import disclosure as provision_disclosure
 from mamori.provisions import gate as provision_gate
 from mamori.requests import store as request_store
 from mamori.requests.context import RequestContext
+from mamori.requests.effects import Correction
 from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
 from mamori.requests.reminders import NAME as REMINDER_JOB
 from mamori.requests.reminders import remind
@@ -85,6 +87,7 @@ class Parts:
     jobs: tuple[Job, ...] = ()
     sections: tuple[Section, ...] = field(default=())
     erasures: tuple[Erasure, ...] = field(default=())
+    corrections: tuple[Correction, ...] = field(default=())
     entrustment: Entrustment | None = None
 
     def enabled_jobs(self, settings: Settings) -> list[Job]:
@@ -159,6 +162,7 @@ BUILT_IN = Parts(
         Section(dataset_disclosure.SECTION, no_rows, bind=dataset_disclosure.rows_of),
     ),
     erasures=(*center_access.ERASURES, *request_store.ERASURES, *mailer.ERASURES),
+    corrections=(Correction(dataset_corrections.NAME, dataset_corrections.correct),),
     entrustment=contractor_register.suspended,
 )
 """Every part mamori ships."""

@@ -29,6 +29,7 @@ from mamori.vault.crypto import MasterKeySource
 from mamori.vault.key_file import ReloadingKeys
 
 if TYPE_CHECKING:
+    from mamori.requests.effects import Correction
     from mamori.requests.sections import Section
 
 __all__ = ["Runtime", "load_master_keys", "open_runtime"]
@@ -83,6 +84,11 @@ class Runtime:
             vault=vault,
         )
         object.__setattr__(self, "mail", mail)
+
+    @property
+    def corrections(self) -> tuple[Correction, ...]:
+        """Where else a granted correction is written, of the loaded parts."""
+        return self.parts.corrections
 
     @property
     def sections(self) -> tuple[Section, ...]:

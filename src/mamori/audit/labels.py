@@ -106,6 +106,7 @@ ACTIONS: Final[dict[str, str]] = {
     "subject.view": N_("audit.action.subject.view"),
     "subject.withdraw": N_("audit.action.subject.withdraw"),
     "subject.write": N_("audit.action.subject.write"),
+    "datasets.correct": N_("audit.action.datasets.correct"),
     "datasets.erasure_planned": N_("audit.action.datasets.erasure_planned"),
     "datasets.erasure_started": N_("audit.action.datasets.erasure_started"),
     "datasets.erasure_failed": N_("audit.action.datasets.erasure_failed"),

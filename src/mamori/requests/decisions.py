@@ -52,8 +52,13 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
     if kind is RequestType.correction and subject:
         proposed = cast(dict[str, Any], request.details.get("corrections") or {})
         values = {k: v for k, v in proposed.items() if k in _accepted(request, decision)}
+        # Elsewhere first: a connected table is found by the values the vault still holds.
+        connected = sum(part.apply(ctx, subject, values, actor) for part in ctx.corrections)
         vault.write_items(caller, subject, values)
-        return {"effect": "corrected", "items": len(values)}
+        effects: Effects = {"effect": "corrected", "items": len(values)}
+        if ctx.corrections:
+            effects["connected_rows"] = connected
+        return effects
     if kind is RequestType.usage_stop and subject:
         current = usage_settings(vault, subject)
         stopped = set(current.stopped_items) | set(_accepted(request, decision))

@@ -351,3 +351,41 @@ def test_the_commands_as_staff_type_them(
         assert "(did you mean 'email'?)" in ran.stdout
         refused = mamori("datasets", "erase-plan", "rq_none", env=env, check=None)
         assert refused.returncode != 0 and refused.stderr.count("\n") == 1
+
+
+def test_a_granted_correction_reaches_the_connected_columns(
+    runtime: Runtime, operator_db: str
+) -> None:
+    from mamori.requests.model import Outcome
+    from mamori.requests.workflow import Decision
+
+    subject = _person(runtime, 1)
+    intake = check_intake(
+        runtime.vault.rules(),
+        type="correction",
+        language="ja",
+        email="p1@example.jp",
+        corrections={"name": "新しい 名前"},
+    )
+    request = service.file_request(
+        runtime,
+        intake,
+        actor=f"subject:{subject}",
+        client="c",
+        base_url=BASE,
+        subject_id=subject,
+        verified_by=Verification.session,
+    )
+    service.start_review(runtime, request.id, actor="staff:st_1")
+    service.decide(
+        runtime, request.id, Decision(Outcome.fulfilled), actor="staff:st_1", base_url=BASE
+    )
+    engine = sa.create_engine(operator_db, poolclass=NullPool)
+    with engine.connect() as conn:
+        names = conn.execute(sa.select(ds.accounts.c.id, ds.accounts.c.name)).all()
+        guests = conn.execute(sa.select(ds.rsvps.c.id, ds.rsvps.c.guest_name)).all()
+    engine.dispose()
+    assert dict(names) == {1: "新しい 名前", 2: "利用者 2", 3: "利用者 3"}
+    assert dict(guests)[1] == "新しい 名前" and dict(guests)[1000] == "ゲスト"
+    corrected = [e for e in runtime.audit.tail(10) if e.action == "datasets.correct"]
+    assert corrected and corrected[0].details["rows"] == 2

@@ -56,7 +56,7 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
         connected = sum(part.apply(ctx, subject, values, actor) for part in ctx.corrections)
         vault.write_items(caller, subject, values)
         effects: Effects = {"effect": "corrected", "items": len(values)}
-        if ctx.corrections:
+        if connected:
             effects["connected_rows"] = connected
         return effects
     if kind is RequestType.usage_stop and subject:

@@ -223,6 +223,8 @@ class DatasetError(UserInputError):
 class DatasetUnavailable(MamoriError):
     """A connected database cannot be reached (its setting unset, or the server down)."""
 
+    exit_code = 3
+
 
 class DatasetStepFailed(MamoriError):
     """A step of an erasure in a connected database failed; the erasure stopped there."""

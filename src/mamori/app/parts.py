@@ -26,13 +26,14 @@ from mamori.consent import disclosure as consent_disclosure
 from mamori.contractors import register as contractor_register
 from mamori.datasets import corrections as dataset_corrections
 from mamori.datasets import disclosure as dataset_disclosure
+from mamori.datasets import erasure as dataset_erasure
 from mamori.incidents import reminders as incident_reminders
 from mamori.mail import mailer
 from mamori.provisions import disclosure as provision_disclosure
 from mamori.provisions import gate as provision_gate
 from mamori.requests import store as request_store
 from mamori.requests.context import RequestContext
-from mamori.requests.effects import Correction
+from mamori.requests.effects import Correction, RequestErasure
 from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
 from mamori.requests.reminders import NAME as REMINDER_JOB
 from mamori.requests.reminders import remind
@@ -88,6 +89,7 @@ class Parts:
     sections: tuple[Section, ...] = field(default=())
     erasures: tuple[Erasure, ...] = field(default=())
     corrections: tuple[Correction, ...] = field(default=())
+    request_erasures: tuple[RequestErasure, ...] = field(default=())
     entrustment: Entrustment | None = None
 
     def enabled_jobs(self, settings: Settings) -> list[Job]:
@@ -163,6 +165,7 @@ BUILT_IN = Parts(
     ),
     erasures=(*center_access.ERASURES, *request_store.ERASURES, *mailer.ERASURES),
     corrections=(Correction(dataset_corrections.NAME, dataset_corrections.correct),),
+    request_erasures=(RequestErasure(dataset_erasure.NAME, dataset_erasure.carry_out),),
     entrustment=contractor_register.suspended,
 )
 """Every part mamori ships."""

@@ -29,7 +29,7 @@ from mamori.vault.crypto import MasterKeySource
 from mamori.vault.key_file import ReloadingKeys
 
 if TYPE_CHECKING:
-    from mamori.requests.effects import Correction
+    from mamori.requests.effects import Correction, RequestErasure
     from mamori.requests.sections import Section
 
 __all__ = ["Runtime", "load_master_keys", "open_runtime"]
@@ -89,6 +89,11 @@ class Runtime:
     def corrections(self) -> tuple[Correction, ...]:
         """Where else a granted correction is written, of the loaded parts."""
         return self.parts.corrections
+
+    @property
+    def request_erasures(self) -> tuple[RequestErasure, ...]:
+        """Where else a granted erasure is carried out, of the loaded parts."""
+        return self.parts.request_erasures
 
     @property
     def sections(self) -> tuple[Section, ...]:

@@ -39,7 +39,20 @@ from mamori.store.db import SQLAlchemyError
 if TYPE_CHECKING:
     from mamori.requests.context import RequestContext
 
-__all__ = ["BATCH", "KEY_NAME", "Kept", "Plan", "compute", "record", "run", "status"]
+__all__ = [
+    "BATCH",
+    "KEY_NAME",
+    "NAME",
+    "Kept",
+    "Plan",
+    "carry_out",
+    "compute",
+    "record",
+    "run",
+    "status",
+]
+
+NAME: Final = "datasets"
 
 BATCH: Final = 500
 """Rows per step: one statement and one transaction in the connected database."""
@@ -322,3 +335,15 @@ def run(
         done = storage.erasure_of(conn, request_id)
     assert done is not None
     return done
+
+
+def carry_out(ctx: RequestContext, request_id: str, actor: str) -> int:
+    """The whole erasure of a granted request, as its decision runs it before the vault
+    shreds the person: planned and recorded unless it already is, run (or resumed), verified.
+    Returns the rows erased (0 when no dataset is declared)."""
+    if not sources.declared(ctx.settings):
+        return 0
+    found, _ = status(ctx, request_id)
+    if found is None:
+        record(ctx, compute(ctx, request_id), actor=actor)
+    return run(ctx, request_id, actor=actor).row_count

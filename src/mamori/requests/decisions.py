@@ -72,10 +72,15 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
         return {"effect": "stopped", "items": len(_accepted(request, decision))}
     if kind is RequestType.erasure and subject:
         if decision.withdraw:
+            # The connected databases first: their rows are found by the vault's values.
+            connected = sum(part.apply(ctx, request.id, actor) for part in ctx.request_erasures)
             # Shredded already: a decision applied twice, or a withdrawal meanwhile.
             with contextlib.suppress(SubjectWithdrawn):
                 vault.withdraw(caller, subject)
-            return {"effect": "shredded"}
+            shredded: Effects = {"effect": "shredded"}
+            if connected:
+                shredded["connected_rows"] = connected
+            return shredded
         items = _accepted(request, decision)
         vault.write_items(caller, subject, dict.fromkeys(items))
         return {"effect": "erased", "items": len(items)}

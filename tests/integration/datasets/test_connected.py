@@ -389,3 +389,48 @@ def test_a_granted_correction_reaches_the_connected_columns(
     assert dict(guests)[1] == "新しい 名前" and dict(guests)[1000] == "ゲスト"
     corrected = [e for e in runtime.audit.tail(10) if e.action == "datasets.correct"]
     assert corrected and corrected[0].details["rows"] == 2
+
+
+def test_a_granted_erasure_erases_the_connected_rows_before_the_vault_shreds(
+    runtime: Runtime, operator_db: str
+) -> None:
+    from mamori.requests.model import Outcome
+    from mamori.requests.workflow import Decision
+
+    subject = _person(runtime, 1)
+    request = _request(runtime, subject, "erasure")
+    service.start_review(runtime, request, actor="staff:st_1")
+    # the service's database refuses a step: the decision stops, the vault keeps the person
+    engine = sa.create_engine(operator_db, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE coupons (id INTEGER PRIMARY KEY, account_id INTEGER)")
+        conn.exec_driver_sql(
+            "ALTER TABLE coupons ADD FOREIGN KEY (account_id) REFERENCES accounts (id)"
+        )
+        conn.exec_driver_sql("INSERT INTO coupons VALUES (1, 1)")
+    with pytest.raises(DatasetStepFailed):
+        service.decide(
+            runtime,
+            request,
+            Decision(Outcome.fulfilled, withdraw=True),
+            actor="staff:st_1",
+            base_url=BASE,
+        )
+    found, _ = erasure.status(runtime, request)
+    assert found is not None and found.state == "failed"
+    assert runtime.vault.get_subject(subject).status == "active"
+    assert service.get(runtime, request, actor="staff:st_1").status.value == "in_review"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE coupons")
+    engine.dispose()
+    # decided again: the erasure resumes, is verified, then the vault shreds
+    service.decide(
+        runtime,
+        request,
+        Decision(Outcome.fulfilled, withdraw=True),
+        actor="staff:st_1",
+        base_url=BASE,
+    )
+    assert erasure.status(runtime, request)[0].state == "verified"  # type: ignore[union-attr]
+    assert sum(ds.counts(operator_db, "p1@example.jp", 1).values()) == 0
+    assert runtime.vault.get_subject(subject).status != "active"

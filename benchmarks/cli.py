@@ -117,6 +117,27 @@ def bench_vault_http(
         raise typer.Exit(1)
 
 
+@app.command("datasets")
+def bench_datasets(
+    server: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL server for the scratch operator database (local default)."),
+    ] = None,
+    rows: Annotated[int, typer.Option(min=1000, help="Rows in each of the 10 tables.")] = 200_000,
+    matches: Annotated[
+        int, typer.Option(min=1, max=10_000, help="The person's rows in each of 9 tables.")
+    ] = 20,
+    memory: Annotated[
+        bool, typer.Option(help="Also measure the traversal's memory at N/10 and N rows.")
+    ] = False,
+) -> None:
+    """A person's rows in 10 connected tables of N rows: traversal and erasure (plan, record,
+    checkpoints, verify) beside the same SELECTs and DELETEs by hand, in the same run."""
+    from benchmarks import datasets as bench
+
+    bench.main(server, rows, matches, memory)
+
+
 @app.command("consent-http")
 def bench_consent_http(
     database_url: Annotated[

@@ -34,6 +34,9 @@ __all__ = [
     "ContractorNotFound",
     "CsrfRejected",
     "DatabaseUnavailable",
+    "DatasetError",
+    "DatasetStepFailed",
+    "DatasetUnavailable",
     "DecryptionFailed",
     "DifferencingRefused",
     "DownloadUnavailable",
@@ -215,6 +218,27 @@ class PolicyError(UserInputError):
         first = str(self.problems[0]) if self.problems else ""
         summary = f"{count} problem{'s' if count != 1 else ''} in the policy"
         super().__init__(f"{summary}: {first}" if count == 1 else summary)
+
+
+class DatasetError(UserInputError):
+    """A dataset declaration has mistakes."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        first = str(self.problems[0]) if self.problems else ""
+        summary = f"{count} problem{'s' if count != 1 else ''} in the datasets"
+        super().__init__(f"{summary}: {first}" if count == 1 else summary)
+
+
+class DatasetUnavailable(MamoriError):
+    """A connected database cannot be reached (its setting unset, or the server down)."""
+
+    exit_code = 3
+
+
+class DatasetStepFailed(MamoriError):
+    """A step of an erasure in a connected database failed; the erasure stopped there."""
 
 
 class AuditEntryError(UserInputError):

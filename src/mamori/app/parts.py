@@ -24,16 +24,20 @@ from mamori.changes.notices import send_notices
 from mamori.config import Settings
 from mamori.consent import disclosure as consent_disclosure
 from mamori.contractors import register as contractor_register
+from mamori.datasets import corrections as dataset_corrections
+from mamori.datasets import disclosure as dataset_disclosure
+from mamori.datasets import erasure as dataset_erasure
 from mamori.incidents import reminders as incident_reminders
 from mamori.mail import mailer
 from mamori.provisions import disclosure as provision_disclosure
 from mamori.provisions import gate as provision_gate
 from mamori.requests import store as request_store
 from mamori.requests.context import RequestContext
+from mamori.requests.effects import Correction, RequestErasure
 from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
 from mamori.requests.reminders import NAME as REMINDER_JOB
 from mamori.requests.reminders import remind
-from mamori.requests.sections import Section
+from mamori.requests.sections import Section, no_rows
 from mamori.vault.core import Entrustment, Erasure
 from mamori.vault.events import purge_expired
 from mamori.webhooks import delivery as webhooks
@@ -86,6 +90,8 @@ class Parts:
     jobs: tuple[Job, ...] = ()
     sections: tuple[Section, ...] = field(default=())
     erasures: tuple[Erasure, ...] = field(default=())
+    corrections: tuple[Correction, ...] = field(default=())
+    request_erasures: tuple[RequestErasure, ...] = field(default=())
     entrustment: Entrustment | None = None
 
     def enabled_jobs(self, settings: Settings) -> list[Job]:
@@ -157,8 +163,11 @@ BUILT_IN = Parts(
         Section(provision_disclosure.RECORDS, provision_disclosure.record_rows),
         Section(provision_disclosure.CONSENTS, provision_disclosure.consent_rows),
         Section(provision_disclosure.ACQUISITIONS, provision_disclosure.acquisition_rows),
+        Section(dataset_disclosure.SECTION, no_rows, bind=dataset_disclosure.rows_of),
     ),
     erasures=(*center_access.ERASURES, *request_store.ERASURES, *mailer.ERASURES),
+    corrections=(Correction(dataset_corrections.NAME, dataset_corrections.correct),),
+    request_erasures=(RequestErasure(dataset_erasure.NAME, dataset_erasure.carry_out),),
     entrustment=contractor_register.suspended,
 )
 """Every part mamori ships."""

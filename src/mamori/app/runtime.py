@@ -30,6 +30,7 @@ from mamori.vault.key_file import ReloadingKeys
 from mamori.vault.shred_log import ShredLog
 
 if TYPE_CHECKING:
+    from mamori.requests.effects import Correction, RequestErasure
     from mamori.requests.sections import Section
 
 __all__ = ["Runtime", "fixed_master_keys", "load_master_keys", "open_runtime"]
@@ -85,6 +86,16 @@ class Runtime:
             vault=vault,
         )
         object.__setattr__(self, "mail", mail)
+
+    @property
+    def corrections(self) -> tuple[Correction, ...]:
+        """Where else a granted correction is written, of the loaded parts."""
+        return self.parts.corrections
+
+    @property
+    def request_erasures(self) -> tuple[RequestErasure, ...]:
+        """Where else a granted erasure is carried out, of the loaded parts."""
+        return self.parts.request_erasures
 
     @property
     def sections(self) -> tuple[Section, ...]:

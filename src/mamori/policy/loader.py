@@ -18,7 +18,7 @@ import difflib
 import hashlib
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, get_args, get_origin
@@ -38,6 +38,7 @@ __all__ = [
     "MAX_NODES",
     "LoadedPolicy",
     "canonical_json",
+    "compose",
     "content_hash",
     "format_path",
     "load_policy",
@@ -320,6 +321,14 @@ def _validation_problems(
 
 
 # -- public API ------------------------------------------------------------------------------
+
+
+def compose(text: str, filename: str) -> tuple[Any, Callable[[PathKey], int | None], list[Problem]]:
+    """YAML ``text`` read under the policy's bounds, for another declaration beside the policy
+    (the datasets): the data, the line of a path (its deepest known ancestor's), and the
+    problems found (syntax, duplicate keys, size); the data is None when it cannot be read."""
+    data, positions, problems = _compose(text, filename)
+    return data, positions.line, problems
 
 
 def parse_policy(text: str, filename: str = "policy.yaml") -> Policy:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mamori.config import Settings
     from mamori.mail.mailer import Mailer
     from mamori.publication.current import PublishedPolicy
+    from mamori.requests.effects import Correction, RequestErasure
     from mamori.requests.sections import Section
     from mamori.store.db import Engine
     from mamori.vault.core import Vault
@@ -53,4 +54,14 @@ class RequestContext(Protocol):
     @property
     def sections(self) -> tuple[Section, ...]:
         """The disclosure-package sections other domains contribute."""
+        ...
+
+    @property
+    def corrections(self) -> tuple[Correction, ...]:
+        """Where else a granted correction is written (the connected databases)."""
+        ...
+
+    @property
+    def request_erasures(self) -> tuple[RequestErasure, ...]:
+        """Where else a granted erasure (the person withdrawn) is carried out."""
         ...

@@ -52,8 +52,13 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
     if kind is RequestType.correction and subject:
         proposed = cast(dict[str, Any], request.details.get("corrections") or {})
         values = {k: v for k, v in proposed.items() if k in _accepted(request, decision)}
+        # Elsewhere first: a connected table is found by the values the vault still holds.
+        connected = sum(part.apply(ctx, subject, values, actor) for part in ctx.corrections)
         vault.write_items(caller, subject, values)
-        return {"effect": "corrected", "items": len(values)}
+        effects: Effects = {"effect": "corrected", "items": len(values)}
+        if connected:
+            effects["connected_rows"] = connected
+        return effects
     if kind is RequestType.usage_stop and subject:
         current = usage_settings(vault, subject)
         stopped = set(current.stopped_items) | set(_accepted(request, decision))
@@ -67,10 +72,15 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
         return {"effect": "stopped", "items": len(_accepted(request, decision))}
     if kind is RequestType.erasure and subject:
         if decision.withdraw:
+            # The connected databases first: their rows are found by the vault's values.
+            connected = sum(part.apply(ctx, request.id, actor) for part in ctx.request_erasures)
             # Shredded already: a decision applied twice, or a withdrawal meanwhile.
             with contextlib.suppress(SubjectWithdrawn):
                 vault.withdraw(caller, subject)
-            return {"effect": "shredded"}
+            shredded: Effects = {"effect": "shredded"}
+            if connected:
+                shredded["connected_rows"] = connected
+            return shredded
         items = _accepted(request, decision)
         vault.write_items(caller, subject, dict.fromkeys(items))
         return {"effect": "erased", "items": len(items)}

@@ -98,6 +98,7 @@ SECTIONS: Final[Labels] = {
     "provision_consents": N_("label.section.provision_consents"),
     "provision_acquisitions": N_("label.section.provision_acquisitions"),
     "consents": N_("label.section.consents"),
+    "connected_datasets": N_("label.section.connected_datasets"),
 }
 """Titles of the disclosure package's sections (a section not named here shows its id)."""
 

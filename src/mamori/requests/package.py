@@ -264,7 +264,7 @@ def build(ctx: RequestContext, subject_id: str, out: IO[bytes], *, language: str
                 )
             writer.close()
         # -- the sections other parts register (a section without rows has no CSV) ----------
-        registered = ordered_sections(ctx.sections)
+        registered = ordered_sections(s.bound(ctx) for s in ctx.sections)
         section_json.write(b"{")
         for n, (name, fn) in enumerate(registered.items()):
             section_json.write((b"," if n else b"") + orjson.dumps(name) + b":[")

@@ -32,6 +32,9 @@ __all__ = ["COLUMNS", "DOCUMENT_TYPES", "Document", "Words", "held", "is_documen
 COLUMNS: Final[dict[str, str]] = {
     # items.csv, events.csv, events_summary.csv
     "item": N_("package.col.item"),
+    "dataset": N_("package.col.dataset"),
+    "table": N_("package.col.table"),
+    "row": N_("package.col.row"),
     "value": N_("package.col.value"),
     "source": N_("package.col.source"),
     "collected_at": N_("package.col.collected_at"),
@@ -313,6 +316,8 @@ class Words:
             return ""
         if key == "items" and isinstance(value, str):
             return self.items(value.split(","))
+        if key == "item" and isinstance(value, str):
+            return self.item(value)
         if key == "purpose" and isinstance(value, str):
             return self.purpose(value)
         if key == "recipient" and isinstance(value, str):

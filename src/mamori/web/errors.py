@@ -25,6 +25,8 @@ from mamori.errors import (
     ConfigError,
     Conflict,
     DatabaseUnavailable,
+    DatasetStepFailed,
+    DatasetUnavailable,
     DownloadUnavailable,
     MamoriError,
     NotFound,
@@ -70,6 +72,8 @@ _STATUS: tuple[tuple[type[MamoriError], int], ...] = (
     (ConfigError, 500),
     (UserInputError, 400),
     (DatabaseUnavailable, 503),
+    (DatasetUnavailable, 503),
+    (DatasetStepFailed, 502),
     (ReportUnavailable, 503),
 )
 

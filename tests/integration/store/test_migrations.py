@@ -43,6 +43,8 @@ TABLES = {
     "mail_optouts",
     "mail_outbox",
     "data_requests",
+    "dataset_erasure_steps",
+    "dataset_erasures",
     "policy_changes",
     "policy_consents",
     "policy_versions",
@@ -128,6 +130,8 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "pseudonym_keys",
                 "pseudonymised_exports",
                 "statistics_queries",
+                "dataset_erasure_steps",
+                "dataset_erasures",
                 "consent_links",
                 "contractor_checks",
                 "contractor_contracts",
@@ -205,6 +209,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0018_anomalies.py",
         "0019_webhooks.py",
         "0020_statistics.py",
+        "0021_datasets.py",
         "0023_job_runs.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)

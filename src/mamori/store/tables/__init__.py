@@ -39,6 +39,7 @@ from mamori.store.tables.core import (
     system_keys,
     usage_events,
 )
+from mamori.store.tables.datasets import dataset_erasure_steps, dataset_erasures
 from mamori.store.tables.incidents import (
     incident_actions,
     incident_people,
@@ -104,6 +105,8 @@ __all__ = [
     "contractor_checks",
     "contractor_contracts",
     "data_requests",
+    "dataset_erasure_steps",
+    "dataset_erasures",
     "incident_actions",
     "incident_people",
     "incident_reports",

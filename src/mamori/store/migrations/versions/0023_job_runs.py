@@ -2,7 +2,7 @@
 of each job, taken as a lease.
 
 Revision ID: 0023_job_runs
-Revises: 0020_statistics
+Revises: 0021_datasets
 Create Date: 2026-12-04
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023_job_runs"
-down_revision: str | None = "0020_statistics"
+down_revision: str | None = "0021_datasets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

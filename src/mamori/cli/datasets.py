@@ -36,18 +36,24 @@ def datasets_check(
     """Check every dataset against the policy and its database: unknown items, missing
     tables or columns, unreachable tables, erasures that would break a constraint. Prints
     one problem per line (file:line: path: message); exits 1 when there is any."""
+    from mamori.datasets import sources
     from mamori.datasets.checks import check
 
     runtime = _runtime()
     try:
+        where = folder or sources.folder(runtime.settings)
         problems = check(runtime, folder)
+        files = sorted(where.glob("*.yaml")) if where.is_dir() else []
     finally:
         runtime.close()
     _lines(str(p) for p in problems)
     if problems:
         err.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", markup=False)
         raise typer.Exit(1)
-    err.print("datasets: no problems", markup=False)
+    if not files:
+        err.print(f"datasets: none declared (no dataset files in {where})", markup=False)
+        return
+    err.print(f"datasets: {len(files)} file(s) in {where}, no problems", markup=False)
 
 
 @datasets_app.command("erase-plan")

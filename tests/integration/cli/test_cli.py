@@ -122,3 +122,10 @@ def test_first_start_on_a_fresh_folder_needs_nothing(env: dict[str, str], tmp_pa
     assert key.exists() and key.stat().st_mode & 0o777 == 0o600
     again = mamori("init", env=env)  # a second run changes nothing
     assert "version 1" in again.stdout
+
+
+def test_datasets_check_says_when_none_is_declared(env: dict[str, str], tmp_path: Path) -> None:
+    assert mamori("init", env=env).returncode == 0
+    ran = mamori("datasets", "check", "--folder", str(tmp_path / "nowhere"), env=env)
+    assert ran.returncode == 0
+    assert f"none declared (no dataset files in {tmp_path / 'nowhere'})" in ran.stderr

@@ -215,3 +215,25 @@ def test_an_erased_item_whose_column_deletes_takes_the_rows_that_need_it(
         str(r.to_address).startswith("h1:") for r in _rows(operator_db, ds.mail_logs, 10, 11)
     )
     assert ds.counts(operator_db, "p2@example.jp", 2)["accounts"] == 1
+
+
+def test_the_commands_plan_an_erasure_of_chosen_items(
+    env: dict[str, str], tmp_path: Path, runtime: Runtime, operator_db: str
+) -> None:
+    from tests.helpers.cli import mamori
+
+    request = _filed(runtime, _person(runtime, 1), "erasure", ["address"])
+    env = {
+        **env,
+        "MAMORI_POLICY": str(tmp_path / "policy" / "policy.yaml"),
+        "MAMORI_TEST_SERVICE_URL": operator_db,
+    }
+    plan = mamori("datasets", "erase-plan", request, "--items", "address", env=env)
+    assert plan.stdout.splitlines()[1:] == [
+        "1\tservice\torders\tupdate\tshipping_address=rewrite\t2"
+    ]
+    refused = mamori("datasets", "erase-plan", request, "--items", "adress", env=env, check=None)
+    assert refused.returncode != 0 and "unknown data item 'adress'" in refused.stderr
+    assert refused.stderr.count("\n") == 1
+    done = mamori("datasets", "erase", request, "--items", "address", env=env).stdout
+    assert done.startswith("verified\t1 steps\t2 rows")

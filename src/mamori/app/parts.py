@@ -27,13 +27,14 @@ from mamori.contractors import register as contractor_register
 from mamori.datasets import corrections as dataset_corrections
 from mamori.datasets import disclosure as dataset_disclosure
 from mamori.datasets import erasure as dataset_erasure
+from mamori.datasets import stops as dataset_stops
 from mamori.incidents import reminders as incident_reminders
 from mamori.mail import mailer
 from mamori.provisions import disclosure as provision_disclosure
 from mamori.provisions import gate as provision_gate
 from mamori.requests import store as request_store
 from mamori.requests.context import RequestContext
-from mamori.requests.effects import Correction, RequestErasure
+from mamori.requests.effects import Correction, RequestErasure, RequestStop
 from mamori.requests.reminders import EVERY_SECONDS as REMINDER_SECONDS
 from mamori.requests.reminders import NAME as REMINDER_JOB
 from mamori.requests.reminders import remind
@@ -92,6 +93,7 @@ class Parts:
     erasures: tuple[Erasure, ...] = field(default=())
     corrections: tuple[Correction, ...] = field(default=())
     request_erasures: tuple[RequestErasure, ...] = field(default=())
+    request_stops: tuple[RequestStop, ...] = field(default=())
     entrustment: Entrustment | None = None
 
     def enabled_jobs(self, settings: Settings) -> list[Job]:
@@ -168,6 +170,7 @@ BUILT_IN = Parts(
     erasures=(*center_access.ERASURES, *request_store.ERASURES, *mailer.ERASURES),
     corrections=(Correction(dataset_corrections.NAME, dataset_corrections.correct),),
     request_erasures=(RequestErasure(dataset_erasure.NAME, dataset_erasure.carry_out),),
+    request_stops=(RequestStop(dataset_stops.NAME, dataset_stops.record),),
     entrustment=contractor_register.suspended,
 )
 """Every part mamori ships."""

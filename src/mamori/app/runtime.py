@@ -30,7 +30,7 @@ from mamori.vault.key_file import ReloadingKeys
 from mamori.vault.shred_log import ShredLog
 
 if TYPE_CHECKING:
-    from mamori.requests.effects import Correction, RequestErasure
+    from mamori.requests.effects import Correction, RequestErasure, RequestStop
     from mamori.requests.sections import Section
 
 __all__ = ["Runtime", "fixed_master_keys", "load_master_keys", "open_runtime"]
@@ -96,6 +96,11 @@ class Runtime:
     def request_erasures(self) -> tuple[RequestErasure, ...]:
         """Where else a granted erasure is carried out, of the loaded parts."""
         return self.parts.request_erasures
+
+    @property
+    def request_stops(self) -> tuple[RequestStop, ...]:
+        """Where else a granted usage or provision stop is recorded, of the loaded parts."""
+        return self.parts.request_stops
 
     @property
     def sections(self) -> tuple[Section, ...]:

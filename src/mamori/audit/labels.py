@@ -119,6 +119,7 @@ ACTIONS: Final[dict[str, str]] = {
     "datasets.erasure_started": N_("audit.action.datasets.erasure_started"),
     "datasets.erasure_failed": N_("audit.action.datasets.erasure_failed"),
     "datasets.erasure_verified": N_("audit.action.datasets.erasure_verified"),
+    "datasets.stop_recorded": N_("audit.action.datasets.stop_recorded"),
     "webhook.create": N_("audit.action.webhook.create"),
     "webhook.read": N_("audit.action.webhook.read"),
     "webhook.remove": N_("audit.action.webhook.remove"),

@@ -6,11 +6,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mamori.cli.common import CLI_ACTOR, _runtime, app, err
+from mamori.errors import UserInputError
+
+if TYPE_CHECKING:
+    from mamori.app import Runtime
 
 
 def _lines(lines: Iterable[str]) -> None:
@@ -56,6 +60,21 @@ def datasets_check(
     err.print(f"datasets: {len(files)} file(s) in {where}, no problems", markup=False)
 
 
+_ITEMS_HELP = (
+    "Only the columns holding these data items (comma-separated), as a granted erasure of "
+    "chosen items does; without it, the whole erasure (withdrawal)."
+)
+
+
+def _items(runtime: Runtime, given: str) -> list[str]:
+    chosen = [i.strip() for i in given.split(",") if i.strip()]
+    known = set(runtime.vault.rules().items)
+    unknown = [i for i in chosen if i not in known]
+    if unknown:
+        raise UserInputError(f"--items: unknown data item '{unknown[0]}'")
+    return chosen
+
+
 @datasets_app.command("erase-plan")
 def datasets_erase_plan(
     request: Annotated[str, typer.Argument(help="The erasure request's id.")],
@@ -63,6 +82,7 @@ def datasets_erase_plan(
         bool,
         typer.Option("--record", help="Record the plan on the request (nothing changes yet)."),
     ] = False,
+    items: Annotated[str, typer.Option("--items", help=_ITEMS_HELP)] = "",
 ) -> None:
     """Show, as a dry run, what erasing the request's person from the connected databases
     would do: each step (dataset, table, action, rows) in the order it would run. Nothing is
@@ -71,7 +91,7 @@ def datasets_erase_plan(
 
     runtime = _runtime()
     try:
-        plan = erasure.compute(runtime, request)
+        plan = erasure.compute(runtime, request, _items(runtime, items))
         if save:
             erasure.record(runtime, plan, actor=CLI_ACTOR)
     finally:
@@ -95,6 +115,7 @@ def datasets_erase_plan(
 @datasets_app.command("erase")
 def datasets_erase(
     request: Annotated[str, typer.Argument(help="The erasure request's id.")],
+    items: Annotated[str, typer.Option("--items", help=_ITEMS_HELP)] = "",
 ) -> None:
     """Erase the request's person from the connected databases: the plan is recorded first
     (unless it is already), run step by step with checkpoints (run again to resume after a
@@ -105,7 +126,8 @@ def datasets_erase(
     try:
         found, _ = erasure.status(runtime, request)
         if found is None:
-            erasure.record(runtime, erasure.compute(runtime, request), actor=CLI_ACTOR)
+            plan = erasure.compute(runtime, request, _items(runtime, items))
+            erasure.record(runtime, plan, actor=CLI_ACTOR)
         done = erasure.run(runtime, request, actor=CLI_ACTOR)
     finally:
         runtime.close()

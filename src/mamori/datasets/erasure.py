@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
@@ -45,10 +45,12 @@ __all__ = [
     "NAME",
     "Kept",
     "Plan",
+    "Scope",
     "carry_out",
     "compute",
     "record",
     "run",
+    "scope",
     "status",
 ]
 
@@ -91,7 +93,59 @@ def _request(ctx: RequestContext, request_id: str) -> Request:
     return request
 
 
-def _steps(connected: sources.Connected, keys: dict[str, list[Any]], seq: int) -> list[StepRecord]:
+_WRITTEN: Final = frozenset({Erase.set_null, Erase.rewrite, Erase.hash})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an erasure does to each table: the tables whose rows go, and the columns written
+    on the rows that stay."""
+
+    deletes: frozenset[str]
+    updates: dict[str, dict[str, Erase]]
+
+
+def scope(graph: graphs.Graph, items: Collection[str] = ()) -> Scope:
+    """The whole declared erasure (no ``items``), or only that of the columns holding
+    ``items``: a chosen column that says ``delete`` takes its row; the rows that refer to a row
+    that goes are then erased as declared (deleted, or their reference set to null) unless the
+    database cascades, so that no constraint breaks."""
+    if not items:
+        return Scope(
+            frozenset(n for n, node in graph.nodes.items() if node.deletes),
+            {n: node.updates for n, node in graph.nodes.items() if node.updates},
+        )
+    chosen = set(items)
+    deletes: set[str] = set()
+    updates: dict[str, dict[str, Erase]] = {}
+    for name, node in graph.nodes.items():
+        columns = {c: s.erase for c, s in node.table.columns.items() if s.item in chosen}
+        if any(e is Erase.delete for e in columns.values()):
+            deletes.add(name)
+            continue
+        written: dict[str, Erase] = {c: e for c, e in columns.items() if e in _WRITTEN}
+        if written:
+            updates[name] = written
+    todo = sorted(deletes)
+    while todo:
+        for edge in graph.children_of(todo.pop(), every=True):
+            if not edge.follow or (edge.on_delete or "").upper() in graphs.CASCADING:
+                continue
+            child = graph.nodes[edge.child]
+            if child.deletes:
+                if edge.child not in deletes:
+                    deletes.add(edge.child)
+                    updates.pop(edge.child, None)
+                    todo.append(edge.child)
+            elif edge.child not in deletes:
+                nulled = {c: Erase.set_null for c in edge.child_columns}
+                updates[edge.child] = {**updates.get(edge.child, {}), **nulled}
+    return Scope(frozenset(deletes), updates)
+
+
+def _steps(
+    connected: sources.Connected, keys: dict[str, list[Any]], seq: int, plan: Scope
+) -> list[StepRecord]:
     graph = connected.graph
     dataset = connected.dataset
     order = graph.order()
@@ -116,7 +170,7 @@ def _steps(connected: sources.Connected, keys: dict[str, list[Any]], seq: int) -
             )
 
     for name in order:  # updates, parents first: a child's key is nulled before its parent goes
-        updates = graph.nodes[name].updates
+        updates = plan.updates.get(name)
         if updates:
             columns = {
                 c: {"erase": e.value, "value": dataset.tables[name].columns[c].value}
@@ -124,13 +178,14 @@ def _steps(connected: sources.Connected, keys: dict[str, list[Any]], seq: int) -
             }
             add(name, "update", columns)
     for name in reversed(order):  # deletes, children first
-        if graph.nodes[name].deletes:
+        if name in plan.deletes:
             add(name, "delete", {})
     return steps
 
 
-def compute(ctx: RequestContext, request_id: str) -> Plan:
-    """The plan of the erasure request ``request_id`` (nothing is changed)."""
+def compute(ctx: RequestContext, request_id: str, items: Collection[str] = ()) -> Plan:
+    """The plan of the erasure request ``request_id`` (nothing is changed): the whole
+    declared erasure, or with ``items`` only that of the columns holding them (:func:`scope`)."""
     request = _request(ctx, request_id)
     assert request.subject_id is not None
     plan = Plan(request_id, request.subject_id)
@@ -149,10 +204,15 @@ def compute(ctx: RequestContext, request_id: str) -> Plan:
             keys: dict[str, list[Any]] = {}
             for page in traversal.walk(connected, seeds):
                 keys.setdefault(page.node.name, []).extend(list(page.key(r)) for r in page.rows)
-            plan.steps.extend(_steps(connected, keys, len(plan.steps) + 1))
+            chosen = scope(connected.graph, items)
+            plan.steps.extend(_steps(connected, keys, len(plan.steps) + 1, chosen))
             for name, table in item.dataset.tables.items():
                 for column, spec in table.columns.items():
-                    if spec.erase is Erase.keep and keys.get(name):
+                    if (
+                        spec.erase is Erase.keep
+                        and keys.get(name)
+                        and (not items or spec.item in items)
+                    ):
                         plan.kept.append(
                             Kept(item.dataset.id, name, column, spec.reason or "", len(keys[name]))
                         )
@@ -337,13 +397,15 @@ def run(
     return done
 
 
-def carry_out(ctx: RequestContext, request_id: str, actor: str) -> int:
-    """The whole erasure of a granted request, as its decision runs it before the vault
-    shreds the person: planned and recorded unless it already is, run (or resumed), verified.
-    Returns the rows erased (0 when no dataset is declared)."""
+def carry_out(ctx: RequestContext, request_id: str, items: Sequence[str], actor: str) -> int:
+    """The erasure of a granted request, as its decision runs it before the vault changes:
+    the whole of it before the vault shreds the person (no ``items``), or that of the
+    columns holding ``items`` before the vault erases them; planned and recorded unless it
+    already is, run (or resumed), verified. Returns the rows erased (0 when no dataset is
+    declared)."""
     if not sources.declared(ctx.settings):
         return 0
     found, _ = status(ctx, request_id)
     if found is None:
-        record(ctx, compute(ctx, request_id), actor=actor)
+        record(ctx, compute(ctx, request_id, items), actor=actor)
     return run(ctx, request_id, actor=actor).row_count

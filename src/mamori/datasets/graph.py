@@ -19,11 +19,11 @@ from typing import Final
 from mamori.datasets.model import Dataset, Erase, Table
 from mamori.datasets.storage import ForeignKey, TableShape
 
-__all__ = ["HASH_LENGTH", "Edge", "Graph", "Node", "build", "problems"]
+__all__ = ["CASCADING", "HASH_LENGTH", "Edge", "Graph", "Node", "build", "problems"]
 
 HASH_LENGTH: Final = 43
 """Characters of a keyed hash written by erasure (``h1:`` and 40 hex digits)."""
-_CASCADING: Final = {"CASCADE", "SET NULL", "SET DEFAULT"}
+CASCADING: Final = {"CASCADE", "SET NULL", "SET DEFAULT"}
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ def _erasure_problems(graph: Graph, node: Node) -> Iterator[tuple[str, str]]:
         return
     for edge in graph.children_of(node.name, every=True):
         child = graph.nodes[edge.child]
-        if (edge.on_delete or "").upper() in _CASCADING:
+        if (edge.on_delete or "").upper() in CASCADING:
             continue
         if not edge.follow:
             cols = ", ".join(edge.child_columns)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from mamori.config import Settings
     from mamori.mail.mailer import Mailer
     from mamori.publication.current import PublishedPolicy
-    from mamori.requests.effects import Correction, RequestErasure
+    from mamori.requests.effects import Correction, RequestErasure, RequestStop
     from mamori.requests.sections import Section
     from mamori.store.db import Engine
     from mamori.vault.core import Vault
@@ -64,4 +64,9 @@ class RequestContext(Protocol):
     @property
     def request_erasures(self) -> tuple[RequestErasure, ...]:
         """Where else a granted erasure (the person withdrawn) is carried out."""
+        ...
+
+    @property
+    def request_stops(self) -> tuple[RequestStop, ...]:
+        """Where else a granted usage or provision stop is recorded for the host to honour."""
         ...

@@ -7,6 +7,11 @@ who decided: a correction writes the proposed values, a usage stop adds the pers
 provision ledger reads :func:`provision_stops`), a mail opt-out records the address in the mail
 opt-outs. A refusal, "no data held" and a substitute measure change nothing in the vault.
 
+The connected databases are reached through the built-in parts: a correction and an erasure
+are written there first (their rows are found by the vault's values); a usage or provision
+stop is recorded there for the host to honour, after the vault's stop, and the datasets
+holding the items are named in the effects (:data:`STOP_PLACES`), for the notice.
+
 The effect commits before the decision does (the vault opens its own transaction). Applying
 the same decision twice is harmless: writes, stops and deletions are idempotent, and a subject
 already shredded counts as erased.
@@ -30,13 +35,42 @@ from mamori.vault.restrictions import set_stops, usage_settings
 if TYPE_CHECKING:
     from mamori.requests.context import RequestContext
 
-__all__ = ["apply", "provision_stops"]
+__all__ = ["STOP_PLACES", "apply", "provision_stops", "stop_places"]
 
 Effects = dict[str, str | int | bool | None]
+
+STOP_PLACES = "stop_datasets"
+"""The effect naming, comma-separated, the connected datasets where the host honours a stop."""
 
 
 def _accepted(request: Request, decision: Decision) -> list[str]:
     return list(decision.accepted_items or request.items)
+
+
+def stop_places(
+    ctx: RequestContext, request: Request, decision: Decision, *, actor: str | None = None
+) -> list[str]:
+    """The connected datasets that hold the items a granted usage or provision stop stops
+    for the person, where the host is to honour it; recorded there when ``actor`` is given
+    (none: a preview, nothing recorded)."""
+    if (
+        decision.outcome not in (Outcome.fulfilled, Outcome.partly_fulfilled)
+        or decision.substitute
+        or request.type not in (RequestType.usage_stop, RequestType.provision_stop)
+        or not request.subject_id
+    ):
+        return []
+    items = _accepted(request, decision)
+    found: list[str] = []
+    for part in ctx.request_stops:
+        found.extend(part.apply(ctx, request.subject_id, items, request.id, actor))
+    return list(dict.fromkeys(found))
+
+
+def _stopped(effects: Effects, places: list[str]) -> Effects:
+    if places:
+        effects[STOP_PLACES] = ",".join(places)
+    return effects
 
 
 def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: str) -> Effects:
@@ -69,11 +103,15 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
             stopped_items=stopped,
             stopped_purposes=current.stopped_purposes,
         )
-        return {"effect": "stopped", "items": len(_accepted(request, decision))}
+        # Recorded elsewhere once the vault accepts the stop (an item it refuses to stop is
+        # recorded nowhere); an unreachable database stops the decision, and deciding again
+        # sets the same stops.
+        places = stop_places(ctx, request, decision, actor=actor)
+        return _stopped({"effect": "stopped", "items": len(_accepted(request, decision))}, places)
     if kind is RequestType.erasure and subject:
         if decision.withdraw:
             # The connected databases first: their rows are found by the vault's values.
-            connected = sum(part.apply(ctx, request.id, actor) for part in ctx.request_erasures)
+            connected = sum(part.apply(ctx, request.id, (), actor) for part in ctx.request_erasures)
             # Shredded already: a decision applied twice, or a withdrawal meanwhile.
             with contextlib.suppress(SubjectWithdrawn):
                 vault.withdraw(caller, subject)
@@ -82,10 +120,16 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
                 shredded["connected_rows"] = connected
             return shredded
         items = _accepted(request, decision)
+        # The columns holding the items in the connected databases first, by the vault's values.
+        rows = sum(part.apply(ctx, request.id, items, actor) for part in ctx.request_erasures)
         vault.write_items(caller, subject, dict.fromkeys(items))
-        return {"effect": "erased", "items": len(items)}
+        erased: Effects = {"effect": "erased", "items": len(items)}
+        if rows:
+            erased["connected_rows"] = rows
+        return erased
     if kind is RequestType.provision_stop:
-        return {"effect": "provision_stopped"}
+        places = stop_places(ctx, request, decision, actor=actor)
+        return _stopped({"effect": "provision_stopped"}, places)
     if kind is RequestType.mail_opt_out:
         email = str(request.details.get("email", ""))
         from mamori.mail import optout

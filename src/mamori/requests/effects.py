@@ -1,14 +1,14 @@
 """Steps of a granted request that other domains own, listed in the built-in parts
-(:mod:`mamori.app.parts`): a correction and an erasure reaching the operator's connected
-databases."""
+(:mod:`mamori.app.parts`): a correction, an erasure and a stop reaching the operator's
+connected databases."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Correction", "RequestErasure"]
+__all__ = ["Correction", "RequestErasure", "RequestStop"]
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,23 @@ class Correction:
 
 @dataclass(frozen=True)
 class RequestErasure:
-    """``apply(ctx, request_id, actor)``: erase the person of the erasure request
-    ``request_id`` where this part keeps their data, before the vault shreds them (the vault's
-    values find the rows); returns the rows erased. An error stops the decision, and the part
-    keeps its own visible state (the plan, the step that failed, its reason)."""
+    """``apply(ctx, request_id, items, actor)``: erase, where this part keeps them, the
+    person of the erasure request ``request_id`` before the vault shreds them (no ``items``),
+    or only ``items`` before the vault erases those (the vault's values find the rows);
+    returns the rows erased. An error stops the decision, and the part keeps its own visible
+    state (the plan, the step that failed, its reason)."""
 
     name: str
-    apply: Callable[[Any, str, str], int]
+    apply: Callable[[Any, str, Sequence[str], str], int]
+
+
+@dataclass(frozen=True)
+class RequestStop:
+    """``apply(ctx, subject_id, items, request_id, actor)``: a granted usage stop or stop of
+    third-party provision of ``items`` (empty: every item) that this part cannot carry out
+    itself, recorded for the host to honour; returns the ids of the places that hold the
+    stopped items for the person, to name in the notice. With ``actor`` None nothing is
+    recorded (the notice's preview). An error stops the decision."""
+
+    name: str
+    apply: Callable[[Any, str, Sequence[str], str, str | None], list[str]]

@@ -9,6 +9,7 @@ Contexts hold strings only, and every template receives every key it names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mamori.clock import local_date, local_text
@@ -97,9 +98,14 @@ def received(
 
 
 def _decided(
-    ctx: RequestContext, request: Request, reason: str, base_url: str
+    ctx: RequestContext,
+    request: Request,
+    reason: str,
+    base_url: str,
+    stop_places: Sequence[str] = (),
 ) -> tuple[str, dict[str, str]]:
-    """The template and context of the notice of a decision (an answer, for an inquiry)."""
+    """The template and context of the notice of a decision (an answer, for an inquiry);
+    ``stop_places``: the connected datasets where the host honours a granted stop."""
     if request.type is RequestType.inquiry:
         return "request_answer", {"answer": reason}
     lang = request.language
@@ -123,22 +129,37 @@ def _decided(
         ),
         "downloads": str(request.downloads_left),
         "post": "yes" if granted and request.delivery is Delivery.post else "",
+        "stop_places": ", ".join(stop_places),
         "link": request_link(base_url, request),
     }
 
 
 def decided(
-    ctx: RequestContext, conn: Connection, request: Request, to: str, reason: str, base_url: str
+    ctx: RequestContext,
+    conn: Connection,
+    request: Request,
+    to: str,
+    reason: str,
+    base_url: str,
+    *,
+    stop_places: Sequence[str] = (),
 ) -> str:
     """Queue the notice of the decision on ``request`` (the answer, for an inquiry)."""
-    template, context = _decided(ctx, request, reason, base_url)
+    template, context = _decided(ctx, request, reason, base_url, stop_places)
     return _queue(ctx, conn, request, template, to, context)
 
 
-def preview(ctx: RequestContext, request: Request, reason: str, base_url: str) -> Rendered:
+def preview(
+    ctx: RequestContext,
+    request: Request,
+    reason: str,
+    base_url: str,
+    *,
+    stop_places: Sequence[str] = (),
+) -> Rendered:
     """The notice :func:`decided` would queue for ``request`` (as decided), rendered, for
     staff to read before they send it."""
-    template, context = _decided(ctx, request, reason, base_url)
+    template, context = _decided(ctx, request, reason, base_url, stop_places)
     lang = request.language
     return ctx.mail.templates.render(template, lang, _full(ctx, request, context, lang))
 

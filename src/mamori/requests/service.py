@@ -424,7 +424,16 @@ def decide(
             reason=bool(reason),
             extra=effects,
         )
-        mail_id = notices.decided(ctx, conn, request, to, reason, base_url)
+        places = str(effects.get(decisions.STOP_PLACES) or "")
+        mail_id = notices.decided(
+            ctx,
+            conn,
+            request,
+            to,
+            reason,
+            base_url,
+            stop_places=places.split(",") if places else [],
+        )
         status = workflow.next_status(Status.decided, Status.notified)
         storage.update(conn, request_id, now=now, status=status.value, notified_at=now)
         request = replace(request, status=status, notified_at=now)
@@ -451,7 +460,10 @@ def preview_decision(
         download_until=download_until,
         downloads_left=downloads,
     )
-    return decided, notices.preview(ctx, decided, decision.reason.strip(), base_url)
+    places = decisions.stop_places(ctx, request, decision)
+    return decided, notices.preview(
+        ctx, decided, decision.reason.strip(), base_url, stop_places=places
+    )
 
 
 def package_preview(ctx: RequestContext, request_id: str, *, actor: str) -> str:

@@ -110,6 +110,13 @@ def datasets_erase_plan(
         )
     done = "recorded" if save else "dry run, nothing changed"
     err.print(f"{len(plan.steps)} steps, {plan.rows} rows ({done})", markup=False)
+    if save and not items:
+        # A request has one recorded plan, and its decision runs that plan.
+        err.print(
+            "note: the whole erasure (withdrawal) is recorded; a decision that erases only"
+            " chosen items will run this plan too: record with --items for such a request",
+            markup=False,
+        )
 
 
 @datasets_app.command("erase")

@@ -121,7 +121,12 @@ def apply(ctx: RequestContext, request: Request, decision: Decision, *, actor: s
             return shredded
         items = _accepted(request, decision)
         # The columns holding the items in the connected databases first, by the vault's values.
-        rows = sum(part.apply(ctx, request.id, items, actor) for part in ctx.request_erasures)
+        # No items is a withdrawal's whole erasure to the parts: never for a decision like this.
+        rows = (
+            sum(part.apply(ctx, request.id, items, actor) for part in ctx.request_erasures)
+            if items
+            else 0
+        )
         vault.write_items(caller, subject, dict.fromkeys(items))
         erased: Effects = {"effect": "erased", "items": len(items)}
         if rows:

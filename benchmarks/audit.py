@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from rich.console import Console
@@ -37,6 +37,9 @@ from sqlalchemy.engine import Engine, make_url
 from mamori.audit import AuditLog, NewEntry
 from mamori.audit.entry import encode_fields, format_ts
 from mamori.store import db
+
+if TYPE_CHECKING:
+    from mamori.app import Runtime
 
 __all__ = ["AuditBenchResult", "main", "run"]
 
@@ -184,6 +187,39 @@ def _scratch_database(url: str | None) -> Iterator[tuple[str, str]]:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         server.dispose()
+
+
+@contextmanager
+def scratch_runtime(
+    url: str | None, policy: Callable[[Path], Path] | None = None
+) -> Iterator[tuple[Runtime, str]]:
+    """mamori on a fresh scratch database next to ``url`` (:func:`_scratch_database`), with a
+    random master key given in the settings (never written) and no retention purge; ``policy``
+    writes the policy file to use into the run's temporary folder. (runtime, description)."""
+    import base64
+    import secrets
+
+    from mamori.app import open_runtime
+    from mamori.config import Settings
+
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    with (
+        _scratch_database(url) as (scratch, where),
+        tempfile.TemporaryDirectory(prefix="mamori-bench-") as tmp,
+    ):
+        extra: dict[str, Any] = {} if policy is None else {"policy": policy(Path(tmp))}
+        settings = Settings(
+            data_dir=Path(tmp) / "data",
+            database_url=scratch,
+            master_key=f"1:{key}",
+            retention_purge_minutes=0,
+            **extra,
+        )
+        runtime = open_runtime(settings, actor="bench")
+        try:
+            yield runtime, where
+        finally:
+            runtime.close()
 
 
 def run(url: str | None, n: int, batch: int) -> AuditBenchResult:

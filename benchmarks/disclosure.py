@@ -18,15 +18,12 @@ does not slow the timing) is printed for each size: flat means the package strea
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import secrets
 import statistics
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +33,9 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.audit import _scratch_database, machine
-from mamori.app import Runtime, open_runtime
-from mamori.config import Settings, example_policy_path
+from benchmarks.audit import machine, scratch_runtime
+from mamori.app import Runtime
+from mamori.config import example_policy_path
 from mamori.requests import package
 from mamori.store import db, tables
 from mamori.vault import crypto
@@ -79,7 +76,8 @@ def _policy_file(folder: Path) -> Path:
     document = yaml.safe_load(example_policy_path().read_text(encoding="utf-8"))
     held = [i for i in document["items"] if "customer" in i["subjects"]]
     kinds = {"text", "name", "email", "phone", "address"}
-    usable = [i["id"] for i in held if i["kind"] in kinds]
+    # An item of several kinds (`kinds:`) takes values with their kind: left to the extra items.
+    usable = [i["id"] for i in held if i.get("kind") in kinds]
     extra = [f"bench_note_{n:02d}" for n in range(ITEMS - len(usable))]
     for item_id in extra:
         document["items"].append(
@@ -118,7 +116,11 @@ def _values(runtime: Runtime) -> dict[str, object]:
         if item.id in samples:
             values[item.id] = samples[item.id]
         elif item.kind.value == "text":
-            values[item.id] = f"{item.id} の値"
+            value = f"{item.id} の値"
+            # An item of several kinds takes each value with its kind.
+            values[item.id] = (
+                {"kind": "text", "value": value} if len(item.value_kinds) > 1 else value
+            )
     return dict(list(values.items())[:ITEMS])
 
 
@@ -182,25 +184,8 @@ def _build(runtime: Runtime, subject_id: str) -> tuple[float, float]:
     return elapsed, size
 
 
-@contextmanager
-def _runtime(url: str | None) -> Iterator[tuple[Runtime, str]]:
-    key = base64.b64encode(secrets.token_bytes(32)).decode()
-    with (
-        _scratch_database(url) as (scratch, where),
-        tempfile.TemporaryDirectory(prefix="mamori-bench-") as tmp,
-    ):
-        settings = Settings(
-            data_dir=Path(tmp) / "data",
-            database_url=scratch,
-            master_key=f"1:{key}",
-            policy=_policy_file(Path(tmp)),
-            retention_purge_minutes=0,
-        )
-        runtime = open_runtime(settings, actor="bench")
-        try:
-            yield runtime, where
-        finally:
-            runtime.close()
+def _runtime(url: str | None) -> AbstractContextManager[tuple[Runtime, str]]:
+    return scratch_runtime(url, _policy_file)
 
 
 def run(

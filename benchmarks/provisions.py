@@ -22,24 +22,19 @@ wrapped keys), not through the API, so that seeding 100,000 people takes seconds
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import secrets
-import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 
 import orjson
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.audit import _scratch_database, machine
-from mamori.app import Runtime, open_runtime
-from mamori.config import Settings
+from benchmarks.audit import machine, scratch_runtime
+from mamori.app import Runtime
 from mamori.provisions.stream import provide_everyone
 from mamori.store import db, tables
 from mamori.vault import crypto
@@ -202,24 +197,8 @@ def _traced(runtime: Runtime, people: int) -> Memory:
     return Memory(people, seconds, peak / (1024 * 1024))
 
 
-@contextmanager
-def _runtime(url: str | None) -> Iterator[tuple[Runtime, str]]:
-    key = base64.b64encode(secrets.token_bytes(32)).decode()
-    with (
-        _scratch_database(url) as (scratch, where),
-        tempfile.TemporaryDirectory(prefix="mamori-bench-") as tmp,
-    ):
-        settings = Settings(
-            data_dir=Path(tmp) / "data",
-            database_url=scratch,
-            master_key=f"1:{key}",
-            retention_purge_minutes=0,
-        )
-        runtime = open_runtime(settings, actor="bench")
-        try:
-            yield runtime, where
-        finally:
-            runtime.close()
+def _runtime(url: str | None) -> AbstractContextManager[tuple[Runtime, str]]:
+    return scratch_runtime(url)
 
 
 def run(url: str | None, *, people: int = 100_000) -> ProvisionBenchResult:

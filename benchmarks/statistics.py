@@ -20,10 +20,8 @@ the vault would write, so that seeding is not the vault's one transaction per pe
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import secrets
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,9 +34,9 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.audit import _scratch_database, machine
-from mamori.app import Runtime, open_runtime
-from mamori.config import Settings, example_policy_path
+from benchmarks.audit import machine, scratch_runtime
+from mamori.app import Runtime
+from mamori.config import example_policy_path
 from mamori.statistics import queries
 from mamori.statistics.dimensions import PREFECTURES
 from mamori.store import db, tables
@@ -167,24 +165,9 @@ def _mamori(runtime: Runtime) -> queries.Answer:
 
 @contextmanager
 def _runtime(url: str | None) -> Iterator[tuple[Runtime, str]]:
-    key = base64.b64encode(secrets.token_bytes(32)).decode()
-    with (
-        _scratch_database(url) as (scratch, where),
-        tempfile.TemporaryDirectory(prefix="mamori-bench-") as tmp,
-    ):
-        settings = Settings(
-            data_dir=Path(tmp) / "data",
-            database_url=scratch,
-            master_key=f"1:{key}",
-            retention_purge_minutes=0,
-            policy=_policy(Path(tmp)),
-        )
-        runtime = open_runtime(settings, actor="bench")
-        try:
-            _plain.create(runtime.engine)
-            yield runtime, where
-        finally:
-            runtime.close()
+    with scratch_runtime(url, _policy) as (runtime, where):
+        _plain.create(runtime.engine)
+        yield runtime, where
 
 
 def run(url: str | None, *, people: int = 100_000) -> StatisticsBenchResult:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -16,9 +20,41 @@ from mamori.errors import MamoriError, PolicyError
 if TYPE_CHECKING:
     from mamori.app import Runtime
 
-__all__ = ["CLI_ACTOR", "Format", "Lang", "_runtime", "_safe_url", "app", "err", "out"]
+__all__ = [
+    "CLI_ACTOR",
+    "Format",
+    "Lang",
+    "_runtime",
+    "_safe_url",
+    "app",
+    "err",
+    "out",
+    "output_sink",
+]
 
 out = Console(highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def output_sink(output: Path | None) -> Iterator[BinaryIO]:
+    """Where an export writes: the file ``output`` (closed afterwards) or standard output
+    (flushed). A file that cannot be opened or written is one line, never a traceback."""
+    where = output if output is not None else "stdout"
+    try:
+        sink: BinaryIO = output.open("wb") if output is not None else sys.stdout.buffer
+    except OSError as exc:
+        raise MamoriError(f"{where}: cannot write: {exc.strerror or exc}") from None
+    try:
+        yield sink
+    except OSError as exc:
+        raise MamoriError(f"{where}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        if output is not None:
+            sink.close()
+        else:
+            sink.flush()
+
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mamori.errors import MamoriError
-
 if TYPE_CHECKING:
     from mamori.app import Runtime
     from mamori.consent.receipts import ReceiptLog
 
-from mamori.cli.common import CLI_ACTOR, _runtime, app, out
+from mamori.cli.common import CLI_ACTOR, _runtime, app, out, output_sink
 
 consent_app = typer.Typer(help="Cookie-consent receipts: export and verify.", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
@@ -45,18 +42,10 @@ def consent_export(
     count = 0
     try:
         receipts = _receipt_log(runtime).export(actor=CLI_ACTOR, after=after)
-        sink = output.open("wb") if output is not None else sys.stdout.buffer
-        try:
+        with output_sink(output) as sink:
             for receipt in receipts:
                 sink.write(orjson.dumps(receipt.to_json()) + b"\n")
                 count += 1
-        finally:
-            if output is not None:
-                sink.close()
-            else:
-                sink.flush()
-    except OSError as exc:
-        raise MamoriError(f"{output}: cannot write: {exc.strerror or exc}") from None
     finally:
         runtime.close()
     if output is not None:

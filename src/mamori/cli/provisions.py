@@ -3,14 +3,13 @@ received, APPI 30)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import typer
 
-from mamori.cli.common import CLI_ACTOR, _runtime, app, out
-from mamori.errors import MamoriError, UserInputError
+from mamori.cli.common import CLI_ACTOR, _runtime, app, out, output_sink
+from mamori.errors import UserInputError
 
 provisions_app = typer.Typer(
     help="The provision ledger: records of data provided and received.", no_args_is_help=True
@@ -81,35 +80,22 @@ def provisions_export(
             basis=basis,
             receipts=receipts,
         )
-        try:
-            sink: BinaryIO = output.open("wb") if output is not None else sys.stdout.buffer
-        except OSError as exc:
-            raise MamoriError(f"{output}: cannot write: {exc.strerror or exc}") from None
-        begun = ledger.export(runtime.vault, filter_, actor=CLI_ACTOR, format=format_)
-        chunks = (
-            export.json_chunks(begun.rows)
-            if format_ == "json"
-            else export.csv_chunks(
-                begun.rows,
-                receipts=filter_.receipts,
-                rules=runtime.vault.rules(),
-                lang="ja" if lang == "ja" else "en",
-                zone=runtime.settings.time_zone,
-                bom=bom,
+        with output_sink(output) as sink:
+            begun = ledger.export(runtime.vault, filter_, actor=CLI_ACTOR, format=format_)
+            chunks = (
+                export.json_chunks(begun.rows)
+                if format_ == "json"
+                else export.csv_chunks(
+                    begun.rows,
+                    receipts=filter_.receipts,
+                    rules=runtime.vault.rules(),
+                    lang="ja" if lang == "ja" else "en",
+                    zone=runtime.settings.time_zone,
+                    bom=bom,
+                )
             )
-        )
-        try:
             for chunk in chunks:
                 sink.write(chunk)
-        except OSError as exc:
-            raise MamoriError(
-                f"{output or 'stdout'}: cannot write: {exc.strerror or exc}"
-            ) from None
-        finally:
-            if output is not None:
-                sink.close()
-            else:
-                sink.flush()
     finally:
         runtime.close()
     if output is not None:

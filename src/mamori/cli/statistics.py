@@ -3,15 +3,13 @@ their keys."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import orjson
 import typer
 
-from mamori.cli.common import CLI_ACTOR, _runtime, app, out
-from mamori.errors import MamoriError
+from mamori.cli.common import CLI_ACTOR, _runtime, app, out, output_sink
 
 statistics_app = typer.Typer(
     help="Statistics that identify no one, and pseudonymised exports.", no_args_is_help=True
@@ -90,17 +88,8 @@ def statistics_export(
 
     runtime = _runtime()
     try:
-        try:
-            sink: BinaryIO = output.open("wb") if output is not None else sys.stdout.buffer
-        except OSError as exc:
-            raise MamoriError(f"{output}: cannot write: {exc.strerror or exc}") from None
-        try:
+        with output_sink(output) as sink:
             record = exports.export(runtime.vault, Caller(CLI_ACTOR), purpose, sink, format=format_)
-        finally:
-            if output is not None:
-                sink.close()
-            else:
-                sink.flush()
     finally:
         runtime.close()
     if output is not None:

@@ -129,3 +129,24 @@ def test_datasets_check_says_when_none_is_declared(env: dict[str, str], tmp_path
     ran = mamori("datasets", "check", "--folder", str(tmp_path / "nowhere"), env=env)
     assert ran.returncode == 0
     assert f"none declared (no dataset files in {tmp_path / 'nowhere'})" in ran.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["consent", "export"],
+        ["provisions", "export"],
+        ["statistics", "export", "statistics"],
+    ],
+)
+def test_an_export_to_a_folder_that_is_not_there_is_one_line(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    assert mamori("init", env=env).returncode == 0
+    target = tmp_path / "missing" / "out.csv"
+    ran = mamori(*args, "--output", str(target), env=env, check=None)
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines() == [
+        f"mamori: {target}: cannot write: No such file or directory"
+    ]
+    assert "Traceback" not in ran.stderr + ran.stdout

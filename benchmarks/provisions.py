@@ -33,7 +33,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.audit import machine, scratch_runtime
+from benchmarks.audit import analyze, machine, scratch_runtime
 from mamori.app import Runtime
 from mamori.provisions.stream import provide_everyone
 from mamori.store import db, tables
@@ -165,15 +165,6 @@ def _seed(runtime: Runtime, start: int, count: int) -> None:
             conn.execute(tables.consent_receipts.insert(), receipts)
 
 
-def _analyze(runtime: Runtime) -> None:
-    """PostgreSQL's statistics of the seeded tables, as autovacuum gathers them within a minute
-    of a bulk load (the planner picks the page query's plan by them)."""
-    if runtime.engine.dialect.name == "postgresql":
-        autocommit = runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with autocommit as conn:
-            conn.exec_driver_sql("ANALYZE")
-
-
 def _bulk(runtime: Runtime) -> tuple[float, int]:
     started = time.perf_counter()
     n = sum(1 for _ in runtime.vault.bulk_read(KEY, PURPOSE, ITEM))
@@ -207,11 +198,11 @@ def run(url: str | None, *, people: int = 100_000) -> ProvisionBenchResult:
     small = people // 10
     with _runtime(url) as (runtime, where):
         _seed(runtime, 0, small)
-        _analyze(runtime)
+        analyze(runtime)
         _provide(runtime)  # warm: keys, statements
         memory = [_traced(runtime, small)]
         _seed(runtime, small, people - small)
-        _analyze(runtime)
+        analyze(runtime)
         bulk, _ = _bulk(runtime)
         provision, provided = _provide(runtime)
         memory.append(_traced(runtime, people))

@@ -13,6 +13,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from mamori.policy.model import (
     Relationship,
     ValueKind,
 )
+from mamori.policy.statistics import TOKENISED, Derive
 
 __all__ = ["ESSENTIAL_GROUPS", "ConsentChange", "Refusal", "Rules", "compile_rules", "nearest"]
 
@@ -190,6 +192,23 @@ class Rules:
     def indexed(self, item_id: str) -> bool:
         """Items found by value (blind index): e-mail addresses and phone numbers."""
         return self.item(item_id).kind in (ValueKind.email, ValueKind.phone)
+
+    @cached_property
+    def grouped(self) -> Mapping[str, tuple[Derive, ...]]:
+        """item id -> the derivations statistics group it by that do not depend on the day
+        (prefecture, value), as the statistics-only purposes declare them: the vault keeps
+        their groups as deterministic tokens beside the item (:mod:`mamori.vault.groups`)."""
+        found: dict[str, list[Derive]] = {}
+        for purpose in self.purposes.values():
+            spec = purpose.statistics
+            if not purpose.statistics_only or spec is None:
+                continue
+            for dim in spec.dimensions:
+                if dim.item is not None and dim.derive in TOKENISED:
+                    derives = found.setdefault(dim.item, [])
+                    if dim.derive not in derives:
+                        derives.append(dim.derive)
+        return {item: tuple(derives) for item, derives in found.items()}
 
     def event_item(self) -> DataItem | None:
         """The item that holds device and usage events (kind ``events``), if declared."""

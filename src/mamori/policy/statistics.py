@@ -16,7 +16,7 @@ that keeps any of it (:func:`mamori.policy.processing.problems`).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -44,6 +44,12 @@ class Derive(StrEnum):
     month = "month"
     """The month (YYYY-MM, in the operator's time zone) of a usage event, or of the person's
     arrival when the query counts people; no item."""
+
+
+TOKENISED: Final = frozenset({Derive.prefecture, Derive.value})
+"""Derivations whose group does not change with the day: the vault keeps them as tokens, so that
+a count grouped by them is a GROUP BY in the database (an age band changes on a birthday, a
+month is the arrival time's)."""
 
 
 class Dimension(_Model):

@@ -53,7 +53,7 @@ from mamori.store import db
 from mamori.vault import crypto
 from mamori.vault.events import EVENT_FIELDS
 from mamori.vault.restrictions import usage_settings
-from mamori.vault.storage import subjects
+from mamori.vault.storage import subjects, usage_events
 
 if TYPE_CHECKING:
     from mamori.requests.context import RequestContext
@@ -192,7 +192,7 @@ def _events(
     after: tuple[dt.datetime, int] | None = None
     while True:
         with db.read(ctx.engine) as conn:
-            rows = subjects.events_by_time(conn, subject_id, after=after, limit=EVENT_BATCH)
+            rows = usage_events.events_by_time(conn, subject_id, after=after, limit=EVENT_BATCH)
         for _id, _occurred_at, ciphertext in rows:
             event: dict[str, Any] = orjson.loads(
                 crypto.decrypt(cipher, ciphertext, subject_id=subject_id, item_id="event")

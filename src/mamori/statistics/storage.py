@@ -30,6 +30,7 @@ __all__ = [
     "logged_queries",
     "logged_query",
     "mark_destroyed",
+    "people_of",
 ]
 
 queries_t = tables.statistics_queries
@@ -75,13 +76,22 @@ def insert_query(conn: Connection, query: LoggedQuery) -> None:
 
 
 def compared(conn: Connection, purpose_id: str) -> list[LoggedQuery]:
-    """The purpose's queries that still hold their people, newest first."""
+    """The purpose's queries that still hold their people, newest first, without the people
+    (:func:`people_of` reads them: a million people are 8 MB)."""
     rows = conn.execute(
-        sa.select(queries_t)
+        sa.select(*_WITHOUT_PEOPLE)
         .where(queries_t.c.purpose_id == purpose_id, queries_t.c.people.is_not(None))
         .order_by(queries_t.c.created_at.desc(), queries_t.c.id)
     ).all()
     return [_query(row) for row in rows]
+
+
+def people_of(conn: Connection, query_id: str) -> bytes | None:
+    """The people a logged query counted (sorted 8-byte tokens), if it still holds them."""
+    people: bytes | None = conn.execute(
+        sa.select(queries_t.c.people).where(queries_t.c.id == query_id)
+    ).scalar_one_or_none()
+    return people
 
 
 def forget_people(conn: Connection, query_ids: Sequence[str]) -> None:

@@ -12,6 +12,7 @@ must be granted the purpose and hold ``read``; the statistics domain audits each
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,10 @@ from typing import Any
 import orjson
 
 from mamori.errors import PermissionDenied, UserInputError
+from mamori.policy.dimensions import group_of
 from mamori.policy.model import ValueKind
 from mamori.policy.rules import Rules
+from mamori.policy.statistics import TOKENISED, Derive
 from mamori.store import db
 from mamori.store.db import Connection
 from mamori.vault import crypto
@@ -28,8 +31,17 @@ from mamori.vault.access import Caller
 from mamori.vault.core import Vault
 from mamori.vault.normalize import kind_of
 from mamori.vault.storage import aggregate as storage
+from mamori.vault.storage import groups as group_storage
 
-__all__ = ["Person", "check", "events", "people", "population"]
+__all__ = [
+    "Person",
+    "check",
+    "events",
+    "grouped",
+    "people",
+    "population",
+    "population_tokens",
+]
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,60 @@ def population(
     )
 
 
+def population_tokens(
+    vault: Vault,
+    caller: Caller,
+    purpose: str,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    events: bool = False,
+    holding: str | None = None,
+    conn: Connection,
+) -> list[bytes]:
+    """The people :func:`population` gives, as the sorted 8-byte tokens of their ids (the first
+    16 hex digits of an id of 32 random ones; an id of another form is hashed): what a query log
+    keeps to compare queries. Two people share one with odds of about n²/2^65. Fetched as one
+    string, on ``conn``'s transaction."""
+    rules = vault.rules()
+    check(rules, caller, purpose)
+    stream = rules.event_item()
+    if events and (stream is None or stream.id not in rules.allowed[purpose]):
+        raise UserInputError(f"purpose '{purpose}' does not use usage events")
+    found = storage.population_prefixes(
+        conn,
+        purpose=purpose,
+        types=_types(rules, purpose),
+        since=since,
+        until=until,
+        event_item=stream.id if events and stream is not None else None,
+        consent_gates=_gates(rules, purpose),
+        holding=holding,
+    )
+    try:
+        joined = bytes.fromhex(found)
+    except ValueError:  # an id that is not hexadecimal: one by one
+        ids = population(
+            vault,
+            caller,
+            purpose,
+            since=since,
+            until=until,
+            events=events,
+            holding=holding,
+            conn=conn,
+        )
+        return sorted(_token(subject_id) for subject_id in ids)
+    return sorted(joined[i : i + 8] for i in range(0, len(joined), 8))
+
+
+def _token(subject_id: str) -> bytes:
+    try:
+        return bytes.fromhex(subject_id[:16].ljust(16, "0"))
+    except ValueError:
+        return hashlib.sha256(subject_id.encode()).digest()[:8]
+
+
 def people(
     vault: Vault,
     caller: Caller,
@@ -168,6 +234,114 @@ def people(
             current.values[held_item] = value
         after = page[-1].id
         yield page
+
+
+def grouped(
+    vault: Vault,
+    caller: Caller,
+    purpose: str,
+    dims: Sequence[tuple[str, Derive]],
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    batch: int = 2000,
+) -> dict[tuple[str | None, ...], int]:
+    """The number of people ``purpose`` may use who arrived in [since, until), per group of
+    each dimension (item, derivation; a tokenised derivation of an item of the purpose).
+
+    Counted in the database by the items' group tokens (:mod:`mamori.vault.groups`), each
+    distinct token decrypted once; a person not holding an item, or who stopped it, is in the
+    group None, as :func:`people` would give. The people whose item has no token are read and
+    decrypted here, page by page, and their tokens written, so the next count finds them (on
+    their own write transactions, each token only while its item is as it was read).
+    """
+    rules = vault.rules()
+    check(rules, caller, purpose)
+    for item_id, derive in dims:
+        rules.item(item_id)
+        if item_id not in rules.allowed[purpose]:
+            raise UserInputError(f"purpose '{purpose}' may not use item '{item_id}'")
+        if derive not in TOKENISED:
+            raise UserInputError(f"derivation '{derive}' is not counted by tokens")
+    tokens = vault.group_tokens  # its key is created outside the transactions below
+    keyed = [(item_id, derive.value) for item_id, derive in dims]
+    types, gates = _types(rules, purpose), _gates(rules, purpose)
+    counts: dict[tuple[str | None, ...], int] = {}
+    with db.read(vault.engine, snapshot=True) as conn:
+        storage.without_jit(conn)
+        stale = 0
+        for states, found, people in storage.grouped_counts(
+            conn,
+            purpose=purpose,
+            types=types,
+            dims=keyed,
+            since=since,
+            until=until,
+            consent_gates=gates,
+        ):
+            if storage.STALE in states:
+                stale += people
+                continue
+            key = tuple(
+                tokens.group(item_id, derive, token)
+                if state == storage.HELD and token is not None
+                else None
+                for (item_id, derive), state, token in zip(dims, states, found, strict=True)
+            )
+            counts[key] = counts.get(key, 0) + people
+        if stale:
+            for page in storage.stale_people(
+                conn,
+                purpose=purpose,
+                types=types,
+                dims=keyed,
+                batch=batch,
+                since=since,
+                until=until,
+                consent_gates=gates,
+            ):
+                healed = _count_stale(vault, rules, dims, page, counts)
+                with db.write(vault.engine) as writing:
+                    group_storage.heal_groups(writing, healed)
+    return counts
+
+
+def _count_stale(
+    vault: Vault,
+    rules: Rules,
+    dims: Sequence[tuple[str, Derive]],
+    page: Sequence[storage.StaleRow],
+    counts: dict[tuple[str | None, ...], int],
+) -> list[group_storage.GroupRow]:
+    """Decrypt a page of people without matching tokens, count them, and give their tokens."""
+    tokens = vault.group_tokens
+    healed: list[group_storage.GroupRow] = []
+    for subject_id, wrapped, held in page:
+        cipher = vault.cipher(subject_id, wrapped)
+        key: list[str | None] = []
+        for (item_id, derive), (ciphertext, updated_at) in zip(dims, held, strict=True):
+            if ciphertext is None or updated_at is None:
+                key.append(None)
+                continue
+            value = orjson.loads(
+                crypto.decrypt(cipher, ciphertext, subject_id=subject_id, item_id=item_id)
+            )
+            kinds = rules.item(item_id).value_kinds
+            if len(kinds) > 1:
+                value = kind_of(kinds, value)[1]
+            group = group_of(derive, value, today=vault.today(), at=None, zone=vault.time_zone)
+            key.append(group)
+            healed.append(
+                group_storage.GroupRow(
+                    subject_id,
+                    item_id,
+                    derive.value,
+                    tokens.token(item_id, derive, group),
+                    updated_at,
+                )
+            )
+        counts[tuple(key)] = counts.get(tuple(key), 0) + 1
+    return healed
 
 
 def events(

@@ -30,9 +30,12 @@ from mamori.store.db import Connection, Engine
 from mamori.vault import crypto, reads
 from mamori.vault.access import Caller, ReadResult
 from mamori.vault.blind_index import blind_index, index_bits
+from mamori.vault.groups import KEY_NAME as GROUPS_KEY
+from mamori.vault.groups import GroupTokens
 from mamori.vault.limits import Limits
-from mamori.vault.normalize import index_form, normalise_item
+from mamori.vault.normalize import index_form, kind_of, normalise_item
 from mamori.vault.shred_log import ShredLog
+from mamori.vault.storage import groups as group_storage
 from mamori.vault.storage import subjects as storage
 from mamori.vault.storage.subjects import SubjectState
 from mamori.vault.system_keys import SystemKeys
@@ -101,6 +104,7 @@ class Vault:
         self.erasures = tuple(erasures)
         self.system_keys = SystemKeys(engine, keys, clock=clock)
         self.committer = GroupCommitter(audit)
+        self._group_tokens: GroupTokens | None = None
 
     def close(self) -> None:
         self.committer.close()
@@ -151,6 +155,22 @@ class Vault:
         """The blind-index key (created on first use, outside any caller's transaction)."""
         return self.system_keys.get("blind-index")
 
+    @property
+    def group_tokens(self) -> GroupTokens:
+        """The tokens of statistics groups (:mod:`.groups`; their key is created on first use,
+        outside any caller's transaction)."""
+        tokens = self._group_tokens
+        if tokens is None:
+            tokens = self._group_tokens = GroupTokens(self.system_keys.get(GROUPS_KEY))
+        return tokens
+
+    def _keys_before_writing(self, rules: Rules) -> None:
+        """Create the keys a write may need before its transaction: creating one takes a write
+        transaction of its own, which must not nest inside the caller's."""
+        self.system_keys.get("blind-index")
+        if rules.grouped:
+            self.group_tokens  # noqa: B018 - created here, used inside the transaction
+
     # -- helpers -----------------------------------------------------------------------------
 
     def _encode(self, rules: Rules, subject_type: str, item_id: str, value: Any) -> bytes:
@@ -192,7 +212,11 @@ class Vault:
         data_key: bytes,
         encoded: Mapping[str, bytes],
         now: dt.datetime,
+        *,
+        replacing: bool = True,
     ) -> None:
+        """Store the encoded items with their blind-index entries and group tokens
+        (``replacing``: the person may hold earlier ones)."""
         for item_id, plaintext in encoded.items():
             item = rules.item(item_id)
             storage.upsert_item(
@@ -216,6 +240,17 @@ class Vault:
                     else None
                 )
                 storage.replace_index(conn, subject_id, item_id, digest)
+            tokens: list[tuple[str, bytes]] = []
+            derives = rules.grouped.get(item_id)
+            if derives:
+                value = orjson.loads(plaintext)
+                if len(item.value_kinds) > 1:
+                    value = kind_of(item.value_kinds, value)[1]
+                tokens = [
+                    (d.value, t) for d, t in self.group_tokens.tokens(item_id, derives, value)
+                ]
+            if tokens or replacing:
+                group_storage.replace_groups(conn, subject_id, item_id, tokens, replacing=replacing)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -236,7 +271,7 @@ class Vault:
         data_key = crypto.new_data_key()
         wrapped = crypto.wrap_key(self.keys, data_key, context=f"subject:{subject_id}")
         ref = self.system_keys.external_ref(type, external_id) if external_id else None
-        self.system_keys.get("blind-index")  # created outside the write transaction below
+        self._keys_before_writing(rules)
         now = self.clock.now()
         with db.write(self.engine) as conn:
             if ref is not None:
@@ -254,7 +289,7 @@ class Vault:
                 master_version=self.keys.current_version,
                 now=now,
             )
-            self._store_items(conn, rules, subject_id, data_key, encoded, now)
+            self._store_items(conn, rules, subject_id, data_key, encoded, now, replacing=False)
             self.audit.append(
                 conn,
                 actor=caller.actor_id,
@@ -271,7 +306,7 @@ class Vault:
             caller.require("delete")
         rules = self.rules()
         now = self.clock.now()
-        self.system_keys.get("blind-index")  # created outside the write transaction below
+        self._keys_before_writing(rules)
         with db.write(self.engine) as conn:
             loaded = self.load(conn, subject_id)
             if loaded.status == "withdrawn":

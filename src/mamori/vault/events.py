@@ -22,6 +22,7 @@ from mamori.vault import crypto
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
 from mamori.vault.storage import subjects as storage
+from mamori.vault.storage import usage_events
 
 __all__ = ["EVENT_FIELDS", "EventsStored", "Purged", "add_events", "purge_expired"]
 
@@ -123,7 +124,7 @@ def add_events(
                         ),
                     }
                 )
-            storage.insert_events(conn, rows)
+            usage_events.insert_events(conn, rows)
             result = EventsStored(len(rows), 0)
         vault.audit.append(
             conn,
@@ -143,7 +144,7 @@ def read_events(vault: Vault, subject_id: str, *, batch: int = 1000) -> Any:
     after = 0
     while True:
         with db.read(vault.engine) as conn:
-            rows = storage.event_page(conn, subject_id, after=after, limit=batch)
+            rows = usage_events.event_page(conn, subject_id, after=after, limit=batch)
         if not rows:
             return
         for _id, ciphertext, _occurred in rows:

@@ -39,6 +39,7 @@ TABLES = {
     "incident_people",
     "incident_reports",
     "incidents",
+    "item_groups",
     "job_runs",
     "mail_optouts",
     "mail_outbox",
@@ -79,7 +80,7 @@ TABLES = {
 }
 
 
-LATEST = "0023_job_runs"
+LATEST = "0024_item_groups"
 
 
 def test_migrations_create_the_declared_schema_and_are_idempotent(
@@ -127,6 +128,7 @@ def test_the_latest_migration_goes_down_and_up_again(database_url: str) -> None:
                 "webhook_deliveries",
                 "webhook_endpoints",
                 "job_runs",
+                "item_groups",
                 "pseudonym_keys",
                 "pseudonymised_exports",
                 "statistics_queries",
@@ -211,6 +213,7 @@ def test_migrations_are_shipped_in_the_package() -> None:
         "0020_statistics.py",
         "0021_datasets.py",
         "0023_job_runs.py",
+        "0024_item_groups.py",
     ]
     assert os.path.isabs(db.MIGRATIONS)
 

@@ -9,7 +9,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mamori.statistics.dimensions import age_band, month, prefecture
+from mamori.policy.dimensions import age_band, month, prefecture
 from mamori.statistics.disclosure import Entry, Protected, difference, protect
 
 K = 10

@@ -27,6 +27,7 @@ __all__ = [
     "blind_indexes",
     "center_links",
     "center_sessions",
+    "item_groups",
     "policy_versions",
     "restrictions",
     "service_keys",
@@ -167,6 +168,23 @@ blind_indexes = Table(
     Index("ix_blind_indexes_subject", "subject_id"),
 )
 """A truncated keyed HMAC of a normalised value: finds candidates without plaintext."""
+
+
+item_groups = Table(
+    "item_groups",
+    metadata,
+    Column("subject_id", String(40), subject_fk(), primary_key=True),
+    Column("item_id", String(63), primary_key=True),
+    Column("derive", String(16), primary_key=True),
+    # AES-SIV of the group (a prefecture, not the address) under the statistics-groups key:
+    # one group, one token (see mamori.vault.groups for what that reveals).
+    Column("token", LargeBinary, nullable=False),
+    # SQLite keeps the rows in primary-key order: a lookup by person reads the token with it.
+    sqlite_with_rowid=False,
+)
+"""The statistics group of an item as a deterministic token, for counts grouped in the
+database. A row, when there is one, is of the item's current value: every write of the item
+rewrites or deletes it."""
 
 
 usage_events = Table(

@@ -9,7 +9,7 @@ and leave encrypted: nothing here sees plaintext.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -30,11 +30,8 @@ __all__ = [
     "created_at",
     "delete_item",
     "delete_subject_data",
-    "event_page",
-    "events_by_time",
     "external_ref_owner",
     "index_candidates",
-    "insert_events",
     "insert_subject",
     "items_of",
     "items_of_people",
@@ -58,6 +55,7 @@ __all__ = [
 subjects = tables.subjects
 items_t = tables.subject_items
 blind_t = tables.blind_indexes
+groups_t = tables.item_groups
 events_t = tables.usage_events
 stops_t = tables.restrictions
 consents_t = tables.policy_consents
@@ -247,6 +245,7 @@ def delete_subject_data(conn: Connection, subject_id: str) -> dict[str, int]:
         for name, table in (
             ("items", items_t),
             ("indexes", blind_t),
+            ("groups", groups_t),
             ("events", events_t),
             ("stops", stops_t),
         )
@@ -309,6 +308,9 @@ def delete_item(conn: Connection, subject_id: str, item_id: str) -> None:
         items_t.delete().where(items_t.c.subject_id == subject_id, items_t.c.item_id == item_id)
     )
     replace_index(conn, subject_id, item_id, None)
+    conn.execute(
+        groups_t.delete().where(groups_t.c.subject_id == subject_id, groups_t.c.item_id == item_id)
+    )
 
 
 def replace_index(conn: Connection, subject_id: str, item_id: str, digest: int | None) -> None:
@@ -529,57 +531,6 @@ def lift_mail_optouts(conn: Connection, subject_id: str) -> int:
     return int(done.rowcount or 0)
 
 
-# -- usage events --------------------------------------------------------------------------------
-
-
-def insert_events(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Each row: subject_id, occurred_at, expires_at, ciphertext."""
-    if rows:
-        conn.execute(events_t.insert(), list(rows))
-
-
-def event_page(
-    conn: Connection, subject_id: str, *, after: int, limit: int
-) -> list[tuple[int, bytes, dt.datetime]]:
-    """(id, ciphertext, occurred at) of the subject's next ``limit`` events after id ``after``."""
-    rows = conn.execute(
-        sa.select(events_t.c.id, events_t.c.ciphertext, events_t.c.occurred_at)
-        .where(events_t.c.subject_id == subject_id, events_t.c.id > after)
-        .order_by(events_t.c.id)
-        .limit(limit)
-    ).all()
-    return [(row.id, row.ciphertext, row.occurred_at) for row in rows]
-
-
-def events_by_time(
-    conn: Connection,
-    subject_id: str,
-    *,
-    after: tuple[dt.datetime, int] | None,
-    limit: int,
-) -> list[tuple[int, dt.datetime, bytes]]:
-    """(id, occurred at, ciphertext) of the subject's next ``limit`` events in time order, after
-    the event ``after`` ((occurred at, id)). Keyset pages in the order of the index (subject_id,
-    occurred_at): each page is a range scan, so a million events cost a million rows, not a
-    sort per page."""
-    position = events_t.c.subject_id == subject_id
-    if after is not None:
-        position = sa.and_(
-            position,
-            sa.tuple_(events_t.c.occurred_at, events_t.c.id)
-            > sa.tuple_(
-                sa.literal(after[0], type_=events_t.c.occurred_at.type), sa.literal(after[1])
-            ),
-        )
-    rows = conn.execute(
-        sa.select(events_t.c.id, events_t.c.occurred_at, events_t.c.ciphertext)
-        .where(position)
-        .order_by(events_t.c.occurred_at, events_t.c.id)
-        .limit(limit)
-    ).all()
-    return [(row.id, row.occurred_at, row.ciphertext) for row in rows]
-
-
 def purge_expired(conn: Connection, now: dt.datetime) -> tuple[int, int]:
     """Delete events and items past their retention; (events, items) deleted."""
     events = conn.execute(events_t.delete().where(events_t.c.expires_at < now)).rowcount
@@ -587,13 +538,14 @@ def purge_expired(conn: Connection, now: dt.datetime) -> tuple[int, int]:
         items_t.delete().where(items_t.c.expires_at.is_not(None), items_t.c.expires_at < now)
     ).rowcount
     if items:
-        # An index entry of a purged item would still say the value was held.
-        conn.execute(
-            blind_t.delete().where(
-                ~sa.exists().where(
-                    items_t.c.subject_id == blind_t.c.subject_id,
-                    items_t.c.item_id == blind_t.c.item_id,
+        # An index entry or a group of a purged item would still say the value was held.
+        for table in (blind_t, groups_t):
+            conn.execute(
+                table.delete().where(
+                    ~sa.exists().where(
+                        items_t.c.subject_id == table.c.subject_id,
+                        items_t.c.item_id == table.c.item_id,
+                    )
                 )
             )
-        )
     return events, items

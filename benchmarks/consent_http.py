@@ -15,6 +15,10 @@ other:
 The Lua script writes the consent ID of every 201 answer to a file. After the server has
 stopped, every one of them must be found stored, the receipts' chain and the audit log must
 verify. Goals (issue 5): receipts at least 0.5x the bare rate, and at least 2,000 per second.
+
+Then the same bodies are posted to :mod:`benchmarks.baseline_app` on the same uvicorn
+(``POST /receipts``: a Pydantic model, one plain ``INSERT`` of a row per request), and the
+receipts' rate is printed beside it (issue 17's goal: at least 1.0x).
 """
 
 from __future__ import annotations
@@ -160,6 +164,12 @@ class ConsentBenchResult:
     verified_audit: int
     memory_mib: tuple[tuple[str, float], ...]
     busy_before: float
+    baseline: Phase | None = None
+    """``POST /receipts`` of :mod:`benchmarks.baseline_app`: the same bodies, one plain INSERT."""
+
+    @property
+    def baseline_ratio(self) -> float:
+        return self.receipt.rate / self.baseline.rate if self.baseline and self.baseline.rate else 0
 
     @property
     def ratio(self) -> float:
@@ -297,6 +307,47 @@ def _check(url: str, acknowledged: set[str]) -> tuple[int, int, int, int]:
     return len(stored), len(acknowledged - stored), verified.receipts, report.entries
 
 
+def _baseline(
+    scratch: str,
+    folder: Path,
+    bodies: Path,
+    warm_bodies: Path,
+    receipts: int,
+    connections: int,
+    workers: int,
+    say: Callable[[str], None],
+) -> Phase:
+    """The same bodies posted to :mod:`benchmarks.baseline_app` (a plain INSERT per receipt)."""
+    import os
+
+    from benchmarks import baseline_app
+
+    url = f"sqlite:///{folder / 'plain.db'}" if scratch.startswith("sqlite") else scratch
+    baseline_app.seed_receipts(url)
+    port = _free_port()
+    env = {**os.environ, baseline_app.TOKEN_VARIABLE: secrets.token_urlsafe(32)}
+    env["PYTHONUNBUFFERED"] = "1"
+    command = [sys.executable, "-m", "benchmarks.baseline_app", url, str(port), str(workers)]
+    server = _Server(env, port, workers, folder / "baseline.log", sys.executable, command)
+    try:
+        server.wait_ready()
+        load = _Wrk(server.base, folder)
+        warm = sum(1 for _ in warm_bodies.open("rb"))
+        *_, errors, sample, _ids = load.run("POST", "/receipts", warm_bodies, warm, connections)
+        if errors:
+            raise MamoriError(f"warm-up of the baseline's POST /receipts: {errors} ({sample})")
+        say(f"measuring the baseline's POST /receipts: {receipts:,} requests")
+        before = sum(server.cpu_seconds())
+        done, seconds, p50, p99, errors, sample, _ids = load.run(
+            "POST", "/receipts", bodies, receipts, connections
+        )
+        used = sum(server.cpu_seconds()) - before
+        server.check_workers()
+    finally:
+        server.stop()
+    return Phase("baseline: plain INSERT", done, seconds, p50, p99, errors, sample, used)
+
+
 def run(
     url: str | None,
     *,
@@ -375,6 +426,9 @@ def run(
             if sampler is not None:
                 sampler.close()
             server.stop()
+        baseline = _baseline(
+            scratch, folder, bodies, warm_bodies, receipts, connections, workers, say
+        )
         time.sleep(0.2)
         say("checking that every acknowledged receipt is stored; verifying the chains")
         stored, missing, verified_receipts, verified_audit = _check(scratch, acknowledged)
@@ -395,6 +449,7 @@ def run(
             verified_audit=verified_audit,
             memory_mib=memory,
             busy_before=busy_before,
+            baseline=baseline,
         )
 
 
@@ -415,7 +470,8 @@ def render(result: ConsentBenchResult) -> Table:
         ("server CPU ms/req", "right"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for phase in (result.bare, result.receipt):
+    shown = (result.bare, result.receipt) + ((result.baseline,) if result.baseline else ())
+    for phase in shown:
         table.add_row(
             phase.label,
             f"{phase.rate:,.0f}",
@@ -426,6 +482,8 @@ def render(result: ConsentBenchResult) -> Table:
         )
     table.add_section()
     table.add_row("receipt / bare", f"{result.ratio:.2f}x")
+    if result.baseline is not None:
+        table.add_row("receipt / plain INSERT (same run)", f"{result.baseline_ratio:.2f}x")
     return table
 
 
@@ -440,6 +498,15 @@ def summary(result: ConsentBenchResult) -> list[str]:
         f"stored: {result.acknowledged:,} receipts acknowledged (201), {result.stored:,} stored, "
         f"{result.missing} missing; receipt chain of {result.verified_receipts:,} and audit log "
         f"of {result.verified_audit:,} entries verified",
+        *(
+            [
+                f"receipt / plain app's INSERT (benchmarks/baseline_app): "
+                f"{result.baseline_ratio:.2f}x, goal 1.0x (issue 17): "
+                + (met if result.ok and result.baseline_ratio >= 1.0 else missed)
+            ]
+            if result.baseline is not None
+            else []
+        ),
         "server workers' memory (MiB): "
         + ", ".join(f"{label} {mib:.1f}" for label, mib in result.memory_mib),
     ]

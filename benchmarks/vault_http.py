@@ -23,8 +23,9 @@ It measures, one after the other, with the same connections:
   and items (blind-index lookup, then the same read).
 
 Then the same requests against :mod:`benchmarks.baseline_app` on the same uvicorn, served the
-same way: a raw ASGI ``/healthz`` and a plain FastAPI + SQLAlchemy read of the same three
-fields from an unencrypted table, printed side by side with mamori's (issue 17's goals).
+same way: a raw ASGI ``/healthz``, a plain FastAPI + SQLAlchemy read of the same three
+fields from an unencrypted table and (with the lookup) the same read found by an indexed
+e-mail column, printed side by side with mamori's (issue 17's goals).
 
 For each it prints requests per second, p50 and p99 latency and errors (any status but 200 is
 an error, and fails the run); then where the CPU went: the server's CPU time per request, the
@@ -183,6 +184,8 @@ class HttpBenchResult:
     """The raw ASGI ``/healthz`` of :mod:`benchmarks.baseline_app` on the same uvicorn."""
     baseline_read: Load | None = None
     """The plain FastAPI + SQLAlchemy app reading the same three fields in clear."""
+    baseline_lookup: Load | None = None
+    """The plain app finding each person by an indexed e-mail column, the same three fields."""
 
     @property
     def errors(self) -> int:
@@ -857,8 +860,10 @@ def _baseline(
     generator: Generator,
     database_cpu: Callable[[], float],
     say: Callable[[str], None],
-) -> tuple[Load, Load]:
-    """The same requests against :mod:`benchmarks.baseline_app` (bare, then the plain read)."""
+    lookup: bool = False,
+) -> list[Load]:
+    """The same requests against :mod:`benchmarks.baseline_app`: bare, the plain read, and with
+    ``lookup`` the plain lookup by e-mail."""
     from benchmarks import baseline_app
 
     url = f"sqlite:///{folder / 'plain.db'}" if scratch.startswith("sqlite") else scratch
@@ -874,6 +879,12 @@ def _baseline(
         load = _pick_generator(generator, server.base, token, folder)
         reading = tuple(f"/people/{subject}?fields={','.join(ITEMS)}" for subject in ids)
         phases = [("bare: raw ASGI /healthz", ("/healthz",)), ("plain read", reading)]
+        if lookup:
+            finding = tuple(
+                f"/people?email={quote(person(n)['email'], safe='')}&fields={','.join(ITEMS)}"
+                for n in range(len(ids))
+            )
+            phases.append(("plain lookup by e-mail", finding))
         warm = min(max(reads // 10, 100), 5000)
         for label, paths in phases:
             raw = load.run(paths, warm, connections)
@@ -885,7 +896,7 @@ def _baseline(
             found.append(_phase(server, load, label, paths, reads, connections, database_cpu))
     finally:
         server.stop()
-    return found[0], found[1]
+    return found
 
 
 def run(
@@ -983,8 +994,8 @@ def run(
             if sampler is not None:
                 sampler.close()
             server.stop()
-        baseline_bare, baseline_read = _baseline(
-            scratch, folder, ids, reads, connections, workers, generator, database_cpu, say
+        baseline = _baseline(
+            scratch, folder, ids, reads, connections, workers, generator, database_cpu, say, lookup
         )
         say("counting and verifying the audit entries")
         audit_reads, audit_verified = _audit_check(scratch)
@@ -1003,8 +1014,9 @@ def run(
             audit_verified=audit_verified,
             startup_seconds=startup,
             busy_before=busy_before,
-            baseline_bare=baseline_bare,
-            baseline_read=baseline_read,
+            baseline_bare=baseline[0],
+            baseline_read=baseline[1],
+            baseline_lookup=baseline[2] if lookup else None,
         )
 
 
@@ -1108,10 +1120,15 @@ def _side_by_side(result: HttpBenchResult, bare: Load, plain: Load) -> Table:
     side.add_column("mamori / baseline", justify="right")
     side.add_column("mamori CPU ms/req", justify="right")
     side.add_column("baseline CPU ms/req", justify="right")
-    for mine, theirs, label in (
+    rows = [
         (result.bare, bare, "bare (/healthz; baseline: raw ASGI)"),
         (result.authorised, plain, "read 3 items (baseline: plain table)"),
-    ):
+    ]
+    if result.lookup is not None and result.baseline_lookup is not None:
+        rows.append(
+            (result.lookup, result.baseline_lookup, "lookup by e-mail (baseline: indexed column)")
+        )
+    for mine, theirs, label in rows:
         side.add_row(
             label,
             f"{mine.rate:,.0f}",
@@ -1140,6 +1157,12 @@ def summary(result: HttpBenchResult) -> list[str]:
         ratio = result.authorised.rate / result.baseline_read.rate
         lines.append(
             f"authorised read / plain app: {ratio:.2f}x, goal 1.0x: "
+            + ("[green]met[/green]" if ratio >= 1.0 else "[red]NOT met[/red]")
+        )
+    if result.lookup is not None and result.baseline_lookup and result.baseline_lookup.rate:
+        ratio = result.lookup.rate / result.baseline_lookup.rate
+        lines.append(
+            f"lookup by e-mail / plain app: {ratio:.2f}x, goal 1.0x: "
             + ("[green]met[/green]" if ratio >= 1.0 else "[red]NOT met[/red]")
         )
     lines.append(

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import sqlalchemy as sa
+
 from mamori.audit.entry import AuditEntry, Details, Prepared, prepare
-from mamori.audit.log import AuditLog
+from mamori.audit.log import AuditLog, written_meanwhile
 from mamori.store import db
 from mamori.store.group_commit import GroupCommit
 
@@ -43,8 +45,15 @@ class GroupCommitter:
         return self._group.submit(prepared)
 
     def _commit(self, entries: list[Prepared]) -> list[AuditEntry]:
-        with db.driver_write(self.audit.engine) as tx:
-            return self.audit.append_prepared(tx, entries)
+        # PostgreSQL: two round trips for the batch, BEGIN with the lock and the head's read,
+        # then the entries' INSERT with COMMIT (see mamori.store.db.driver_write).
+        appended: list[AuditEntry] = []
+        try:
+            with db.driver_write(self.audit.engine, explicit=True) as tx:
+                appended = self.audit.append_prepared(tx, entries)
+        except sa.exc.IntegrityError as exc:  # raised by the commit of a pipeline
+            raise written_meanwhile(appended[0].seq if appended else 0) from exc
+        return appended
 
     def close(self) -> None:
         """Nothing to release: there is no background thread."""

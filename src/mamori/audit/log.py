@@ -115,10 +115,7 @@ class AuditLog:
         try:
             queries.insert_entries(tx, rows)
         except sa.exc.IntegrityError as exc:
-            raise AuditError(
-                f"audit entry {appended[0].seq} was written by another transaction at the same "
-                "time; append in a READ COMMITTED transaction opened with mamori.store.db.write()"
-            ) from exc
+            raise written_meanwhile(appended[0].seq) from exc
         return appended
 
     # -- reading -------------------------------------------------------------------------------
@@ -305,6 +302,15 @@ class AuditLog:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def written_meanwhile(seq: int) -> AuditError:
+    """The error of an append whose ``seq`` another transaction took (a writer that did not
+    take the lock); on a pipelined transaction it is raised by the commit."""
+    return AuditError(
+        f"audit entry {seq} was written by another transaction at the same "
+        "time; append in a READ COMMITTED transaction opened with mamori.store.db.write()"
+    )
 
 
 def _entry(row: sa.Row[Any]) -> AuditEntry:

@@ -72,8 +72,20 @@ def insert_entries(tx: db.DriverTx, rows: list[tuple[Any, ...]]) -> None:
 
     Through the driver's cursor: this runs once per group commit of every read. A duplicate
     ``seq`` (another writer appended under a lock it should have shared) raises the driver's
-    ``IntegrityError`` as :class:`sqlalchemy.exc.IntegrityError`.
+    ``IntegrityError`` as :class:`sqlalchemy.exc.IntegrityError`. On an
+    :attr:`~mamori.store.db.DriverTx.explicit` transaction the rows go in one ``INSERT`` that
+    ends the transaction with ``COMMIT`` in the same round trip.
     """
+    if tx.explicit:  # one statement, and COMMIT in the same round trip
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+        try:
+            tx.commit_with(
+                SQL["insert"].split(" VALUES ")[0] + " VALUES " + values,
+                [value for row in rows for value in row],
+            )
+        except tx.dbapi.IntegrityError as exc:
+            raise sa.exc.IntegrityError(SQL["insert"], None, exc) from exc
+        return
     cursor, sql = _driver_cursor(tx.driver, tx.dialect)
     try:
         if len(rows) == 1:
@@ -89,18 +101,16 @@ def insert_entries(tx: db.DriverTx, rows: list[tuple[Any, ...]]) -> None:
 def lock_and_read_head(tx: db.DriverTx) -> tuple[int, bytes]:
     """Take the writers' lock, then read the chain head (seq and entry_hash) afresh.
 
-    PostgreSQL: both statements go in one round trip; each statement of a simple query gets its
-    own snapshot under READ COMMITTED, so the head is read after the lock is held and sees every
-    earlier holder's commit. SQLite: ``BEGIN IMMEDIATE`` already holds the write lock.
+    PostgreSQL: both statements go in one round trip (with ``BEGIN`` before them on an
+    :attr:`~mamori.store.db.DriverTx.explicit` transaction); each statement of a simple query
+    gets its own snapshot under READ COMMITTED, so the head is read after the lock is held and
+    sees every earlier holder's commit. SQLite: ``BEGIN IMMEDIATE`` already holds the write lock.
     """
-    cursor = tx.driver.cursor()
+    lock = db.lock_sql(tx, "audit")
+    cursor = tx.begin_with(f"{lock}; {SQL['head']}" if lock else SQL["head"])
     try:
-        lock = db.lock_sql(tx, "audit")
         if lock:
-            cursor.execute(f"{lock}; {SQL['head']}")
             cursor.nextset()
-        else:
-            cursor.execute(SQL["head"])
         row = cursor.fetchone()
     finally:
         cursor.close()

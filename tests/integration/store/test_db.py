@@ -261,3 +261,30 @@ def test_a_new_sqlite_database_and_its_wal_are_owner_only(tmp_path: Path) -> Non
     finally:
         os.umask(old)
     assert modes == dict.fromkeys(modes, 0o600)
+
+
+@pytest.mark.postgres
+def test_an_explicit_driver_write_is_two_round_trips_and_rolls_back_cleanly(
+    engine: Engine,
+) -> None:
+    with db.write(engine) as conn:
+        conn.exec_driver_sql("CREATE TABLE t (n INTEGER PRIMARY KEY, b BYTEA)")
+    with db.driver_write(engine, explicit=True) as tx:
+        with tx.begin_with("SELECT count(*) FROM t") as cursor:
+            assert cursor.fetchone() == (0,)
+        tx.commit_with("INSERT INTO t VALUES (%s, %s), (%s, %s)", (1, b"\x00'\\", 2, b"z"))
+        assert tx.committed
+    assert db.query(engine, "SELECT n, b FROM t ORDER BY n", ()) == [(1, b"\x00'\\"), (2, b"z")]
+    with pytest.raises(RuntimeError), db.driver_write(engine, explicit=True) as tx:
+        tx.begin_with("INSERT INTO t VALUES (3, NULL)").close()
+        raise RuntimeError("the batch failed")
+    duplicate = engine.dialect.loaded_dbapi.IntegrityError
+    with pytest.raises(duplicate), db.driver_write(engine, explicit=True) as tx:
+        tx.begin_with("INSERT INTO t VALUES (4, NULL)").close()
+        tx.commit_with("INSERT INTO t VALUES (%s, NULL)", (1,))  # a duplicate: no COMMIT
+    assert db.query(engine, "SELECT n FROM t ORDER BY n", ()) == [(1,), (2,)]
+    for _ in range(6):  # every pooled connection went back out of autocommit, no transaction
+        with pytest.raises(RuntimeError), db.write(engine) as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (9, NULL)")
+            raise RuntimeError("rolled back, unless the connection were left in autocommit")
+    assert db.query(engine, "SELECT n FROM t ORDER BY n", ()) == [(1,), (2,)]

@@ -92,6 +92,9 @@ class Answer:
     table: Protected
 
 
+Key = tuple[str | None, ...]
+"""The groups of a cell, one per dimension (None: the unknown)."""
+
 FIRST_DAY: Final = dt.date(1970, 1, 1)
 LAST_DAY: Final = dt.date(9999, 12, 30)
 
@@ -240,9 +243,22 @@ def run(vault: Vault, caller: Caller, query: Query) -> Answer:
     key = query.population_key()
     refusal: tuple[str, str] | None = None
     query_id = "sq_" + secrets.token_hex(12)
+    by_tokens = _by_tokens(rules, query)
+    if by_tokens is not None:
+        vault.group_tokens  # noqa: B018 - its key is created outside the transaction below
+    counted: dict[Key, int] | None = None
     with db.write(vault.engine) as conn:
         db.lock_keys(conn, "statistics", [query.purpose.encode()])
-        people = _population(vault, caller, conn, query)
+        found = None
+        if by_tokens is not None:  # the counts and the people counted from one scan
+            since, until = _window(query, vault.time_zone)
+            found = aggregate.grouped_with_people(
+                vault, caller, query.purpose, by_tokens, since=since, until=until, conn=conn
+            )
+        if found is not None:
+            counted, people = found
+        else:
+            people = _population(vault, caller, conn, query)
         joined = b"".join(people)
         signature = hashlib.sha256(joined).digest()
         logged = storage.compared(conn, query.purpose)
@@ -282,12 +298,29 @@ def run(vault: Vault, caller: Caller, query: Query) -> Answer:
             )
     if refusal is not None:
         _refuse(vault, caller, query, *refusal)
+    if counted is not None:
+        return Answer(query_id, query, k, _protect_counted(query, counted, k))
     return Answer(query_id, query, k, _compute(vault, caller, query, k))
 
 
-# -- computing ----------------------------------------------------------------------------------
+def _by_tokens(rules: Rules, query: Query) -> list[tuple[str, Derive]] | None:
+    """The query's dimensions as (item, derivation) when its people are counted in the database
+    by group tokens (:func:`mamori.vault.aggregate.grouped`), else None."""
+    declared = dimensions(rules, query.purpose)
+    dims = [declared[name] for name in query.by]
+    if query.measure != "people" or not all(d.derive in TOKENISED and d.item for d in dims):
+        return None
+    return [(d.item, d.derive) for d in dims if d.item is not None]
 
-Key = tuple[str | None, ...]
+
+def _protect_counted(query: Query, counted: dict[Key, int], k: int) -> Protected:
+    counts = _Counts(len(query.by), distinct=False)
+    for key, people in counted.items():
+        counts.add(key, None, people=people)
+    return counts.protected(query.by, k)
+
+
+# -- computing ----------------------------------------------------------------------------------
 
 
 class _Counts:
@@ -344,13 +377,12 @@ def _compute(vault: Vault, caller: Caller, query: Query, k: int) -> Protected:
     today = vault.today()
     since, until = _window(query, zone)
     counts = _Counts(len(dims), distinct=query.measure == "events")
-    if query.measure == "people" and all(d.derive in TOKENISED and d.item for d in dims):
-        # Grouped in the database by the items' group tokens (mamori.vault.groups).
-        by = [(d.item, d.derive) for d in dims if d.item is not None]
-        grouped = aggregate.grouped(vault, caller, query.purpose, by, since=since, until=until)
-        for key, people in grouped.items():
-            counts.add(key, None, people=people)
-        return counts.protected(query.by, k)
+    by_tokens = _by_tokens(rules, query)
+    if by_tokens is not None:  # some item had no token: decrypted, and its token written
+        grouped = aggregate.grouped(
+            vault, caller, query.purpose, by_tokens, since=since, until=until
+        )
+        return _protect_counted(query, grouped, k)
     if query.measure in ("people", "age"):
         dob = age_item(rules, query.purpose) if query.measure == "age" else None
         items = sorted({d.item for d in dims if d.item is not None} | ({dob} if dob else set()))

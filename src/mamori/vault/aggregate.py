@@ -38,6 +38,7 @@ __all__ = [
     "check",
     "events",
     "grouped",
+    "grouped_with_people",
     "people",
     "population",
     "population_tokens",
@@ -257,20 +258,13 @@ def grouped(
     """
     rules = vault.rules()
     check(rules, caller, purpose)
-    for item_id, derive in dims:
-        rules.item(item_id)
-        if item_id not in rules.allowed[purpose]:
-            raise UserInputError(f"purpose '{purpose}' may not use item '{item_id}'")
-        if derive not in TOKENISED:
-            raise UserInputError(f"derivation '{derive}' is not counted by tokens")
-    tokens = vault.group_tokens  # its key is created outside the transactions below
-    keyed = [(item_id, derive.value) for item_id, derive in dims]
+    vault.group_tokens  # noqa: B018 - its key is created outside the transactions below
+    keyed = _keyed(rules, purpose, dims)
     types, gates = _types(rules, purpose), _gates(rules, purpose)
     counts: dict[tuple[str | None, ...], int] = {}
     with db.read(vault.engine, snapshot=True) as conn:
         storage.without_jit(conn)
-        stale = 0
-        for states, found, people in storage.grouped_counts(
+        rows, _ = storage.grouped_counts(
             conn,
             purpose=purpose,
             types=types,
@@ -278,18 +272,8 @@ def grouped(
             since=since,
             until=until,
             consent_gates=gates,
-        ):
-            if storage.STALE in states:
-                stale += people
-                continue
-            key = tuple(
-                tokens.group(item_id, derive, token)
-                if state == storage.HELD and token is not None
-                else None
-                for (item_id, derive), state, token in zip(dims, states, found, strict=True)
-            )
-            counts[key] = counts.get(key, 0) + people
-        if stale:
+        )
+        if _fold(vault, dims, rows, counts):
             for page in storage.stale_people(
                 conn,
                 purpose=purpose,
@@ -304,6 +288,78 @@ def grouped(
                 with db.write(vault.engine) as writing:
                     group_storage.heal_groups(writing, healed)
     return counts
+
+
+def grouped_with_people(
+    vault: Vault,
+    caller: Caller,
+    purpose: str,
+    dims: Sequence[tuple[str, Derive]],
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    conn: Connection,
+) -> tuple[dict[tuple[str | None, ...], int], list[bytes]] | None:
+    """:func:`grouped`'s counts and :func:`population_tokens`'s people from one scan, on
+    ``conn``'s transaction; None when some item has no token (or an id is not hexadecimal):
+    :func:`grouped` then decrypts, on transactions of its own."""
+    rules = vault.rules()
+    check(rules, caller, purpose)
+    keyed = _keyed(rules, purpose, dims)
+    storage.without_jit(conn)
+    rows, prefixes = storage.grouped_counts(
+        conn,
+        purpose=purpose,
+        types=_types(rules, purpose),
+        dims=keyed,
+        since=since,
+        until=until,
+        consent_gates=_gates(rules, purpose),
+        with_people=True,
+    )
+    counts: dict[tuple[str | None, ...], int] = {}
+    if _fold(vault, dims, rows, counts):
+        return None
+    try:
+        joined = bytes.fromhex(prefixes or "")
+    except ValueError:
+        return None
+    return counts, sorted(joined[i : i + 8] for i in range(0, len(joined), 8))
+
+
+def _keyed(rules: Rules, purpose: str, dims: Sequence[tuple[str, Derive]]) -> list[tuple[str, str]]:
+    """The dimensions as (item, derivation name), each checked against the purpose."""
+    for item_id, derive in dims:
+        rules.item(item_id)
+        if item_id not in rules.allowed[purpose]:
+            raise UserInputError(f"purpose '{purpose}' may not use item '{item_id}'")
+        if derive not in TOKENISED:
+            raise UserInputError(f"derivation '{derive}' is not counted by tokens")
+    return [(item_id, derive.value) for item_id, derive in dims]
+
+
+def _fold(
+    vault: Vault,
+    dims: Sequence[tuple[str, Derive]],
+    rows: Sequence[tuple[tuple[int, ...], tuple[bytes | None, ...], int]],
+    counts: dict[tuple[str | None, ...], int],
+) -> int:
+    """Add grouped rows to ``counts`` by group (each distinct token decrypted once); the number
+    of people left out because an item of theirs has no token."""
+    tokens = vault.group_tokens
+    stale = 0
+    for states, found, people in rows:
+        if storage.STALE in states:
+            stale += people
+            continue
+        key = tuple(
+            tokens.group(item_id, derive, token)
+            if state == storage.HELD and token is not None
+            else None
+            for (item_id, derive), state, token in zip(dims, states, found, strict=True)
+        )
+        counts[key] = counts.get(key, 0) + people
+    return stale
 
 
 def _count_stale(

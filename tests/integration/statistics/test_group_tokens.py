@@ -20,6 +20,7 @@ from mamori.policy.dimensions import group_of
 from mamori.policy.loader import load_policy
 from mamori.policy.rules import compile_rules
 from mamori.policy.statistics import Derive
+from mamori.statistics import queries
 from mamori.store import db, tables
 from mamori.vault import aggregate, restrictions
 from mamori.vault.access import Caller
@@ -203,3 +204,30 @@ def test_a_policy_counting_by_no_item_writes_no_token(tmp_path: Path, database_u
         assert _token_rows(runtime) == []
     finally:
         runtime.close()
+
+
+def test_a_query_counts_the_same_with_or_without_tokens(runtime: Runtime) -> None:
+    """Through the statistics query: from one scan when every item has its token; by
+    decrypting (and writing the tokens) when some have none; the people logged the same."""
+    for n in range(12):
+        _person(runtime, f"東京都千代田区1-{n}", "iPhone 15")
+    for n in range(3):
+        _person(runtime, f"大阪府大阪市1-{n}", "Pixel 9")
+    query = queries.parse(runtime.vault.rules(), "statistics", by=["prefecture"])
+    first = queries.run(runtime.vault, STATS, query)
+    groups = tables.item_groups
+    with db.write(runtime.engine) as conn:
+        conn.execute(groups.delete())
+    second = queries.run(runtime.vault, STATS, query)
+    assert len(_token_rows(runtime)) == 15  # written again for the address and the model
+    third = queries.run(runtime.vault, STATS, query)
+    assert first.table == second.table == third.table
+    tokyo = next(e for e in third.table.cells if e.groups == {"prefecture": "東京都"})
+    assert tokyo.value == 12
+    with db.read(runtime.engine) as conn:
+        logged = conn.execute(
+            sa.select(tables.statistics_queries.c.signature).order_by(
+                tables.statistics_queries.c.created_at
+            )
+        ).scalars()
+        assert len(set(logged)) == 1  # the same people, however they were counted

@@ -159,12 +159,18 @@ def population_prefixes(
     ids = _population_query(
         conn, purpose, types, since, until, event_item, consent_gates, holding
     ).subquery("people")
-    prefix = sa.func.substr(ids.c.id + "0000000000000000", 1, 16)
+    joined = _prefixes(conn, ids.c.id)
+    return conn.execute(sa.select(joined)).scalar_one()
+
+
+def _prefixes(conn: Connection, ids: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The first 16 characters of each id (padded with ``0``) run together, '' for none."""
+    prefix = sa.func.substr(ids + "0000000000000000", 1, 16)
     if conn.dialect.name == "postgresql":
         joined = sa.func.string_agg(prefix, sa.literal_column("''"))
     else:
         joined = sa.func.group_concat(prefix, "")
-    return conn.execute(sa.select(sa.func.coalesce(joined, ""))).scalar_one()  # type: ignore[no-any-return]
+    return sa.func.coalesce(joined, "")
 
 
 def population(
@@ -348,10 +354,13 @@ def grouped_counts(
     since: dt.datetime | None,
     until: dt.datetime | None,
     consent_gates: Iterable[tuple[int, dt.datetime]] = (),
-) -> list[tuple[tuple[int, ...], tuple[bytes | None, ...], int]]:
+    with_people: bool = False,
+) -> tuple[list[tuple[tuple[int, ...], tuple[bytes | None, ...], int]], str | None]:
     """(states, tokens, people) of the people a query for ``purpose`` counts (arrived in
-    [since, until)), grouped in the database by each dimension's token. Nothing is decrypted;
-    people with a dimension :data:`STALE` are read by :func:`stale_people` instead.
+    [since, until)), grouped in the database by each dimension's token; and, ``with_people``,
+    what :func:`population_prefixes` gives of the same people (in no order), from the same
+    scan. Nothing is decrypted; people with a dimension :data:`STALE` are read by
+    :func:`stale_people` instead.
 
     Grouped by the tokens alone (a few dozen groups the planner can hash), with the people who
     stopped an item, or have one without a token, summed beside them."""
@@ -375,6 +384,7 @@ def grouped_counts(
             sa.func.count(),
             people(any_stale),
             *(people(stopped_as(m)) for m in masks),
+            _prefixes(conn, subjects.c.id) if with_people else sa.null(),
         )
         .select_from(joined)
         .where(*_people(conn, purpose, types, since, until, consent_gates))
@@ -382,12 +392,14 @@ def grouped_counts(
     )
     width = len(dims)
     out: list[tuple[tuple[int, ...], tuple[bytes | None, ...], int]] = []
+    prefixes: list[str] = []
     for row in conn.execute(query):
         values: tuple[Any, ...] = tuple(row)
         found_tokens: tuple[bytes | None, ...] = values[:width]
         total: int = values[width]
         stale: int = values[width + 1]
-        stopped: list[int] = list(values[width + 2 :])
+        stopped: list[int] = list(values[width + 2 : -1])
+        prefixes.append(values[-1] or "")
         held = tuple(NOT_HELD if t is None else HELD for t in found_tokens)
         if stale:
             out.append(((STALE,) * width, found_tokens, stale))
@@ -398,7 +410,7 @@ def grouped_counts(
         rest = total - stale - sum(stopped)
         if rest:
             out.append((held, found_tokens, rest))
-    return out
+    return out, "".join(prefixes) if with_people else None
 
 
 def stale_people(

@@ -23,7 +23,6 @@ import functools
 import hashlib
 import os
 import re
-import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,6 +41,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from mamori.errors import ConfigError, DatabaseUnavailable
+from mamori.store.writer_queue import BUSY_TIMEOUT_MS, WriterQueue
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -74,9 +74,6 @@ __all__ = [
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 """The Alembic script folder, shipped inside the package."""
-
-BUSY_TIMEOUT_MS = 30_000
-"""How long a SQLite writer waits for another process's write transaction to finish."""
 
 _BEGIN = "mamori_sqlite_begin"  # execution option read by the "begin" event on SQLite
 
@@ -254,85 +251,6 @@ def _connect(engine: Engine) -> Connection:
         return engine.connect()
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise _unavailable(engine, exc) from exc
-
-
-class WriterQueue:
-    """Queues one SQLite database's writers: threads on a lock, processes on an ``flock``.
-
-    Re-entrant within a thread (a nested :func:`write` then meets SQLite's own lock, as before).
-    Waiting across processes polls a non-blocking ``flock`` every 0.2-2 ms, so a writer starts at
-    most a couple of milliseconds after the lock is released and gives up after
-    :data:`BUSY_TIMEOUT_MS`, as SQLite's busy timeout would.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._thread_lock = threading.RLock()
-        self._depth = 0
-        self._fds: list[int] = []  # the lock file's descriptor, once opened
-        self._closer = weakref.finalize(self, _close_fds, self._fds)
-
-    def close(self) -> None:
-        """Close the lock file (the engine is being disposed of)."""
-        self._closer()
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        if not self._thread_lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
-            raise DatabaseUnavailable(_locked_message(self.path))
-        try:
-            if self._depth == 0:
-                self._lock_file()
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    self._unlock_file()
-        finally:
-            self._thread_lock.release()
-
-    def _lock_file(self) -> None:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX: SQLite's busy handler alone
-            return
-        if not self._fds:
-            try:
-                self._fds.append(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-            except OSError:
-                return  # a read-only folder: SQLite's own lock still serialises writers
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        pause = 0.0002
-        while True:
-            try:
-                fcntl.flock(self._fds[0], fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise DatabaseUnavailable(_locked_message(self.path)) from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
-
-    def _unlock_file(self) -> None:
-        if not self._fds:
-            return
-        import fcntl
-
-        fcntl.flock(self._fds[0], fcntl.LOCK_UN)
-
-
-def _close_fds(fds: list[int]) -> None:
-    while fds:
-        os.close(fds.pop())
-
-
-def _locked_message(path: Path) -> str:
-    return (
-        f"the SQLite database beside {path} stayed locked by another writer for more than "
-        f"{BUSY_TIMEOUT_MS // 1000} s; try again, or look for a stuck mamori process"
-    )
 
 
 _WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()

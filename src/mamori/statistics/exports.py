@@ -35,7 +35,7 @@ from mamori.vault import aggregate
 from mamori.vault.access import Caller
 from mamori.vault.core import Vault
 
-__all__ = ["FORMATS", "Plan", "check_format", "export", "plan"]
+__all__ = ["FORMATS", "Plan", "check_format", "export", "pages", "plan"]
 
 FORMATS: Final = ("csv", "parquet")
 """Parquet needs pyarrow (the ``parquet`` extra; :mod:`mamori.statistics.parquet`)."""
@@ -100,7 +100,7 @@ class _Hashing:
         self.sink.flush()
 
 
-def _pages(
+def pages(
     vault: Vault, caller: Caller, the_plan: Plan, key: bytes
 ) -> Iterator[list[list[str | None]]]:
     """The export's rows, a page of people at a time: the pseudonym, kept, pseudonymised."""
@@ -160,13 +160,13 @@ def export(
     generation, key = pseudonyms.current(vault, purpose, caller.actor_id)
     export_id = "px_" + secrets.token_hex(12)
     header = ["pseudonym", *the_plan.kept, *the_plan.pseudonymised]
-    pages = _pages(vault, caller, the_plan, key)
+    pages_ = pages(vault, caller, the_plan, key)
     hashing = _Hashing(sink)
     if format == "csv":
-        rows = _write_csv(hashing, header, pages)
+        rows = _write_csv(hashing, header, pages_)
     else:
         about = {"purpose": purpose, "export": export_id, "key_generation": str(generation)}
-        rows = parquet.write(hashing, header, pages, metadata=about, compression=compression)
+        rows = parquet.write(hashing, header, pages_, metadata=about, compression=compression)
     record = storage.ExportRow(
         id=export_id,
         purpose_id=purpose,

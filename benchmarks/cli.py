@@ -213,6 +213,21 @@ def bench_statistics(
     bench.main(database_url, people)
 
 
+@app.command("exports")
+def bench_exports(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Server or file to measure on (a temporary database is used)."),
+    ] = None,
+    people: Annotated[int, typer.Option(min=1000, help="People at the larger size.")] = 100_000,
+) -> None:
+    """Peak memory of a pseudonymised export (CSV, Parquet) at N/10 and N people, beside a
+    Parquet file built with every row in memory."""
+    from benchmarks import exports as bench
+
+    bench.main(database_url, people)
+
+
 @app.command("soak")
 def bench_soak(
     database_url: Annotated[

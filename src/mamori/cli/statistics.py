@@ -79,13 +79,17 @@ def statistics_export(
         Path | None,
         typer.Option("--output", "-o", help="File to write; standard output if unset."),
     ] = None,
-    format_: Annotated[str, typer.Option("--format", help="csv (Parquet needs pyarrow).")] = "csv",
+    format_: Annotated[
+        str, typer.Option("--format", help="csv or parquet (the parquet extra: pyarrow).")
+    ] = "csv",
 ) -> None:
-    """Write PURPOSE's pseudonymised export (仮名加工情報): kept items as they are, declared ones
-    as keyed pseudonyms, the rest dropped; recorded and audited as statistics.export."""
+    """Write PURPOSE's pseudonymised export (仮名加工情報) as CSV or Parquet: kept items as they
+    are, declared ones as keyed pseudonyms, the rest dropped; recorded and audited as
+    statistics.export."""
     from mamori.statistics import exports
     from mamori.vault.access import Caller
 
+    exports.check_format(format_)  # before the file is opened (and emptied)
     runtime = _runtime()
     try:
         with output_sink(output) as sink:
@@ -93,7 +97,10 @@ def statistics_export(
     finally:
         runtime.close()
     if output is not None:
-        out.print(f"exported {record.rows} rows to {output} ({record.id})", markup=False)
+        out.print(
+            f"exported {record.rows} rows to {output} ({record.format}, {record.id})",
+            markup=False,
+        )
 
 
 @statistics_app.command("exports")

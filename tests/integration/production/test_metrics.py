@@ -58,6 +58,10 @@ def test_the_token_guards_metrics(client: TestClient) -> None:
     wrong = client.get("/metrics", headers={"Authorization": "Bearer not-the-token-at-all"})
     assert wrong.status_code == 401
     assert "WWW-Authenticate" in wrong.headers
+    assert wrong.json() == {
+        "error": "send the metrics token as Authorization: Bearer <MAMORI_METRICS_TOKEN>",
+        "status": 401,
+    }
     basic = client.get("/metrics", headers={"Authorization": f"Basic {TOKEN}"})
     assert basic.status_code == 401
 
@@ -66,8 +70,18 @@ def test_metrics_are_off_without_a_token(tmp_path: Path, database_url: str) -> N
     runtime = open_test_runtime(tmp_path, database_url)
     try:
         with TestClient(create_app(runtime=runtime)) as client:
-            answer = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
-            assert answer.status_code == 404
+            for headers in ({"Authorization": f"Bearer {TOKEN}"}, {}):
+                answer = client.get("/metrics", headers=headers)
+                assert answer.status_code == 404
+                assert answer.headers["content-type"] == "application/json"
+                assert answer.json() == {"error": "Not Found", "status": 404}
+            # Told apart from a path that does not exist by nothing: not that it is there.
+            for accept in ("application/json", "text/html"):
+                metrics = client.get("/metrics", headers={"Accept": accept})
+                missing = client.get("/no-such-path", headers={"Accept": accept})
+                assert metrics.status_code == missing.status_code == 404
+                assert metrics.headers["content-type"] == missing.headers["content-type"]
+                assert metrics.content == missing.content.replace(b"/no-such-path", b"/metrics")
     finally:
         runtime.close()
 

@@ -10,6 +10,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -102,13 +103,31 @@ def test_exports_are_listed_made_and_keyed(app: FastAPI, runtime: Runtime) -> No
     assert made.status_code == 200, made.text
     assert "@example.jp" not in made.text and "山田" not in made.text
     assert made.text.splitlines()[0] == "pseudonym,device_model,os_version,email,device_id"
+    assert made.headers["content-disposition"].endswith('.csv"')
+    as_parquet = lead.post(
+        "/admin/statistics/exports",
+        data={"csrf_token": token, "purpose": "research", "format": "parquet"},
+    )
+    assert as_parquet.status_code == 200
+    assert as_parquet.headers["content-type"] == "application/vnd.apache.parquet"
+    assert as_parquet.headers["content-disposition"].endswith('.parquet"')
+    table = pq.read_table(io.BytesIO(as_parquet.content))
+    assert table.column_names == ["pseudonym", "device_model", "os_version", "email", "device_id"]
+    assert table.num_rows == 30 and "@example.jp" not in str(table.to_pylist())
+    bad = lead.post(
+        "/admin/statistics/exports",
+        data={"csrf_token": token, "purpose": "research", "format": "xlsx"},
+    )
+    assert bad.status_code == 400 and "use csv or parquet" in bad.text
     replaced = lead.post(
         "/admin/statistics/keys",
         data={"csrf_token": token, "purpose": "research", "action": "replace"},
     )
     assert replaced.status_code == 303
     listed = lead.get("/admin/statistics/exports")
-    assert "data-export=" in listed.text
+    assert listed.text.count("data-export=") == 2
+    assert "<td>parquet</td>" in listed.text and "<td>csv</td>" in listed.text
+    assert 'name="format" value="parquet"' in listing.text
     unknown = lead.post("/admin/statistics/exports", data={"csrf_token": token, "purpose": "x"})
     assert unknown.status_code == 404
 

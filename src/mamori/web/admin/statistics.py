@@ -4,10 +4,11 @@ The statistics-only purposes with their dimensions and k, a form to run a query,
 of each purpose with a button to run a logged query again (a saved query), and the answer: a
 table whose suppressed cells are marked (primary: fewer than k people; secondary: would give a
 suppressed one back), with a CSV download of the same answer. ``/admin/statistics/exports``
-lists every pseudonymised export, makes a new one (a CSV download) and replaces or destroys a
-purpose's pseudonym key. Reading needs ``registers.view``; running ``statistics.run``; exports
-and keys ``statistics.export`` with a recent sign-in. A refused query shows the page again with
-the reason (400 or 409), nothing logged.
+lists every pseudonymised export, makes a new one (a CSV or Parquet download, written to a
+temporary file and sent from it) and replaces or destroys a purpose's pseudonym key. Reading
+needs ``registers.view``; running ``statistics.run``; exports and keys ``statistics.export``
+with a recent sign-in. A refused query shows the page again with the reason (400 or 409),
+nothing logged.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Annotated, Any
+import tempfile
+from typing import IO, Annotated, Any, Final
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from mamori.errors import NotFound, UserInputError
@@ -43,6 +46,8 @@ router = APIRouter(prefix="/admin/statistics", include_in_schema=False)
 ReadDep = Annotated[StaffUser, Depends(need(Permission.registers_view))]
 RunDep = Annotated[StaffUser, Depends(need(Permission.statistics_run))]
 ExportDep = Annotated[StaffUser, Depends(need_recent(Permission.statistics_export))]
+
+_CHUNK: Final = 64 * 1024
 
 _WORDS = (
     N_("statistics.suppressed_primary"),
@@ -189,25 +194,39 @@ def _pseudonymised(request: Request, purpose: str) -> str:
     return purpose
 
 
+_MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+
+
 @router.post("/exports")
 async def make_export(request: Request, user: ExportDep) -> Response:
     data = await read_form(request, max_fields=10)
     purpose = _pseudonymised(request, str(data.get("purpose", "")))
+    format_ = str(data.get("format", "") or "csv")
+    exports.check_format(format_)
     vault = deps.runtime(request).vault
 
-    def made() -> tuple[bytes, str]:
-        sink = io.BytesIO()
-        record = exports.export(vault, Caller(user.actor), purpose, sink)
-        return sink.getvalue(), record.id
+    def made() -> tuple[IO[bytes], str]:
+        # Written to a temporary file and sent from it: memory holds one page of people.
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed after the response is sent)
+        try:
+            record = exports.export(vault, Caller(user.actor), purpose, spool, format=format_)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return spool, record.id
 
-    body, record_id = await run_in_threadpool(made)
+    spool, record_id = await run_in_threadpool(made)
     today = dt.date.today().isoformat()
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
+    return StreamingResponse(
+        iter(lambda: spool.read(_CHUNK), b""),
+        media_type=_MEDIA[format_],
         headers={
-            "Content-Disposition": f'attachment; filename="{purpose}-{today}-{record_id}.csv"'
+            "Content-Disposition": (
+                f'attachment; filename="{purpose}-{today}-{record_id}.{format_}"'
+            )
         },
+        background=BackgroundTask(spool.close),
     )
 
 

@@ -4,7 +4,9 @@ Liveness stays at ``/healthz``. ``/readyz`` answers 200 only when this process c
 database answers, its migrations are at the head this mamori ships and the master key is
 loaded; otherwise 503 with the check that failed, so a load balancer stops sending requests
 without the process being restarted. ``/metrics`` answers 404 unless MAMORI_METRICS_TOKEN is
-set, and then only to ``Authorization: Bearer <token>`` (compared in constant time).
+set, exactly as a path that does not exist (the API's JSON error, or the error page), and then
+only to ``Authorization: Bearer <token>`` (compared in constant time; otherwise 401, the API's
+JSON error with ``WWW-Authenticate``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mamori.app.status import readiness
 from mamori.web import deps, metrics
+from mamori.web.errors import error_response
 
 __all__ = ["router"]
 
@@ -43,16 +47,16 @@ def _digest(token: str) -> bytes:
 async def metrics_page(request: Request) -> Response:
     settings = deps.settings(request)
     if settings.metrics_token is None:
-        return Response("Not Found", 404, media_type="text/plain")
+        raise StarletteHTTPException(404)  # answered as any path that does not exist
     given = request.headers.get("authorization", "")
     scheme, _, token = given.partition(" ")
     expected = _digest(settings.metrics_token.get_secret_value())
     if scheme.lower() != "bearer" or not hmac.compare_digest(_digest(token.strip()), expected):
-        return Response(
-            "send the metrics token as Authorization: Bearer <MAMORI_METRICS_TOKEN>",
+        return error_response(
+            request,
             401,
-            media_type="text/plain",
-            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            "send the metrics token as Authorization: Bearer <MAMORI_METRICS_TOKEN>",
+            {"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
     state = request.app.state
     found = getattr(state, "metrics_registry", None)
